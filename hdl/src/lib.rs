@@ -1,0 +1,1 @@
+//! phasegen Verilog generator.

@@ -1,0 +1,375 @@
+//! The TOML configuration: network shape, training settings, hardware formats
+//! and the target board. One file describes one design; its hash names the
+//! generated hardware.
+//!
+//! Every field has a default so a config only states what differs, and every
+//! value is validated with a message that names the field, the value and the
+//! allowed range.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The embedded default: the digits network that `make bitstream` builds.
+pub const DEFAULT_CONFIG: &str = include_str!("../../configs/digits.toml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Design name: file names under `build/<board>/<name>.*`.
+    pub name: String,
+    pub network: NetworkConfig,
+    #[serde(default)]
+    pub train: TrainConfig,
+    #[serde(default)]
+    pub hardware: HardwareConfig,
+    #[serde(default)]
+    pub target: TargetConfig,
+}
+
+/// A layered network: an input field (not oscillators) feeding the first
+/// layer, then oscillator layers coupled to their neighbours; the last layer
+/// is the output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Number of inputs (pixels); must match the data set.
+    pub inputs: usize,
+    /// Oscillator layer sizes, hidden layers first, the output layer last.
+    pub layers: Vec<usize>,
+    /// Coupling inside each layer as well as between adjacent layers.
+    #[serde(default)]
+    pub intralayer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Data folder in the MNIST IDX layout (relative to the working directory).
+    pub data: String,
+    pub epochs: usize,
+    pub batch: usize,
+    /// Learning rate for W and U.
+    pub lr: f64,
+    /// Learning rate for h and K.
+    pub lr_bias: f64,
+    pub momentum: f64,
+    /// Nudge strength.
+    pub beta: f64,
+    /// Symmetric nudging (+beta and -beta) instead of one-sided.
+    pub symmetric: bool,
+    /// Euler time step.
+    pub eps: f64,
+    /// Free settling steps.
+    pub t1: usize,
+    /// Nudged settling steps.
+    pub t2: usize,
+    /// Relative natural-frequency dispersion (standard deviation of delta-omega).
+    pub dispersion: f64,
+    /// Phase noise sigma.
+    pub noise: f64,
+    /// Seed for weights, initial phases, dispersion, shuffling and noise.
+    pub seed: u64,
+    /// Initial second-harmonic locking strength K.
+    pub k_init: f64,
+    /// Use at most this many training samples (0 = all).
+    pub max_train: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            data: "data/digits-8x8".into(),
+            epochs: 10,
+            batch: 16,
+            lr: 0.05,
+            lr_bias: 0.02,
+            momentum: 0.9,
+            beta: 0.5,
+            symmetric: true,
+            eps: 0.25,
+            t1: 40,
+            t2: 15,
+            dispersion: 0.0,
+            noise: 0.0,
+            seed: 1,
+            k_init: 0.0,
+            max_train: 0,
+        }
+    }
+}
+
+/// Fixed-point formats of the generated hardware (see docs/hardware.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HardwareConfig {
+    /// P: phase accumulator bits (one turn = 2^P).
+    pub phase_bits: u32,
+    /// L: the sine table has 2^L entries.
+    pub table_bits: u32,
+    /// S: signed amplitude bits of the sine table.
+    pub amp_bits: u32,
+    /// Signed bits of every parameter (W, U, h, K, beta).
+    pub weight_bits: u32,
+    /// Fractional bits of the parameters; 0 lets the quantizer choose from
+    /// the trained weights' range.
+    pub weight_frac: u32,
+    /// Unsigned bits of each input (pixel).
+    pub input_bits: u32,
+    /// Signed bits of the saturated operands fed to the drive multiplier.
+    pub drive_bits: u32,
+    /// Settle steps the device runs for one inference.
+    pub steps: u32,
+    /// Parallel multiply-accumulate lanes (the thin path has 1).
+    pub lanes: u32,
+}
+
+impl Default for HardwareConfig {
+    fn default() -> Self {
+        HardwareConfig {
+            phase_bits: 16,
+            table_bits: 8,
+            amp_bits: 10,
+            weight_bits: 8,
+            weight_frac: 0,
+            input_bits: 4,
+            drive_bits: 16,
+            steps: 40,
+            lanes: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TargetConfig {
+    /// Board name: selects `constraints/<board>.pcf` and the device.
+    pub board: String,
+    /// Core clock in Hz (the board oscillator for the thin path).
+    pub clock_hz: u64,
+    /// UART baud rate.
+    pub baud: u64,
+}
+
+impl Default for TargetConfig {
+    fn default() -> Self {
+        TargetConfig {
+            board: "icebreaker".into(),
+            clock_hz: 12_000_000,
+            baud: 115_200,
+        }
+    }
+}
+
+/// Boards the flow knows: name, nextpnr family, device, package, board clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Board {
+    pub name: &'static str,
+    pub family: &'static str,
+    pub device: &'static str,
+    pub package: &'static str,
+    pub clock_hz: u64,
+    /// The part has DSP multipliers (iCE40 HX parts have none).
+    pub has_dsp: bool,
+}
+
+pub const BOARDS: &[Board] = &[Board {
+    name: "icebreaker",
+    family: "ice40",
+    device: "up5k",
+    package: "sg48",
+    clock_hz: 12_000_000,
+    has_dsp: true,
+}];
+
+pub fn board(name: &str) -> Result<&'static Board> {
+    BOARDS.iter().find(|b| b.name == name).with_context(|| {
+        let known: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+        format!("unknown board `{name}`; known boards: {}", known.join(", "))
+    })
+}
+
+impl Config {
+    pub fn default_config() -> Config {
+        Config::parse(DEFAULT_CONFIG, "<embedded default>")
+            .expect("embedded default config is valid")
+    }
+
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Config> {
+        let cfg: Config = toml::from_str(text)
+            .with_context(|| format!("config {origin} is not valid TOML for phasegen"))?;
+        cfg.validate()
+            .with_context(|| format!("config {origin} is invalid"))?;
+        Ok(cfg)
+    }
+
+    /// Canonical serialization used for the hash: the same settings give the
+    /// same hash whatever the TOML's formatting or field order.
+    pub fn canonical(&self) -> String {
+        toml::to_string(self).expect("config serializes")
+    }
+
+    /// First 8 bytes of SHA-256 of the canonical config, as 16 hex digits.
+    pub fn hash_hex(&self) -> String {
+        let d = Sha256::digest(self.canonical().as_bytes());
+        d[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The 32-bit design id the device reports (first 4 bytes of the hash).
+    pub fn design_id(&self) -> u32 {
+        let d = Sha256::digest(self.canonical().as_bytes());
+        u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        fn range<T: PartialOrd + std::fmt::Display + Copy>(
+            name: &str,
+            v: T,
+            lo: T,
+            hi: T,
+        ) -> Result<()> {
+            if v < lo || v > hi {
+                bail!("{name} = {v} is out of range; use a value in {lo}..={hi}");
+            }
+            Ok(())
+        }
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            bail!(
+                "name = {:?}: use letters, digits, '_' or '-' (it names output files)",
+                self.name
+            );
+        }
+        let n = &self.network;
+        range("network.inputs", n.inputs, 1, 4096)?;
+        if n.layers.is_empty() {
+            bail!(
+                "network.layers is empty; give at least the output layer, e.g. layers = [32, 10]"
+            );
+        }
+        for (i, &s) in n.layers.iter().enumerate() {
+            range(&format!("network.layers[{i}]"), s, 1, 4096)?;
+        }
+        if *n.layers.last().unwrap() < 2 {
+            bail!("the output layer (last of network.layers) needs at least 2 oscillators, one per class");
+        }
+        let t = &self.train;
+        range("train.epochs", t.epochs, 0, 100_000)?;
+        range("train.batch", t.batch, 1, 100_000)?;
+        range("train.lr", t.lr, 0.0, 100.0)?;
+        range("train.lr_bias", t.lr_bias, 0.0, 100.0)?;
+        range("train.momentum", t.momentum, 0.0, 0.999)?;
+        range("train.beta", t.beta, 1e-6, 100.0)?;
+        range("train.eps", t.eps, 1e-6, 2.0)?;
+        range("train.t1", t.t1, 1, 1_000_000)?;
+        range("train.t2", t.t2, 1, 1_000_000)?;
+        range("train.dispersion", t.dispersion, 0.0, 1.0)?;
+        range("train.noise", t.noise, 0.0, 10.0)?;
+        range("train.k_init", t.k_init, -100.0, 100.0)?;
+        let h = &self.hardware;
+        range("hardware.phase_bits", h.phase_bits, 4, 24)?;
+        range("hardware.table_bits", h.table_bits, 4, 12)?;
+        if h.table_bits > h.phase_bits {
+            bail!(
+                "hardware.table_bits = {} exceeds hardware.phase_bits = {}; the table is indexed by the phase's top bits",
+                h.table_bits,
+                h.phase_bits
+            );
+        }
+        range("hardware.amp_bits", h.amp_bits, 4, 16)?;
+        range("hardware.weight_bits", h.weight_bits, 2, 16)?;
+        range("hardware.weight_frac", h.weight_frac, 0, 24)?;
+        range("hardware.input_bits", h.input_bits, 1, 8)?;
+        range("hardware.drive_bits", h.drive_bits, 8, 18)?;
+        range("hardware.steps", h.steps, 1, 65_535)?;
+        range("hardware.lanes", h.lanes, 1, 1)
+            .context("more than one lane is not supported yet")?;
+        let b = board(&self.target.board).context("target.board")?;
+        range(
+            "target.clock_hz",
+            self.target.clock_hz,
+            1_000_000,
+            400_000_000,
+        )?;
+        if self.target.clock_hz != b.clock_hz {
+            bail!(
+                "target.clock_hz = {} but board {} runs from its {} Hz oscillator (no PLL yet); set clock_hz = {}",
+                self.target.clock_hz,
+                b.name,
+                b.clock_hz,
+                b.clock_hz
+            );
+        }
+        range("target.baud", self.target.baud, 1200, 12_000_000)?;
+        if self.target.clock_hz / self.target.baud < 4 {
+            bail!(
+                "target.baud = {} is too fast for clock_hz = {}: the UART needs at least 4 clocks per bit",
+                self.target.baud,
+                self.target.clock_hz
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let c = Config::default_config();
+        assert_eq!(c.target.board, "icebreaker");
+        assert_eq!(c.hash_hex().len(), 16);
+    }
+
+    #[test]
+    fn hash_ignores_formatting() {
+        let a = Config::parse("name='x'\n[network]\ninputs=4\nlayers=[3,2]\n", "a").unwrap();
+        let b = Config::parse(
+            "# comment\nname = \"x\"\n\n[network]\nlayers = [ 3, 2 ]\ninputs = 4\n",
+            "b",
+        )
+        .unwrap();
+        assert_eq!(a.hash_hex(), b.hash_hex());
+        let c = Config::parse("name='x'\n[network]\ninputs=4\nlayers=[3,3]\n", "c").unwrap();
+        assert_ne!(a.hash_hex(), c.hash_hex());
+    }
+
+    fn err(text: &str) -> String {
+        format!("{:#}", Config::parse(text, "t").unwrap_err())
+    }
+
+    #[test]
+    fn bad_configs_name_the_field() {
+        let base = "name='x'\n[network]\ninputs=4\nlayers=[3,2]\n";
+        assert!(
+            err(&format!("{base}[hardware]\nphase_bits=40\n")).contains("hardware.phase_bits = 40")
+        );
+        assert!(
+            err(&format!("{base}[hardware]\ntable_bits=12\nphase_bits=8\n")).contains("table_bits")
+        );
+        assert!(err(&format!("{base}[target]\nboard='nope'\n")).contains("unknown board `nope`"));
+        assert!(err(&format!("{base}[hardware]\nphase_bitz=8\n")).contains("phase_bitz"));
+        assert!(
+            err("name='x'\n[network]\ninputs=4\nlayers=[]\n").contains("network.layers is empty")
+        );
+        assert!(err("name='x'\n[network]\ninputs=4\nlayers=[3,1]\n").contains("output layer"));
+        assert!(err("name='a b'\n[network]\ninputs=4\nlayers=[3,2]\n").contains("name"));
+        assert!(
+            err("name='x'\n[network]\ninputs=4\nlayers=[3,2]\n[target]\nbaud=6000000\n")
+                .contains("too fast")
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The network's shape and its float parameters, shared by the float model,
+//! the trainer, the quantizer and the model file.
+//!
+//! Oscillators are numbered layer by layer: layer 0 (the first hidden layer,
+//! which receives the input field) first, the output layer last.
+
+use crate::config::{Config, NetworkConfig};
+use crate::rng::Rng;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topology {
+    pub inputs: usize,
+    pub layers: Vec<usize>,
+    pub intralayer: bool,
+}
+
+impl Topology {
+    pub fn from_config(n: &NetworkConfig) -> Topology {
+        Topology {
+            inputs: n.inputs,
+            layers: n.layers.clone(),
+            intralayer: n.intralayer,
+        }
+    }
+
+    /// Total number of oscillators.
+    pub fn n(&self) -> usize {
+        self.layers.iter().sum()
+    }
+
+    /// Index of the first oscillator of layer `l`.
+    pub fn offset(&self, l: usize) -> usize {
+        self.layers[..l].iter().sum()
+    }
+
+    pub fn layer_range(&self, l: usize) -> Range<usize> {
+        let o = self.offset(l);
+        o..o + self.layers[l]
+    }
+
+    /// Oscillators that receive the input field (the first layer).
+    pub fn input_layer(&self) -> Range<usize> {
+        self.layer_range(0)
+    }
+
+    pub fn outputs(&self) -> Range<usize> {
+        self.layer_range(self.layers.len() - 1)
+    }
+
+    pub fn classes(&self) -> usize {
+        *self.layers.last().unwrap()
+    }
+
+    /// Coupled pairs `(i, j)` with `i < j`, in ascending order: the non-zero
+    /// pattern of the upper triangle of W.
+    pub fn edges(&self) -> Vec<(usize, usize)> {
+        let mut e = Vec::new();
+        for l in 0..self.layers.len() {
+            let a = self.layer_range(l);
+            for i in a.clone() {
+                if self.intralayer {
+                    for j in i + 1..a.end {
+                        e.push((i, j));
+                    }
+                }
+                if l + 1 < self.layers.len() {
+                    for j in self.layer_range(l + 1) {
+                        e.push((i, j));
+                    }
+                }
+            }
+        }
+        e
+    }
+}
+
+/// Float parameters of the oscillator network (MODEL.md section 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub topo: Topology,
+    /// Coupling: `w[e]` is `W_ij` for the pair `topo.edges()[e]` (symmetric).
+    pub w: Vec<f32>,
+    /// Input weights, row-major: `u[(i - first) * inputs + k]` for oscillator
+    /// `i` of the input layer and input `k`.
+    pub u: Vec<f32>,
+    /// Bias field `h_i`, one per oscillator.
+    pub h: Vec<f32>,
+    /// Second-harmonic locking `K_i`, one per oscillator.
+    pub k: Vec<f32>,
+    /// Natural-frequency mismatch `δω_i` (rad per unit time), fixed per instance.
+    pub domega: Vec<f32>,
+    /// Initial phase of each oscillator (rad); every settle starts here.
+    pub theta0: Vec<f32>,
+}
+
+impl Params {
+    /// Random initial parameters from the config's seed: W and U uniform in
+    /// `±1/sqrt(fan_in)`, `h = 0`, `K = k_init`, `δω ~ N(0, dispersion²)`,
+    /// initial phases uniform in `(-π/2, π/2)`.
+    pub fn init(cfg: &Config) -> Params {
+        let topo = Topology::from_config(&cfg.network);
+        let mut rng = Rng::new(cfg.train.seed);
+        let n = topo.n();
+        let edges = topo.edges();
+        let mut w = Vec::with_capacity(edges.len());
+        for &(i, j) in &edges {
+            // fan-in of the deeper oscillator's layer
+            let li = topo.layer_of(i);
+            let lj = topo.layer_of(j);
+            let fan = if li == lj {
+                topo.layers[li]
+            } else {
+                topo.layers[li.min(lj)]
+            };
+            let a = 1.0 / (fan as f64).sqrt();
+            w.push(rng.uniform(-a, a) as f32);
+        }
+        let first = topo.layers[0];
+        let a = 1.0 / (topo.inputs as f64).sqrt();
+        let u = (0..first * topo.inputs)
+            .map(|_| rng.uniform(-a, a) as f32)
+            .collect();
+        let h = vec![0.0; n];
+        let k = vec![cfg.train.k_init as f32; n];
+        let domega = (0..n)
+            .map(|_| (rng.normal() * cfg.train.dispersion) as f32)
+            .collect();
+        let half_pi = std::f64::consts::FRAC_PI_2;
+        let theta0 = (0..n)
+            .map(|_| rng.uniform(-half_pi, half_pi) as f32)
+            .collect();
+        Params {
+            topo,
+            w,
+            u,
+            h,
+            k,
+            domega,
+            theta0,
+        }
+    }
+
+    pub fn check(&self) -> Result<()> {
+        let n = self.topo.n();
+        let ne = self.topo.edges().len();
+        let nu = self.topo.layers[0] * self.topo.inputs;
+        for (name, len, want) in [
+            ("w", self.w.len(), ne),
+            ("u", self.u.len(), nu),
+            ("h", self.h.len(), n),
+            ("k", self.k.len(), n),
+            ("domega", self.domega.len(), n),
+            ("theta0", self.theta0.len(), n),
+        ] {
+            if len != want {
+                bail!("parameter `{name}` has {len} values but the topology needs {want}");
+            }
+        }
+        for (name, v) in [
+            ("w", &self.w),
+            ("u", &self.u),
+            ("h", &self.h),
+            ("k", &self.k),
+            ("domega", &self.domega),
+            ("theta0", &self.theta0),
+        ] {
+            if let Some(p) = v.iter().position(|x| !x.is_finite()) {
+                bail!("parameter `{name}`[{p}] is {} (not finite)", v[p]);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Topology {
+    pub fn layer_of(&self, i: usize) -> usize {
+        let mut o = 0;
+        for (l, &s) in self.layers.iter().enumerate() {
+            if i < o + s {
+                return l;
+            }
+            o += s;
+        }
+        panic!("oscillator {i} out of range (n = {})", self.n())
+    }
+}
+
+/// The saved model: versioned, with the config that trained it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    pub version: u32,
+    pub config: Config,
+    pub params: Params,
+}
+
+pub const MODEL_FORMAT: &str = "phasegen-model";
+pub const MODEL_VERSION: u32 = 1;
+
+impl ModelFile {
+    pub fn new(config: Config, params: Params) -> ModelFile {
+        ModelFile {
+            format: MODEL_FORMAT.into(),
+            version: MODEL_VERSION,
+            config,
+            params,
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(d) = path.parent() {
+            if !d.as_os_str().is_empty() {
+                std::fs::create_dir_all(d)
+                    .with_context(|| format!("cannot create folder {}", d.display()))?;
+            }
+        }
+        let text = serde_json::to_string(self)?;
+        // write then rename, so an interrupted save never leaves half a model
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+        Ok(())
+    }
+
+    pub fn load(path: &Path) -> Result<ModelFile> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read model file {}", path.display()))?;
+        let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "model file {} is damaged (not JSON); retrain it with `phasegen train`",
+                path.display()
+            )
+        })?;
+        let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != MODEL_FORMAT {
+            bail!(
+                "{} is not a phasegen model (format {:?}, expected {:?})",
+                path.display(),
+                format,
+                MODEL_FORMAT
+            );
+        }
+        let version = v.get("version").and_then(|f| f.as_u64()).unwrap_or(0);
+        if version != MODEL_VERSION as u64 {
+            bail!(
+                "model file {} has format version {version}; this phasegen reads version {MODEL_VERSION}. Retrain with this version's `phasegen train`",
+                path.display()
+            );
+        }
+        let m: ModelFile = serde_json::from_value(v)
+            .with_context(|| format!("model file {} is damaged", path.display()))?;
+        m.config.validate().with_context(|| {
+            format!(
+                "the config stored in model file {} is invalid",
+                path.display()
+            )
+        })?;
+        if Topology::from_config(&m.config.network) != m.params.topo {
+            bail!(
+                "model file {}: the parameters' topology does not match its config",
+                path.display()
+            );
+        }
+        m.params
+            .check()
+            .with_context(|| format!("model file {} is damaged", path.display()))?;
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_of_layered_net() {
+        let t = Topology {
+            inputs: 4,
+            layers: vec![2, 3],
+            intralayer: false,
+        };
+        assert_eq!(t.n(), 5);
+        assert_eq!(t.outputs(), 2..5);
+        assert_eq!(
+            t.edges(),
+            vec![(0, 2), (0, 3), (0, 4), (1, 2), (1, 3), (1, 4)]
+        );
+        let t2 = Topology {
+            intralayer: true,
+            ..t
+        };
+        assert_eq!(t2.edges().len(), 6 + 1 + 3);
+    }
+
+    #[test]
+    fn model_file_round_trip_and_errors() {
+        let cfg = Config::default_config();
+        let p = Params::init(&cfg);
+        let dir = std::env::temp_dir().join(format!("pg-model-{}", std::process::id()));
+        let path = dir.join("m.json");
+        ModelFile::new(cfg.clone(), p.clone()).save(&path).unwrap();
+        let m = ModelFile::load(&path).unwrap();
+        assert_eq!(m.params, p);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("\"version\":1", "\"version\":7")).unwrap();
+        let e = format!("{:#}", ModelFile::load(&path).unwrap_err());
+        assert!(e.contains("version 7"), "{e}");
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let e = format!("{:#}", ModelFile::load(&path).unwrap_err());
+        assert!(e.contains("damaged"), "{e}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,1 @@
+//! phasegen host side: CLI commands, UART client, reports.
