@@ -196,18 +196,21 @@ pub struct ModelFile {
     pub version: u32,
     pub config: Config,
     pub params: Params,
+    /// Full-scale pixel value of the training data (inputs are pixel / max_pixel).
+    pub max_pixel: u8,
 }
 
 pub const MODEL_FORMAT: &str = "phasegen-model";
 pub const MODEL_VERSION: u32 = 1;
 
 impl ModelFile {
-    pub fn new(config: Config, params: Params) -> ModelFile {
+    pub fn new(config: Config, params: Params, max_pixel: u8) -> ModelFile {
         ModelFile {
             format: MODEL_FORMAT.into(),
             version: MODEL_VERSION,
             config,
             params,
+            max_pixel,
         }
     }
 
@@ -303,7 +306,9 @@ mod tests {
         let p = Params::init(&cfg);
         let dir = std::env::temp_dir().join(format!("pg-model-{}", std::process::id()));
         let path = dir.join("m.json");
-        ModelFile::new(cfg.clone(), p.clone()).save(&path).unwrap();
+        ModelFile::new(cfg.clone(), p.clone(), 16)
+            .save(&path)
+            .unwrap();
         let m = ModelFile::load(&path).unwrap();
         assert_eq!(m.params, p);
         let text = std::fs::read_to_string(&path).unwrap();

@@ -1,1 +1,238 @@
-//! (being written)
+//! The quantizer: a trained float network -> the integer parameters of the
+//! hardware twin, with a report of what was lost.
+
+use crate::config::Config;
+use crate::net::Params;
+use crate::qformat::{wrap, Q};
+use crate::twin::{Formats, HwModel};
+use anyhow::{bail, Result};
+use std::f64::consts::PI;
+
+/// Clipping and error of one parameter group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupReport {
+    pub name: &'static str,
+    pub count: usize,
+    pub clipped: usize,
+    pub max_abs: f64,
+    /// Root-mean-square of (quantized - float), in float units.
+    pub rms_error: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantReport {
+    pub fmt: Formats,
+    pub eps_float: f64,
+    pub eps_hw: f64,
+    pub groups: Vec<GroupReport>,
+}
+
+impl std::fmt::Display for QuantReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let q = &self.fmt;
+        writeln!(
+            f,
+            "formats: phase {} bits, table 2^{} x {} bits, parameters Q{}.{} ({} bits signed), inputs {} bits, drive operands {} bits, step shift {}",
+            q.phase_bits,
+            q.table_bits,
+            q.amp_bits,
+            q.weight_bits as i64 - q.frac as i64,
+            q.frac,
+            q.weight_bits,
+            q.input_bits,
+            q.drive_bits,
+            q.step_shift
+        )?;
+        writeln!(
+            f,
+            "Euler step: float {:.4}, hardware {:.4}",
+            self.eps_float, self.eps_hw
+        )?;
+        writeln!(f, "| group | values | clipped | max abs | rms error |")?;
+        writeln!(f, "|---|---|---|---|---|")?;
+        for g in &self.groups {
+            writeln!(
+                f,
+                "| {} | {} | {} | {:.4} | {:.5} |",
+                g.name, g.count, g.clipped, g.max_abs, g.rms_error
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn quantize_group(name: &'static str, q: &Q, xs: &[f64]) -> (Vec<i64>, GroupReport) {
+    let mut out = Vec::with_capacity(xs.len());
+    let mut clipped = 0;
+    let mut se = 0.0;
+    let mut max_abs: f64 = 0.0;
+    for &x in xs {
+        let r = q.quantize(x);
+        clipped += r.clipped as usize;
+        se += (q.to_f64(r.value) - x).powi(2);
+        max_abs = max_abs.max(x.abs());
+        out.push(r.value);
+    }
+    let rms_error = if xs.is_empty() {
+        0.0
+    } else {
+        (se / xs.len() as f64).sqrt()
+    };
+    (
+        out,
+        GroupReport {
+            name,
+            count: xs.len(),
+            clipped,
+            max_abs,
+            rms_error,
+        },
+    )
+}
+
+/// Quantize `p` to the formats of `cfg.hardware`. `max_pixel` is the data
+/// set's full-scale pixel value.
+pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, QuantReport)> {
+    p.check()?;
+    let hw = &cfg.hardware;
+    if hw.drive_bits < hw.weight_bits {
+        bail!(
+            "hardware.drive_bits = {} is below hardware.weight_bits = {}; the drive multiplier takes parameters as operands, so use drive_bits >= weight_bits",
+            hw.drive_bits,
+            hw.weight_bits
+        );
+    }
+    let topo = &p.topo;
+    let edges = topo.edges();
+    // Inputs are integers 0..2^B-1 standing for 0..1, but the hardware reads
+    // them at scale 2^B: fold the gain 2^B/(2^B-1) into U.
+    let in_gain = 2f64.powi(hw.input_bits as i32) / (2f64.powi(hw.input_bits as i32) - 1.0);
+    let u: Vec<f64> = p.u.iter().map(|&v| v as f64 * in_gain).collect();
+    let w: Vec<f64> = p.w.iter().map(|&v| v as f64).collect();
+    let h: Vec<f64> = p.h.iter().map(|&v| v as f64).collect();
+    let k: Vec<f64> = p.k.iter().map(|&v| v as f64).collect();
+    let beta = cfg.train.beta;
+
+    let frac = if hw.weight_frac > 0 {
+        hw.weight_frac
+    } else {
+        let max_abs = w
+            .iter()
+            .chain(&u)
+            .chain(&h)
+            .chain(&k)
+            .fold(beta.abs(), |m, &v| m.max(v.abs()));
+        let top = ((1i64 << (hw.weight_bits - 1)) - 1) as f64;
+        let f = (top / max_abs).log2().floor();
+        f.clamp(0.0, 24.0) as u32
+    };
+    let q = Q::signed(hw.weight_bits, frac as i32);
+
+    // The largest step shift whose Euler step does not exceed the float one.
+    let (p_bits, s_bits) = (hw.phase_bits as i32, hw.amp_bits as i32);
+    let ideal = (2.0 * PI * 2f64.powi(frac as i32 + s_bits - 1 - p_bits) / cfg.train.eps).log2();
+    let step_shift = ideal.ceil().max(0.0) as u32;
+    let fmt = Formats {
+        phase_bits: hw.phase_bits,
+        table_bits: hw.table_bits,
+        amp_bits: hw.amp_bits,
+        weight_bits: hw.weight_bits,
+        frac,
+        input_bits: hw.input_bits,
+        drive_bits: hw.drive_bits,
+        step_shift,
+    };
+    let eps_hw = fmt.eps();
+
+    let (wq, gw) = quantize_group("W", &q, &w);
+    let (uq, gu) = quantize_group("U", &q, &u);
+    let (hq, gh) = quantize_group("h", &q, &h);
+    let (kq, gk) = quantize_group("K", &q, &k);
+    let turn = 2f64.powi(p_bits);
+    let omega: Vec<i64> = p
+        .domega
+        .iter()
+        .map(|&d| (d as f64 * eps_hw * turn / (2.0 * PI)).round() as i64)
+        .collect();
+    let theta0: Vec<u64> = p
+        .theta0
+        .iter()
+        .map(|&t| wrap((t as f64 * turn / (2.0 * PI)).round() as i64, hw.phase_bits))
+        .collect();
+
+    let mut rows = vec![Vec::new(); topo.n()];
+    for (e, &(i, j)) in edges.iter().enumerate() {
+        rows[i].push((j, wq[e]));
+        rows[j].push((i, wq[e]));
+    }
+    for r in rows.iter_mut() {
+        r.sort_by_key(|&(j, _)| j);
+    }
+    let model = HwModel {
+        topo: topo.clone(),
+        fmt,
+        rows,
+        u: uq,
+        h: hq,
+        k: kq,
+        omega,
+        theta0,
+        max_pixel,
+        steps: hw.steps,
+    };
+    Ok((
+        model,
+        QuantReport {
+            fmt,
+            eps_float: cfg.train.eps,
+            eps_hw,
+            groups: vec![gw, gu, gh, gk],
+        },
+    ))
+}
+
+/// β in the parameters' format, as the device takes it.
+pub fn beta_int(fmt: &Formats, beta: f64) -> i64 {
+    Q::signed(fmt.weight_bits, fmt.frac as i32)
+        .quantize(beta)
+        .value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn quantizer_picks_a_format_that_holds_the_weights() {
+        let cfg = Config::default_config();
+        let p = Params::init(&cfg);
+        let (m, rep) = quantize(&cfg, &p, 16).unwrap();
+        assert!(rep.groups.iter().all(|g| g.clipped == 0), "{rep}");
+        assert!(
+            rep.eps_hw <= cfg.train.eps && rep.eps_hw > cfg.train.eps / 2.0,
+            "{rep}"
+        );
+        assert_eq!(m.nnz(), 2 * p.topo.edges().len());
+        // every weight is within half an LSB of the float weight
+        let q = Q::signed(m.fmt.weight_bits, m.fmt.frac as i32);
+        for (e, &(i, j)) in p.topo.edges().iter().enumerate() {
+            let wij = m.rows[i].iter().find(|&&(jj, _)| jj == j).unwrap().1;
+            assert!(
+                (q.to_f64(wij) - p.w[e] as f64).abs() <= 0.5 / 2f64.powi(m.fmt.frac as i32) + 1e-9
+            );
+        }
+        assert_eq!(m.input_of_pixel(16), 15);
+        assert_eq!(m.input_of_pixel(0), 0);
+        assert_eq!(m.input_of_pixel(8), 8);
+    }
+
+    #[test]
+    fn fixed_frac_clips_and_reports() {
+        let mut cfg = Config::default_config();
+        cfg.hardware.weight_frac = 12;
+        let p = Params::init(&cfg);
+        let (_, rep) = quantize(&cfg, &p, 16).unwrap();
+        assert!(rep.groups[0].clipped > 0, "{rep}");
+    }
+}

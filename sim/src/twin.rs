@@ -1,1 +1,273 @@
-//! (being written)
+//! The bit-exact integer model of the generated hardware: the oracle that the
+//! Verilated RTL and the synthesized netlist must match at every step.
+//!
+//! Deliberately plain integer code. Every operation below is written the way
+//! docs/hardware.md states it and the generator (phasegen-hdl `core`) builds it.
+//!
+//! Scales: parameters (W, U, h, K, β) are signed `weight_bits` integers at
+//! `2^frac`; the sine table has amplitude `A = 2^(S-1) - 1`; inputs are
+//! `input_bits` unsigned integers at `2^input_bits`.
+
+use crate::net::Topology;
+use crate::qformat::{clog2, round_shift, sat, wrap};
+use serde::{Deserialize, Serialize};
+
+/// Integer formats of one design (all derived from the config and the
+/// quantizer; see docs/hardware.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Formats {
+    /// P: phase bits.
+    pub phase_bits: u32,
+    /// L: log2 of the table length.
+    pub table_bits: u32,
+    /// S: table amplitude bits (signed).
+    pub amp_bits: u32,
+    /// Parameter bits (signed) and their fractional bits.
+    pub weight_bits: u32,
+    pub frac: u32,
+    /// Input bits (unsigned).
+    pub input_bits: u32,
+    /// D: saturation width of the drive multiplier's parameter-side operands.
+    pub drive_bits: u32,
+    /// The Euler step as a right shift of the drive.
+    pub step_shift: u32,
+}
+
+impl Formats {
+    /// Table amplitude `A = 2^(S-1) - 1`.
+    pub fn amp(&self) -> i64 {
+        (1i64 << (self.amp_bits - 1)) - 1
+    }
+
+    /// The table index of a phase: its top `L` bits.
+    pub fn index(&self, theta: u64) -> usize {
+        (theta >> (self.phase_bits - self.table_bits)) as usize
+    }
+
+    /// Quarter turn in table entries.
+    pub fn quarter(&self) -> usize {
+        1 << (self.table_bits - 2)
+    }
+
+    /// Effective Euler step of the hardware in the float model's time units:
+    /// `ε = 2π · 2^(frac + S - 1) / 2^(P + step_shift)`.
+    pub fn eps(&self) -> f64 {
+        2.0 * std::f64::consts::PI * 2f64.powi(self.frac as i32 + self.amp_bits as i32 - 1)
+            / 2f64.powi((self.phase_bits + self.step_shift) as i32)
+    }
+
+    /// Width of the coupling accumulators: `weight_bits + amp_bits` for one
+    /// product plus enough carry bits for `max_degree` terms.
+    pub fn acc_bits(&self, max_degree: usize) -> u32 {
+        self.weight_bits + self.amp_bits + clog2(max_degree as u64 + 1)
+    }
+
+    /// Width of the field accumulator: `(h << input_bits) + Σ U x`.
+    pub fn field_acc_bits(&self, inputs: usize) -> u32 {
+        self.weight_bits + self.input_bits + 1 + clog2(inputs as u64 + 1)
+    }
+
+    /// Width of the drive sum: six products of `D + S + 1` bits.
+    pub fn drive_acc_bits(&self) -> u32 {
+        self.drive_bits + self.amp_bits + 1 + 3
+    }
+}
+
+/// The sine table: `round(A sin(2π k / 2^L))`, `k = 0 .. 2^L - 1`.
+pub fn sin_table(f: &Formats) -> Vec<i64> {
+    let n = 1usize << f.table_bits;
+    let a = f.amp() as f64;
+    (0..n)
+        .map(|k| (a * (2.0 * std::f64::consts::PI * k as f64 / n as f64).sin()).round() as i64)
+        .collect()
+}
+
+/// Everything the hardware stores: the quantized network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HwModel {
+    pub topo: Topology,
+    pub fmt: Formats,
+    /// Per oscillator, its neighbours `(j, W_ij)` in ascending `j`: the CSR
+    /// rows streamed by the coupling loop.
+    pub rows: Vec<Vec<(usize, i64)>>,
+    /// Input weights, row-major over the input layer.
+    pub u: Vec<i64>,
+    pub h: Vec<i64>,
+    pub k: Vec<i64>,
+    /// Per-step phase increment (detuning), in phase units.
+    pub omega: Vec<i64>,
+    /// Initial phases.
+    pub theta0: Vec<u64>,
+    /// Pixel value that maps to the top of the input range (from the data set).
+    pub max_pixel: u8,
+    /// Steps of one inference.
+    pub steps: u32,
+}
+
+impl HwModel {
+    pub fn n(&self) -> usize {
+        self.topo.n()
+    }
+
+    pub fn nnz(&self) -> usize {
+        self.rows.iter().map(|r| r.len()).sum()
+    }
+
+    pub fn max_degree(&self) -> usize {
+        self.rows.iter().map(|r| r.len()).max().unwrap_or(0)
+    }
+
+    /// A pixel as the device's input integer: `round(p (2^B - 1) / max_pixel)`.
+    pub fn input_of_pixel(&self, p: u8) -> u64 {
+        let top = (1u64 << self.fmt.input_bits) - 1;
+        let m = self.max_pixel.max(1) as u64;
+        let p = (p as u64).min(m);
+        (p * top * 2 + m) / (2 * m)
+    }
+
+    pub fn inputs_of_image(&self, img: &[u8]) -> Vec<u64> {
+        img.iter().map(|&p| self.input_of_pixel(p)).collect()
+    }
+}
+
+/// What the device holds while it runs: phases, the field, the nudge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Twin<'a> {
+    pub m: &'a HwModel,
+    pub sin: Vec<i64>,
+    pub theta: Vec<u64>,
+    pub field: Vec<i64>,
+    pub beta: i64,
+    /// Per output: `true` for target +1 (the label), `false` for -1.
+    pub target: Vec<bool>,
+}
+
+impl<'a> Twin<'a> {
+    pub fn new(m: &'a HwModel) -> Twin<'a> {
+        Twin {
+            m,
+            sin: sin_table(&m.fmt),
+            theta: m.theta0.clone(),
+            field: m.h.clone(),
+            beta: 0,
+            target: vec![false; m.topo.classes()],
+        }
+    }
+
+    pub fn sin_of(&self, theta: u64) -> i64 {
+        self.sin[self.m.fmt.index(theta)]
+    }
+
+    pub fn cos_of(&self, theta: u64) -> i64 {
+        let f = &self.m.fmt;
+        self.sin[(f.index(theta) + f.quarter()) & ((1 << f.table_bits) - 1)]
+    }
+
+    /// sin 2θ: the table at the top bits of `2θ mod 2^P`.
+    pub fn sin2_of(&self, theta: u64) -> i64 {
+        let f = &self.m.fmt;
+        self.sin[f.index(wrap((theta << 1) as i64, f.phase_bits))]
+    }
+
+    /// Start a sample: phases back to `theta0`, and the input field
+    /// `b_i = sat_D(round_shift((h_i << B) + Σ_k U_ik x_k, B))` for the input
+    /// layer (`b_i = h_i` elsewhere).
+    pub fn load_input(&mut self, x: &[u64]) {
+        let m = self.m;
+        let f = &m.fmt;
+        assert_eq!(x.len(), m.topo.inputs, "input length");
+        self.theta = m.theta0.clone();
+        let ni = m.topo.inputs;
+        for i in 0..m.n() {
+            self.field[i] = if m.topo.input_layer().contains(&i) {
+                let mut acc = m.h[i] << f.input_bits;
+                for (k, &xk) in x.iter().enumerate() {
+                    acc += m.u[i * ni + k] * xk as i64;
+                }
+                sat(round_shift(acc, f.input_bits), f.drive_bits)
+            } else {
+                m.h[i]
+            };
+        }
+    }
+
+    /// Set the nudge for the following steps: `beta = 0` is the free phase.
+    pub fn set_nudge(&mut self, beta: i64, label: Option<usize>) {
+        self.beta = beta;
+        for (o, t) in self.target.iter_mut().enumerate() {
+            *t = Some(o) == label;
+        }
+    }
+
+    /// The drive of oscillator `i` (before the step shift), at scale
+    /// `2^(frac + S - 1)`.
+    pub fn drive(&self, i: usize) -> i64 {
+        let m = self.m;
+        let f = &m.fmt;
+        let d = f.drive_bits;
+        let th = self.theta[i];
+        let (s_i, c_i, s2_i) = (self.sin_of(th), self.cos_of(th), self.sin2_of(th));
+        // coupling sums at 2^(frac + S - 1), exact
+        let (mut acc_c, mut acc_s) = (0i64, 0i64);
+        for &(j, w) in &m.rows[i] {
+            acc_c += w * self.cos_of(self.theta[j]);
+            acc_s += w * self.sin_of(self.theta[j]);
+        }
+        let c = sat(round_shift(acc_c, f.amp_bits - 1), d);
+        let s = sat(round_shift(acc_s, f.amp_bits - 1), d);
+        // −∂E/∂θ_i = −sinθ_i Σ W cosθ_j + cosθ_i Σ W sinθ_j − b_i sinθ_i − K_i sin2θ_i
+        let mut drive = -c * s_i + s * c_i - self.field[i] * s_i - m.k[i] * s2_i;
+        let outs = m.topo.outputs();
+        if outs.contains(&i) {
+            // nudge β (cosθ_o − t_o) sinθ_o, t_o = ±A
+            let t = if self.target[i - outs.start] {
+                f.amp()
+            } else {
+                -f.amp()
+            };
+            let e = c_i - t;
+            let g = sat(round_shift(self.beta * e, f.amp_bits - 1), d);
+            drive += g * s_i;
+        }
+        drive
+    }
+
+    /// One Euler step, all oscillators from the same old phases (Jacobi):
+    /// `θ_i ← θ_i + sat_P(round_shift(drive_i, step_shift)) + ω_i  (mod 2^P)`.
+    pub fn step(&mut self) {
+        let f = self.m.fmt;
+        let new: Vec<u64> = (0..self.m.n())
+            .map(|i| {
+                let delta = sat(round_shift(self.drive(i), f.step_shift), f.phase_bits);
+                wrap(self.theta[i] as i64 + delta + self.m.omega[i], f.phase_bits)
+            })
+            .collect();
+        self.theta = new;
+    }
+
+    /// Predicted class: argmax over outputs of the table's cos θ_o; the
+    /// lowest index wins a tie.
+    pub fn class(&self) -> usize {
+        let outs = self.m.topo.outputs();
+        let mut best = 0;
+        let mut best_v = i64::MIN;
+        for (o, i) in outs.enumerate() {
+            let v = self.cos_of(self.theta[i]);
+            if v > best_v {
+                best_v = v;
+                best = o;
+            }
+        }
+        best
+    }
+
+    /// Run one inference: load, settle `m.steps` free steps, classify.
+    pub fn infer(&mut self, x: &[u64]) -> usize {
+        self.load_input(x);
+        self.set_nudge(0, None);
+        for _ in 0..self.m.steps {
+            self.step();
+        }
+        self.class()
+    }
+}
