@@ -1,0 +1,54 @@
+// iCEBreaker v1.0 board top for the generated phasegen core (pg_top).
+// Hand-written; the core itself is generated into build/<board>/gen/.
+//
+// Reset: the core sees i_rst high for 16 clocks after configuration (iCE40
+// flip-flops start at 0, so a counter from 0 needs no reset of its own) and
+// while the user button is pressed. The button is asynchronous, so it passes
+// two flip-flops first. RX goes to the core unsynchronized: the core's UART
+// receiver synchronizes it.
+`default_nettype none
+
+module icebreaker_top (
+    input  wire CLK,
+    input  wire RX,
+    output wire TX,
+    output wire LEDR_N,
+    output wire LEDG_N,
+    input  wire BTN_N
+);
+    // Power-on reset: count 0..16, then stop; bit 4 marks "done".
+    reg [4:0] por_count = 5'd0;
+    wire      por_done = por_count[4];
+    always @(posedge CLK) begin
+        if (!por_done) por_count <= por_count + 5'd1;
+    end
+
+    // Button synchronizer, stored as "pressed" so the power-up value 0 means
+    // released.
+    reg btn_meta = 1'b0;
+    reg btn_pressed = 1'b0;
+    always @(posedge CLK) begin
+        btn_meta    <= ~BTN_N;
+        btn_pressed <= btn_meta;
+    end
+
+    // Registered reset; stored active low so its power-up value asserts it.
+    reg rst_n = 1'b0;
+    always @(posedge CLK) rst_n <= por_done & ~btn_pressed;
+    wire rst = ~rst_n;
+
+    wire busy;
+    pg_top u_core (
+        .i_clk(CLK),
+        .i_rst(rst),
+        .i_uart_rx(RX),
+        .o_uart_tx(TX),
+        .o_busy(busy)
+    );
+
+    // Green while idle, red while busy (both LEDs are active low).
+    assign LEDG_N = busy;
+    assign LEDR_N = ~busy;
+endmodule
+
+`default_nettype wire
