@@ -31,6 +31,11 @@ fn header(config_hash: &str, hw: &HwModel, what: &str) -> Vec<String> {
     )]
 }
 
+/// The ports of `pg_core` for this model (for testbenches and the bridge).
+pub fn core_ports(hw: &HwModel) -> Vec<vlog::PortInfo> {
+    core::generate(hw).ports()
+}
+
 /// The settle core alone (`pg_core.v`).
 pub fn generate_core(config_hash: &str, hw: &HwModel) -> GenFile {
     let m = core::generate(hw);

@@ -1,1 +1,4 @@
-//! phasegen host side: CLI commands, UART client, reports.
+//! phasegen host side: CLI commands, cosimulation, UART client, reports.
+
+pub mod cosim;
+pub mod report;

@@ -1,0 +1,57 @@
+//! The generated settle core under Verilator against the integer twin, bit
+//! for bit at every step, and a deliberate twin fault that must be caught.
+
+use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Fault};
+use phasegen_sim::config::Config;
+use phasegen_sim::data::load_dir;
+use phasegen_sim::net::Params;
+use phasegen_sim::quant::{beta_int, quantize};
+use std::path::Path;
+
+fn digits() -> phasegen_sim::data::Split {
+    load_dir(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/digits-8x8"
+    )))
+    .unwrap()
+}
+
+#[test]
+fn core_matches_twin_for_1000_steps_free_and_nudged() {
+    let cfg = Config::default_config();
+    let data = digits();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
+    let built = build_core(&hw, &cfg.hash_hex(), &scratch_dir("cosim-default")).unwrap();
+    let mut sim = CoreSim::new(&built, hw.n()).unwrap();
+    let beta = beta_int(&hw.fmt, cfg.train.beta);
+    for s in 0..2 {
+        let x = hw.inputs_of_image(data.test.image(s));
+        let label = data.test.labels[s] as usize;
+        let r = verify_sample(&mut sim, &hw, &x, 1000, 100, beta, label, None)
+            .unwrap()
+            .unwrap_or_else(|m| panic!("{m}"));
+        assert_eq!(r.steps_compared, 1100);
+        assert!(r.moved > hw.n() / 2, "the phases barely moved: {r:?}");
+        println!("sample {s}: {r:?}");
+    }
+}
+
+#[test]
+fn a_flipped_bit_in_the_twin_is_caught() {
+    let cfg = Config::default_config();
+    let data = digits();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
+    let built = build_core(&hw, &cfg.hash_hex(), &scratch_dir("cosim-default")).unwrap();
+    let mut sim = CoreSim::new(&built, hw.n()).unwrap();
+    let x = hw.inputs_of_image(data.test.image(0));
+    let fault = Fault {
+        step: 7,
+        osc: 3,
+        bit: 0,
+    };
+    let m = verify_sample(&mut sim, &hw, &x, 20, 0, 0, 0, Some(fault))
+        .unwrap()
+        .expect_err("a one-bit fault must be reported");
+    assert_eq!((m.step, m.osc), (7, 3), "{m}");
+    assert_eq!(m.rtl ^ m.twin, 1, "{m}");
+}
