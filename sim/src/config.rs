@@ -81,12 +81,12 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             data: "data/digits-8x8".into(),
-            epochs: 10,
-            batch: 16,
-            lr: 0.05,
-            lr_bias: 0.02,
-            momentum: 0.9,
-            beta: 0.5,
+            epochs: 30,
+            batch: 4,
+            lr: 0.01,
+            lr_bias: 0.01,
+            momentum: 0.8,
+            beta: 1.0,
             symmetric: true,
             eps: 0.25,
             t1: 40,

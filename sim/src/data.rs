@@ -437,4 +437,17 @@ mod tests {
         assert!(x.iter().all(|&v| (0.0..=1.0).contains(&v)));
         assert!(x.contains(&1.0));
     }
+
+    #[test]
+    fn loads_mnist_10k() {
+        let d = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist-10k"));
+        let s = load_dir(d).unwrap();
+        assert_eq!((s.train.len(), s.test.len()), (8000, 2000));
+        assert_eq!(
+            (s.train.rows, s.train.cols, s.train.pixels()),
+            (28, 28, 784)
+        );
+        assert_eq!(s.train.max_pixel, 255);
+        assert_eq!(s.test.max_pixel, 255);
+    }
 }

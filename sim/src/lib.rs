@@ -17,4 +17,5 @@ pub mod protocol;
 pub mod qformat;
 pub mod quant;
 pub mod rng;
+pub mod train;
 pub mod twin;
