@@ -28,6 +28,7 @@ include $(BOARD_MK)
 # limited to [A-Za-z0-9_-] by the config validator).
 NAME     := $(shell sed -n -E "s/^name[[:space:]]*=[[:space:]]*[\"']([A-Za-z0-9_-]+)[\"'].*/\1/p" $(CONFIG) 2>/dev/null | head -n 1)
 CLOCK_HZ := $(or $(shell sed -n -E 's/^clock_hz[[:space:]]*=[[:space:]]*([0-9_]+).*/\1/p' $(CONFIG) 2>/dev/null | head -n 1 | tr -d _),$(BOARD_CLOCK_HZ))
+TRAIN_DATA := $(shell sed -n -E "s/^data[[:space:]]*=[[:space:]]*[\"']([^\"']+)[\"'].*/\1/p" $(CONFIG) 2>/dev/null | head -n 1)
 FREQ_MHZ := $(shell awk 'BEGIN { print $(CLOCK_HZ) / 1000000 }')
 
 BUILD    := build/$(BOARD)
@@ -80,8 +81,10 @@ $(PHASEGEN): $(RUST_SRC) | setup
 	$(CARGO) build --release --bin phasegen
 	@touch $@
 
+# Training is slow, so a rebuilt binary alone does not retrain: after
+# changing the training code, `make -B train` (or delete model.json).
 train: $(BUILD)/model.json
-$(BUILD)/model.json: $(CONFIG) $(PHASEGEN)
+$(BUILD)/model.json: $(CONFIG) $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
 	@mkdir -p $(@D)
 	$(PHASEGEN) train --config $(CONFIG) --out $@ --log $(BUILD)/train.jsonl
 
