@@ -654,10 +654,13 @@ mod tests {
     fn generates_default_core() {
         let cfg = Config::default_config();
         let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
-        let f = crate::generate_core(&cfg.hash_hex(), &hw);
+        let files =
+            crate::generate_design(&cfg.hash_hex(), cfg.design_id(), &hw, 12_000_000, 115_200);
         let dir = std::env::temp_dir().join("pg-core-test");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("pg_core.v"), &f.text).unwrap();
-        assert!(f.text.contains("module pg_core"));
+        for f in &files {
+            std::fs::write(dir.join(&f.name), &f.text).unwrap();
+        }
+        assert!(files[0].text.contains("module pg_core"));
     }
 }

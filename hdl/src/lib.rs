@@ -4,6 +4,8 @@
 
 pub mod arith;
 pub mod core;
+pub mod top;
+pub mod uart;
 pub mod vlog;
 
 use phasegen_sim::twin::HwModel;
@@ -43,4 +45,46 @@ pub fn generate_core(config_hash: &str, hw: &HwModel) -> GenFile {
         name: "pg_core.v".into(),
         text: vlog::file(&header(config_hash, hw, "pg_core.v"), &[&m]),
     }
+}
+
+/// The whole design, one file per module: `pg_core.v`, `pg_uart_rx.v`,
+/// `pg_uart_tx.v`, `pg_top.v`.
+/// Same inputs, same bytes.
+pub fn generate_design(
+    config_hash: &str,
+    design_id: u32,
+    hw: &HwModel,
+    clock_hz: u64,
+    baud: u64,
+) -> Vec<GenFile> {
+    let cpb = uart::clocks_per_bit(clock_hz, baud);
+    let core = core::generate(hw);
+    let urx = uart::rx(cpb);
+    let utx = uart::tx(cpb);
+    let top = top::generate(hw, design_id, cpb, &core, &urx, &utx);
+    [&core, &urx, &utx, &top]
+        .into_iter()
+        .map(|m| {
+            let name = format!("{}.v", m.name);
+            GenFile {
+                text: vlog::file(&header(config_hash, hw, &name), &[m]),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// Ports of `pg_top` (for the bridge).
+pub fn top_ports(hw: &HwModel, clock_hz: u64, baud: u64) -> Vec<vlog::PortInfo> {
+    let cpb = uart::clocks_per_bit(clock_hz, baud);
+    let core = core::generate(hw);
+    top::generate(hw, 0, cpb, &core, &uart::rx(cpb), &uart::tx(cpb)).ports()
+}
+
+/// The 32-bit id the device reports in Identify: the first bytes of
+/// SHA-256 over the config hash and the model hash, so a model trained
+/// differently under the same config is told apart.
+pub fn design_id(config_hash: &str, hw: &HwModel) -> u32 {
+    let d = Sha256::digest(format!("{config_hash}/{}", model_hash(hw)).as_bytes());
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }

@@ -724,6 +724,17 @@ impl Module {
         s
     }
 
+    /// A wire driven later (by an instance) of which some bits are unused
+    /// by design; the lint waiver sits on this declaration with its reason.
+    pub fn wire_decl_partial(&mut self, name: &str, width: u32, reason: &str) -> Sig {
+        let s = self.fresh(name, width, false);
+        self.items.push(Item::Partial {
+            sig: s.clone(),
+            reason: reason.into(),
+        });
+        s
+    }
+
     /// A wire declared now and driven later (by an instance).
     pub fn wire_decl(&mut self, name: &str, width: u32) -> Sig {
         let s = self.fresh(name, width, false);

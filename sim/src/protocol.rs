@@ -1,1 +1,288 @@
-//! (being written)
+//! The UART protocol between the host and the device, defined once: the
+//! generator builds the device's decoder from these constants and layouts,
+//! the host tool encodes and decodes with the same functions.
+//! docs/protocol.md is the prose version.
+//!
+//! Frame (both directions): `sync | cmd | len | payload[len] | crc`, where
+//! `crc` is CRC-8 (polynomial 0x07, initial value 0, no reflection) over
+//! `cmd, len, payload`. Requests start with [`SYNC_REQ`], responses with
+//! [`SYNC_RSP`]. Multi-byte integers are big-endian.
+
+use anyhow::{bail, Result};
+
+pub const SYNC_REQ: u8 = 0xA5;
+pub const SYNC_RSP: u8 = 0x5A;
+pub const VERSION: u8 = 1;
+pub const CRC_POLY: u8 = 0x07;
+
+/// Request commands. A response echoes the command, or carries [`ERROR`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Cmd {
+    /// `-> version, design_id[4], inputs[2], oscillators[2], classes,
+    /// phase_bits, weight_bits, frac, input_bits` (14 bytes)
+    Identify = 0x01,
+    /// `offset[2], x[...]` (one byte per input, `input_bits` wide) `->` empty
+    WriteInput = 0x02,
+    /// `flags (bit 0: start from the initial phases and recompute the field),
+    /// steps[2] (>= 1), beta[2] (signed, parameter format), target[ceil(classes/8)]
+    /// (bit o set: output o has target +1)` `->` empty, sent when the run ends
+    Run = 0x03,
+    /// `-> class`
+    ReadClass = 0x04,
+    /// `offset[2], count` `-> count phases, each phase_bytes() big-endian`
+    ReadPhases = 0x05,
+}
+
+pub const ERROR: u8 = 0x7F;
+
+/// Error codes in an [`ERROR`] response's one-byte payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ErrCode {
+    BadCrc = 1,
+    UnknownCmd = 2,
+    BadArgument = 3,
+}
+
+impl ErrCode {
+    pub fn from_u8(v: u8) -> Option<ErrCode> {
+        match v {
+            1 => Some(ErrCode::BadCrc),
+            2 => Some(ErrCode::UnknownCmd),
+            3 => Some(ErrCode::BadArgument),
+            _ => None,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrCode::BadCrc => "the device saw a CRC error in the request",
+            ErrCode::UnknownCmd => {
+                "the device does not know this command (protocol version mismatch?)"
+            }
+            ErrCode::BadArgument => {
+                "the device refused an argument (length, offset, count or steps out of range)"
+            }
+        }
+    }
+}
+
+impl Cmd {
+    pub fn from_u8(v: u8) -> Option<Cmd> {
+        match v {
+            0x01 => Some(Cmd::Identify),
+            0x02 => Some(Cmd::WriteInput),
+            0x03 => Some(Cmd::Run),
+            0x04 => Some(Cmd::ReadClass),
+            0x05 => Some(Cmd::ReadPhases),
+            _ => None,
+        }
+    }
+}
+
+/// Bytes in the Identify response payload.
+pub const IDENTIFY_LEN: usize = 14;
+/// Most bytes of input one WriteInput frame carries (255 minus the offset).
+pub const MAX_INPUT_CHUNK: usize = 253;
+
+/// One CRC-8 step: the same recurrence the RTL unrolls.
+pub fn crc8_byte(crc: u8, b: u8) -> u8 {
+    let mut c = crc ^ b;
+    for _ in 0..8 {
+        c = if c & 0x80 != 0 {
+            (c << 1) ^ CRC_POLY
+        } else {
+            c << 1
+        };
+    }
+    c
+}
+
+pub fn crc8(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0, |c, &b| crc8_byte(c, b))
+}
+
+/// Bytes per phase in ReadPhases.
+pub fn phase_bytes(phase_bits: u32) -> usize {
+    phase_bits.div_ceil(8) as usize
+}
+
+/// Bytes of the target bitmask in Run.
+pub fn target_bytes(classes: usize) -> usize {
+    classes.div_ceil(8)
+}
+
+fn frame(sync: u8, cmd: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() <= 255, "payload of {} bytes", payload.len());
+    let mut v = vec![sync, cmd, payload.len() as u8];
+    v.extend_from_slice(payload);
+    v.push(crc8(&v[1..]));
+    v
+}
+
+pub fn request(cmd: Cmd, payload: &[u8]) -> Vec<u8> {
+    frame(SYNC_REQ, cmd as u8, payload)
+}
+
+pub fn response(cmd: u8, payload: &[u8]) -> Vec<u8> {
+    frame(SYNC_RSP, cmd, payload)
+}
+
+pub fn run_payload(init: bool, steps: u16, beta: i64, target: &[bool]) -> Vec<u8> {
+    let mut v = vec![init as u8];
+    v.extend_from_slice(&steps.to_be_bytes());
+    v.extend_from_slice(&(beta as i16).to_be_bytes());
+    let mut t = vec![0u8; target_bytes(target.len())];
+    for (o, &on) in target.iter().enumerate() {
+        if on {
+            t[o / 8] |= 1 << (o % 8);
+        }
+    }
+    v.extend(t);
+    v
+}
+
+/// The device's description, from Identify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub version: u8,
+    pub design_id: u32,
+    pub inputs: u16,
+    pub oscillators: u16,
+    pub classes: u8,
+    pub phase_bits: u8,
+    pub weight_bits: u8,
+    pub frac: u8,
+    pub input_bits: u8,
+}
+
+impl Identity {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = vec![self.version];
+        v.extend_from_slice(&self.design_id.to_be_bytes());
+        v.extend_from_slice(&self.inputs.to_be_bytes());
+        v.extend_from_slice(&self.oscillators.to_be_bytes());
+        v.extend_from_slice(&[
+            self.classes,
+            self.phase_bits,
+            self.weight_bits,
+            self.frac,
+            self.input_bits,
+        ]);
+        v
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Identity> {
+        if b.len() != IDENTIFY_LEN {
+            bail!(
+                "identify reply has {} bytes, expected {IDENTIFY_LEN}",
+                b.len()
+            );
+        }
+        Ok(Identity {
+            version: b[0],
+            design_id: u32::from_be_bytes([b[1], b[2], b[3], b[4]]),
+            inputs: u16::from_be_bytes([b[5], b[6]]),
+            oscillators: u16::from_be_bytes([b[7], b[8]]),
+            classes: b[9],
+            phase_bits: b[10],
+            weight_bits: b[11],
+            frac: b[12],
+            input_bits: b[13],
+        })
+    }
+}
+
+/// A response frame as the host decodes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub cmd: u8,
+    pub payload: Vec<u8>,
+}
+
+/// Incremental decoder of response frames: bytes before a sync byte are
+/// skipped (and counted); a frame with a bad CRC is an error.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    buf: Vec<u8>,
+    pub skipped: usize,
+}
+
+impl Decoder {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete frame, `Ok(None)` if more bytes are needed.
+    pub fn next_frame(&mut self) -> Result<Option<Response>> {
+        while !self.buf.is_empty() && self.buf[0] != SYNC_RSP {
+            self.buf.remove(0);
+            self.skipped += 1;
+        }
+        if self.buf.len() < 3 {
+            return Ok(None);
+        }
+        let len = self.buf[2] as usize;
+        if self.buf.len() < 4 + len {
+            return Ok(None);
+        }
+        let f: Vec<u8> = self.buf.drain(..4 + len).collect();
+        let crc = crc8(&f[1..3 + len]);
+        if crc != f[3 + len] {
+            bail!(
+                "reply with a bad CRC (got {:#04x}, computed {:#04x}): {:02x?}",
+                f[3 + len],
+                crc,
+                f
+            );
+        }
+        Ok(Some(Response {
+            cmd: f[1],
+            payload: f[3..3 + len].to_vec(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_known_value() {
+        // CRC-8 (poly 0x07, init 0) of "123456789" is 0xF4.
+        assert_eq!(crc8(b"123456789"), 0xF4);
+    }
+
+    #[test]
+    fn frames_round_trip_and_bad_crc_is_an_error() {
+        let id = Identity {
+            version: VERSION,
+            design_id: 0xdeadbeef,
+            inputs: 64,
+            oscillators: 42,
+            classes: 10,
+            phase_bits: 16,
+            weight_bits: 8,
+            frac: 5,
+            input_bits: 4,
+        };
+        let f = response(Cmd::Identify as u8, &id.to_bytes());
+        let mut d = Decoder::default();
+        d.push(&[0, 1, 2]);
+        d.push(&f[..5]);
+        assert_eq!(d.next_frame().unwrap(), None);
+        d.push(&f[5..]);
+        let r = d.next_frame().unwrap().unwrap();
+        assert_eq!(Identity::from_bytes(&r.payload).unwrap(), id);
+        assert_eq!(d.skipped, 3);
+        let mut bad = f.clone();
+        bad[6] ^= 0x10;
+        d.push(&bad);
+        assert!(format!("{}", d.next_frame().unwrap_err()).contains("bad CRC"));
+        assert_eq!(
+            run_payload(true, 40, -3, &[false, true]),
+            vec![1, 0, 40, 0xff, 0xfd, 2]
+        );
+    }
+}

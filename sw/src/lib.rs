@@ -1,4 +1,6 @@
 //! phasegen host side: CLI commands, cosimulation, UART client, reports.
 
 pub mod cosim;
+pub mod device;
 pub mod report;
+pub mod uartsim;

@@ -1,0 +1,646 @@
+//! `pg_top`: UART, the protocol decoder of `phasegen_sim::protocol`, and
+//! the settle core.
+//!
+//! A request is received whole into a payload buffer and checked (CRC,
+//! length, arguments) before anything in the design changes; then it is
+//! executed and answered. A frame that stalls for more than
+//! `FRAME_TIMEOUT_BITS` bit times is dropped, so a partial frame never
+//! blocks the device.
+
+use crate::core::CoreShape;
+use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
+use phasegen_sim::protocol::{
+    phase_bytes, target_bytes, Cmd, ErrCode, Identity, ERROR, SYNC_REQ, SYNC_RSP, VERSION,
+};
+use phasegen_sim::qformat::clog2;
+use phasegen_sim::twin::HwModel;
+
+pub const FRAME_TIMEOUT_BITS: u64 = 40;
+
+// receive states
+const R_SYNC: u64 = 0;
+const R_CMD: u64 = 1;
+const R_LEN: u64 = 2;
+const R_PAY: u64 = 3;
+const R_CRC: u64 = 4;
+const R_EXEC: u64 = 5;
+const R_COPY: u64 = 6;
+const R_RUN: u64 = 7;
+const R_SEND: u64 = 8;
+const RB: u32 = 4;
+
+// transmit states
+const T_SYNC: u64 = 0;
+const T_CMD: u64 = 1;
+const T_LEN: u64 = 2;
+const T_PAY: u64 = 3;
+const T_CRC: u64 = 4;
+const T_DONE: u64 = 5;
+const TB: u32 = 3;
+
+// payload kinds of a response
+const K_NONE: u64 = 0;
+const K_ID: u64 = 1;
+const K_CLASS: u64 = 2;
+const K_PHASE: u64 = 3;
+const K_ERR: u64 = 4;
+
+/// The unrolled CRC-8 step `crc8_byte(c, b)` as wires.
+fn crc_step(m: &mut Module, name: &str, c: &Sig, b: &Sig) -> Sig {
+    let mut x = m.wire(&format!("{name}_0"), c.e().xor(b.e()));
+    for k in 1..=8 {
+        let shifted = Expr::concat(vec![x.slice(6, 0), lit(1, 0)]);
+        let poly = shifted
+            .clone()
+            .xor(lit(8, phasegen_sim::protocol::CRC_POLY as u64));
+        x = m.wire(&format!("{name}_{k}"), Expr::mux(x.bit(7), poly, shifted));
+    }
+    x
+}
+
+pub fn identity(hw: &HwModel, design_id: u32) -> Identity {
+    Identity {
+        version: VERSION,
+        design_id,
+        inputs: hw.topo.inputs as u16,
+        oscillators: hw.n() as u16,
+        classes: hw.topo.classes() as u8,
+        phase_bits: hw.fmt.phase_bits as u8,
+        weight_bits: hw.fmt.weight_bits as u8,
+        frac: hw.fmt.frac as u8,
+        input_bits: hw.fmt.input_bits as u8,
+    }
+}
+
+pub fn generate(
+    hw: &HwModel,
+    design_id: u32,
+    cpb: u64,
+    core: &Module,
+    urx: &Module,
+    utx: &Module,
+) -> Module {
+    let sh = CoreShape::of(hw);
+    let n = hw.n() as u64;
+    let ni = hw.topo.inputs as u64;
+    let classes = sh.classes as u32;
+    let tb = target_bytes(sh.classes);
+    let pb = phase_bytes(sh.phase_bits) as u64;
+    let hdr = (5 + tb).max(3);
+    let id = identity(hw, design_id).to_bytes();
+
+    let mut m = Module::new("pg_top");
+    m.doc("pg_top: UART protocol front end and the settle core (docs/protocol.md).");
+    let clk = m.input("i_clk", 1);
+    let rst = m.input("i_rst", 1);
+    let rxd = m.input("i_uart_rx", 1);
+
+    // ---- UART ----
+    let rx_valid = m.wire_decl("rx_valid", 1);
+    let rx_data = m.wire_decl("rx_data", 8);
+    let rx_ferr = m.wire_decl_partial(
+        "rx_ferr",
+        1,
+        "the receiver drops a byte with a bad stop bit; the frame then fails its CRC or times out",
+    );
+    m.instance(
+        urx,
+        "u_rx",
+        vec![
+            ("i_clk", clk.e()),
+            ("i_rst", rst.e()),
+            ("i_rx", rxd.e()),
+            ("o_valid", rx_valid.e()),
+            ("o_data", rx_data.e()),
+            ("o_frame_err", rx_ferr.e()),
+        ],
+    );
+    let tx_valid = m.reg_init("tx_valid", 1, false, Some(0));
+    let tx_data = m.reg("tx_data", 8);
+    let tx_ready = m.wire_decl("tx_ready", 1);
+    let txd = m.output_wire("o_uart_tx", 1);
+    m.instance(
+        utx,
+        "u_tx",
+        vec![
+            ("i_clk", clk.e()),
+            ("i_rst", rst.e()),
+            ("i_valid", tx_valid.e()),
+            ("i_data", tx_data.e()),
+            ("o_tx", txd.e()),
+            ("o_ready", tx_ready.e()),
+        ],
+    );
+
+    // ---- core ----
+    let a = sh.osc_bits;
+    let x_we = m.reg_init("x_we", 1, false, Some(0));
+    let x_addr = m.reg("x_addr", sh.input_addr_bits);
+    let x_data = m.reg("x_data", sh.input_bits);
+    let c_start = m.reg_init("c_start", 1, false, Some(0));
+    let c_init = m.reg("c_init", 1);
+    let c_steps = m.reg("c_steps", sh.step_bits);
+    let c_beta = m.reg_signed("c_beta", sh.weight_bits);
+    let c_target = m.reg("c_target", classes);
+    let rd_addr = m.reg("rd_addr", a);
+    let busy = m.wire_decl("core_busy", 1);
+    let done = m.wire_decl("core_done", 1);
+    let class = m.wire_decl("core_class", sh.class_bits);
+    let rd_phase = m.wire_decl("core_rd_phase", sh.phase_bits);
+    let ph_we = m.wire_decl_partial(
+        "core_ph_we",
+        1,
+        "observation port of the core, used by testbenches only",
+    );
+    let ph_idx = m.wire_decl_partial(
+        "core_ph_idx",
+        a,
+        "observation port of the core, used by testbenches only",
+    );
+    let ph_val = m.wire_decl_partial(
+        "core_ph_val",
+        sh.phase_bits,
+        "observation port of the core, used by testbenches only",
+    );
+    let step = m.wire_decl_partial(
+        "core_step",
+        1,
+        "observation port of the core, used by testbenches only",
+    );
+    m.instance(
+        core,
+        "u_core",
+        vec![
+            ("i_clk", clk.e()),
+            ("i_rst", rst.e()),
+            ("i_x_we", x_we.e()),
+            ("i_x_addr", x_addr.e()),
+            ("i_x_data", x_data.e()),
+            ("i_start", c_start.e()),
+            ("i_init", c_init.e()),
+            ("i_steps", c_steps.e()),
+            ("i_beta", c_beta.e()),
+            ("i_target", c_target.e()),
+            ("i_rd_addr", rd_addr.e()),
+            ("o_busy", busy.e()),
+            ("o_done", done.e()),
+            ("o_class", class.e()),
+            ("o_rd_phase", rd_phase.e()),
+            ("o_step", step.e()),
+            ("o_ph_we", ph_we.e()),
+            ("o_ph_idx", ph_idx.e()),
+            ("o_ph_val", ph_val.e()),
+        ],
+    );
+    m.output("o_busy", busy.e());
+
+    // ---- receive ----
+    let rs = m.reg_init("r_state", RB, false, Some(R_SYNC));
+    let cmd = m.reg("r_cmd", 8);
+    let len = m.reg("r_len", 8);
+    let cnt = m.reg("r_cnt", 8);
+    let crc = m.reg("r_crc", 8);
+    let bad_x = m.reg("r_bad_x", 1);
+    let buf = m.mem("r_buf", 8, 256, None);
+    let hdr_reg = m.reg("r_hdr", 8 * hdr as u32);
+    let tmo_w = clog2(FRAME_TIMEOUT_BITS * cpb + 1);
+    let tmo = m.reg("r_timeout", tmo_w);
+    let rx_crc = crc_step(&mut m, "rx_crc", &crc, &rx_data);
+    let in_rs = |v: u64| rs.e().eq(lit(RB, v));
+    // the header bytes (arguments) by payload position
+    let hb = |k: usize| hdr_reg.slice(8 * k as u32 + 7, 8 * k as u32);
+    let off16 = m.wire("arg_offset", Expr::concat(vec![hb(0), hb(1)]));
+    let steps16 = m.wire("arg_steps", Expr::concat(vec![hb(1), hb(2)]));
+    let beta16 = m.wire("arg_beta", Expr::concat(vec![hb(3), hb(4)]));
+    let count8 = m.wire("arg_count", hb(2));
+    let tparts: Vec<Expr> = (0..tb).rev().map(|k| hb(5 + k)).collect();
+    let targ_all = m.wire_partial(
+        "arg_target_bytes",
+        Expr::concat(tparts),
+        "target bitmask bytes: bits above the class count are ignored",
+    );
+    let targ = m.wire("arg_target", targ_all.slice(classes - 1, 0));
+    // argument checks
+    let wb = sh.weight_bits;
+    let beta_fits = if wb >= 16 {
+        lit(1, 1)
+    } else {
+        let top = beta16.slice(15, wb - 1);
+        let k = 16 - wb + 1;
+        top.clone()
+            .eq(lit(k, 0))
+            .lor(top.eq(lit(k, (1u64 << k) - 1)))
+    };
+    let beta_ok = m.wire("beta_ok", beta_fits);
+    let beta_v = m.wire("arg_beta_v", beta16.slice(wb - 1, 0).as_signed());
+    let off17 = m.wire("off17", off16.e().zext(17));
+    let len17 = m.wire("len17", len.e().zext(17));
+    let write_end = m.wire("write_end", off17.e().add(len17.e()).sub(lit(17, 2)));
+    let read_end = m.wire("read_end", off17.e().add(count8.e().zext(17)));
+    let cmd_is = |c: Cmd| cmd.e().eq(lit(8, c as u64));
+    let len_is = |v: u64| len.e().eq(lit(8, v));
+
+    // ---- response ----
+    let ts = m.reg_init("t_state", TB, false, Some(T_DONE));
+    let rsp_cmd = m.reg("t_cmd", 8);
+    let rsp_len = m.reg("t_len", 8);
+    let kind = m.reg("t_kind", 3);
+    let err = m.reg("t_err", 8);
+    let tcnt = m.reg("t_cnt", 8);
+    let tcrc = m.reg("t_crc", 8);
+    let pbyte = m.reg("t_pbyte", 2);
+    let ph_latch = m.reg("t_phase", 8 * pb as u32);
+    // payload byte j of the response
+    let id_byte = {
+        let mut e = lit(8, 0);
+        for (k, &b) in id.iter().enumerate().rev() {
+            e = Expr::mux(tcnt.e().eq(lit(8, k as u64)), lit(8, b as u64), e);
+        }
+        m.wire("id_byte", e)
+    };
+    let ph_byte = {
+        let mut e = lit(8, 0);
+        for b in (0..pb).rev() {
+            let lo = ((pb - 1 - b) * 8) as u32;
+            e = Expr::mux(pbyte.e().eq(lit(2, b)), ph_latch.slice(lo + 7, lo), e);
+        }
+        m.wire("ph_byte", e)
+    };
+    let class8 = m.wire("class_byte", class.e().zext(8));
+    let pay_byte = m.wire(
+        "pay_byte",
+        Expr::mux(
+            kind.e().eq(lit(3, K_ID)),
+            id_byte.e(),
+            Expr::mux(
+                kind.e().eq(lit(3, K_CLASS)),
+                class8.e(),
+                Expr::mux(kind.e().eq(lit(3, K_PHASE)), ph_byte.e(), err.e()),
+            ),
+        ),
+    );
+    let out_byte = m.wire(
+        "out_byte",
+        Expr::mux(
+            ts.e().eq(lit(TB, T_SYNC)),
+            lit(8, SYNC_RSP as u64),
+            Expr::mux(
+                ts.e().eq(lit(TB, T_CMD)),
+                rsp_cmd.e(),
+                Expr::mux(
+                    ts.e().eq(lit(TB, T_LEN)),
+                    rsp_len.e(),
+                    Expr::mux(ts.e().eq(lit(TB, T_PAY)), pay_byte.e(), tcrc.e()),
+                ),
+            ),
+        ),
+    );
+    let tx_crc = crc_step(&mut m, "tx_crc", &tcrc, &out_byte);
+    let ph_pad = m.wire("ph_pad", rd_phase.e().zext(8 * pb as u32));
+
+    let go_r = |v: u64| set(&rs, lit(RB, v));
+    let go_t = |v: u64| set(&ts, lit(TB, v));
+    // start a response
+    let respond = |c: Expr, l: u64, k: u64| -> Vec<Stmt> {
+        vec![
+            set(&rsp_cmd, c),
+            set(&rsp_len, lit(8, l)),
+            set(&kind, lit(3, k)),
+            set(&tcnt, lit(8, 0)),
+            set(&tcrc, lit(8, 0)),
+            set(&pbyte, lit(2, 0)),
+            go_t(T_SYNC),
+            go_r(R_SEND),
+        ]
+    };
+    let fail = |code: ErrCode| -> Vec<Stmt> {
+        let mut v = vec![set(&err, lit(8, code as u64))];
+        v.extend(respond(lit(8, ERROR as u64), 1, K_ERR));
+        v
+    };
+
+    // store header bytes as they arrive
+    let mut hdr_store = Vec::new();
+    for k in 0..hdr {
+        let mut parts = Vec::new();
+        if k + 1 < hdr {
+            parts.push(hdr_reg.slice(8 * hdr as u32 - 1, 8 * (k as u32 + 1)));
+        }
+        parts.push(rx_data.e());
+        if k > 0 {
+            parts.push(hdr_reg.slice(8 * k as u32 - 1, 0));
+        }
+        hdr_store.push(if_(
+            cnt.e().eq(lit(8, k as u64)),
+            vec![set(&hdr_reg, Expr::concat(parts))],
+        ));
+    }
+    let xb = sh.input_bits;
+    let x_too_big = if xb >= 8 {
+        lit(1, 0)
+    } else {
+        rx_data.slice(7, xb).red_or()
+    };
+    let mut pay_stmts = vec![
+        set_mem(&buf, cnt.e(), rx_data.e()),
+        set(&crc, rx_crc.e()),
+        set(&cnt, cnt.e().add(lit(8, 1))),
+        if_(
+            cnt.e().ge(lit(8, 2)).land(x_too_big),
+            vec![set(&bad_x, lit(1, 1))],
+        ),
+        if_(cnt.e().add(lit(8, 1)).eq(len.e()), vec![go_r(R_CRC)]),
+    ];
+    pay_stmts.extend(hdr_store);
+
+    // copy loop for WriteInput: buf[2..len) -> x_mem[offset..)
+    let buf_q = m.reg("r_buf_q", 8);
+    let copy_k = m.reg("r_copy", 8);
+    m.mem_read(&clk, &buf, &buf_q, copy_k.e());
+    let copy_v = m.reg_init("r_copy_v", 1, false, Some(0));
+    let copy_addr = m.reg("r_copy_addr", sh.input_addr_bits);
+    let ofs_a = m.wire_partial(
+        "arg_offset_a",
+        off16.e(),
+        "input offset: checked against the input count, low bits address the input RAM",
+    );
+    let ofs_low = if sh.input_addr_bits < 16 {
+        ofs_a.slice(sh.input_addr_bits - 1, 0)
+    } else {
+        ofs_a.e()
+    };
+    let buf_low = m.wire_partial(
+        "buf_q_low",
+        buf_q.e(),
+        "input byte: its bits above input_bits were checked to be zero on receipt",
+    );
+    let buf_x = if xb >= 8 {
+        buf_low.e()
+    } else {
+        buf_low.slice(xb - 1, 0)
+    };
+    let rd_off = m.wire_partial(
+        "rd_off_a",
+        off16.e(),
+        "phase offset: checked against the oscillator count, low bits address it",
+    );
+    let rd_off_low = if a < 16 {
+        rd_off.slice(a - 1, 0)
+    } else {
+        rd_off.e()
+    };
+    let exec = vec![if_else(
+        cmd_is(Cmd::Identify),
+        vec![if_else(
+            len_is(0),
+            respond(lit(8, Cmd::Identify as u64), id.len() as u64, K_ID),
+            fail(ErrCode::BadArgument),
+        )],
+        vec![if_else(
+            cmd_is(Cmd::WriteInput),
+            vec![if_else(
+                len.e()
+                    .ge(lit(8, 3))
+                    .land(write_end.e().le(lit(17, ni)))
+                    .land(bad_x.e().not()),
+                vec![
+                    set(&copy_k, lit(8, 2)),
+                    set(&copy_addr, ofs_low),
+                    set(&copy_v, lit(1, 0)),
+                    go_r(R_COPY),
+                ],
+                fail(ErrCode::BadArgument),
+            )],
+            vec![if_else(
+                cmd_is(Cmd::Run),
+                vec![if_else(
+                    len_is(hdr as u64)
+                        .land(steps16.e().ne(lit(16, 0)))
+                        .land(beta_ok.e()),
+                    vec![
+                        set(&c_init, hb(0).and(lit(8, 1)).red_or()),
+                        set(&c_steps, steps16.e()),
+                        set(&c_beta, beta_v.e()),
+                        set(&c_target, targ.e()),
+                        set(&c_start, lit(1, 1)),
+                        go_r(R_RUN),
+                    ],
+                    fail(ErrCode::BadArgument),
+                )],
+                vec![if_else(
+                    cmd_is(Cmd::ReadClass),
+                    vec![if_else(
+                        len_is(0),
+                        respond(lit(8, Cmd::ReadClass as u64), 1, K_CLASS),
+                        fail(ErrCode::BadArgument),
+                    )],
+                    vec![if_else(
+                        cmd_is(Cmd::ReadPhases),
+                        vec![if_else(
+                            len_is(3)
+                                .land(count8.e().ne(lit(8, 0)))
+                                .land(read_end.e().le(lit(17, n)))
+                                .land(count8.e().zext(17).mul(lit(2, pb)).le(lit(19, 255))),
+                            {
+                                let mut v = vec![set(&rd_addr, rd_off_low)];
+                                v.extend(respond(lit(8, Cmd::ReadPhases as u64), 0, K_PHASE));
+                                // length = count * phase bytes
+                                v.push(set(&rsp_len, count_times(&count8, pb)));
+                                v
+                            },
+                            fail(ErrCode::BadArgument),
+                        )],
+                        fail(ErrCode::UnknownCmd),
+                    )],
+                )],
+            )],
+        )],
+    )];
+    // buf_q holds buf[copy_k] one cycle after copy_k was presented; copy_v
+    // marks it valid. Each valid byte becomes one write into the core.
+    let copy = vec![
+        set(&x_we, copy_v.e()),
+        set(&x_data, buf_x),
+        set(&x_addr, copy_addr.e()),
+        if_(
+            copy_v.e(),
+            vec![set(
+                &copy_addr,
+                copy_addr.e().add(lit(sh.input_addr_bits, 1)),
+            )],
+        ),
+        if_else(
+            copy_k.e().ne(len.e()),
+            vec![
+                set(&copy_v, lit(1, 1)),
+                set(&copy_k, copy_k.e().add(lit(8, 1))),
+            ],
+            {
+                let mut v = vec![set(&copy_v, lit(1, 0))];
+                v.push(if_(
+                    copy_v.e().not(),
+                    respond(lit(8, Cmd::WriteInput as u64), 0, K_NONE),
+                ));
+                v
+            },
+        ),
+    ];
+    let run = vec![if_(done.e(), respond(lit(8, Cmd::Run as u64), 0, K_NONE))];
+    let send = vec![if_(ts.e().eq(lit(TB, T_DONE)), vec![go_r(R_SYNC)])];
+
+    let timeout_stmt = if_else(
+        rx_valid.e(),
+        vec![set(&tmo, lit(tmo_w, 0))],
+        vec![if_else(
+            in_rs(R_CMD)
+                .lor(in_rs(R_LEN))
+                .lor(in_rs(R_PAY))
+                .lor(in_rs(R_CRC)),
+            vec![if_else(
+                tmo.e().eq(lit(tmo_w, FRAME_TIMEOUT_BITS * cpb)),
+                vec![go_r(R_SYNC), set(&tmo, lit(tmo_w, 0))],
+                vec![set(&tmo, tmo.e().add(lit(tmo_w, 1)))],
+            )],
+            vec![set(&tmo, lit(tmo_w, 0))],
+        )],
+    );
+    let recv = |body: Vec<Stmt>| vec![if_(rx_valid.e(), body)];
+    let r_arms = vec![
+        (
+            R_SYNC,
+            recv(vec![if_(
+                rx_data.e().eq(lit(8, SYNC_REQ as u64)),
+                vec![set(&crc, lit(8, 0)), go_r(R_CMD)],
+            )]),
+        ),
+        (
+            R_CMD,
+            recv(vec![
+                set(&cmd, rx_data.e()),
+                set(&crc, rx_crc.e()),
+                go_r(R_LEN),
+            ]),
+        ),
+        (
+            R_LEN,
+            recv(vec![
+                set(&len, rx_data.e()),
+                set(&crc, rx_crc.e()),
+                set(&cnt, lit(8, 0)),
+                set(&bad_x, lit(1, 0)),
+                set(&hdr_reg, lit(8 * hdr as u32, 0)),
+                if_else(
+                    rx_data.e().eq(lit(8, 0)),
+                    vec![go_r(R_CRC)],
+                    vec![go_r(R_PAY)],
+                ),
+            ]),
+        ),
+        (R_PAY, recv(pay_stmts)),
+        (
+            R_CRC,
+            recv(vec![if_else(
+                rx_data.e().eq(crc.e()),
+                vec![go_r(R_EXEC)],
+                fail(ErrCode::BadCrc),
+            )]),
+        ),
+        (R_EXEC, exec),
+        (R_COPY, copy),
+        (R_RUN, run),
+        (R_SEND, send),
+    ];
+    let r_arms = r_arms
+        .into_iter()
+        .map(|(s, b)| (vec![lit(RB, s)], b))
+        .collect();
+
+    // transmitter: hand one byte to the UART whenever it is ready
+    let pay_next = vec![
+        set(&tcnt, tcnt.e().add(lit(8, 1))),
+        if_else(
+            pbyte.e().eq(lit(2, pb - 1)),
+            vec![
+                set(&pbyte, lit(2, 0)),
+                set(&rd_addr, rd_addr.e().add(lit(a, 1))),
+            ],
+            vec![set(&pbyte, pbyte.e().add(lit(2, 1)))],
+        ),
+        if_(tcnt.e().add(lit(8, 1)).eq(rsp_len.e()), vec![go_t(T_CRC)]),
+    ];
+    let t_body = vec![
+        set(&tx_valid, lit(1, 0)),
+        if_(
+            ts.e()
+                .ne(lit(TB, T_DONE))
+                .land(tx_ready.e())
+                .land(tx_valid.e().not()),
+            vec![
+                set(&tx_valid, lit(1, 1)),
+                set(&tx_data, out_byte.e()),
+                set(&tcrc, tx_crc.e()),
+                case(
+                    ts.e(),
+                    vec![
+                        (
+                            vec![lit(TB, T_SYNC)],
+                            vec![set(&tcrc, lit(8, 0)), go_t(T_CMD)],
+                        ),
+                        (vec![lit(TB, T_CMD)], vec![go_t(T_LEN)]),
+                        (
+                            vec![lit(TB, T_LEN)],
+                            vec![if_else(
+                                rsp_len.e().eq(lit(8, 0)),
+                                vec![go_t(T_CRC)],
+                                vec![go_t(T_PAY)],
+                            )],
+                        ),
+                        (vec![lit(TB, T_PAY)], pay_next),
+                    ],
+                    vec![go_t(T_DONE)],
+                ),
+            ],
+        ),
+        // latch the phase being sent (the read port answers one cycle after
+        // rd_addr changes; bytes leave thousands of cycles apart)
+        if_(pbyte.e().eq(lit(2, 0)), vec![set(&ph_latch, ph_pad.e())]),
+    ];
+
+    m.always(
+        &clk,
+        vec![if_else(
+            rst.e(),
+            vec![
+                go_r(R_SYNC),
+                go_t(T_DONE),
+                set(&tx_valid, lit(1, 0)),
+                set(&c_start, lit(1, 0)),
+                set(&x_we, lit(1, 0)),
+                set(&tmo, lit(tmo_w, 0)),
+            ],
+            {
+                let mut v = vec![
+                    set(&c_start, lit(1, 0)),
+                    set(&x_we, lit(1, 0)),
+                    timeout_stmt,
+                ];
+                v.extend(t_body);
+                v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));
+                v
+            },
+        )],
+    );
+    m
+}
+
+/// `count * pb` as an 8-bit length (checked <= 255 before use).
+fn count_times(count: &Sig, pb: u64) -> Expr {
+    match pb {
+        1 => count.e(),
+        2 => Expr::concat(vec![count.slice(6, 0), lit(1, 0)]),
+        _ => {
+            // 3 bytes: count*2 + count
+            Expr::concat(vec![count.slice(6, 0), lit(1, 0)]).add(count.e())
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The Verilated `pg_top` with its UART pins driven bit by bit at the
+//! configured baud rate, and a bridge that serves it on a pseudo-terminal so
+//! the unchanged host tool can talk to it as to a board.
+
+use crate::cosim::{vl_ports, write_if_changed};
+use anyhow::{Context, Result};
+use phasegen_sim::config::Config;
+use phasegen_sim::twin::HwModel;
+use phasegen_vl::{Built, Design, Sim};
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Generate the full design for `hw` into `dir` and compile `pg_top`.
+pub fn build_top(cfg: &Config, hw: &HwModel, dir: &Path) -> Result<Built> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let files = phasegen_hdl::generate_design(
+        &cfg.hash_hex(),
+        phasegen_hdl::design_id(&cfg.hash_hex(), hw),
+        hw,
+        cfg.target.clock_hz,
+        cfg.target.baud,
+    );
+    let mut sources = Vec::new();
+    for f in &files {
+        let p = dir.join(&f.name);
+        write_if_changed(&p, &f.text)?;
+        sources.push(p);
+    }
+    phasegen_vl::build(&Design {
+        sources,
+        top: "pg_top".into(),
+        ports: vl_ports(&phasegen_hdl::top_ports(
+            hw,
+            cfg.target.clock_hz,
+            cfg.target.baud,
+        )),
+        clock: "i_clk".into(),
+    })
+}
+
+/// `pg_top` with a bit-level UART on each side.
+pub struct TopSim {
+    pub sim: Sim,
+    cpb: u64,
+    rx_pin: usize,
+    tx_pin: usize,
+    /// Bytes waiting to be sent to the device.
+    pub to_device: VecDeque<u8>,
+    /// Bytes the device sent.
+    pub from_device: VecDeque<u8>,
+    // line driver: the frame being sent (bits LSB first incl. start/stop)
+    drive_bits: u16,
+    drive_left: u32,
+    drive_cnt: u64,
+    // line sampler
+    samp_active: bool,
+    samp_cnt: u64,
+    samp_bit: u32,
+    samp_byte: u16,
+    /// Bytes whose stop bit the sampler saw low.
+    pub framing_errors: u64,
+}
+
+impl TopSim {
+    pub fn new(b: &Built, cpb: u64) -> Result<TopSim> {
+        let mut sim = Sim::new(b)?;
+        let rst = sim.port("i_rst")?;
+        let rx_pin = sim.port("i_uart_rx")?;
+        let tx_pin = sim.port("o_uart_tx")?;
+        sim.set_i(rx_pin, 1);
+        sim.set_i(rst, 1);
+        sim.tick(4);
+        sim.set_i(rst, 0);
+        sim.tick(4);
+        Ok(TopSim {
+            sim,
+            cpb,
+            rx_pin,
+            tx_pin,
+            to_device: VecDeque::new(),
+            from_device: VecDeque::new(),
+            drive_bits: 0,
+            drive_left: 0,
+            drive_cnt: 0,
+            samp_active: false,
+            samp_cnt: 0,
+            samp_bit: 0,
+            samp_byte: 0,
+            framing_errors: 0,
+        })
+    }
+
+    /// Is anything in flight on either wire?
+    pub fn idle(&self) -> bool {
+        self.to_device.is_empty() && self.drive_left == 0 && !self.samp_active
+    }
+
+    /// Advance `n` clock cycles, moving bits on both wires.
+    pub fn run(&mut self, n: u64) {
+        for _ in 0..n {
+            // drive the device's RX pin
+            if self.drive_left == 0 {
+                if let Some(b) = self.to_device.pop_front() {
+                    self.drive_bits = (1 << 9) | ((b as u16) << 1);
+                    self.drive_left = 10;
+                    self.drive_cnt = 0;
+                }
+            }
+            let level = if self.drive_left > 0 {
+                (self.drive_bits >> (10 - self.drive_left)) & 1
+            } else {
+                1
+            };
+            self.sim.set_i(self.rx_pin, level as u64);
+            if self.drive_left > 0 {
+                self.drive_cnt += 1;
+                if self.drive_cnt == self.cpb {
+                    self.drive_cnt = 0;
+                    self.drive_left -= 1;
+                }
+            }
+            self.sim.tick(1);
+            // sample the device's TX pin in the middle of each bit
+            let tx = self.sim.get_i(self.tx_pin);
+            if !self.samp_active {
+                if tx == 0 {
+                    self.samp_active = true;
+                    self.samp_cnt = 0;
+                    self.samp_bit = 0;
+                    self.samp_byte = 0;
+                }
+            } else {
+                self.samp_cnt += 1;
+                let mid = self.cpb / 2 + self.samp_bit as u64 * self.cpb;
+                if self.samp_cnt == mid {
+                    if self.samp_bit >= 1 && self.samp_bit <= 8 {
+                        self.samp_byte |= (tx as u16) << (self.samp_bit - 1);
+                    }
+                    if self.samp_bit == 9 {
+                        if tx == 1 {
+                            self.from_device.push_back(self.samp_byte as u8);
+                        } else {
+                            self.framing_errors += 1;
+                        }
+                        self.samp_active = false;
+                    }
+                    self.samp_bit += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Serve `top` on the pseudo-terminal master `master` until `stop` is set:
+/// bytes written to the slave reach the device's RX pin at the configured
+/// baud, and its TX bytes come back. Returns the cycles simulated.
+pub fn serve<M: Read + Write>(
+    top: &mut TopSim,
+    master: &mut M,
+    pending: impl Fn(&M) -> usize,
+    stop: &AtomicBool,
+) -> Result<u64> {
+    let chunk = top.cpb * 4;
+    let mut buf = [0u8; 512];
+    let mut idle_polls = 0u32;
+    while !stop.load(Ordering::Relaxed) {
+        let avail = pending(master);
+        if avail > 0 {
+            let k = master.read(&mut buf[..avail.min(512)])?;
+            top.to_device.extend(&buf[..k]);
+        }
+        if top.idle() && avail == 0 && top.from_device.is_empty() {
+            // nothing on the wires: let the design run a little, but sleep
+            // briefly so an idle bridge does not spin a core
+            idle_polls += 1;
+            if idle_polls > 64 {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        } else {
+            idle_polls = 0;
+        }
+        top.run(chunk);
+        if !top.from_device.is_empty() {
+            let out: Vec<u8> = top.from_device.drain(..).collect();
+            master.write_all(&out)?;
+            master.flush()?;
+        }
+    }
+    Ok(top.sim.cycles)
+}
+
+/// A pseudo-terminal serving `top` on a thread; the slave's path is what a
+/// host tool opens as its serial port.
+pub struct PtyServer {
+    pub path: String,
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<Result<u64>>>,
+}
+
+impl PtyServer {
+    pub fn start(b: Built, cpb: u64) -> Result<PtyServer> {
+        let (mut master, slave) =
+            serialport::TTYPort::pair().context("cannot create a pseudo-terminal pair")?;
+        let path = slave.name().context("the pseudo-terminal has no name")?;
+        // the host tool opens the slave by name; this handle is not needed
+        // but keeping it open avoids a hang-up when the client closes
+        let stop = Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        use serialport::SerialPort;
+        master.set_timeout(std::time::Duration::from_millis(5))?;
+        let handle = std::thread::spawn(move || -> Result<u64> {
+            let _keep = slave;
+            let mut top = TopSim::new(&b, cpb)?;
+            serve(
+                &mut top,
+                &mut master,
+                |m| m.bytes_to_read().unwrap_or(0) as usize,
+                &st,
+            )
+        });
+        Ok(PtyServer {
+            path,
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stop the simulation; returns the cycles it ran.
+    pub fn stop(mut self) -> Result<u64> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| anyhow::anyhow!("the simulation thread panicked"))?,
+            None => Ok(0),
+        }
+    }
+}
+
+impl Drop for PtyServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
