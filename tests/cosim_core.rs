@@ -1,7 +1,7 @@
 //! The generated settle core under Verilator against the integer twin, bit
 //! for bit at every step, and a deliberate twin fault that must be caught.
 
-use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Fault};
+use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Fault, Plan};
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
 use phasegen_sim::net::Params;
@@ -27,9 +27,20 @@ fn core_matches_twin_for_1000_steps_free_and_nudged() {
     for s in 0..2 {
         let x = hw.inputs_of_image(data.test.image(s));
         let label = data.test.labels[s] as usize;
-        let r = verify_sample(&mut sim, &hw, &x, 1000, 100, beta, label, None)
-            .unwrap()
-            .unwrap_or_else(|m| panic!("{m}"));
+        let r = verify_sample(
+            &mut sim,
+            &hw,
+            &x,
+            &Plan {
+                free_steps: 1000,
+                nudge_steps: 100,
+                beta,
+                label,
+                fault: None,
+            },
+        )
+        .unwrap()
+        .unwrap_or_else(|m| panic!("{m}"));
         assert_eq!(r.steps_compared, 1100);
         assert!(r.moved > hw.n() / 2, "the phases barely moved: {r:?}");
         println!("sample {s}: {r:?}");
@@ -49,9 +60,58 @@ fn a_flipped_bit_in_the_twin_is_caught() {
         osc: 3,
         bit: 0,
     };
-    let m = verify_sample(&mut sim, &hw, &x, 20, 0, 0, 0, Some(fault))
-        .unwrap()
-        .expect_err("a one-bit fault must be reported");
+    let m = verify_sample(
+        &mut sim,
+        &hw,
+        &x,
+        &Plan {
+            free_steps: 20,
+            nudge_steps: 0,
+            beta: 0,
+            label: 0,
+            fault: Some(fault),
+        },
+    )
+    .unwrap()
+    .expect_err("a one-bit fault must be reported");
     assert_eq!((m.step, m.osc), (7, 3), "{m}");
     assert_eq!(m.rtl ^ m.twin, 1, "{m}");
+}
+
+#[test]
+fn deeper_net_with_intralayer_coupling_matches_twin() {
+    let mut cfg = Config::default_config();
+    cfg.network.inputs = 64;
+    cfg.network.layers = vec![6, 5, 10];
+    cfg.network.intralayer = true;
+    cfg.hardware.phase_bits = 12;
+    cfg.hardware.table_bits = 6;
+    cfg.hardware.amp_bits = 8;
+    cfg.hardware.weight_bits = 6;
+    cfg.train.dispersion = 0.05;
+    let data = digits();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
+    assert!(
+        hw.omega.iter().any(|&o| o != 0),
+        "dispersion gives detuning"
+    );
+    let built = build_core(&hw, &cfg.hash_hex(), &scratch_dir("cosim-deep")).unwrap();
+    let mut sim = CoreSim::new(&built, hw.n()).unwrap();
+    let x = hw.inputs_of_image(data.test.image(3));
+    let beta = beta_int(&hw.fmt, 1.0);
+    let r = verify_sample(
+        &mut sim,
+        &hw,
+        &x,
+        &Plan {
+            free_steps: 300,
+            nudge_steps: 100,
+            beta,
+            label: 4,
+            fault: None,
+        },
+    )
+    .unwrap()
+    .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(r.steps_compared, 400);
 }

@@ -71,6 +71,10 @@ fn top_level_answers_identify_infer_and_errors() {
             .map(|c| (c[0] as u64) << 8 | c[1] as u64)
             .collect();
         assert_eq!(phases, twin.theta, "sample {s}");
+        // the comparison sees a single flipped bit of a single phase
+        let mut wrong = twin.theta.clone();
+        wrong[5] ^= 1;
+        assert_ne!(phases, wrong);
     }
 
     // errors: bad CRC, unknown command, bad arguments; the device keeps answering

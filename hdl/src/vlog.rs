@@ -193,6 +193,9 @@ fn mask(w: u32) -> u64 {
     }
 }
 
+// Named methods rather than `std::ops` operators: each one checks widths and
+// panics on a mismatch, which an innocent-looking `+` would hide.
+#[allow(clippy::should_implement_trait)]
 impl Expr {
     pub fn width(&self) -> u32 {
         match self {
@@ -226,12 +229,11 @@ impl Expr {
             Expr::Sig(s) => s.signed,
             Expr::Const { signed, .. } => *signed,
             Expr::Not(a) | Expr::Neg(a) => a.signed(),
-            Expr::Bin(op, a, _) => match op {
-                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::And | BinOp::Or | BinOp::Xor => {
-                    a.signed()
-                }
-                _ => false,
-            },
+            Expr::Bin(
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::And | BinOp::Or | BinOp::Xor,
+                a,
+                _,
+            ) => a.signed(),
             Expr::SExt(..) | Expr::AsSigned(_) => true,
             Expr::Mux(_, a, _) => a.signed(),
             _ => false,
@@ -316,11 +318,9 @@ impl Expr {
     pub fn lor(self, b: Expr) -> Expr {
         Expr::bin(BinOp::LOr, self, b)
     }
-    #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Expr {
         Expr::Not(Box::new(self))
     }
-    #[allow(clippy::should_implement_trait)]
     pub fn neg(self) -> Expr {
         Expr::Neg(Box::new(self))
     }

@@ -157,7 +157,7 @@ impl CoreSim {
                 }
                 cur[i] = self.sim.get_i(self.p.ph_val);
                 written += 1;
-                if written % self.n == 0 {
+                if written.is_multiple_of(self.n) {
                     out.push(cur.clone());
                 }
             }
@@ -223,16 +223,29 @@ pub struct VerifyReport {
 /// Compare RTL and twin for one sample: `free_steps` free steps from the
 /// initial phases, then `nudge_steps` nudged steps towards `label` with
 /// `beta`, every phase of every step, then the class of a full inference.
+/// What [`verify_sample`] runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    pub free_steps: u32,
+    pub nudge_steps: u32,
+    pub beta: i64,
+    pub label: usize,
+    pub fault: Option<Fault>,
+}
+
 pub fn verify_sample(
     sim: &mut CoreSim,
     hw: &HwModel,
     x: &[u64],
-    free_steps: u32,
-    nudge_steps: u32,
-    beta: i64,
-    label: usize,
-    fault: Option<Fault>,
+    plan: &Plan,
 ) -> Result<std::result::Result<VerifyReport, Mismatch>> {
+    let Plan {
+        free_steps,
+        nudge_steps,
+        beta,
+        label,
+        fault,
+    } = *plan;
     let mut twin = Twin::new(hw);
     sim.write_input(x);
     twin.load_input(x);

@@ -1,1 +1,406 @@
-fn main() {}
+//! The `phasegen` command line: train, generate, verify, report, infer, serve.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Plan};
+use phasegen::device;
+use phasegen::uartsim::{build_top, PtyServer};
+use phasegen_hdl::uart::clocks_per_bit;
+use phasegen_sim::config::Config;
+use phasegen_sim::data::load_dir;
+use phasegen_sim::net::{ModelFile, Params};
+use phasegen_sim::quant::{beta_int, quantize};
+use phasegen_sim::train;
+use phasegen_sim::twin::{HwModel, Twin};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "phasegen",
+    version,
+    about = "Oscillator neural networks trained with Equilibrium Propagation, turned into FPGA hardware"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train the float network with Equilibrium Propagation.
+    Train {
+        /// Config file (default: the embedded digits config).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data folder in the MNIST IDX layout (default: the config's train.data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Where to write the model file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Per-epoch log, JSON lines.
+        #[arg(long)]
+        log: Option<PathBuf>,
+    },
+    /// Quantize a model and print the formats, clipping and float-vs-twin accuracy.
+    Quantize {
+        #[arg(long)]
+        model: PathBuf,
+        /// Test samples to compare (0 = all).
+        #[arg(long, default_value_t = 0)]
+        count: usize,
+    },
+    /// Generate the Verilog for a trained model.
+    Gen {
+        #[arg(long)]
+        model: PathBuf,
+        /// Output folder (pg_top.v and the modules it uses).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verilator cosimulation of the generated core against the twin, every step.
+    Verify {
+        #[arg(long)]
+        model: PathBuf,
+        /// Free steps to compare per sample (then 100 nudged steps).
+        #[arg(long, default_value_t = 1000)]
+        steps: u32,
+        /// Test samples to run.
+        #[arg(long, default_value_t = 2)]
+        samples: usize,
+    },
+    /// Summarize a nextpnr report; fails when timing is not met.
+    Report {
+        /// nextpnr --report JSON.
+        #[arg(long)]
+        pnr: PathBuf,
+        /// Output stem: writes STEM.md and STEM.json.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "")]
+        device: String,
+        /// Yosys JSON netlist, for the flip-flop count.
+        #[arg(long)]
+        yosys_json: Option<PathBuf>,
+    },
+    /// Classify test images on a device over a serial port.
+    Infer {
+        /// Serial port (a board's UART or a pseudo-terminal from `phasegen serve`).
+        #[arg(long)]
+        port: String,
+        #[arg(long)]
+        model: PathBuf,
+        /// Data folder (default: the model's train.data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Test samples to classify (0 = all).
+        #[arg(long, default_value_t = 0)]
+        count: usize,
+        /// Baud rate (default: the model config's target.baud).
+        #[arg(long)]
+        baud: Option<u32>,
+        /// Per-sample results, JSON lines (index, label, device class, twin class).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Reply timeout in milliseconds.
+        #[arg(long, default_value_t = 2000)]
+        timeout_ms: u64,
+    },
+    /// Serve the Verilated design of a model on a pseudo-terminal (a board
+    /// without a board): prints the port path, runs until killed.
+    Serve {
+        #[arg(long)]
+        model: PathBuf,
+        /// Stop after this many seconds (0 = run until killed).
+        #[arg(long, default_value_t = 0)]
+        seconds: u64,
+    },
+}
+
+fn load_model(path: &Path) -> Result<(ModelFile, HwModel)> {
+    let mf = ModelFile::load(path)?;
+    let (hw, _) = quantize(&mf.config, &mf.params, mf.max_pixel)
+        .with_context(|| format!("cannot quantize model {}", path.display()))?;
+    Ok((mf, hw))
+}
+
+fn data_dir(cfg: &Config, data: &Option<PathBuf>) -> PathBuf {
+    data.clone()
+        .unwrap_or_else(|| PathBuf::from(&cfg.train.data))
+}
+
+fn count_of(n: usize, len: usize) -> usize {
+    if n == 0 {
+        len
+    } else {
+        n.min(len)
+    }
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Command::Train {
+            config,
+            data,
+            out,
+            log,
+        } => {
+            let cfg = match &config {
+                Some(p) => Config::load(p)?,
+                None => Config::default_config(),
+            };
+            let dir = data_dir(&cfg, &data);
+            let split = load_dir(&dir)?;
+            let mut logf = match &log {
+                Some(p) => {
+                    if let Some(d) = p.parent() {
+                        std::fs::create_dir_all(d).ok();
+                    }
+                    Some(
+                        std::fs::File::create(p)
+                            .with_context(|| format!("cannot create log {}", p.display()))?,
+                    )
+                }
+                None => None,
+            };
+            eprintln!(
+                "training {} ({} -> {:?}) on {} ({} train / {} test), {} epochs",
+                cfg.name,
+                cfg.network.inputs,
+                cfg.network.layers,
+                dir.display(),
+                split.train.len(),
+                split.test.len(),
+                cfg.train.epochs
+            );
+            let mut log_err = None;
+            let params = train::train(&cfg, &split, &mut |e, _| {
+                eprintln!(
+                    "epoch {:3}  loss {:.4}  train {:.2}%  test {:.2}%  {:.1} s",
+                    e.epoch,
+                    e.loss,
+                    100.0 * e.train_acc,
+                    100.0 * e.test_acc,
+                    e.seconds
+                );
+                if let Some(f) = logf.as_mut() {
+                    let line = serde_json::json!({
+                        "epoch": e.epoch, "loss": e.loss, "train_acc": e.train_acc,
+                        "test_acc": e.test_acc, "seconds": e.seconds,
+                    });
+                    if let Err(err) = writeln!(f, "{line}") {
+                        log_err = Some(err);
+                    }
+                }
+            })?;
+            if let Some(e) = log_err {
+                return Err(e).context("cannot write the training log");
+            }
+            ModelFile::new(cfg, params, split.train.max_pixel).save(&out)?;
+            eprintln!("model written to {}", out.display());
+        }
+        Command::Quantize { model, count } => {
+            let mf = ModelFile::load(&model)?;
+            let (hw, rep) = quantize(&mf.config, &mf.params, mf.max_pixel)?;
+            print!("{rep}");
+            let split = load_dir(Path::new(&mf.config.train.data))?;
+            let n = count_of(count, split.test.len());
+            let (float_acc, twin_acc) = float_vs_twin(&mf, &hw, &split.test, n);
+            println!(
+                "test accuracy on {n} samples: float {:.2}%, twin {:.2}%",
+                100.0 * float_acc,
+                100.0 * twin_acc
+            );
+        }
+        Command::Gen { model, out } => {
+            let (mf, hw) = load_model(&model)?;
+            let cfg = &mf.config;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let files = phasegen_hdl::generate_design(
+                &cfg.hash_hex(),
+                phasegen_hdl::design_id(&cfg.hash_hex(), &hw),
+                &hw,
+                cfg.target.clock_hz,
+                cfg.target.baud,
+            );
+            for f in &files {
+                let p = out.join(&f.name);
+                std::fs::write(&p, &f.text)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                eprintln!("wrote {}", p.display());
+            }
+        }
+        Command::Verify {
+            model,
+            steps,
+            samples,
+        } => {
+            let (mf, hw) = load_model(&model)?;
+            let cfg = &mf.config;
+            let split = load_dir(Path::new(&cfg.train.data))?;
+            let t = Instant::now();
+            let built = build_core(
+                &hw,
+                &cfg.hash_hex(),
+                &scratch_dir(&format!("verify-{}", cfg.name)),
+            )?;
+            eprintln!("verilated pg_core in {:.1} s", t.elapsed().as_secs_f64());
+            let mut sim = CoreSim::new(&built, hw.n())?;
+            let beta = beta_int(&hw.fmt, cfg.train.beta);
+            for s in 0..count_of(samples, split.test.len()) {
+                let x = hw.inputs_of_image(split.test.image(s));
+                let label = split.test.labels[s] as usize;
+                let t = Instant::now();
+                match verify_sample(&mut sim, &hw, &x, &Plan { free_steps: steps, nudge_steps: 100, beta, label, fault: None })? {
+                    Ok(r) => eprintln!(
+                        "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, class {} ({:.1} s)",
+                        r.steps_compared,
+                        r.cycles_per_step,
+                        r.class,
+                        t.elapsed().as_secs_f64()
+                    ),
+                    Err(m) => bail!("{m}"),
+                }
+            }
+            println!("TESTBENCH OK");
+        }
+        Command::Report {
+            pnr,
+            out,
+            device,
+            yosys_json,
+        } => {
+            let r = phasegen::report::write_report(&pnr, &out, &device, yosys_json.as_deref());
+            match r {
+                Ok(rep) => print!("{}", rep.to_markdown()),
+                Err(e) => return Err(e),
+            }
+        }
+        Command::Infer {
+            port,
+            model,
+            data,
+            count,
+            baud,
+            out,
+            timeout_ms,
+        } => {
+            let (mf, hw) = load_model(&model)?;
+            let cfg = &mf.config;
+            let split = load_dir(&data_dir(cfg, &data))?;
+            if split.test.pixels() != hw.topo.inputs {
+                bail!(
+                    "the data in {} has {} pixels per image but the model takes {} inputs",
+                    data_dir(cfg, &data).display(),
+                    split.test.pixels(),
+                    hw.topo.inputs
+                );
+            }
+            let mut dev = device::open(&port, baud.unwrap_or(cfg.target.baud as u32))?;
+            dev.timeout = std::time::Duration::from_millis(timeout_ms);
+            let id = dev.identify()?;
+            let want = phasegen_hdl::design_id(&cfg.hash_hex(), &hw);
+            if id.design_id != want {
+                bail!(
+                    "the device on {port} runs design {:08x}, but model {} is design {want:08x}: build and load the bitstream for this model (make bitstream), or pass the model it was built from",
+                    id.design_id,
+                    model.display()
+                );
+            }
+            let n = count_of(count, split.test.len());
+            let mut outf = match &out {
+                Some(p) => Some(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create {}", p.display()))?,
+                ),
+                None => None,
+            };
+            let t = Instant::now();
+            let (mut correct, mut agree) = (0, 0);
+            for s in 0..n {
+                let x = hw.inputs_of_image(split.test.image(s));
+                let label = split.test.labels[s] as usize;
+                let got = dev.infer(&x, hw.steps as u16, hw.topo.classes())?;
+                let twin = Twin::new(&hw).infer(&x);
+                correct += (got == label) as usize;
+                agree += (got == twin) as usize;
+                if let Some(f) = outf.as_mut() {
+                    writeln!(
+                        f,
+                        "{}",
+                        serde_json::json!({"index": s, "label": label, "device": got, "twin": twin})
+                    )?;
+                }
+            }
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "{n} images: accuracy {:.2}%, device = twin on {agree}/{n}, {:.1} images/s",
+                100.0 * correct as f64 / n as f64,
+                n as f64 / secs
+            );
+            if agree != n {
+                bail!(
+                    "the device disagreed with the twin on {} of {n} images",
+                    n - agree
+                );
+            }
+        }
+        Command::Serve { model, seconds } => {
+            let (mf, hw) = load_model(&model)?;
+            let cfg = &mf.config;
+            let built = build_top(cfg, &hw, &scratch_dir(&format!("serve-{}", cfg.name)))?;
+            let server =
+                PtyServer::start(built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud))?;
+            println!("{}", server.path);
+            std::io::stdout().flush().ok();
+            eprintln!(
+                "serving the simulated {} on {} (baud {} simulated bit by bit); stop with Ctrl-C",
+                cfg.name, server.path, cfg.target.baud
+            );
+            if seconds > 0 {
+                std::thread::sleep(std::time::Duration::from_secs(seconds));
+                let cycles = server.stop()?;
+                eprintln!("simulated {cycles} cycles");
+            } else {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(3600));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Accuracy of the float model and of the twin on the first `n` samples.
+fn float_vs_twin(
+    mf: &ModelFile,
+    hw: &HwModel,
+    test: &phasegen_sim::data::Dataset,
+    n: usize,
+) -> (f64, f64) {
+    let p: &Params = &mf.params;
+    let s = train::free_settle(&mf.config.train);
+    let (float_acc, _) = if n == test.len() {
+        train::evaluate(p, test, &s, mf.config.train.seed)
+    } else {
+        let mut sub = test.clone();
+        sub.images.truncate(n * test.pixels());
+        sub.labels.truncate(n);
+        train::evaluate(p, &sub, &s, mf.config.train.seed)
+    };
+    let mut twin = Twin::new(hw);
+    let ok = (0..n)
+        .filter(|&i| twin.infer(&hw.inputs_of_image(test.image(i))) == test.labels[i] as usize)
+        .count();
+    (float_acc, ok as f64 / n.max(1) as f64)
+}

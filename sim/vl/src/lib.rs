@@ -134,6 +134,10 @@ pub struct Built {
 
 /// Verilate and compile `d` (or reuse the cached library with the same hash).
 pub fn build(d: &Design) -> Result<Built> {
+    // one build at a time in this process: tests build in parallel threads,
+    // and two compilers on a 2-core machine gain nothing
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let shim_src = shim(d)?;
     let mut h = Sha256::new();
     h.update(VERILATOR_VERSION.as_bytes());
@@ -160,7 +164,9 @@ pub fn build(d: &Design) -> Result<Built> {
     }
     std::fs::create_dir_all(cache_dir())
         .with_context(|| format!("cannot create {}", cache_dir().display()))?;
-    let tmp = cache_dir().join(format!("tmp-{key}-{}", std::process::id()));
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = cache_dir().join(format!("tmp-{key}-{}-{seq}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
     let mdir = tmp.join("obj");
