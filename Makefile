@@ -38,7 +38,7 @@ PCF      := constraints/$(BOARD).pcf
 BOARD_TOP_V := hdl/boards/$(BOARD)_top.v
 BOARD_TOP   := $(BOARD)_top
 RUST_SRC := Cargo.toml Cargo.lock $(shell find sw sim hdl -name '*.rs' -o -name Cargo.toml -o -name build.rs 2>/dev/null)
-REPORT_FLAGS ?= --device $(DEVICE)-$(PACKAGE) --yosys-json $(BUILD)/$(NAME).json
+REPORT_FLAGS ?= --device $(DEVICE)-$(PACKAGE) --yosys-json $(BUILD)/$(NAME).synth.json
 
 # Targets that do not read the config.
 NO_CONFIG_GOALS := help clean setup test
@@ -61,7 +61,7 @@ help:
 	@echo "  gen        $(GEN)/pg_top.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
 	@echo "  lint       scripts/lint.sh on $(GEN) and on the board top"
-	@echo "  synth      $(BUILD)/$(NAME).json (log: $(BUILD)/yosys.rpt)"
+	@echo "  synth      $(BUILD)/$(NAME).synth.json (log: $(BUILD)/yosys.rpt)"
 	@echo "  pnr        $(BUILD)/$(NAME).asc at $(FREQ_MHZ) MHz (log: $(BUILD)/nextpnr.rpt)"
 	@echo "  bitstream  all of the above, $(BUILD)/$(NAME).bin and $(BUILD)/$(NAME).report.{md,json}"
 	@echo "  clean      remove build/"
@@ -104,8 +104,8 @@ $(BUILD)/lint.ok: $(GEN)/pg_top.v $(BOARD_TOP_V) scripts/lint.sh | setup
 	scripts/lint.sh $(GEN) $(BOARD_TOP) $(BOARD_TOP_V)
 	@touch $@
 
-synth: $(BUILD)/$(NAME).json
-$(BUILD)/$(NAME).json: $(GEN)/pg_top.v $(BOARD_TOP_V) | setup
+synth: $(BUILD)/$(NAME).synth.json
+$(BUILD)/$(NAME).synth.json: $(GEN)/pg_top.v $(BOARD_TOP_V) | setup
 	$(YOSYS) -q -l $(BUILD)/yosys.rpt \
 		-p 'synth_$(FAMILY) $(SYNTH_FLAGS) -top $(BOARD_TOP) -json $@' \
 		$(GEN)/*.v $(BOARD_TOP_V)
@@ -113,7 +113,7 @@ $(BUILD)/$(NAME).json: $(GEN)/pg_top.v $(BOARD_TOP_V) | setup
 # Timing is judged by `phasegen report` (it names the failing clock), so
 # nextpnr itself is allowed to finish when timing fails.
 pnr: $(BUILD)/$(NAME).asc
-$(BUILD)/$(NAME).asc: $(BUILD)/$(NAME).json $(PCF) | setup
+$(BUILD)/$(NAME).asc: $(BUILD)/$(NAME).synth.json $(PCF) | setup
 	$(NEXTPNR_ICE40) -q -l $(BUILD)/nextpnr.rpt --$(DEVICE) --package $(PACKAGE) \
 		--pcf $(PCF) --json $< --asc $@ --freq $(FREQ_MHZ) \
 		--report $(BUILD)/$(NAME).pnr.json --seed $(PNR_SEED) --timing-allow-fail
