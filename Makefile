@@ -72,8 +72,8 @@ setup:
 
 test: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --release
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test --release --workspace
 
 # cargo decides what to rebuild; the touch keeps make from re-running it
 # when cargo had nothing to do.
