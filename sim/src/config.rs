@@ -75,6 +75,48 @@ pub struct TrainConfig {
     pub k_init: f64,
     /// Use at most this many training samples (0 = all).
     pub max_train: usize,
+    /// Parameter update rule.
+    pub optimizer: Optimizer,
+    /// Learning-rate schedule over the run.
+    pub lr_schedule: Schedule,
+    /// Final learning rate of the cosine schedule, as a fraction of lr.
+    pub lr_min: f64,
+    /// Sign of beta: always +beta, or a random sign per mini-batch.
+    pub beta_sign: BetaSign,
+    /// Convergence stop: end a settle once no phase moves more than tol
+    /// (rad) in a step (0 = always run t1 / t2 steps).
+    pub tol: f64,
+    /// Clip W, U, h, K to the range of the hardware format after every
+    /// update (needs hardware.weight_frac).
+    pub clip: bool,
+}
+
+/// How parameters move against the EP gradient estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// SGD with momentum `train.momentum`.
+    Sgd,
+    /// Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8).
+    Adam,
+}
+
+/// Learning rate as a function of training progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    Constant,
+    /// Cosine decay from lr to lr * lr_min over all mini-batches.
+    Cosine,
+}
+
+/// Sign of the nudge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BetaSign {
+    Fixed,
+    /// +beta or -beta, drawn per mini-batch from the seed.
+    Random,
 }
 
 impl Default for TrainConfig {
@@ -96,6 +138,12 @@ impl Default for TrainConfig {
             seed: 1,
             k_init: 0.0,
             max_train: 0,
+            optimizer: Optimizer::Sgd,
+            lr_schedule: Schedule::Constant,
+            lr_min: 0.0,
+            beta_sign: BetaSign::Fixed,
+            tol: 0.0,
+            clip: false,
         }
     }
 }
@@ -277,6 +325,11 @@ impl Config {
         range("train.dispersion", t.dispersion, 0.0, 1.0)?;
         range("train.noise", t.noise, 0.0, 10.0)?;
         range("train.k_init", t.k_init, -100.0, 100.0)?;
+        range("train.lr_min", t.lr_min, 0.0, 1.0)?;
+        range("train.tol", t.tol, 0.0, 1.0)?;
+        if t.clip && self.hardware.weight_frac == 0 {
+            bail!("train.clip = true needs the hardware format to clip to: set hardware.weight_frac (fraction bits of W, U, h, K), or clip = false");
+        }
         let h = &self.hardware;
         range("hardware.phase_bits", h.phase_bits, 4, 24)?;
         range("hardware.table_bits", h.table_bits, 4, 12)?;

@@ -12,12 +12,15 @@ use crate::net::Params;
 use crate::rng::Rng;
 use std::f32::consts::PI;
 
-/// How to settle: Euler time step, number of steps, phase-noise σ.
+/// How to settle: Euler time step, number of steps, phase-noise σ, and the
+/// convergence stop: with `tol > 0`, stop once no phase moves by more than
+/// `tol` (rad) in a step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settle {
     pub eps: f32,
     pub steps: usize,
     pub noise: f32,
+    pub tol: f32,
 }
 
 /// The coupling matrix as a symmetric adjacency in CSR form with the weight
@@ -98,6 +101,7 @@ impl<'a> Net<'a> {
         let mut drive = vec![0f32; n];
         let kick = s.eps.sqrt() * s.noise;
         for _ in 0..s.steps {
+            let mut change = 0f32;
             for i in 0..n {
                 let (si, ci) = theta[i].sin_cos();
                 sn[i] = si;
@@ -122,11 +126,16 @@ impl<'a> Net<'a> {
                 drive[i] = d;
             }
             for i in 0..n {
-                let mut t = theta[i] + s.eps * drive[i];
+                let dt = s.eps * drive[i];
+                change = change.max(dt.abs());
+                let mut t = theta[i] + dt;
                 if kick > 0.0 {
                     t += kick * rng.normal() as f32;
                 }
                 theta[i] = wrap(t);
+            }
+            if s.tol > 0.0 && change < s.tol {
+                break;
             }
         }
     }
@@ -248,6 +257,7 @@ mod tests {
             eps: 0.01,
             steps: 1,
             noise: 0.0,
+            tol: 0.0,
         };
         settle(&p, &x, &mut t1, 0.0, None, &s, &mut Rng::new(1));
         for i in 0..5 {
@@ -275,6 +285,7 @@ mod tests {
             eps: 0.05,
             steps: 1,
             noise: 0.0,
+            tol: 0.0,
         };
         let net = Net::new(&p);
         let mut theta = p.theta0.clone();
@@ -298,6 +309,7 @@ mod tests {
             eps: 0.2,
             steps: 200,
             noise: 0.0,
+            tol: 0.0,
         };
         let mut rng = Rng::new(1);
         let mut th = p.theta0.clone();
@@ -325,6 +337,7 @@ mod tests {
             eps: 0.25,
             steps: 100,
             noise: 0.3,
+            tol: 0.0,
         };
         let mut a = p.theta0.clone();
         let mut b = p.theta0.clone();

@@ -9,6 +9,7 @@
 //! - [`twin`]: the integer, bit-exact model of the generated hardware.
 //! - [`protocol`]: the UART protocol, used by the generator and the host.
 
+pub mod batch;
 pub mod config;
 pub mod data;
 pub mod float;

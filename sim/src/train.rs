@@ -11,9 +11,10 @@
 //! by SGD with momentum over mini-batches settled in parallel; the result is
 //! the same for a given seed whatever the number of threads.
 
-use crate::config::{Config, TrainConfig};
+use crate::batch::{Engine, Lane, Nudge, LANES};
+use crate::config::{BetaSign, Config, Optimizer, Schedule, TrainConfig};
 use crate::data::{Dataset, Split};
-use crate::float::{cost, field, predict, Net, Settle};
+use crate::float::Settle;
 use crate::net::Params;
 use crate::rng::Rng;
 use anyhow::{bail, Result};
@@ -31,8 +32,17 @@ pub struct EpochLog {
     pub train_acc: f64,
     /// Accuracy on the test set after the epoch.
     pub test_acc: f64,
+    /// Mean free-phase cost on the test set after the epoch.
+    pub test_loss: f64,
+    /// Learning rate of W and U at the epoch's last mini-batch.
+    pub lr: f64,
+    /// Wall time of the training part of the epoch.
+    pub train_seconds: f64,
     /// Wall time of the epoch, test evaluation included.
     pub seconds: f64,
+    /// Euler steps per training sample (free + nudged; fewer than
+    /// t1 + t2 (+ t2) when the convergence stop fires).
+    pub steps_per_sample: f64,
 }
 
 /// A gradient (or an update direction) with the shape of the trained
@@ -55,19 +65,6 @@ impl Grad {
         }
     }
 
-    fn add(&mut self, o: &Grad) {
-        for (a, b) in [
-            (&mut self.w, &o.w),
-            (&mut self.u, &o.u),
-            (&mut self.h, &o.h),
-            (&mut self.k, &o.k),
-        ] {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-    }
-
     /// All values in one vector: W, then U, h, K.
     pub fn flat(&self) -> Vec<f32> {
         [&self.w[..], &self.u, &self.h, &self.k].concat()
@@ -80,6 +77,7 @@ pub fn free_settle(t: &TrainConfig) -> Settle {
         eps: t.eps as f32,
         steps: t.t1,
         noise: t.noise as f32,
+        tol: t.tol as f32,
     }
 }
 
@@ -91,111 +89,250 @@ pub fn nudged_settle(t: &TrainConfig) -> Settle {
     }
 }
 
-/// The result of one sample's EP phases.
+/// Samples as a flat, sample-major matrix of inputs (pixel / max_pixel).
 #[derive(Debug, Clone)]
-pub struct SampleGrad {
-    /// EP estimate of dC/dparam (C at the free equilibrium).
-    pub grad: Grad,
-    /// Cost C at the free equilibrium.
-    pub cost: f64,
-    /// Prediction at the free equilibrium.
-    pub predicted: usize,
+pub struct Inputs {
+    pub inputs: usize,
+    pub x: Vec<f32>,
+    pub labels: Vec<usize>,
 }
 
-/// Runs the free and nudged phases for one sample and returns EP's estimate
-/// of the gradient of `C` at the free equilibrium.
-#[allow(clippy::too_many_arguments)]
-pub fn ep_gradient(
-    net: &Net,
-    x: &[f32],
-    label: usize,
-    beta: f32,
-    symmetric: bool,
-    free: &Settle,
-    nudged: &Settle,
-    rng: &mut Rng,
-) -> SampleGrad {
-    let p = net.p;
-    let b = field(p, x);
-    let mut th0 = p.theta0.clone();
-    net.settle_field(&b, &mut th0, 0.0, None, free, rng);
-    let c = cost(p, &th0, label);
-    let predicted = predict(p, &th0);
-    let mut ta = th0.clone();
-    net.settle_field(&b, &mut ta, beta, Some(label), nudged, rng);
-    let (tb, den) = if symmetric {
-        let mut tb = th0.clone();
-        net.settle_field(&b, &mut tb, -beta, Some(label), nudged, rng);
-        (tb, 2.0 * beta)
-    } else {
-        (th0, beta)
-    };
-    let inv = 1.0 / den;
-    let n = p.topo.n();
-    let (ca, sa): (Vec<f32>, Vec<f32>) = ta.iter().map(|t| t.cos_sin()).unzip();
-    let (cb, sb): (Vec<f32>, Vec<f32>) = tb.iter().map(|t| t.cos_sin()).unzip();
-    let mut g = Grad::zeros(p);
-    // ∂E/∂W_ij = −cos(θi − θj) = −(cos θi cos θj + sin θi sin θj)
-    for (e, &(i, j)) in p.topo.edges().iter().enumerate() {
-        let da = ca[i] * ca[j] + sa[i] * sa[j];
-        let db = cb[i] * cb[j] + sb[i] * sb[j];
-        g.w[e] = -(da - db) * inv;
-    }
-    for i in 0..n {
-        g.h[i] = -(ca[i] - cb[i]) * inv;
-        // cos 2θ = 2cos²θ − 1, ∂E/∂K = −½ cos 2θ
-        g.k[i] = -(ca[i] * ca[i] - cb[i] * cb[i]) * inv;
-    }
-    let ni = p.topo.inputs;
-    for (r, i) in p.topo.input_layer().enumerate() {
-        let gh = g.h[i];
-        for (gu, &xk) in g.u[r * ni..(r + 1) * ni].iter_mut().zip(x) {
-            *gu = gh * xk;
+impl Inputs {
+    pub fn new(d: &Dataset, n: usize) -> Inputs {
+        let n = n.min(d.len());
+        let mut x = Vec::with_capacity(n * d.pixels());
+        for i in 0..n {
+            x.extend(d.x(i));
+        }
+        Inputs {
+            inputs: d.pixels(),
+            x,
+            labels: d.labels[..n].iter().map(|&l| l as usize).collect(),
         }
     }
-    SampleGrad {
-        grad: g,
-        cost: c,
-        predicted,
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.x[i * self.inputs..(i + 1) * self.inputs]
+    }
+
+    /// The rows `idx`, gathered into one sample-major matrix.
+    fn gather(&self, idx: &[usize]) -> Vec<f32> {
+        let mut x = Vec::with_capacity(idx.len() * self.inputs);
+        for &i in idx {
+            x.extend_from_slice(self.row(i));
+        }
+        x
     }
 }
 
-trait CosSin {
-    fn cos_sin(&self) -> (f32, f32);
+/// Cost `C` and prediction of every valid lane of a settled chunk.
+fn readout(p: &Params, th: &[Lane], labels: &[usize]) -> Vec<(f64, usize)> {
+    let outs = p.topo.outputs();
+    labels
+        .iter()
+        .enumerate()
+        .map(|(q, &label)| {
+            let mut c = 0f64;
+            let mut best = (f32::NEG_INFINITY, 0usize);
+            for (k, i) in outs.clone().enumerate() {
+                let y = th[i][q].cos();
+                let t = if k == label { 1.0 } else { -1.0 };
+                c += 0.5 * (y as f64 - t).powi(2);
+                if y > best.0 {
+                    best = (y, k);
+                }
+            }
+            (c, best.1)
+        })
+        .collect()
 }
-impl CosSin for f32 {
-    fn cos_sin(&self) -> (f32, f32) {
-        let (s, c) = self.sin_cos();
-        (c, s)
+
+/// The result of EP on one mini-batch.
+#[derive(Debug, Clone)]
+pub struct BatchGrad {
+    /// Sum over the batch of EP's estimate of dC/dparam (C at the free equilibrium).
+    pub grad: Grad,
+    /// Sum of the cost C at the free equilibrium.
+    pub loss: f64,
+    /// Free-phase predictions that equal the label.
+    pub correct: usize,
+    /// Euler steps taken, summed over chunks (free and nudged).
+    pub steps: usize,
+}
+
+/// How EP runs on a mini-batch.
+#[derive(Debug, Clone, Copy)]
+pub struct EpSettings {
+    /// Signed nudge strength.
+    pub beta: f32,
+    pub symmetric: bool,
+    pub free: Settle,
+    pub nudged: Settle,
+    /// Noise streams: sample `i` uses `Rng::stream(seed, stream_base + i)`.
+    pub seed: u64,
+    pub stream_base: u64,
+}
+
+/// Chunk-level part of a batch gradient (U is done for the whole batch).
+struct ChunkGrad {
+    g: Grad,
+    d: Vec<Lane>,
+    res: Vec<(f64, usize)>,
+    steps: usize,
+}
+
+/// EP on the samples `idx` of `data`: settles free from `theta0`, then
+/// nudged (at `+β`, and `−β` if symmetric) from the free state, in chunks of
+/// [`LANES`] samples on all threads, and returns the summed gradient
+/// estimate. Sums are taken in a fixed order: the result does not depend on
+/// the number of threads.
+pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> BatchGrad {
+    let eng = Engine::new(p);
+    let n0 = p.topo.layers[0];
+    let chunks: Vec<&[usize]> = idx.chunks(LANES).collect();
+    let parts: Vec<ChunkGrad> = chunks
+        .par_iter()
+        .map(|ch| {
+            let xs = data.gather(ch);
+            let labels: Vec<usize> = ch.iter().map(|&i| data.labels[i]).collect();
+            let mut rngs: Vec<Rng> = ch
+                .iter()
+                .map(|&i| Rng::stream(ep.seed, ep.stream_base + i as u64))
+                .collect();
+            let b = eng.field(&xs);
+            let mut th0 = eng.initial();
+            let mut steps = eng.settle(&mut th0, &b, None, &ep.free, &mut rngs).steps;
+            let res = readout(p, &th0, &labels);
+            let nudge = |beta: f32, rngs: &mut [Rng], steps: &mut usize| {
+                let mut t = th0.clone();
+                let nu = Nudge {
+                    beta,
+                    labels: &labels,
+                };
+                *steps += eng.settle(&mut t, &b, Some(nu), &ep.nudged, rngs).steps;
+                t
+            };
+            let ta = nudge(ep.beta, &mut rngs, &mut steps);
+            let (tb, den) = if ep.symmetric {
+                (nudge(-ep.beta, &mut rngs, &mut steps), 2.0 * ep.beta)
+            } else {
+                (th0.clone(), ep.beta)
+            };
+            let mut g = Grad {
+                w: vec![0.0; p.w.len()],
+                u: Vec::new(),
+                h: vec![0.0; p.h.len()],
+                k: vec![0.0; p.k.len()],
+            };
+            let d = eng.ep_grad(&ta, &tb, den, ch.len(), &mut g);
+            ChunkGrad { g, d, res, steps }
+        })
+        .collect();
+    let mut grad = Grad::zeros(p);
+    let mut loss = 0f64;
+    let mut correct = 0;
+    let mut steps = 0;
+    let cols = chunks.len() * LANES;
+    let mut dm = vec![0f32; n0 * cols];
+    let mut xm = vec![0f32; cols * data.inputs];
+    for (c, (part, ch)) in parts.iter().zip(&chunks).enumerate() {
+        for (a, b) in [
+            (&mut grad.w, &part.g.w),
+            (&mut grad.h, &part.g.h),
+            (&mut grad.k, &part.g.k),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (r, lane) in part.d.iter().enumerate() {
+            dm[r * cols + c * LANES..r * cols + (c + 1) * LANES].copy_from_slice(lane);
+        }
+        for (q, &i) in ch.iter().enumerate() {
+            let at = (c * LANES + q) * data.inputs;
+            xm[at..at + data.inputs].copy_from_slice(data.row(i));
+        }
+        for (&(cost, pred), &i) in part.res.iter().zip(ch.iter()) {
+            loss += cost;
+            correct += (pred == data.labels[i]) as usize;
+        }
+        steps += part.steps;
+    }
+    if data.inputs > 0 && n0 * cols > 0 {
+        // SAFETY: dm is n0 × cols, xm is cols × inputs, grad.u is
+        // n0 × inputs, all row-major: every index is inside the slices.
+        unsafe {
+            matrixmultiply::sgemm(
+                n0,
+                cols,
+                data.inputs,
+                1.0,
+                dm.as_ptr(),
+                cols as isize,
+                1,
+                xm.as_ptr(),
+                data.inputs as isize,
+                1,
+                0.0,
+                grad.u.as_mut_ptr(),
+                data.inputs as isize,
+                1,
+            );
+        }
+    }
+    BatchGrad {
+        grad,
+        loss,
+        correct,
+        steps,
     }
 }
 
 /// Accuracy and mean free-phase cost `C` of `p` on `data`, settling every
 /// sample from `theta0` (in parallel; noise streams from `seed`, one per sample).
 pub fn evaluate(p: &Params, data: &Dataset, s: &Settle, seed: u64) -> (f64, f64) {
+    evaluate_inputs(p, &Inputs::new(data, data.len()), s, seed)
+}
+
+/// [`evaluate`] on prepared inputs.
+pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64, f64) {
     if data.is_empty() {
         return (0.0, 0.0);
     }
-    let net = Net::new(p);
-    let res: Vec<(bool, f64)> = (0..data.len())
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = Rng::stream(seed, i as u64);
-            let x = data.x(i);
-            let mut th = p.theta0.clone();
-            net.settle(&x, &mut th, 0.0, None, s, &mut rng);
-            let label = data.labels[i] as usize;
-            (predict(p, &th) == label, cost(p, &th, label))
+    let eng = Engine::new(p);
+    let idx: Vec<usize> = (0..data.len()).collect();
+    let res: Vec<(f64, usize)> = idx
+        .par_chunks(LANES)
+        .flat_map_iter(|ch| {
+            let xs = data.gather(ch);
+            let labels: Vec<usize> = ch.iter().map(|&i| data.labels[i]).collect();
+            let mut rngs: Vec<Rng> = ch.iter().map(|&i| Rng::stream(seed, i as u64)).collect();
+            let b = eng.field(&xs);
+            let mut th = eng.initial();
+            eng.settle(&mut th, &b, None, s, &mut rngs);
+            readout(p, &th, &labels)
         })
         .collect();
-    let correct = res.iter().filter(|r| r.0).count();
-    let c: f64 = res.iter().map(|r| r.1).sum();
+    let correct = res
+        .iter()
+        .zip(&data.labels)
+        .filter(|((_, pred), &l)| *pred == l)
+        .count();
+    let c: f64 = res.iter().map(|r| r.0).sum();
     let n = data.len() as f64;
     (correct as f64 / n, c / n)
 }
 
 /// Checks that the data fits the network: pixels = inputs, labels < classes.
-fn check_data(cfg: &Config, name: &str, d: &Dataset) -> Result<()> {
+pub fn check_data(cfg: &Config, name: &str, d: &Dataset) -> Result<()> {
     let inputs = cfg.network.inputs;
     if d.pixels() != inputs {
         bail!(
@@ -218,9 +355,103 @@ fn check_data(cfg: &Config, name: &str, d: &Dataset) -> Result<()> {
 }
 
 /// Seed offset of the evaluation noise streams, so they differ from training's.
-const EVAL_SEED: u64 = 0x6576_616c_7365_6564;
+pub const EVAL_SEED: u64 = 0x6576_616c_7365_6564;
 /// Seed offset of the per-epoch shuffle.
 const SHUFFLE_SEED: u64 = 0x7368_7566_666c_6521;
+/// Seed offset of the random sign of beta.
+const SIGN_SEED: u64 = 0x7369_676e_6f66_6265;
+
+/// The parameter update rule with its state.
+enum Stepper {
+    Sgd { vel: Grad },
+    Adam { m: Grad, v: Grad, t: i32 },
+}
+
+impl Stepper {
+    fn new(t: &TrainConfig, p: &Params) -> Stepper {
+        match t.optimizer {
+            Optimizer::Sgd => Stepper::Sgd {
+                vel: Grad::zeros(p),
+            },
+            Optimizer::Adam => Stepper::Adam {
+                m: Grad::zeros(p),
+                v: Grad::zeros(p),
+                t: 0,
+            },
+        }
+    }
+
+    /// Moves `p` against the mean gradient `g` with rates `lr` (W, U) and
+    /// `lr_bias` (h, K).
+    fn step(&mut self, p: &mut Params, g: &Grad, lr: f32, lr_bias: f32, momentum: f32) {
+        let params = [
+            (&mut p.w, &g.w, lr),
+            (&mut p.u, &g.u, lr),
+            (&mut p.h, &g.h, lr_bias),
+            (&mut p.k, &g.k, lr_bias),
+        ];
+        match self {
+            Stepper::Sgd { vel } => {
+                let vs = [&mut vel.w, &mut vel.u, &mut vel.h, &mut vel.k];
+                for ((q, gr, rate), v) in params.into_iter().zip(vs) {
+                    for ((q, v), gr) in q.iter_mut().zip(v.iter_mut()).zip(gr) {
+                        *v = momentum * *v + gr;
+                        *q -= rate * *v;
+                    }
+                }
+            }
+            Stepper::Adam { m, v, t } => {
+                const B1: f32 = 0.9;
+                const B2: f32 = 0.999;
+                const EPS: f32 = 1e-8;
+                *t += 1;
+                let c1 = 1.0 - B1.powi(*t);
+                let c2 = 1.0 - B2.powi(*t);
+                let ms = [&mut m.w, &mut m.u, &mut m.h, &mut m.k];
+                let vs = [&mut v.w, &mut v.u, &mut v.h, &mut v.k];
+                for (((q, gr, rate), m), v) in params.into_iter().zip(ms).zip(vs) {
+                    for (((q, m), v), &gr) in
+                        q.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(gr)
+                    {
+                        *m = B1 * *m + (1.0 - B1) * gr;
+                        *v = B2 * *v + (1.0 - B2) * gr * gr;
+                        *q -= rate * (*m / c1) / ((*v / c2).sqrt() + EPS);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The learning-rate factor after `done` of `total` mini-batches.
+pub fn schedule(t: &TrainConfig, done: usize, total: usize) -> f64 {
+    match t.lr_schedule {
+        Schedule::Constant => 1.0,
+        Schedule::Cosine => {
+            let x = done as f64 / total.max(1) as f64;
+            t.lr_min + (1.0 - t.lr_min) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())
+        }
+    }
+}
+
+/// The largest magnitudes `[lo, hi]` that `train.clip` keeps parameters in:
+/// the range of the hardware's signed weight format.
+pub fn clip_range(cfg: &Config) -> (f32, f32) {
+    let h = &cfg.hardware;
+    let scale = 2f64.powi(-(h.weight_frac as i32));
+    let top = 2f64.powi(h.weight_bits as i32 - 1);
+    ((-top * scale) as f32, ((top - 1.0) * scale) as f32)
+}
+
+/// Progress of a running epoch, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub epoch: usize,
+    pub done: usize,
+    pub total: usize,
+    /// Mean free-phase cost so far this epoch.
+    pub loss: f64,
+}
 
 /// Trains a network from `Params::init(cfg)` with EP; calls `on_epoch` after
 /// every epoch with its log and the current parameters.
@@ -228,6 +459,16 @@ pub fn train(
     cfg: &Config,
     split: &Split,
     on_epoch: &mut dyn FnMut(&EpochLog, &Params),
+) -> Result<Params> {
+    train_with_progress(cfg, split, on_epoch, &mut |_| {})
+}
+
+/// [`train`], also calling `on_batch` after every mini-batch.
+pub fn train_with_progress(
+    cfg: &Config,
+    split: &Split,
+    on_epoch: &mut dyn FnMut(&EpochLog, &Params),
+    on_batch: &mut dyn FnMut(&Progress),
 ) -> Result<Params> {
     let t = &cfg.train;
     check_data(cfg, "training", &split.train)?;
@@ -242,70 +483,90 @@ pub fn train(
     } else {
         split.train.len()
     };
+    let train_in = Inputs::new(&split.train, n);
+    let test_in = Inputs::new(&split.test, split.test.len());
     let free = free_settle(t);
-    let nudged = nudged_settle(t);
-    let beta = t.beta as f32;
-    let mom = t.momentum as f32;
-    let lr = t.lr as f32;
-    let lr_bias = t.lr_bias as f32;
-    let mut vel = Grad::zeros(&p);
-    let xs: Vec<Vec<f32>> = (0..n).map(|i| split.train.x(i)).collect();
+    let mut ep = EpSettings {
+        beta: t.beta as f32,
+        symmetric: t.symmetric,
+        free,
+        nudged: nudged_settle(t),
+        seed: t.seed,
+        stream_base: 0,
+    };
+    let clip = t.clip.then(|| clip_range(cfg));
+    let mut stepper = Stepper::new(t, &p);
     let mut order: Vec<usize> = (0..n).collect();
+    let batches = n.div_ceil(t.batch);
+    let total = batches * t.epochs;
+    let mut done = 0usize;
     for epoch in 1..=t.epochs {
         let start = Instant::now();
         Rng::stream(t.seed ^ SHUFFLE_SEED, epoch as u64).shuffle(&mut order);
+        let mut sign = Rng::stream(t.seed ^ SIGN_SEED, epoch as u64);
         let mut loss = 0f64;
         let mut correct = 0usize;
-        for batch in order.chunks(t.batch) {
-            let net = Net::new(&p);
-            let base = (epoch as u64 - 1) * n as u64;
-            let res: Vec<SampleGrad> = batch
-                .par_iter()
-                .map(|&i| {
-                    let mut rng = Rng::stream(t.seed, base + i as u64);
-                    let label = split.train.labels[i] as usize;
-                    ep_gradient(
-                        &net,
-                        &xs[i],
-                        label,
-                        beta,
-                        t.symmetric,
-                        &free,
-                        &nudged,
-                        &mut rng,
-                    )
-                })
-                .collect();
-            // reduce in the batch's order: the same sums whatever the threads
-            let mut g = Grad::zeros(&p);
-            for (r, &i) in res.iter().zip(batch) {
-                g.add(&r.grad);
-                loss += r.cost;
-                correct += (r.predicted == split.train.labels[i] as usize) as usize;
-            }
+        let mut seen = 0usize;
+        let mut steps = 0usize;
+        let mut lr_now = 0.0;
+        for (bi, batch) in order.chunks(t.batch).enumerate() {
+            ep.stream_base = (epoch as u64 - 1) * n as u64;
+            ep.beta = match t.beta_sign {
+                BetaSign::Fixed => t.beta as f32,
+                BetaSign::Random if sign.below(2) == 1 => -t.beta as f32,
+                BetaSign::Random => t.beta as f32,
+            };
+            let r = ep_batch(&p, &train_in, batch, &ep);
+            loss += r.loss;
+            correct += r.correct;
+            steps += r.steps;
+            seen += batch.len();
+            let mut g = r.grad;
             let scale = 1.0 / batch.len() as f32;
-            for (param, v, gr, rate) in [
-                (&mut p.w, &mut vel.w, &g.w, lr),
-                (&mut p.u, &mut vel.u, &g.u, lr),
-                (&mut p.h, &mut vel.h, &g.h, lr_bias),
-                (&mut p.k, &mut vel.k, &g.k, lr_bias),
-            ] {
-                for ((q, v), gr) in param.iter_mut().zip(v.iter_mut()).zip(gr) {
-                    *v = mom * *v + gr * scale;
-                    *q -= rate * *v;
+            for v in [&mut g.w, &mut g.u, &mut g.h, &mut g.k] {
+                for x in v.iter_mut() {
+                    *x *= scale;
                 }
             }
+            let f = schedule(t, done, total);
+            lr_now = t.lr * f;
+            stepper.step(
+                &mut p,
+                &g,
+                lr_now as f32,
+                (t.lr_bias * f) as f32,
+                t.momentum as f32,
+            );
+            if let Some((lo, hi)) = clip {
+                for v in [&mut p.w, &mut p.u, &mut p.h, &mut p.k] {
+                    for x in v.iter_mut() {
+                        *x = x.clamp(lo, hi);
+                    }
+                }
+            }
+            done += 1;
+            on_batch(&Progress {
+                epoch,
+                done: bi + 1,
+                total: batches,
+                loss: loss / seen as f64,
+            });
         }
         if let Err(e) = p.check() {
             bail!("training diverged in epoch {epoch} ({e}); lower train.lr or train.beta");
         }
-        let (test_acc, _) = evaluate(&p, &split.test, &free, t.seed ^ EVAL_SEED);
+        let train_seconds = start.elapsed().as_secs_f64();
+        let (test_acc, test_loss) = evaluate_inputs(&p, &test_in, &free, t.seed ^ EVAL_SEED);
         let log = EpochLog {
             epoch,
             loss: loss / n as f64,
             train_acc: correct as f64 / n as f64,
             test_acc,
+            test_loss,
+            lr: lr_now,
+            train_seconds,
             seconds: start.elapsed().as_secs_f64(),
+            steps_per_sample: steps as f64 / n as f64,
         };
         on_epoch(&log, &p);
     }
@@ -316,6 +577,7 @@ pub fn train(
 mod tests {
     use super::*;
     use crate::data::load_dir;
+    use crate::float::{cost, Net};
     use std::path::Path;
 
     fn digits() -> Split {
@@ -362,15 +624,28 @@ mod tests {
             eps: 0.1,
             steps: 4000,
             noise: 0.0,
+            tol: 0.0,
         };
         let c_at = |q: &Params| {
             let mut th = q.theta0.clone();
             Net::new(q).settle(&x, &mut th, 0.0, None, &s, &mut Rng::new(0));
             cost(q, &th, label)
         };
-        let net = Net::new(&p);
+        let data = Inputs {
+            inputs: 3,
+            x: x.to_vec(),
+            labels: vec![label],
+        };
         for symmetric in [true, false] {
-            let ep = ep_gradient(&net, &x, label, 0.01, symmetric, &s, &s, &mut Rng::new(0));
+            let ep = EpSettings {
+                beta: 0.01,
+                symmetric,
+                free: s,
+                nudged: s,
+                seed: 0,
+                stream_base: 0,
+            };
+            let ep = ep_batch(&p, &data, &[0], &ep);
             // finite differences over every trained parameter
             let h = 1e-2f32;
             let mut fd = Vec::new();
