@@ -2,5 +2,6 @@
 
 pub mod cosim;
 pub mod device;
+pub mod plot;
 pub mod report;
 pub mod uartsim;
