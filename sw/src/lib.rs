@@ -2,5 +2,7 @@
 
 pub mod cosim;
 pub mod device;
+pub mod plot;
+pub mod plot_cmd;
 pub mod report;
 pub mod uartsim;

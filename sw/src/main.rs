@@ -1,4 +1,4 @@
-//! The `phasegen` command line: train, generate, verify, report, infer, serve.
+//! The `phasegen` command line: train, generate, verify, report, infer, serve, plot.
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -116,6 +116,11 @@ enum Command {
         /// Stop after this many seconds (0 = run until killed).
         #[arg(long, default_value_t = 0)]
         seconds: u64,
+    },
+    /// Draw SVG plots: training curves, or one sample settling.
+    Plot {
+        #[command(subcommand)]
+        what: phasegen::plot_cmd::PlotCommand,
     },
 }
 
@@ -377,6 +382,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Plot { what } => what.run()?,
     }
     Ok(())
 }
