@@ -89,6 +89,13 @@ pub struct TrainConfig {
     /// Clip W, U, h, K to the range of the hardware format after every
     /// update (needs hardware.weight_frac).
     pub clip: bool,
+    /// Decoupled weight decay of W and U (AdamW style): every update also
+    /// moves each weight by −lr · weight_decay · weight (0 = off).
+    pub weight_decay: f64,
+    /// Data augmentation: shift each training image by a random amount,
+    /// uniform in -augment..augment pixels on both axes (bilinear
+    /// interpolation, zeros shifted in), new every epoch (0 = off).
+    pub augment: f64,
 }
 
 /// How parameters move against the EP gradient estimate.
@@ -144,6 +151,8 @@ impl Default for TrainConfig {
             beta_sign: BetaSign::Fixed,
             tol: 0.0,
             clip: false,
+            augment: 0.0,
+            weight_decay: 0.0,
         }
     }
 }
@@ -327,6 +336,8 @@ impl Config {
         range("train.k_init", t.k_init, -100.0, 100.0)?;
         range("train.lr_min", t.lr_min, 0.0, 1.0)?;
         range("train.tol", t.tol, 0.0, 1.0)?;
+        range("train.augment", t.augment, 0.0, 8.0)?;
+        range("train.weight_decay", t.weight_decay, 0.0, 100.0)?;
         if t.clip && self.hardware.weight_frac == 0 {
             bail!("train.clip = true needs the hardware format to clip to: set hardware.weight_frac (fraction bits of W, U, h, K), or clip = false");
         }

@@ -21,8 +21,9 @@ use anyhow::{bail, Result};
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// What one epoch did. `epoch` counts from 1.
-#[derive(Debug, Clone, PartialEq)]
+/// What one epoch did. `epoch` counts from 1. One line of the JSON-lines
+/// training log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochLog {
     pub epoch: usize,
     /// Mean cost `C` at the free equilibrium over the epoch's training samples
@@ -93,6 +94,9 @@ pub fn nudged_settle(t: &TrainConfig) -> Settle {
 #[derive(Debug, Clone)]
 pub struct Inputs {
     pub inputs: usize,
+    /// Image geometry (rows × cols = inputs), for augmentation.
+    pub rows: usize,
+    pub cols: usize,
     pub x: Vec<f32>,
     pub labels: Vec<usize>,
 }
@@ -106,6 +110,8 @@ impl Inputs {
         }
         Inputs {
             inputs: d.pixels(),
+            rows: d.rows,
+            cols: d.cols,
             x,
             labels: d.labels[..n].iter().map(|&l| l as usize).collect(),
         }
@@ -128,6 +134,51 @@ impl Inputs {
         let mut x = Vec::with_capacity(idx.len() * self.inputs);
         for &i in idx {
             x.extend_from_slice(self.row(i));
+        }
+        x
+    }
+
+    /// Sample `i` shifted by `(dy, dx)` pixels (down, right; fractions by
+    /// bilinear interpolation), zeros shifted in.
+    pub fn shifted(&self, i: usize, dy: f32, dx: f32) -> Vec<f32> {
+        let (r, c) = (self.rows as i32, self.cols as i32);
+        let src = self.row(i);
+        let at = |y: i32, x: i32| {
+            if (0..r).contains(&y) && (0..c).contains(&x) {
+                src[(y * c + x) as usize]
+            } else {
+                0.0
+            }
+        };
+        let (fy, fx) = (dy.floor(), dx.floor());
+        let (wy, wx) = (dy - fy, dx - fx);
+        let (iy, ix) = (fy as i32, fx as i32);
+        let mut out = vec![0f32; self.inputs];
+        for y in 0..r {
+            for x in 0..c {
+                // out(y, x) = src(y − dy, x − dx)
+                let (sy, sx) = (y - iy, x - ix);
+                out[(y * c + x) as usize] = (1.0 - wy) * (1.0 - wx) * at(sy, sx)
+                    + (1.0 - wy) * wx * at(sy, sx - 1)
+                    + wy * (1.0 - wx) * at(sy - 1, sx)
+                    + wy * wx * at(sy - 1, sx - 1);
+            }
+        }
+        out
+    }
+
+    /// The rows `idx`, each shifted at random by up to `a` pixels per axis
+    /// (the shift of sample `i` from `Rng::stream(seed, base + i)`).
+    fn gather_shifted(&self, idx: &[usize], a: f32, seed: u64, base: u64) -> Vec<f32> {
+        if a == 0.0 || self.rows * self.cols != self.inputs {
+            return self.gather(idx);
+        }
+        let mut x = Vec::with_capacity(idx.len() * self.inputs);
+        for &i in idx {
+            let mut rng = Rng::stream(seed, base + i as u64);
+            let dy = rng.uniform(-a as f64, a as f64) as f32;
+            let dx = rng.uniform(-a as f64, a as f64) as f32;
+            x.extend(self.shifted(i, dy, dx));
         }
         x
     }
@@ -164,7 +215,7 @@ pub struct BatchGrad {
     pub loss: f64,
     /// Free-phase predictions that equal the label.
     pub correct: usize,
-    /// Euler steps taken, summed over chunks (free and nudged).
+    /// Euler steps taken, summed over samples (free and nudged).
     pub steps: usize,
 }
 
@@ -179,6 +230,8 @@ pub struct EpSettings {
     /// Noise streams: sample `i` uses `Rng::stream(seed, stream_base + i)`.
     pub seed: u64,
     pub stream_base: u64,
+    /// Random shifts of up to this many pixels (see `train.augment`).
+    pub augment: f32,
 }
 
 /// Chunk-level part of a batch gradient (U is done for the whole batch).
@@ -187,6 +240,8 @@ struct ChunkGrad {
     d: Vec<Lane>,
     res: Vec<(f64, usize)>,
     steps: usize,
+    /// The chunk's inputs as settled (augmented), sample-major.
+    xs: Vec<f32>,
 }
 
 /// EP on the samples `idx` of `data`: settles free from `theta0`, then
@@ -201,7 +256,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
     let parts: Vec<ChunkGrad> = chunks
         .par_iter()
         .map(|ch| {
-            let xs = data.gather(ch);
+            let xs = data.gather_shifted(ch, ep.augment, ep.seed ^ AUGMENT_SEED, ep.stream_base);
             let labels: Vec<usize> = ch.iter().map(|&i| data.labels[i]).collect();
             let mut rngs: Vec<Rng> = ch
                 .iter()
@@ -209,7 +264,9 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
                 .collect();
             let b = eng.field(&xs);
             let mut th0 = eng.initial();
-            let mut steps = eng.settle(&mut th0, &b, None, &ep.free, &mut rngs).steps;
+            // steps are counted per sample: a chunk's settle moves every valid lane
+            let per = ch.len();
+            let mut steps = per * eng.settle(&mut th0, &b, None, &ep.free, &mut rngs).steps;
             let res = readout(p, &th0, &labels);
             let nudge = |beta: f32, rngs: &mut [Rng], steps: &mut usize| {
                 let mut t = th0.clone();
@@ -217,7 +274,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
                     beta,
                     labels: &labels,
                 };
-                *steps += eng.settle(&mut t, &b, Some(nu), &ep.nudged, rngs).steps;
+                *steps += per * eng.settle(&mut t, &b, Some(nu), &ep.nudged, rngs).steps;
                 t
             };
             let ta = nudge(ep.beta, &mut rngs, &mut steps);
@@ -233,7 +290,13 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
                 k: vec![0.0; p.k.len()],
             };
             let d = eng.ep_grad(&ta, &tb, den, ch.len(), &mut g);
-            ChunkGrad { g, d, res, steps }
+            ChunkGrad {
+                g,
+                d,
+                res,
+                steps,
+                xs,
+            }
         })
         .collect();
     let mut grad = Grad::zeros(p);
@@ -256,10 +319,8 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
         for (r, lane) in part.d.iter().enumerate() {
             dm[r * cols + c * LANES..r * cols + (c + 1) * LANES].copy_from_slice(lane);
         }
-        for (q, &i) in ch.iter().enumerate() {
-            let at = (c * LANES + q) * data.inputs;
-            xm[at..at + data.inputs].copy_from_slice(data.row(i));
-        }
+        let at = c * LANES * data.inputs;
+        xm[at..at + part.xs.len()].copy_from_slice(&part.xs);
         for (&(cost, pred), &i) in part.res.iter().zip(ch.iter()) {
             loss += cost;
             correct += (pred == data.labels[i]) as usize;
@@ -358,6 +419,8 @@ pub fn check_data(cfg: &Config, name: &str, d: &Dataset) -> Result<()> {
 pub const EVAL_SEED: u64 = 0x6576_616c_7365_6564;
 /// Seed offset of the per-epoch shuffle.
 const SHUFFLE_SEED: u64 = 0x7368_7566_666c_6521;
+/// Seed offset of the augmentation shifts.
+const AUGMENT_SEED: u64 = 0x6175_676d_656e_7421;
 /// Seed offset of the random sign of beta.
 const SIGN_SEED: u64 = 0x7369_676e_6f66_6265;
 
@@ -434,6 +497,18 @@ pub fn schedule(t: &TrainConfig, done: usize, total: usize) -> f64 {
     }
 }
 
+/// A natural-frequency mismatch `δω_i ~ N(0, d²)` for `n` oscillators,
+/// drawn from `seed` (the same draw as [`Params::init`] makes for its seed
+/// only when `seed` is the config's seed; use this to test a trained network
+/// on other device instances).
+pub fn draw_dispersion(n: usize, d: f64, seed: u64) -> Vec<f32> {
+    let mut rng = Rng::stream(seed ^ DISPERSION_SEED, n as u64);
+    (0..n).map(|_| (rng.normal() * d) as f32).collect()
+}
+
+/// Seed offset of redrawn dispersions.
+const DISPERSION_SEED: u64 = 0x6469_7370_6572_7365;
+
 /// The largest magnitudes `[lo, hi]` that `train.clip` keeps parameters in:
 /// the range of the hardware's signed weight format.
 pub fn clip_range(cfg: &Config) -> (f32, f32) {
@@ -493,6 +568,7 @@ pub fn train_with_progress(
         nudged: nudged_settle(t),
         seed: t.seed,
         stream_base: 0,
+        augment: t.augment as f32,
     };
     let clip = t.clip.then(|| clip_range(cfg));
     let mut stepper = Stepper::new(t, &p);
@@ -537,6 +613,12 @@ pub fn train_with_progress(
                 (t.lr_bias * f) as f32,
                 t.momentum as f32,
             );
+            if t.weight_decay > 0.0 {
+                let keep = (1.0 - lr_now * t.weight_decay) as f32;
+                for x in p.w.iter_mut().chain(p.u.iter_mut()) {
+                    *x *= keep;
+                }
+            }
             if let Some((lo, hi)) = clip {
                 for v in [&mut p.w, &mut p.u, &mut p.h, &mut p.k] {
                     for x in v.iter_mut() {
@@ -633,6 +715,8 @@ mod tests {
         };
         let data = Inputs {
             inputs: 3,
+            rows: 1,
+            cols: 3,
             x: x.to_vec(),
             labels: vec![label],
         };
@@ -644,6 +728,7 @@ mod tests {
                 nudged: s,
                 seed: 0,
                 stream_base: 0,
+                augment: 0.0,
             };
             let ep = ep_batch(&p, &data, &[0], &ep);
             // finite differences over every trained parameter
@@ -680,6 +765,76 @@ mod tests {
         let cfg = Config::parse("name='m'\n[network]\ninputs=64\nlayers=[8,5]\n", "t").unwrap();
         let e = format!("{:#}", train(&cfg, &s, &mut |_, _| {}).unwrap_err());
         assert!(e.contains("output layer of 5"), "{e}");
+    }
+
+    #[test]
+    fn shifts_move_pixels_and_interpolate() {
+        let d = Inputs {
+            inputs: 9,
+            rows: 3,
+            cols: 3,
+            x: (1..=9).map(|v| v as f32).collect(),
+            labels: vec![0],
+        };
+        // one row down: the top row is shifted in as zeros
+        assert_eq!(
+            d.shifted(0, 1.0, 0.0),
+            vec![0., 0., 0., 1., 2., 3., 4., 5., 6.]
+        );
+        // one column left
+        assert_eq!(
+            d.shifted(0, 0.0, -1.0),
+            vec![2., 3., 0., 5., 6., 0., 8., 9., 0.]
+        );
+        // half a column right: the mean of each pixel and its left neighbour
+        let h = d.shifted(0, 0.0, 0.5);
+        assert_eq!(h, vec![0.5, 1.5, 2.5, 2.0, 4.5, 5.5, 3.5, 7.5, 8.5]);
+        assert_eq!(d.shifted(0, 0.0, 0.0), d.x);
+    }
+
+    #[test]
+    fn cosine_schedule_and_clip_range() {
+        let mut t = TrainConfig {
+            lr_schedule: Schedule::Cosine,
+            lr_min: 0.1,
+            ..TrainConfig::default()
+        };
+        assert_eq!(schedule(&t, 0, 100), 1.0);
+        assert!((schedule(&t, 50, 100) - 0.55).abs() < 1e-12);
+        assert!((schedule(&t, 100, 100) - 0.1).abs() < 1e-12);
+        t.lr_schedule = Schedule::Constant;
+        assert_eq!(schedule(&t, 70, 100), 1.0);
+        let mut cfg = Config::default_config();
+        cfg.hardware.weight_bits = 8;
+        cfg.hardware.weight_frac = 6;
+        assert_eq!(clip_range(&cfg), (-2.0, 127.0 / 64.0));
+    }
+
+    /// Adam, random β signs, weight decay, augmentation and clipping all run,
+    /// keep parameters in range and still learn.
+    #[test]
+    fn optimizers_and_options_learn() {
+        let s = digits();
+        let mut accs = Vec::new();
+        for (opt, extra) in [
+            ("sgd", "lr = 0.05\nlr_bias = 0.05\nmomentum = 0.9\n"),
+            ("adam", "lr = 0.003\nlr_bias = 0.003\nbeta_sign = 'random'\nsymmetric = false\n"),
+            ("adam", "lr = 0.003\nlr_bias = 0.003\nweight_decay = 0.5\naugment = 0.3\nclip = true\nlr_schedule = 'cosine'\nlr_min = 0.2\n"),
+        ] {
+            let cfg = Config::parse(
+                &format!("name='o'\n[network]\ninputs=64\nlayers=[32,10]\n[train]\nepochs=5\nbatch=16\noptimizer='{opt}'\n{extra}[hardware]\nweight_frac=6\n"),
+                "t",
+            )
+            .unwrap();
+            let mut last = 0.0;
+            let p = train(&cfg, &s, &mut |l, _| last = l.test_acc).unwrap();
+            if cfg.train.clip {
+                let (lo, hi) = clip_range(&cfg);
+                assert!(p.w.iter().chain(&p.u).chain(&p.h).chain(&p.k).all(|v| (lo..=hi).contains(v)));
+            }
+            accs.push(last);
+        }
+        assert!(accs.iter().all(|&a| a > 0.75), "{accs:?}");
     }
 
     #[test]

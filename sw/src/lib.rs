@@ -1,5 +1,6 @@
 //! phasegen host side: CLI commands, cosimulation, UART client, reports.
 
+pub mod bench;
 pub mod cosim;
 pub mod device;
 pub mod plot;

@@ -44,6 +44,52 @@ enum Command {
         #[arg(long)]
         log: Option<PathBuf>,
     },
+    /// Benchmark the training engine: speed (s/epoch, samples/s, memory,
+    /// scaling), accuracy of the repo's configs, robustness to dispersion
+    /// and noise. Prints Markdown; run from the repository root.
+    BenchTrain {
+        /// Small sizes and 1-2 epochs: only checks that everything runs.
+        #[arg(long)]
+        quick: bool,
+        /// Epochs timed for the speed figure (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        speed_epochs: usize,
+        #[arg(long)]
+        no_accuracy: bool,
+        #[arg(long)]
+        no_robustness: bool,
+        /// Also write the report to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Evaluate a trained float model on the test set, optionally with other
+    /// frequency dispersion, phase noise or settle length than it was trained with.
+    Eval {
+        #[arg(long)]
+        model: PathBuf,
+        /// Data folder (default: the model config's train.data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Redraw the natural-frequency mismatch δω ~ N(0, d²) of every
+        /// oscillator (units of the mean natural frequency; 0.05 = 5%).
+        #[arg(long)]
+        dispersion: Option<f64>,
+        /// Phase noise σ while settling (default: the model's train.noise).
+        #[arg(long)]
+        noise: Option<f64>,
+        /// Free settle steps (default: the model's train.t1).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Seed of the redrawn δω and of the noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also evaluate on the training set.
+        #[arg(long)]
+        train: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Quantize a model and print the formats, clipping and float-vs-twin accuracy.
     Quantize {
         #[arg(long)]
@@ -188,7 +234,9 @@ fn run(cli: Cli) -> Result<()> {
                 cfg.train.epochs
             );
             let mut log_err = None;
-            let params = train::train(&cfg, &split, &mut |e, _| {
+            let bar = std::cell::RefCell::new(Progress::new());
+            let mut on_epoch = |e: &train::EpochLog, _: &Params| {
+                bar.borrow_mut().clear();
                 eprintln!(
                     "epoch {:3}  loss {:.4}  train {:.2}%  test {:.2}%  {:.1} s",
                     e.epoch,
@@ -198,20 +246,111 @@ fn run(cli: Cli) -> Result<()> {
                     e.seconds
                 );
                 if let Some(f) = logf.as_mut() {
-                    let line = serde_json::json!({
-                        "epoch": e.epoch, "loss": e.loss, "train_acc": e.train_acc,
-                        "test_acc": e.test_acc, "seconds": e.seconds,
-                    });
+                    let line = serde_json::to_string(e).expect("log line serializes");
                     if let Err(err) = writeln!(f, "{line}") {
-                        log_err = Some(err);
+                        log_err.get_or_insert(err);
                     }
                 }
-            })?;
+            };
+            let mut on_batch = |p: &train::Progress| bar.borrow_mut().show(p, cfg.train.epochs);
+            let params = train::train_with_progress(&cfg, &split, &mut on_epoch, &mut on_batch)?;
             if let Some(e) = log_err {
                 return Err(e).context("cannot write the training log");
             }
             ModelFile::new(cfg, params, split.train.max_pixel).save(&out)?;
             eprintln!("model written to {}", out.display());
+        }
+        Command::BenchTrain {
+            quick,
+            speed_epochs,
+            no_accuracy,
+            no_robustness,
+            out,
+        } => {
+            if speed_epochs == 0 {
+                bail!("--speed-epochs 0: time at least one epoch");
+            }
+            let md = phasegen::bench::bench_train(&phasegen::bench::BenchOptions {
+                quick,
+                speed_epochs,
+                no_accuracy,
+                no_robustness,
+            })?;
+            print!("{md}");
+            if let Some(p) = out {
+                std::fs::write(&p, &md).with_context(|| format!("cannot write {}", p.display()))?;
+                eprintln!("report written to {}", p.display());
+            }
+        }
+        Command::Eval {
+            model,
+            data,
+            dispersion,
+            noise,
+            steps,
+            seed,
+            train: on_train,
+            json,
+        } => {
+            let mf = ModelFile::load(&model)?;
+            let dir = data_dir(&mf.config, &data);
+            let split = load_dir(&dir)?;
+            train::check_data(&mf.config, "test", &split.test)?;
+            let mut p = mf.params.clone();
+            let mut t = mf.config.train.clone();
+            if let Some(d) = dispersion {
+                if !(0.0..=1.0).contains(&d) {
+                    bail!("--dispersion {d} is out of range; use a value in 0..=1 (0.05 = 5%)");
+                }
+                p.domega = train::draw_dispersion(p.topo.n(), d, seed);
+                t.dispersion = d;
+            }
+            if let Some(sig) = noise {
+                if !(0.0..=10.0).contains(&sig) {
+                    bail!("--noise {sig} is out of range; use a value in 0..=10");
+                }
+                t.noise = sig;
+            }
+            if let Some(n) = steps {
+                if n == 0 {
+                    bail!("--steps 0: give at least one settle step");
+                }
+                t.t1 = n;
+            }
+            let s = train::free_settle(&t);
+            let (acc, loss) = train::evaluate(&p, &split.test, &s, seed);
+            let tr = on_train.then(|| train::evaluate(&p, &split.train, &s, seed));
+            if json {
+                let mut v = serde_json::json!({
+                    "model": model.display().to_string(), "data": dir.display().to_string(),
+                    "dispersion": t.dispersion, "noise": t.noise, "steps": t.t1,
+                    "test_acc": acc, "test_loss": loss, "test_samples": split.test.len(),
+                });
+                if let Some((a, l)) = tr {
+                    v["train_acc"] = a.into();
+                    v["train_loss"] = l.into();
+                }
+                println!("{v}");
+            } else {
+                println!(
+                    "{}: dispersion {}, noise {}, {} steps: test accuracy {:.2}% ({} samples), cost {:.4}",
+                    model.display(),
+                    t.dispersion,
+                    t.noise,
+                    t.t1,
+                    100.0 * acc,
+                    split.test.len(),
+                    loss
+                );
+                if let Some((a, l)) = tr {
+                    println!(
+                        "train accuracy {:.2}% ({} samples), cost {:.4}",
+                        100.0 * a,
+                        split.train.len(),
+                        l
+                    );
+                }
+            }
         }
         Command::Quantize { model, count } => {
             let mf = ModelFile::load(&model)?;
@@ -385,6 +524,56 @@ fn run(cli: Cli) -> Result<()> {
         Command::Plot { what } => what.run()?,
     }
     Ok(())
+}
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+struct Progress {
+    tty: bool,
+    start: Instant,
+    drawn: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+            start: Instant::now(),
+            drawn: false,
+        }
+    }
+
+    fn show(&mut self, p: &train::Progress, epochs: usize) {
+        if !self.tty {
+            return;
+        }
+        if p.done == 1 {
+            self.start = Instant::now();
+        }
+        const W: usize = 30;
+        let filled = W * p.done / p.total.max(1);
+        let el = self.start.elapsed().as_secs_f64();
+        let eta = el / p.done as f64 * (p.total - p.done) as f64;
+        eprint!(
+            "\repoch {}/{} [{}{}] {}/{} batches  loss {:.4}  {:.0} s left  ",
+            p.epoch,
+            epochs,
+            "#".repeat(filled),
+            ".".repeat(W - filled),
+            p.done,
+            p.total,
+            p.loss,
+            eta
+        );
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r{}\r", " ".repeat(100));
+            self.drawn = false;
+        }
+    }
 }
 
 /// Accuracy of the float model and of the twin on the first `n` samples.

@@ -1,0 +1,199 @@
+//! `phasegen train`, `eval` and `bench-train` through the real binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("pg-train-{tag}-{}", std::process::id()));
+        std::fs::remove_dir_all(&d).ok();
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+fn phasegen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_phasegen"))
+        .current_dir(ROOT)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> (String, String) {
+    let out = phasegen(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "phasegen {args:?} failed: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = phasegen(args);
+    assert!(!out.status.success(), "phasegen {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn train_logs_json_lines_and_eval_reads_the_model() {
+    let t = TempDir::new("eval");
+    let cfg = t.0.join("tiny.toml");
+    std::fs::write(
+        &cfg,
+        "name = 'tiny'\n[network]\ninputs = 64\nlayers = [24, 10]\n[train]\nepochs = 3\nbatch = 16\noptimizer = 'adam'\nlr = 0.003\nlr_bias = 0.003\nmax_train = 400\n",
+    )
+    .unwrap();
+    let model = t.0.join("m.json");
+    let log = t.0.join("log.jsonl");
+    let (_, err) = ok(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(err.contains("epoch   3"), "{err}");
+    // stderr is not a terminal here: no progress bar characters
+    assert!(
+        !err.contains('\r'),
+        "progress bar drawn into a pipe: {err:?}"
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["epoch"], i + 1);
+        for k in [
+            "loss",
+            "train_acc",
+            "test_acc",
+            "test_loss",
+            "lr",
+            "train_seconds",
+            "seconds",
+        ] {
+            assert!(l[k].as_f64().unwrap().is_finite(), "{k} in {l}");
+        }
+        // 40 free + 2 x 15 nudged steps per sample (no convergence stop)
+        assert_eq!(l["steps_per_sample"].as_f64().unwrap(), 70.0);
+    }
+    let last = lines[2]["test_acc"].as_f64().unwrap();
+
+    // eval with the training conditions reproduces the logged test accuracy
+    let (out, _) = ok(&["eval", "--model", model.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["test_acc"].as_f64().unwrap(), last, "{v}");
+    assert_eq!(v["test_samples"], 360);
+    // heavy noise and dispersion hurt
+    let (out, _) = ok(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--json",
+        "--noise",
+        "3",
+        "--dispersion",
+        "1",
+        "--train",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(v["test_acc"].as_f64().unwrap() < last - 0.2, "{v}");
+    assert!(v["train_acc"].as_f64().is_some());
+    let (out, _) = ok(&["eval", "--model", model.to_str().unwrap(), "--steps", "5"]);
+    assert!(out.contains("5 steps: test accuracy"), "{out}");
+
+    let e = fails(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--dispersion",
+        "2",
+    ]);
+    assert!(e.contains("--dispersion 2") && e.contains("0..=1"), "{e}");
+    let e = fails(&["eval", "--model", model.to_str().unwrap(), "--steps", "0"]);
+    assert!(e.contains("--steps 0"), "{e}");
+    let e = fails(&["eval", "--model", t.0.join("none.json").to_str().unwrap()]);
+    assert!(e.contains("none.json"), "{e}");
+    let e = fails(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        "data/mnist-10k",
+    ]);
+    assert!(
+        e.contains("784") && e.contains("network.inputs = 64"),
+        "{e}"
+    );
+}
+
+#[test]
+fn train_rejects_bad_options() {
+    let t = TempDir::new("bad");
+    let cfg = t.0.join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "name = 'bad'\n[network]\ninputs = 64\nlayers = [8, 10]\n[train]\noptimizer = 'lbfgs'\n",
+    )
+    .unwrap();
+    let model = t.0.join("m.json");
+    let args = [
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ];
+    let e = fails(&args);
+    assert!(e.contains("lbfgs") && e.contains("adam"), "{e}");
+    std::fs::write(
+        &cfg,
+        "name = 'bad'\n[network]\ninputs = 64\nlayers = [8, 10]\n[train]\nclip = true\n",
+    )
+    .unwrap();
+    let e = fails(&args);
+    assert!(e.contains("train.clip") && e.contains("weight_frac"), "{e}");
+    assert!(!model.exists(), "a failed run wrote a model");
+}
+
+/// The benchmark runs end to end (small sizes) and prints its three tables.
+#[test]
+fn bench_train_quick_prints_every_table() {
+    let t = TempDir::new("bench");
+    let out = t.0.join("bench.md");
+    let (md, _) = ok(&[
+        "bench-train",
+        "--quick",
+        "--speed-epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    for h in [
+        "## Speed",
+        "## Accuracy",
+        "## Robustness",
+        "s/epoch",
+        "samples/s",
+    ] {
+        assert!(md.contains(h), "missing {h}:\n{md}");
+    }
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), md);
+    // every table row is complete: no empty cells
+    assert!(!md.contains("| |"), "{md}");
+}
