@@ -41,14 +41,14 @@ RUST_SRC := Cargo.toml Cargo.lock $(shell find sw sim hdl -name '*.rs' -o -name 
 REPORT_FLAGS ?= --device $(DEVICE)-$(PACKAGE) --yosys-json $(BUILD)/$(NAME).synth.json
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test
+NO_CONFIG_GOALS := help clean setup test bench-train
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test train gen verify lint synth pnr bitstream clean
+.PHONY: all help setup test bench-train train gen verify lint synth pnr bitstream clean
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -57,6 +57,7 @@ help:
 	@echo "phasegen flow (BOARD=$(BOARD), CONFIG=$(CONFIG), NAME=$(NAME), output in $(BUILD)/)"
 	@echo "  setup      install missing Debian tools and the pinned ECP5 venv (scripts/setup.sh)"
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
+	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 10 min)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log)"
 	@echo "  gen        $(GEN)/pg_top.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
@@ -83,6 +84,11 @@ $(PHASEGEN): $(RUST_SRC) | setup
 
 # Training is slow, so a rebuilt binary alone does not retrain: after
 # changing the training code, `make -B train` (or delete model.json).
+# The training engine's figures (docs/training.md quotes them).
+bench-train: $(PHASEGEN)
+	@mkdir -p build
+	$(PHASEGEN) bench-train --out build/bench-train.md
+
 train: $(BUILD)/model.json
 $(BUILD)/model.json: $(CONFIG) $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
 	@mkdir -p $(@D)
