@@ -12,6 +12,7 @@
 pub mod config;
 pub mod data;
 pub mod float;
+pub mod memory;
 pub mod net;
 pub mod protocol;
 pub mod qformat;
