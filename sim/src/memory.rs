@@ -367,6 +367,8 @@ pub struct Trial {
     pub overlap: f64,
     pub exact: bool,
     pub steps: usize,
+    /// Mean `|sin θ_i|` at the end: 0 when every phase is at 0 or π.
+    pub abs_sin: f64,
 }
 
 /// Settles `theta` with the float model, in chunks of [`CHECK_EVERY`] steps
@@ -411,6 +413,7 @@ pub fn recall(mem: &Memory, net: &Net, p: usize, r: &Recall, rng: &mut Rng) -> T
         overlap: a.unsigned_abs() as f64 / x.len() as f64,
         exact: a.unsigned_abs() as usize == x.len(),
         steps,
+        abs_sin: theta.iter().map(|t| t.sin().abs() as f64).sum::<f64>() / x.len() as f64,
     }
 }
 
@@ -425,6 +428,8 @@ pub struct PatternStats {
     /// Fraction of trials that recovered the pattern exactly (or its negative).
     pub exact_rate: f64,
     pub mean_steps: f64,
+    /// Mean `|sin θ_i|` of the settled states (how far from binary phases).
+    pub mean_abs_sin: f64,
 }
 
 /// Runs `trials` retrievals of each of the first `count` stored patterns, in
@@ -458,18 +463,28 @@ pub fn evaluate(
                 min_overlap: ts.iter().map(|x| x.overlap).fold(1.0, f64::min),
                 exact_rate: ts.iter().filter(|x| x.exact).count() as f64 / t,
                 mean_steps: ts.iter().map(|x| x.steps as f64).sum::<f64>() / t,
+                mean_abs_sin: ts.iter().map(|x| x.abs_sin).sum::<f64>() / t,
             }
         })
         .collect()
 }
 
-/// Means over patterns: `(mean overlap, exact rate)`.
-pub fn summary(stats: &[PatternStats]) -> (f64, f64) {
+/// Means over patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    pub mean_overlap: f64,
+    pub exact_rate: f64,
+    pub mean_abs_sin: f64,
+}
+
+pub fn summary(stats: &[PatternStats]) -> Summary {
     let n = stats.len().max(1) as f64;
-    (
-        stats.iter().map(|s| s.mean_overlap).sum::<f64>() / n,
-        stats.iter().map(|s| s.exact_rate).sum::<f64>() / n,
-    )
+    let mean = |f: fn(&PatternStats) -> f64| stats.iter().map(f).sum::<f64>() / n;
+    Summary {
+        mean_overlap: mean(|s| s.mean_overlap),
+        exact_rate: mean(|s| s.exact_rate),
+        mean_abs_sin: mean(|s| s.mean_abs_sin),
+    }
 }
 
 /// One point of a capacity sweep.
@@ -481,8 +496,8 @@ pub struct SweepPoint {
     pub load: f64,
     /// Stored patterns that were probed (at most [`SWEEP_PROBED`]).
     pub probed: usize,
-    pub mean_overlap: f64,
-    pub exact_rate: f64,
+    #[serde(flatten)]
+    pub summary: Summary,
 }
 
 /// Patterns probed per sweep point (the first ones stored; all are equivalent).
@@ -498,16 +513,14 @@ pub fn sweep(sizes: &[usize], loads: &[f64], o: &Options) -> Result<Vec<SweepPoi
             let p = ((load * n as f64).round() as usize).max(1);
             let point_seed = Rng::stream(o.seed, (a * loads.len() + b) as u64).next_u64();
             let pats = random_patterns(n, p, &mut Rng::new(point_seed));
-            let mem = Memory::store(pats, o.rule, o.k, o.dispersion, point_seed)?;
+            let mem = Memory::store(pats, o.rule, o.k as f32, o.dispersion as f32, point_seed)?;
             let stats = evaluate(&mem, &r, o.trials, SWEEP_PROBED, point_seed);
-            let (m, e) = summary(&stats);
             out.push(SweepPoint {
                 n,
                 p,
                 load: p as f64 / n as f64,
                 probed: stats.len(),
-                mean_overlap: m,
-                exact_rate: e,
+                summary: summary(&stats),
             });
         }
     }
@@ -519,13 +532,13 @@ pub fn sweep(sizes: &[usize], loads: &[f64], o: &Options) -> Result<Vec<SweepPoi
 pub struct Options {
     pub rule: Rule,
     pub corrupt: f64,
-    pub jitter: f32,
+    pub jitter: f64,
     pub trials: usize,
-    pub k: f32,
-    pub eps: f32,
+    pub k: f64,
+    pub eps: f64,
     pub steps: usize,
-    pub noise: f32,
-    pub dispersion: f32,
+    pub noise: f64,
+    pub dispersion: f64,
     pub seed: u64,
 }
 
@@ -548,7 +561,7 @@ impl Options {
         )?;
         in_range(
             "--jitter",
-            self.jitter as f64,
+            self.jitter,
             0.0,
             1.5,
             "the start's phase jitter must be in [0, 1.5] rad (below π/2, so the start still reads as the corrupted pattern)",
@@ -561,7 +574,7 @@ impl Options {
         }
         in_range(
             "--k",
-            self.k as f64,
+            self.k,
             0.0,
             100.0,
             "the second-harmonic locking K must be in [0, 100] (negative K would lock phases at ±π/2)",
@@ -580,14 +593,14 @@ impl Options {
         }
         in_range(
             "--noise",
-            self.noise as f64,
+            self.noise,
             0.0,
             10.0,
             "the phase noise σ must be in [0, 10]",
         )?;
         in_range(
             "--dispersion",
-            self.dispersion as f64,
+            self.dispersion,
             0.0,
             10.0,
             "the standard deviation of δω must be in [0, 10] rad per unit time",
@@ -598,12 +611,12 @@ impl Options {
     pub fn recall(&self) -> Recall {
         Recall {
             settle: Settle {
-                eps: self.eps,
+                eps: self.eps as f32,
                 steps: self.steps,
-                noise: self.noise,
+                noise: self.noise as f32,
             },
             corrupt: self.corrupt,
-            jitter: self.jitter,
+            jitter: self.jitter as f32,
             stop: 1e-4,
         }
     }
@@ -662,31 +675,34 @@ pub fn table(mem: &Memory, labels: Option<&[u8]>, o: &Options, stats: &[PatternS
     writeln!(s).ok();
     writeln!(
         s,
-        "| pattern | class | on bits | mean overlap | min overlap | exact recall | mean steps |"
+        "| pattern | class | on bits | mean overlap | min overlap | exact recall | mean steps | mean abs sin |"
     )
     .ok();
-    writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|").ok();
+    writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|").ok();
     for st in stats {
         let class = labels
             .and_then(|l| l.get(st.pattern))
             .map_or("-".to_string(), |c| c.to_string());
         writeln!(
             s,
-            "| {} | {class} | {} | {:.3} | {:.3} | {:.0}% | {:.0} |",
+            "| {} | {class} | {} | {:.3} | {:.3} | {:.0}% | {:.0} | {:.3} |",
             st.pattern,
             st.on,
             st.mean_overlap,
             st.min_overlap,
             100.0 * st.exact_rate,
-            st.mean_steps
+            st.mean_steps,
+            st.mean_abs_sin
         )
         .ok();
     }
-    let (m, e) = summary(stats);
+    let m = summary(stats);
     writeln!(
         s,
-        "\nall patterns: mean overlap {m:.3}, exact recall {:.1}%",
-        100.0 * e
+        "\nall patterns: mean overlap {:.3}, exact recall {:.1}%, mean abs sin {:.3}",
+        m.mean_overlap,
+        100.0 * m.exact_rate,
+        m.mean_abs_sin
     )
     .ok();
     s
@@ -705,17 +721,22 @@ pub fn sweep_table(o: &Options, points: &[SweepPoint]) -> String {
     )
     .ok();
     writeln!(s).ok();
-    writeln!(s, "| N | P | P/N | mean overlap | exact recall |").ok();
-    writeln!(s, "|---:|---:|---:|---:|---:|").ok();
+    writeln!(
+        s,
+        "| N | P | P/N | mean overlap | exact recall | mean abs sin |"
+    )
+    .ok();
+    writeln!(s, "|---:|---:|---:|---:|---:|---:|").ok();
     for p in points {
         writeln!(
             s,
-            "| {} | {} | {:.3} | {:.3} | {:.0}% |",
+            "| {} | {} | {:.3} | {:.3} | {:.0}% | {:.3} |",
             p.n,
             p.p,
             p.load,
-            p.mean_overlap,
-            100.0 * p.exact_rate
+            p.summary.mean_overlap,
+            100.0 * p.summary.exact_rate,
+            p.summary.mean_abs_sin
         )
         .ok();
     }
@@ -929,7 +950,7 @@ mod tests {
     #[test]
     fn pinv_recalls_three_digits_from_15_percent_corruption() {
         let o = opts();
-        let mem = Memory::store(digits(3), Rule::Pinv, o.k, 0.0, 1).unwrap();
+        let mem = Memory::store(digits(3), Rule::Pinv, o.k as f32, 0.0, 1).unwrap();
         let stats = evaluate(&mem, &o.recall(), 8, 3, 7);
         for s in &stats {
             assert!(s.min_overlap >= 0.95, "{s:?}");
@@ -947,11 +968,13 @@ mod tests {
         };
         let at = |p: usize| {
             let pats = random_patterns(64, p, &mut Rng::new(11));
-            let mem = Memory::store(pats, Rule::Hebb, o.k, 0.0, 2).unwrap();
+            let mem = Memory::store(pats, Rule::Hebb, o.k as f32, 0.0, 2).unwrap();
             summary(&evaluate(&mem, &r, 4, 4, 3))
         };
-        let (light_m, light_e) = at(4);
-        let (heavy_m, heavy_e) = at(32);
+        let light = at(4);
+        let heavy = at(32);
+        let (light_m, light_e) = (light.mean_overlap, light.exact_rate);
+        let (heavy_m, heavy_e) = (heavy.mean_overlap, heavy.exact_rate);
         assert!(light_m >= 0.98 && light_e >= 0.75, "{light_m} {light_e}");
         assert!(heavy_m < light_m - 0.3, "{heavy_m} vs {light_m}");
         assert!(heavy_e < 0.25, "{heavy_e}");
@@ -962,7 +985,7 @@ mod tests {
         let mut o = opts();
         o.noise = 0.05;
         o.dispersion = 0.02;
-        let mem = Memory::store(digits(3), Rule::Pinv, o.k, o.dispersion, 4).unwrap();
+        let mem = Memory::store(digits(3), Rule::Pinv, o.k as f32, o.dispersion as f32, 4).unwrap();
         let r = Recall {
             settle: Settle {
                 steps: 200,
@@ -979,7 +1002,7 @@ mod tests {
         let p = &mem.patterns[0];
         assert_eq!(corrupt(p, 0.2, 0.1, &mut x), corrupt(p, 0.2, 0.1, &mut y));
         assert_ne!(corrupt(p, 0.2, 0.1, &mut x), corrupt(p, 0.2, 0.1, &mut z));
-        let m2 = Memory::store(digits(3), Rule::Pinv, o.k, o.dispersion, 4).unwrap();
+        let m2 = Memory::store(digits(3), Rule::Pinv, o.k as f32, o.dispersion as f32, 4).unwrap();
         assert_eq!(m2.params, mem.params);
     }
 
@@ -995,7 +1018,7 @@ mod tests {
         assert!(e.contains("--corrupt 0.7") && e.contains("[0, 0.5]"), "{e}");
         let e = bad(&|o| o.k = -1.0);
         assert!(e.contains("--k -1") && e.contains("[0, 100]"), "{e}");
-        let e = bad(&|o| o.eps = f32::NAN);
+        let e = bad(&|o| o.eps = f64::NAN);
         assert!(e.contains("--eps NaN"), "{e}");
         let e = bad(&|o| o.trials = 0);
         assert!(e.contains("--trials 0"), "{e}");

@@ -139,25 +139,25 @@ struct MemoryArgs {
     corrupt: f64,
     /// Uniform phase jitter of the start (rad).
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    jitter: f32,
+    jitter: f64,
     /// Corrupted starts per pattern.
     #[arg(long, default_value_t = 20)]
     trials: usize,
     /// Second-harmonic locking K (binarizes the phases).
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
-    k: f32,
+    k: f64,
     /// Euler time step.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    eps: f32,
+    eps: f64,
     /// Maximum Euler steps (a retrieval stops earlier once converged).
     #[arg(long, default_value_t = 2000)]
     steps: usize,
     /// Phase noise σ.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    noise: f32,
+    noise: f64,
     /// Standard deviation of the frequency mismatch δω (rad per unit time).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    dispersion: f32,
+    dispersion: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Capacity sweep with random patterns instead of digits.
@@ -223,14 +223,13 @@ fn memory(a: MemoryArgs) -> Result<()> {
         mem::digit_patterns(&split.test, a.patterns)?
             .into_iter()
             .unzip();
-    let m = mem::Memory::store(pats, o.rule, o.k, o.dispersion, o.seed)?;
+    let m = mem::Memory::store(pats, o.rule, o.k as f32, o.dispersion as f32, o.seed)?;
     let stats = mem::evaluate(&m, &o.recall(), o.trials, a.patterns, o.seed);
     if a.json {
-        let (mo, er) = mem::summary(&stats);
         println!(
             "{}",
             serde_json::json!({"options": o, "data": a.data, "n": m.n(), "classes": labels,
-                "patterns": stats, "mean_overlap": mo, "exact_rate": er})
+                "patterns": stats, "summary": mem::summary(&stats)})
         );
     } else {
         print!("{}", mem::table(&m, Some(&labels), &o, &stats));
