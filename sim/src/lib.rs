@@ -3,7 +3,10 @@
 //! - [`config`]: the TOML configuration.
 //! - [`net`]: topology, float parameters and the model file.
 //! - [`data`]: the IDX (MNIST layout) loader.
-//! - [`float`]: the float oscillator network and Equilibrium Propagation.
+//! - [`float`]: the scalar float oscillator network (the reference).
+//! - [`batch`]: the fast engine: 16 samples per vector lane.
+//! - [`train`]: Equilibrium Propagation training and evaluation.
+//! - [`memory`]: the fully connected associative memory.
 //! - [`qformat`]: the runtime Q-format type shared by generator and twin.
 //! - [`quant`]: float model -> hardware parameters.
 //! - [`twin`]: the integer, bit-exact model of the generated hardware.
@@ -13,6 +16,7 @@ pub mod batch;
 pub mod config;
 pub mod data;
 pub mod float;
+pub mod memory;
 pub mod net;
 pub mod protocol;
 pub mod qformat;
