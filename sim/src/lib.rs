@@ -11,6 +11,7 @@
 //! - [`quant`]: float model -> hardware parameters.
 //! - [`twin`]: the integer, bit-exact model of the generated hardware.
 //! - [`protocol`]: the UART protocol, used by the generator and the host.
+//! - [`pll`]: the core clock from a board's oscillator (icepll/ecppll searches).
 
 pub mod batch;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod data;
 pub mod float;
 pub mod memory;
 pub mod net;
+pub mod pll;
 pub mod protocol;
 pub mod qformat;
 pub mod quant;

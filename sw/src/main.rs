@@ -10,6 +10,7 @@ use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
 use phasegen_sim::net::{ModelFile, Params};
+use phasegen_sim::pll::ClockPlan;
 use phasegen_sim::quant::{beta_int, quantize};
 use phasegen_sim::train;
 use phasegen_sim::twin::{HwModel, Twin};
@@ -44,6 +45,14 @@ enum Command {
         /// Per-epoch log, JSON lines.
         #[arg(long)]
         log: Option<PathBuf>,
+        /// Build for this board instead of the config's target.board; the
+        /// clock becomes the board's oscillator unless --clock-hz is given.
+        #[arg(long)]
+        board: Option<String>,
+        /// Core clock in Hz instead of the config's target.clock_hz (made
+        /// by the board's PLL).
+        #[arg(long)]
+        clock_hz: Option<u64>,
     },
     /// Benchmark the training engine: speed (s/epoch, samples/s, memory,
     /// scaling), accuracy of the repo's configs, robustness to dispersion
@@ -99,7 +108,27 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         count: usize,
     },
-    /// Generate the Verilog for a trained model.
+    /// Show the core clock of a model's board: the oscillator or the PLL
+    /// setting (icepll/ecppll search) and the frequency it achieves.
+    Pll {
+        /// Model file (its config's target.board and target.clock_hz).
+        #[arg(long, conflicts_with_all = ["config", "board"])]
+        model: Option<PathBuf>,
+        /// Config file (its target.board and target.clock_hz).
+        #[arg(long, conflicts_with = "board")]
+        config: Option<PathBuf>,
+        /// Board name (with --clock-hz, or its oscillator).
+        #[arg(long)]
+        board: Option<String>,
+        /// Requested core clock in Hz (overrides the model's or config's).
+        #[arg(long)]
+        clock_hz: Option<u64>,
+        /// Print only the achieved frequency in MHz (for nextpnr --freq).
+        #[arg(long)]
+        mhz: bool,
+    },
+    /// Generate the Verilog for a trained model (pg_top.v, the modules it
+    /// uses, and pg_pll.v for the board top).
     Gen {
         #[arg(long)]
         model: PathBuf,
@@ -131,6 +160,9 @@ enum Command {
         /// Yosys JSON netlist, for the flip-flop count.
         #[arg(long)]
         yosys_json: Option<PathBuf>,
+        /// Model file, to state how the core clock is made.
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Classify test images on a device over a serial port.
     Infer {
@@ -323,11 +355,14 @@ fn run(cli: Cli) -> Result<()> {
             data,
             out,
             log,
+            board,
+            clock_hz,
         } => {
-            let cfg = match &config {
+            let mut cfg = match &config {
                 Some(p) => Config::load(p)?,
                 None => Config::default_config(),
             };
+            retarget(&mut cfg, board.as_deref(), clock_hz)?;
             let dir = data_dir(&cfg, &data);
             let split = load_dir(&dir)?;
             let mut logf = match &log {
@@ -484,18 +519,41 @@ fn run(cli: Cli) -> Result<()> {
                 100.0 * twin_acc
             );
         }
+        Command::Pll {
+            model,
+            config,
+            board,
+            clock_hz,
+            mhz,
+        } => {
+            let mut cfg = match (&model, &config) {
+                (Some(m), _) => ModelFile::load(m)?.config,
+                (None, Some(c)) => Config::load(c)?,
+                (None, None) => Config::default_config(),
+            };
+            retarget(&mut cfg, board.as_deref(), clock_hz)?;
+            let plan = ClockPlan::for_config(&cfg)?;
+            if mhz {
+                println!("{:.6}", plan.achieved_hz() / 1e6);
+            } else {
+                println!("board {}: {}", plan.board, plan.describe());
+            }
+        }
         Command::Gen { model, out } => {
             let (mf, hw) = load_model(&model)?;
             let cfg = &mf.config;
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
-            let files = phasegen_hdl::generate_design(
+            let plan = ClockPlan::for_config(cfg)?;
+            eprintln!("clock of board {}: {}", plan.board, plan.describe());
+            let mut files = phasegen_hdl::generate_design(
                 &cfg.hash_hex(),
                 phasegen_hdl::design_id(&cfg.hash_hex(), &hw),
                 &hw,
-                cfg.target.clock_hz,
+                plan.core_clock_hz(),
                 cfg.target.baud,
             );
+            files.push(phasegen_hdl::generate_pll(&cfg.hash_hex(), &hw, &plan));
             for f in &files {
                 let p = out.join(&f.name);
                 std::fs::write(&p, &f.text)
@@ -542,8 +600,19 @@ fn run(cli: Cli) -> Result<()> {
             out,
             device,
             yosys_json,
+            model,
         } => {
-            let r = phasegen::report::write_report(&pnr, &out, &device, yosys_json.as_deref());
+            let clock = match &model {
+                Some(m) => Some(ClockPlan::for_config(&ModelFile::load(m)?.config)?.describe()),
+                None => None,
+            };
+            let r = phasegen::report::write_report(
+                &pnr,
+                &out,
+                &device,
+                yosys_json.as_deref(),
+                clock.as_deref(),
+            );
             match r {
                 Ok(rep) => print!("{}", rep.to_markdown()),
                 Err(e) => return Err(e),
@@ -623,8 +692,8 @@ fn run(cli: Cli) -> Result<()> {
             let (mf, hw) = load_model(&model)?;
             let cfg = &mf.config;
             let built = build_top(cfg, &hw, &scratch_dir(&format!("serve-{}", cfg.name)))?;
-            let server =
-                PtyServer::start(built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud))?;
+            let clock_hz = ClockPlan::for_config(cfg)?.core_clock_hz();
+            let server = PtyServer::start(built, clocks_per_bit(clock_hz, cfg.target.baud))?;
             println!("{}", server.path);
             std::io::stdout().flush().ok();
             eprintln!(
@@ -694,6 +763,24 @@ impl Progress {
             self.drawn = false;
         }
     }
+}
+
+/// Point a config at another board and/or clock: a new board runs from
+/// its oscillator unless a clock is given. The result is validated (the
+/// clock must be one the board's PLL can make).
+fn retarget(cfg: &mut Config, board: Option<&str>, clock_hz: Option<u64>) -> Result<()> {
+    if let Some(name) = board {
+        if name != cfg.target.board {
+            let b = phasegen_sim::config::board(name).context("--board")?;
+            cfg.target.board = b.name.to_string();
+            cfg.target.clock_hz = b.clock_hz;
+        }
+    }
+    if let Some(hz) = clock_hz {
+        cfg.target.clock_hz = hz;
+    }
+    cfg.validate()
+        .with_context(|| format!("config retargeted to board {}", cfg.target.board))
 }
 
 /// Accuracy of the float model and of the twin on the first `n` samples.

@@ -71,6 +71,9 @@ pub struct Report {
     pub critical_paths: Vec<CriticalPath>,
     /// Flip-flop cells in the Yosys netlist, when it was read.
     pub flip_flops: Option<u64>,
+    /// How the core clock is made (oscillator, PLL setting, achieved
+    /// frequency), when the caller knows it.
+    pub clock: Option<String>,
 }
 
 /// BEL types shown in the summary table, in this order, with a readable name.
@@ -196,6 +199,7 @@ impl Report {
             resources,
             critical_paths,
             flip_flops: None,
+            clock: None,
         })
     }
 
@@ -239,6 +243,9 @@ impl Report {
         let _ = writeln!(s, "# Implementation report: {} ({verdict})\n", self.device);
 
         let _ = writeln!(s, "## Timing\n");
+        if let Some(c) = &self.clock {
+            let _ = writeln!(s, "Core clock: {c}.\n");
+        }
         if self.clocks.is_empty() {
             let _ = writeln!(s, "No constrained clocks.\n");
         } else {
@@ -320,7 +327,7 @@ impl Report {
     }
 
     /// Machine-readable form: `{device, timing_met, clocks, resources,
-    /// flip_flops, critical_paths}`; frequencies in MHz, delays in ns.
+    /// flip_flops, clock, critical_paths}`; frequencies in MHz, delays in ns.
     pub fn to_json(&self) -> String {
         let clocks: Vec<Value> = self
             .clocks
@@ -359,6 +366,7 @@ impl Report {
             "clocks": clocks,
             "resources": resources,
             "flip_flops": self.flip_flops,
+            "clock": self.clock,
             "critical_paths": paths,
         });
         format!("{v:#}\n")
@@ -468,8 +476,8 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Read nextpnr's `--report` JSON (and, if given, the Yosys netlist for the
-/// flip-flop count), write `<out_stem>.md` and `<out_stem>.json`, and return
-/// the report. When a clock misses its constraint the files are still
+/// flip-flop count), note how the core clock is made (`clock`), write
+/// `<out_stem>.md` and `<out_stem>.json`, and return the report. When a clock misses its constraint the files are still
 /// written and the result is an error naming each failing clock with its
 /// achieved and required frequency.
 pub fn write_report(
@@ -477,6 +485,7 @@ pub fn write_report(
     out_stem: &Path,
     device: &str,
     yosys_json: Option<&Path>,
+    clock: Option<&str>,
 ) -> Result<Report> {
     let text = std::fs::read_to_string(pnr_json).with_context(|| {
         format!(
@@ -493,6 +502,7 @@ pub fn write_report(
             .add_yosys_netlist(&text)
             .with_context(|| format!("in {}", y.display()))?;
     }
+    report.clock = clock.map(str::to_string);
 
     let md = with_suffix(out_stem, ".md");
     let js = with_suffix(out_stem, ".json");
@@ -633,12 +643,21 @@ mod tests {
         std::fs::write(&pnr, UP5K).expect("write fixture");
         std::fs::write(&cells, UP5K_CELLS).expect("write fixture");
         let stem = dir.join("out/d.report");
-        let r = write_report(&pnr, &stem, "up5k-sg48", Some(&cells)).expect("timing met");
+        let r = write_report(
+            &pnr,
+            &stem,
+            "up5k-sg48",
+            Some(&cells),
+            Some("12 MHz oscillator, no PLL"),
+        )
+        .expect("timing met");
         assert_eq!(r.flip_flops, Some(69));
         let md = std::fs::read_to_string(dir.join("out/d.report.md")).expect("md written");
         assert!(md.contains("PASS"));
+        assert!(md.contains("Core clock: 12 MHz oscillator, no PLL."));
         let js = std::fs::read_to_string(dir.join("out/d.report.json")).expect("json written");
         assert!(js.contains("\"timing_met\": true"));
+        assert!(js.contains("\"clock\": \"12 MHz oscillator, no PLL\""));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -656,7 +675,7 @@ mod tests {
         let pnr = dir.join("d.pnr.json");
         std::fs::write(&pnr, UP5K_FAILED).expect("write fixture");
         let stem = dir.join("d.report");
-        let e = err_text(write_report(&pnr, &stem, "up5k-sg48", None).unwrap_err());
+        let e = err_text(write_report(&pnr, &stem, "up5k-sg48", None, None).unwrap_err());
         assert!(e.contains(CLK), "{e}");
         assert!(e.contains("9.50 MHz") && e.contains("12.00 MHz"), "{e}");
         // The reports are there to read even though the step failed.
@@ -701,7 +720,7 @@ mod tests {
     fn missing_file_names_the_path() {
         let dir = scratch("missing");
         let pnr = dir.join("nope.pnr.json");
-        let e = err_text(write_report(&pnr, &dir.join("r"), "", None).unwrap_err());
+        let e = err_text(write_report(&pnr, &dir.join("r"), "", None, None).unwrap_err());
         assert!(e.contains("nope.pnr.json") && e.contains("make pnr"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }

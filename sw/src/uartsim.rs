@@ -5,6 +5,7 @@
 use crate::cosim::{vl_ports, write_if_changed};
 use anyhow::{Context, Result};
 use phasegen_sim::config::Config;
+use phasegen_sim::pll::ClockPlan;
 use phasegen_sim::twin::HwModel;
 use phasegen_vl::{Built, Design, Sim};
 use std::collections::VecDeque;
@@ -16,11 +17,13 @@ use std::sync::Arc;
 /// Generate the full design for `hw` into `dir` and compile `pg_top`.
 pub fn build_top(cfg: &Config, hw: &HwModel, dir: &Path) -> Result<Built> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The UART divider follows the clock the board really makes.
+    let clock_hz = ClockPlan::for_config(cfg)?.core_clock_hz();
     let files = phasegen_hdl::generate_design(
         &cfg.hash_hex(),
         phasegen_hdl::design_id(&cfg.hash_hex(), hw),
         hw,
-        cfg.target.clock_hz,
+        clock_hz,
         cfg.target.baud,
     );
     let mut sources = Vec::new();
@@ -32,11 +35,7 @@ pub fn build_top(cfg: &Config, hw: &HwModel, dir: &Path) -> Result<Built> {
     phasegen_vl::build(&Design {
         sources,
         top: "pg_top".into(),
-        ports: vl_ports(&phasegen_hdl::top_ports(
-            hw,
-            cfg.target.clock_hz,
-            cfg.target.baud,
-        )),
+        ports: vl_ports(&phasegen_hdl::top_ports(hw, clock_hz, cfg.target.baud)),
         clock: "i_clk".into(),
     })
 }

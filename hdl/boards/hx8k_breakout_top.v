@@ -1,0 +1,62 @@
+// Lattice iCE40-HX8K Breakout Board top for the generated phasegen core
+// (pg_top). Hand-written; the core and pg_pll are generated into
+// build/<board>/gen/.
+//
+// Clock: pg_pll passes the 12 MHz oscillator (pin J3) through, or runs it
+// through the HX8K's PLL (SB_PLL40_CORE, fed from the fabric: J3 is not a
+// PLL pad) when the config asks for another target.clock_hz.
+//
+// Reset: the board has no user button, so the core sees i_rst high until
+// the PLL has locked and for 16 clocks after that (iCE40 flip-flops start at
+// 0, so a counter from 0 needs no reset of its own). LOCK is asynchronous
+// and passes two flip-flops first. RX goes to the core unsynchronized: the
+// core's UART receiver synchronizes it.
+`default_nettype none
+
+module hx8k_breakout_top (
+    input  wire CLK,
+    input  wire RX,
+    output wire TX,
+    output wire LED_BUSY,
+    output wire LED_IDLE
+);
+    wire clk;
+    wire pll_locked;
+    pg_pll u_pll (
+        .i_clk(CLK),
+        .o_clk(clk),
+        .o_locked(pll_locked)
+    );
+
+    reg [1:0] lock_sync = 2'b00;
+    always @(posedge clk) lock_sync <= {lock_sync[0], pll_locked};
+    wire locked = lock_sync[1];
+
+    // Power-on reset: count 0..16 once locked, then stop; bit 4 marks "done".
+    reg [4:0] por_count = 5'd0;
+    wire      por_done = por_count[4];
+    always @(posedge clk) begin
+        if (!locked) por_count <= 5'd0;
+        else if (!por_done) por_count <= por_count + 5'd1;
+    end
+
+    // Registered reset; stored active low so its power-up value asserts it.
+    reg rst_n = 1'b0;
+    always @(posedge clk) rst_n <= por_done;
+    wire rst = ~rst_n;
+
+    wire busy;
+    pg_top u_core (
+        .i_clk(clk),
+        .i_rst(rst),
+        .i_uart_rx(RX),
+        .o_uart_tx(TX),
+        .o_busy(busy)
+    );
+
+    // The board's LEDs are active high.
+    assign LED_BUSY = busy;
+    assign LED_IDLE = ~busy;
+endmodule
+
+`default_nettype wire
