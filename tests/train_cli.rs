@@ -50,7 +50,7 @@ fn train_logs_json_lines_and_eval_reads_the_model() {
     let cfg = t.0.join("tiny.toml");
     std::fs::write(
         &cfg,
-        "name = 'tiny'\n[network]\ninputs = 64\nlayers = [24, 10]\n[train]\nepochs = 3\nbatch = 16\noptimizer = 'adam'\nlr = 0.003\nlr_bias = 0.003\nmax_train = 400\n",
+        "name = 'tiny'\n[network]\ninputs = 64\nlayers = [24, 10]\n[train]\nepochs = 3\nbatch = 16\noptimizer = 'adam'\nlr = 0.005\nlr_bias = 0.005\nlr_schedule = 'constant'\nmax_train = 800\n",
     )
     .unwrap();
     let model = t.0.join("m.json");
@@ -93,6 +93,7 @@ fn train_logs_json_lines_and_eval_reads_the_model() {
         assert_eq!(l["steps_per_sample"].as_f64().unwrap(), 70.0);
     }
     let last = lines[2]["test_acc"].as_f64().unwrap();
+    assert!(last > 0.6, "the tiny run did not learn: {last}");
 
     // eval with the training conditions reproduces the logged test accuracy
     let (out, _) = ok(&["eval", "--model", model.to_str().unwrap(), "--json"]);

@@ -6,4 +6,5 @@ pub mod device;
 pub mod plot;
 pub mod plot_cmd;
 pub mod report;
+pub mod sweep;
 pub mod uartsim;

@@ -107,6 +107,31 @@ enum Command {
         /// Test samples to compare (0 = all).
         #[arg(long, default_value_t = 0)]
         count: usize,
+        /// Also write an SVG of each parameter group's distribution against
+        /// the format's range.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+    },
+    /// Twin test accuracy against weight bits and phase bits (the other
+    /// formats as configured): where does the hardware break?
+    Sweep {
+        #[arg(long)]
+        model: PathBuf,
+        /// Data folder (default: the model config's train.data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Test samples (0 = all).
+        #[arg(long, default_value_t = 0)]
+        count: usize,
+        /// Weight widths, e.g. 3..10.
+        #[arg(long, default_value = "3..10")]
+        weight_bits: String,
+        /// Phase widths, e.g. 4..16.
+        #[arg(long, default_value = "4..16")]
+        phase_bits: String,
+        /// Print JSON instead of Markdown.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the core clock of a model's board: the oscillator or the PLL
     /// setting (icepll/ecppll search) and the frequency it achieves.
@@ -506,10 +531,37 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Quantize { model, count } => {
+        Command::Sweep {
+            model,
+            data,
+            count,
+            weight_bits,
+            phase_bits,
+            json,
+        } => {
+            let wb = phasegen::sweep::parse_range(&weight_bits, "--weight-bits", 2, 16)?;
+            let pb = phasegen::sweep::parse_range(&phase_bits, "--phase-bits", 4, 24)?;
+            let mf = ModelFile::load(&model)?;
+            let dir = data_dir(&mf.config, &data);
+            let split = load_dir(&dir)?;
+            train::check_data(&mf.config, "test", &split.test)?;
+            let n = count_of(count, split.test.len());
+            let sw = phasegen::sweep::sweep(&mf, &split.test, n, &wb, &pb);
+            if json {
+                println!("{}", serde_json::to_string(&sw).expect("sweep serializes"));
+            } else {
+                print!("{}", sw.markdown());
+            }
+        }
+        Command::Quantize { model, count, plot } => {
             let mf = ModelFile::load(&model)?;
             let (hw, rep) = quantize(&mf.config, &mf.params, mf.max_pixel)?;
             print!("{rep}");
+            if let Some(p) = plot {
+                std::fs::write(&p, phasegen::sweep::weight_plot(&mf, &hw))
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                eprintln!("wrote {}", p.display());
+            }
             let split = load_dir(Path::new(&mf.config.train.data))?;
             let n = count_of(count, split.test.len());
             let (float_acc, twin_acc) = float_vs_twin(&mf, &hw, &split.test, n);
