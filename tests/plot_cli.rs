@@ -3,52 +3,16 @@
 
 use phasegen_sim::config::Config;
 use phasegen_sim::net::{ModelFile, Params};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits-8x8");
 
-/// A temporary folder, removed when dropped.
-struct TempDir(PathBuf);
+mod common;
+use common::{fails, TempDir};
 
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("pg-plot-{tag}-{}", std::process::id()));
-        std::fs::remove_dir_all(&d).ok();
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
-}
-
-fn phasegen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phasegen"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
+/// A run that must succeed: its stderr.
 fn ok(args: &[&str]) -> String {
-    let out = phasegen(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "phasegen {args:?} failed: {stderr}");
-    stderr
-}
-
-/// The error message of a run that must fail.
-fn fails(args: &[&str]) -> String {
-    let out = phasegen(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !out.status.success(),
-        "phasegen {args:?} succeeded: {stderr}"
-    );
-    stderr
+    common::ok(args).1
 }
 
 fn s(p: &Path) -> &str {
@@ -78,7 +42,7 @@ fn svg(path: &Path) -> (String, usize) {
 
 #[test]
 fn curves_and_settle_of_a_freshly_trained_model() {
-    let dir = TempDir::new("ok");
+    let dir = TempDir::new("plot-ok");
     let config = dir.0.join("tiny.toml");
     std::fs::write(
         &config,
@@ -155,7 +119,7 @@ fn curves_and_settle_of_a_freshly_trained_model() {
 
 #[test]
 fn bad_inputs_fail_naming_the_file_and_line() {
-    let dir = TempDir::new("bad");
+    let dir = TempDir::new("plot-bad");
     let out = dir.0.join("x.svg");
     let good = r#"{"epoch":1,"loss":1.5,"train_acc":0.2,"test_acc":0.1,"seconds":0.1}"#;
 

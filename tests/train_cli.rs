@@ -1,52 +1,11 @@
 //! `phasegen train`, `eval` and `bench-train` through the real binary.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// A temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("pg-train-{tag}-{}", std::process::id()));
-        std::fs::remove_dir_all(&d).ok();
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
-}
-
-fn phasegen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phasegen"))
-        .current_dir(ROOT)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> (String, String) {
-    let out = phasegen(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "phasegen {args:?} failed: {stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = phasegen(args);
-    assert!(!out.status.success(), "phasegen {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+mod common;
+use common::{fails, ok, TempDir};
 
 #[test]
 fn train_logs_json_lines_and_eval_reads_the_model() {
-    let t = TempDir::new("eval");
+    let t = TempDir::new("train-eval");
     let cfg = t.0.join("tiny.toml");
     std::fs::write(
         &cfg,
@@ -145,7 +104,7 @@ fn train_logs_json_lines_and_eval_reads_the_model() {
 
 #[test]
 fn train_rejects_bad_options() {
-    let t = TempDir::new("bad");
+    let t = TempDir::new("train-bad");
     let cfg = t.0.join("bad.toml");
     std::fs::write(
         &cfg,
@@ -175,7 +134,7 @@ fn train_rejects_bad_options() {
 /// The benchmark runs end to end (small sizes) and prints its three tables.
 #[test]
 fn bench_train_quick_prints_every_table() {
-    let t = TempDir::new("bench");
+    let t = TempDir::new("train-bench");
     let out = t.0.join("bench.md");
     let (md, _) = ok(&[
         "bench-train",

@@ -516,37 +516,28 @@ mod kernels {
         step_generic(e, w, theta, b, tgt, beta, eps, valid)
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx512f,avx2,avx,sse4.1")]
-    unsafe fn step_avx512(
-        e: &Engine,
-        w: &mut Work,
-        theta: &mut [Lane],
-        b: &[Lane],
-        tgt: &[Lane],
-        beta: f32,
-        eps: f32,
-        valid: usize,
-    ) -> f32 {
-        step_generic(e, w, theta, b, tgt, beta, eps, valid)
+    /// The generic step compiled for one instruction set.
+    macro_rules! step_for {
+        ($name:ident, $features:literal) => {
+            #[cfg(target_arch = "x86_64")]
+            #[allow(clippy::too_many_arguments)]
+            #[target_feature(enable = $features)]
+            unsafe fn $name(
+                e: &Engine,
+                w: &mut Work,
+                theta: &mut [Lane],
+                b: &[Lane],
+                tgt: &[Lane],
+                beta: f32,
+                eps: f32,
+                valid: usize,
+            ) -> f32 {
+                step_generic(e, w, theta, b, tgt, beta, eps, valid)
+            }
+        };
     }
-
-    #[cfg(target_arch = "x86_64")]
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx2,avx,sse4.1")]
-    unsafe fn step_avx2(
-        e: &Engine,
-        w: &mut Work,
-        theta: &mut [Lane],
-        b: &[Lane],
-        tgt: &[Lane],
-        beta: f32,
-        eps: f32,
-        valid: usize,
-    ) -> f32 {
-        step_generic(e, w, theta, b, tgt, beta, eps, valid)
-    }
+    step_for!(step_avx512, "avx512f,avx2,avx,sse4.1");
+    step_for!(step_avx2, "avx2,avx,sse4.1");
 }
 
 #[cfg(test)]
