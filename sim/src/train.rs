@@ -841,7 +841,7 @@ mod tests {
     fn deterministic_across_thread_counts() {
         let s = digits();
         let cfg = Config::parse(
-            "name='d'\n[network]\ninputs=64\nlayers=[12,10]\n[train]\nepochs=2\nbatch=7\nmax_train=60\nnoise=0.05\ndispersion=0.02\nt1=10\nt2=5\n",
+            "name='d'\n[network]\ninputs=64\nlayers=[12,10]\n[train]\nepochs=2\nbatch=40\nmax_train=150\naugment=0.5\nbeta_sign='random'\nnoise=0.05\ndispersion=0.02\nt1=10\nt2=5\n",
             "t",
         )
         .unwrap();
