@@ -7,6 +7,7 @@
 //! - [`batch`]: the fast engine: 16 samples per vector lane.
 //! - [`train`]: Equilibrium Propagation training and evaluation.
 //! - [`memory`]: the fully connected associative memory.
+//! - [`hil`]: EP with the settles run by the twin (or a device).
 //! - [`qformat`]: the runtime Q-format type shared by generator and twin.
 //! - [`quant`]: float model -> hardware parameters.
 //! - [`twin`]: the integer, bit-exact model of the generated hardware.
@@ -17,6 +18,7 @@ pub mod batch;
 pub mod config;
 pub mod data;
 pub mod float;
+pub mod hil;
 pub mod memory;
 pub mod net;
 pub mod pll;

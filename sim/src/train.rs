@@ -17,7 +17,7 @@ use crate::data::{Dataset, Split};
 use crate::float::Settle;
 use crate::net::Params;
 use crate::rng::Rng;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -185,7 +185,7 @@ impl Inputs {
 }
 
 /// Cost `C` and prediction of every valid lane of a settled chunk.
-fn readout(p: &Params, th: &[Lane], labels: &[usize]) -> Vec<(f64, usize)> {
+pub(crate) fn readout(p: &Params, th: &[Lane], labels: &[usize]) -> Vec<(f64, usize)> {
     let outs = p.topo.outputs();
     labels
         .iter()
@@ -235,13 +235,26 @@ pub struct EpSettings {
 }
 
 /// Chunk-level part of a batch gradient (U is done for the whole batch).
-struct ChunkGrad {
-    g: Grad,
-    d: Vec<Lane>,
-    res: Vec<(f64, usize)>,
-    steps: usize,
+pub(crate) struct ChunkGrad {
+    /// W, h, K parts (U empty).
+    pub g: Grad,
+    /// Per input-layer oscillator and lane: the U factor (see [`Engine::ep_grad`]).
+    pub d: Vec<Lane>,
+    /// Per valid lane: free-phase cost and prediction.
+    pub res: Vec<(f64, usize)>,
+    pub steps: usize,
     /// The chunk's inputs as settled (augmented), sample-major.
-    xs: Vec<f32>,
+    pub xs: Vec<f32>,
+}
+
+/// An empty W, h, K gradient for a chunk.
+pub(crate) fn chunk_grad_zeros(p: &Params) -> Grad {
+    Grad {
+        w: vec![0.0; p.w.len()],
+        u: Vec::new(),
+        h: vec![0.0; p.h.len()],
+        k: vec![0.0; p.k.len()],
+    }
 }
 
 /// EP on the samples `idx` of `data`: settles free from `theta0`, then
@@ -251,7 +264,6 @@ struct ChunkGrad {
 /// the number of threads.
 pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> BatchGrad {
     let eng = Engine::new(p);
-    let n0 = p.topo.layers[0];
     let chunks: Vec<&[usize]> = idx.chunks(LANES).collect();
     let parts: Vec<ChunkGrad> = chunks
         .par_iter()
@@ -283,12 +295,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             } else {
                 (th0.clone(), ep.beta)
             };
-            let mut g = Grad {
-                w: vec![0.0; p.w.len()],
-                u: Vec::new(),
-                h: vec![0.0; p.h.len()],
-                k: vec![0.0; p.k.len()],
-            };
+            let mut g = chunk_grad_zeros(p);
             let d = eng.ep_grad(&ta, &tb, den, ch.len(), &mut g);
             ChunkGrad {
                 g,
@@ -299,6 +306,18 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             }
         })
         .collect();
+    reduce_chunks(p, data, &chunks, &parts)
+}
+
+/// Sums chunk gradients in chunk order and computes the U gradient of the
+/// whole batch as one matrix product.
+pub(crate) fn reduce_chunks(
+    p: &Params,
+    data: &Inputs,
+    chunks: &[&[usize]],
+    parts: &[ChunkGrad],
+) -> BatchGrad {
+    let n0 = p.topo.layers[0];
     let mut grad = Grad::zeros(p);
     let mut loss = 0f64;
     let mut correct = 0;
@@ -306,7 +325,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
     let cols = chunks.len() * LANES;
     let mut dm = vec![0f32; n0 * cols];
     let mut xm = vec![0f32; cols * data.inputs];
-    for (c, (part, ch)) in parts.iter().zip(&chunks).enumerate() {
+    for (c, (part, ch)) in parts.iter().zip(chunks).enumerate() {
         for (a, b) in [
             (&mut grad.w, &part.g.w),
             (&mut grad.h, &part.g.h),
@@ -390,6 +409,48 @@ pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64
     let c: f64 = res.iter().map(|r| r.0).sum();
     let n = data.len() as f64;
     (correct as f64 / n, c / n)
+}
+
+/// Where the free and nudged phases of EP run: the float engine, the
+/// integer twin, or a device. The trainer around it (shuffling, optimizer,
+/// schedule, logs) is the same for all.
+pub trait Backend {
+    /// Short name for messages ("float", "twin", "device").
+    fn name(&self) -> &'static str;
+    /// EP on the samples `idx` of `data` with the parameters `p`: the summed
+    /// gradient estimate, cost and correct predictions of the free phase.
+    fn ep_batch(
+        &mut self,
+        p: &Params,
+        data: &Inputs,
+        idx: &[usize],
+        ep: &EpSettings,
+    ) -> Result<BatchGrad>;
+    /// Accuracy and mean free-phase cost of `p` on `data`.
+    fn evaluate(&mut self, p: &Params, data: &Inputs, s: &Settle, seed: u64) -> Result<(f64, f64)>;
+}
+
+/// The float engine ([`ep_batch`], [`evaluate_inputs`]).
+pub struct FloatBackend;
+
+impl Backend for FloatBackend {
+    fn name(&self) -> &'static str {
+        "float"
+    }
+
+    fn ep_batch(
+        &mut self,
+        p: &Params,
+        data: &Inputs,
+        idx: &[usize],
+        ep: &EpSettings,
+    ) -> Result<BatchGrad> {
+        Ok(ep_batch(p, data, idx, ep))
+    }
+
+    fn evaluate(&mut self, p: &Params, data: &Inputs, s: &Settle, seed: u64) -> Result<(f64, f64)> {
+        Ok(evaluate_inputs(p, data, s, seed))
+    }
 }
 
 /// Checks that the data fits the network: pixels = inputs, labels < classes.
@@ -545,6 +606,17 @@ pub fn train_with_progress(
     on_epoch: &mut dyn FnMut(&EpochLog, &Params),
     on_batch: &mut dyn FnMut(&Progress),
 ) -> Result<Params> {
+    train_on(&mut FloatBackend, cfg, split, on_epoch, on_batch)
+}
+
+/// [`train_with_progress`] with the EP phases run by `backend`.
+pub fn train_on(
+    backend: &mut dyn Backend,
+    cfg: &Config,
+    split: &Split,
+    on_epoch: &mut dyn FnMut(&EpochLog, &Params),
+    on_batch: &mut dyn FnMut(&Progress),
+) -> Result<Params> {
     let t = &cfg.train;
     check_data(cfg, "training", &split.train)?;
     check_data(cfg, "test", &split.test)?;
@@ -592,7 +664,9 @@ pub fn train_with_progress(
                 BetaSign::Random if sign.below(2) == 1 => -t.beta as f32,
                 BetaSign::Random => t.beta as f32,
             };
-            let r = ep_batch(&p, &train_in, batch, &ep);
+            let r = backend
+                .ep_batch(&p, &train_in, batch, &ep)
+                .with_context(|| format!("epoch {epoch}, mini-batch {}", bi + 1))?;
             loss += r.loss;
             correct += r.correct;
             steps += r.steps;
@@ -638,7 +712,9 @@ pub fn train_with_progress(
             bail!("training diverged in epoch {epoch} ({e}); lower train.lr or train.beta");
         }
         let train_seconds = start.elapsed().as_secs_f64();
-        let (test_acc, test_loss) = evaluate_inputs(&p, &test_in, &free, t.seed ^ EVAL_SEED);
+        let (test_acc, test_loss) = backend
+            .evaluate(&p, &test_in, &free, t.seed ^ EVAL_SEED)
+            .with_context(|| format!("test evaluation after epoch {epoch}"))?;
         let log = EpochLog {
             epoch,
             loss: loss / n as f64,

@@ -29,6 +29,12 @@ struct Cli {
     cmd: Command,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BackendKind {
+    Float,
+    Twin,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Train the float network with Equilibrium Propagation.
@@ -53,6 +59,11 @@ enum Command {
         /// by the board's PLL).
         #[arg(long)]
         clock_hz: Option<u64>,
+        /// Where the free and nudged phases run: the float engine, or the
+        /// integer twin of the hardware (parameters quantized every
+        /// mini-batch: quantization-aware training).
+        #[arg(long, value_enum, default_value_t = BackendKind::Float)]
+        backend: BackendKind,
     },
     /// Benchmark the training engine: speed (s/epoch, samples/s, memory,
     /// scaling), accuracy of the repo's configs, robustness to dispersion
@@ -380,6 +391,7 @@ fn run(cli: Cli) -> Result<()> {
             data,
             out,
             log,
+            backend,
             board,
             clock_hz,
         } => {
@@ -432,7 +444,14 @@ fn run(cli: Cli) -> Result<()> {
                 }
             };
             let mut on_batch = |p: &train::Progress| bar.borrow_mut().show(p, cfg.train.epochs);
-            let params = train::train_with_progress(&cfg, &split, &mut on_epoch, &mut on_batch)?;
+            let mut be: Box<dyn train::Backend> = match backend {
+                BackendKind::Float => Box::new(train::FloatBackend),
+                BackendKind::Twin => Box::new(phasegen_sim::hil::TwinBackend::new(
+                    &cfg,
+                    split.train.max_pixel,
+                )?),
+            };
+            let params = train::train_on(be.as_mut(), &cfg, &split, &mut on_epoch, &mut on_batch)?;
             if let Some(e) = log_err {
                 return Err(e).context("cannot write the training log");
             }
