@@ -192,3 +192,147 @@ impl<P: Read + Write> Device<P> {
         self.read_frame(Instant::now() + timeout)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::response;
+    use std::collections::VecDeque;
+
+    /// A scripted device: each request written gets the next canned reply.
+    struct FakePort {
+        replies: VecDeque<Vec<u8>>,
+        pending: VecDeque<u8>,
+        requests: Vec<Vec<u8>>,
+    }
+
+    impl FakePort {
+        fn new(replies: Vec<Vec<u8>>) -> FakePort {
+            FakePort {
+                replies: replies.into(),
+                pending: VecDeque::new(),
+                requests: Vec::new(),
+            }
+        }
+    }
+
+    impl Write for FakePort {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.requests.push(b.to_vec());
+            if let Some(r) = self.replies.pop_front() {
+                self.pending.extend(r);
+            }
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Read for FakePort {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.pending.is_empty() {
+                // a serial port's read timeout
+                std::thread::sleep(Duration::from_millis(2));
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            let k = buf.len().min(self.pending.len());
+            for b in buf.iter_mut().take(k) {
+                *b = self.pending.pop_front().unwrap();
+            }
+            Ok(k)
+        }
+    }
+
+    fn identity(version: u8) -> Vec<u8> {
+        Identity {
+            version,
+            design_id: 0x1234_5678,
+            inputs: 64,
+            oscillators: 42,
+            classes: 10,
+            phase_bits: 16,
+            weight_bits: 8,
+            frac: 6,
+            input_bits: 4,
+        }
+        .to_bytes()
+    }
+
+    fn device(replies: Vec<Vec<u8>>) -> Device<FakePort> {
+        let mut d = Device::new(FakePort::new(replies));
+        d.timeout = Duration::from_millis(100);
+        d
+    }
+
+    fn err<T: std::fmt::Debug>(r: Result<T>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+
+    #[test]
+    fn a_good_reply_is_read() {
+        let mut d = device(vec![response(
+            Cmd::Identify as u8,
+            &identity(protocol::VERSION),
+        )]);
+        let id = d.identify().unwrap();
+        assert_eq!(id.design_id, 0x1234_5678);
+        assert_eq!(d.port.requests, vec![protocol::request(Cmd::Identify, &[])]);
+    }
+
+    #[test]
+    fn silence_and_garbage_time_out_without_hanging() {
+        for replies in [vec![], vec![vec![0x00, 0xff, 0x13, 0x37, 0x42]; 4]] {
+            let mut d = device(replies);
+            let t = Instant::now();
+            let e = err(d.identify());
+            assert!(e.contains("no complete reply") && e.contains("baud"), "{e}");
+            assert!(
+                t.elapsed() < Duration::from_secs(2),
+                "took {:?}",
+                t.elapsed()
+            );
+        }
+    }
+
+    #[test]
+    fn corrupted_replies_are_retried_then_reported() {
+        let mut bad = response(Cmd::Identify as u8, &identity(protocol::VERSION));
+        *bad.last_mut().unwrap() ^= 0x55;
+        // three bad replies, then a good one: succeeds after retries
+        let good = response(Cmd::Identify as u8, &identity(protocol::VERSION));
+        let mut d = device(vec![bad.clone(), bad.clone(), bad.clone(), good]);
+        d.identify().unwrap();
+        assert_eq!(d.crc_retries, 3);
+        assert_eq!(d.port.requests.len(), 4);
+        // always bad: an error naming the command and the retries
+        let mut d = device(vec![bad; 10]);
+        let e = err(d.identify());
+        assert!(
+            e.contains("Identify failed after 3 retries") && e.contains("CRC"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn protocol_mismatches_are_named() {
+        let mut d = device(vec![response(Cmd::Identify as u8, &identity(9))]);
+        let e = err(d.identify());
+        assert!(
+            e.contains("protocol version 9") && e.contains("rebuild"),
+            "{e}"
+        );
+        let mut d = device(vec![response(Cmd::ReadClass as u8, &[3])]);
+        let e = err(d.identify());
+        assert!(e.contains("protocol mismatch"), "{e}");
+        let mut d = device(vec![response(ERROR, &[ErrCode::BadArgument as u8])]);
+        let e = err(d.read_class());
+        assert!(e.contains("ReadClass request refused"), "{e}");
+        let mut d = device(vec![response(ERROR, &[0xEE])]);
+        let e = err(d.read_class());
+        assert!(e.contains("unknown error code 238"), "{e}");
+        // a short Identify payload
+        let mut d = device(vec![response(Cmd::Identify as u8, &[1, 2, 3])]);
+        assert!(d.identify().is_err());
+    }
+}
