@@ -70,14 +70,14 @@ $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test bench-train
+NO_CONFIG_GOALS := help clean setup test bench-train fuzz
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test bench-train train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test bench-train fuzz train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -86,7 +86,8 @@ help:
 	@echo "phasegen flow (BOARD=$(BOARD), CONFIG=$(CONFIG), NAME=$(NAME), output in $(BUILD)/)"
 	@echo "  setup      install missing Debian tools and the pinned ECP5 venv (scripts/setup.sh)"
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
-	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 10 min)"
+	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
+	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
 	@echo "  gen        $(GEN)/pg_top.v, pg_pll.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
@@ -124,6 +125,10 @@ $(BUILD)/target.flags: FORCE
 
 # Training is slow, so a rebuilt binary alone does not retrain: after
 # changing the training code, `make -B train` (or delete model.json).
+# The protocol fuzz at full length (make test runs 3,000 bursts).
+fuzz: | setup
+	PHASEGEN_FUZZ_FRAMES=100000 $(CARGO) test --release --test fuzz_top -- --nocapture
+
 # The training engine's figures (docs/training.md quotes them).
 bench-train: $(PHASEGEN)
 	@mkdir -p build

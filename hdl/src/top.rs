@@ -10,7 +10,8 @@
 use crate::core::CoreShape;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
 use phasegen_sim::protocol::{
-    phase_bytes, target_bytes, Cmd, ErrCode, Identity, ERROR, SYNC_REQ, SYNC_RSP, VERSION,
+    phase_bytes, target_bytes, Cmd, ErrCode, Identity, ERROR, STATUS_LEN, SYNC_REQ, SYNC_RSP,
+    VERSION,
 };
 use phasegen_sim::qformat::clog2;
 use phasegen_sim::twin::HwModel;
@@ -44,6 +45,7 @@ const K_ID: u64 = 1;
 const K_CLASS: u64 = 2;
 const K_PHASE: u64 = 3;
 const K_ERR: u64 = 4;
+const K_STATUS: u64 = 5;
 
 /// The unrolled CRC-8 step `crc8_byte(c, b)` as wires.
 fn crc_step(m: &mut Module, name: &str, c: &Sig, b: &Sig) -> Sig {
@@ -98,11 +100,8 @@ pub fn generate(
     // ---- UART ----
     let rx_valid = m.wire_decl("rx_valid", 1);
     let rx_data = m.wire_decl("rx_data", 8);
-    let rx_ferr = m.wire_decl_partial(
-        "rx_ferr",
-        1,
-        "the receiver drops a byte with a bad stop bit; the frame then fails its CRC or times out",
-    );
+    // a byte with a bad stop bit is dropped by the receiver (and counted)
+    let rx_ferr = m.wire_decl("rx_ferr", 1);
     m.instance(
         urx,
         "u_rx",
@@ -250,6 +249,38 @@ pub fn generate(
     let tcrc = m.reg("t_crc", 8);
     let pbyte = m.reg("t_pbyte", 2);
     let ph_latch = m.reg("t_phase", 8 * pb as u32);
+    // Status counters (protocol::Status order), 16 bits, saturating
+    let counters: Vec<Sig> = [
+        "n_ok",
+        "n_bad_crc",
+        "n_unknown_cmd",
+        "n_bad_argument",
+        "n_timeouts",
+        "n_framing_errors",
+    ]
+    .iter()
+    .map(|name| m.reg_init(name, 16, false, Some(0)))
+    .collect();
+    assert_eq!(2 * counters.len(), STATUS_LEN);
+    let bump = |c: &Sig| {
+        if_(
+            c.e().ne(lit(16, 0xffff)),
+            vec![set(c, c.e().add(lit(16, 1)))],
+        )
+    };
+    let status_byte = {
+        let mut e = lit(8, 0);
+        for k in (0..STATUS_LEN).rev() {
+            let c = &counters[k / 2];
+            let byte = if k % 2 == 0 {
+                c.slice(15, 8)
+            } else {
+                c.slice(7, 0)
+            };
+            e = Expr::mux(tcnt.e().eq(lit(8, k as u64)), byte, e);
+        }
+        m.wire("status_byte", e)
+    };
     // payload byte j of the response
     let id_byte = {
         let mut e = lit(8, 0);
@@ -275,7 +306,11 @@ pub fn generate(
             Expr::mux(
                 kind.e().eq(lit(3, K_CLASS)),
                 class8.e(),
-                Expr::mux(kind.e().eq(lit(3, K_PHASE)), ph_byte.e(), err.e()),
+                Expr::mux(
+                    kind.e().eq(lit(3, K_PHASE)),
+                    ph_byte.e(),
+                    Expr::mux(kind.e().eq(lit(3, K_STATUS)), status_byte.e(), err.e()),
+                ),
             ),
         ),
     );
@@ -313,9 +348,17 @@ pub fn generate(
             go_r(R_SEND),
         ]
     };
+    // a request answered with its own command counts as ok
+    let respond_ok = |c: Cmd, l: u64, k: u64| -> Vec<Stmt> {
+        let mut v = respond(lit(8, c as u64), l, k);
+        v.push(bump(&counters[0]));
+        v
+    };
     let fail = |code: ErrCode| -> Vec<Stmt> {
         let mut v = vec![set(&err, lit(8, code as u64))];
         v.extend(respond(lit(8, ERROR as u64), 1, K_ERR));
+        // counters[1..=3] are BadCrc, UnknownCmd, BadArgument: the codes' values
+        v.push(bump(&counters[code as usize]));
         v
     };
 
@@ -393,7 +436,7 @@ pub fn generate(
         cmd_is(Cmd::Identify),
         vec![if_else(
             len_is(0),
-            respond(lit(8, Cmd::Identify as u64), id.len() as u64, K_ID),
+            respond_ok(Cmd::Identify, id.len() as u64, K_ID),
             fail(ErrCode::BadArgument),
         )],
         vec![if_else(
@@ -431,7 +474,7 @@ pub fn generate(
                     cmd_is(Cmd::ReadClass),
                     vec![if_else(
                         len_is(0),
-                        respond(lit(8, Cmd::ReadClass as u64), 1, K_CLASS),
+                        respond_ok(Cmd::ReadClass, 1, K_CLASS),
                         fail(ErrCode::BadArgument),
                     )],
                     vec![if_else(
@@ -443,14 +486,22 @@ pub fn generate(
                                 .land(count8.e().zext(17).mul(lit(2, pb)).le(lit(19, 255))),
                             {
                                 let mut v = vec![set(&rd_addr, rd_off_low)];
-                                v.extend(respond(lit(8, Cmd::ReadPhases as u64), 0, K_PHASE));
+                                v.extend(respond_ok(Cmd::ReadPhases, 0, K_PHASE));
                                 // length = count * phase bytes
                                 v.push(set(&rsp_len, count_times(&count8, pb)));
                                 v
                             },
                             fail(ErrCode::BadArgument),
                         )],
-                        fail(ErrCode::UnknownCmd),
+                        vec![if_else(
+                            cmd_is(Cmd::Status),
+                            vec![if_else(
+                                len_is(0),
+                                respond_ok(Cmd::Status, STATUS_LEN as u64, K_STATUS),
+                                fail(ErrCode::BadArgument),
+                            )],
+                            fail(ErrCode::UnknownCmd),
+                        )],
                     )],
                 )],
             )],
@@ -479,13 +530,13 @@ pub fn generate(
                 let mut v = vec![set(&copy_v, lit(1, 0))];
                 v.push(if_(
                     copy_v.e().not(),
-                    respond(lit(8, Cmd::WriteInput as u64), 0, K_NONE),
+                    respond_ok(Cmd::WriteInput, 0, K_NONE),
                 ));
                 v
             },
         ),
     ];
-    let run = vec![if_(done.e(), respond(lit(8, Cmd::Run as u64), 0, K_NONE))];
+    let run = vec![if_(done.e(), respond_ok(Cmd::Run, 0, K_NONE))];
     let send = vec![if_(ts.e().eq(lit(TB, T_DONE)), vec![go_r(R_SYNC)])];
 
     let timeout_stmt = if_else(
@@ -498,7 +549,7 @@ pub fn generate(
                 .lor(in_rs(R_CRC)),
             vec![if_else(
                 tmo.e().eq(lit(tmo_w, FRAME_TIMEOUT_BITS * cpb)),
-                vec![go_r(R_SYNC), set(&tmo, lit(tmo_w, 0))],
+                vec![go_r(R_SYNC), set(&tmo, lit(tmo_w, 0)), bump(&counters[4])],
                 vec![set(&tmo, tmo.e().add(lit(tmo_w, 1)))],
             )],
             vec![set(&tmo, lit(tmo_w, 0))],
@@ -610,19 +661,24 @@ pub fn generate(
         &clk,
         vec![if_else(
             rst.e(),
-            vec![
-                go_r(R_SYNC),
-                go_t(T_DONE),
-                set(&tx_valid, lit(1, 0)),
-                set(&c_start, lit(1, 0)),
-                set(&x_we, lit(1, 0)),
-                set(&tmo, lit(tmo_w, 0)),
-            ],
+            {
+                let mut v = vec![
+                    go_r(R_SYNC),
+                    go_t(T_DONE),
+                    set(&tx_valid, lit(1, 0)),
+                    set(&c_start, lit(1, 0)),
+                    set(&x_we, lit(1, 0)),
+                    set(&tmo, lit(tmo_w, 0)),
+                ];
+                v.extend(counters.iter().map(|c| set(c, lit(16, 0))));
+                v
+            },
             {
                 let mut v = vec![
                     set(&c_start, lit(1, 0)),
                     set(&x_we, lit(1, 0)),
                     timeout_stmt,
+                    if_(rx_ferr.e(), vec![bump(&counters[5])]),
                 ];
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));

@@ -12,11 +12,13 @@
 //! - [`quant`]: float model -> hardware parameters.
 //! - [`twin`]: the integer, bit-exact model of the generated hardware.
 //! - [`protocol`]: the UART protocol, used by the generator and the host.
+//! - [`devmodel`]: the reference model of the device's protocol engine.
 //! - [`pll`]: the core clock from a board's oscillator (icepll/ecppll searches).
 
 pub mod batch;
 pub mod config;
 pub mod data;
+pub mod devmodel;
 pub mod float;
 pub mod hil;
 pub mod memory;

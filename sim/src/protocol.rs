@@ -32,6 +32,8 @@ pub enum Cmd {
     ReadClass = 0x04,
     /// `offset[2], count` `-> count phases, each phase_bytes() big-endian`
     ReadPhases = 0x05,
+    /// `->` the [`Status`] counters, [`STATUS_LEN`] bytes
+    Status = 0x06,
 }
 
 pub const ERROR: u8 = 0x7F;
@@ -76,8 +78,60 @@ impl Cmd {
             0x03 => Some(Cmd::Run),
             0x04 => Some(Cmd::ReadClass),
             0x05 => Some(Cmd::ReadPhases),
+            0x06 => Some(Cmd::Status),
             _ => None,
         }
+    }
+}
+
+/// Bytes in the Status response payload.
+pub const STATUS_LEN: usize = 12;
+
+/// The device's counters since reset, each 16 bits, saturating at 65535.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Requests executed (answered with their own command).
+    pub ok: u16,
+    /// Requests whose CRC did not match (answered with BadCrc).
+    pub bad_crc: u16,
+    /// Requests with an unknown command (answered with UnknownCmd).
+    pub unknown_cmd: u16,
+    /// Requests refused for an argument (answered with BadArgument).
+    pub bad_argument: u16,
+    /// Partial requests dropped after FRAME_TIMEOUT_BITS idle bit times (no answer).
+    pub timeouts: u16,
+    /// Received bytes dropped for a bad stop bit.
+    pub framing_errors: u16,
+}
+
+impl Status {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        [
+            self.ok,
+            self.bad_crc,
+            self.unknown_cmd,
+            self.bad_argument,
+            self.timeouts,
+            self.framing_errors,
+        ]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect()
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Status> {
+        if b.len() != STATUS_LEN {
+            bail!("status reply has {} bytes, expected {STATUS_LEN}", b.len());
+        }
+        let w = |k: usize| u16::from_be_bytes([b[2 * k], b[2 * k + 1]]);
+        Ok(Status {
+            ok: w(0),
+            bad_crc: w(1),
+            unknown_cmd: w(2),
+            bad_argument: w(3),
+            timeouts: w(4),
+            framing_errors: w(5),
+        })
     }
 }
 

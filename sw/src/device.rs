@@ -149,6 +149,12 @@ impl<P: Read + Write> Device<P> {
         Ok(())
     }
 
+    /// The device's counters (requests served, refused, dropped).
+    pub fn status(&mut self) -> Result<protocol::Status> {
+        let p = self.transact(Cmd::Status, &[], self.timeout)?;
+        protocol::Status::from_bytes(&p)
+    }
+
     pub fn read_class(&mut self) -> Result<usize> {
         let p = self.transact(Cmd::ReadClass, &[], self.timeout)?;
         p.first()

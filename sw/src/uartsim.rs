@@ -61,6 +61,8 @@ pub struct TopSim {
     samp_byte: u16,
     /// Bytes whose stop bit the sampler saw low.
     pub framing_errors: u64,
+    /// Send the next byte with its stop bit low (a framing error).
+    pub bad_stop_next: bool,
 }
 
 impl TopSim {
@@ -89,6 +91,7 @@ impl TopSim {
             samp_bit: 0,
             samp_byte: 0,
             framing_errors: 0,
+            bad_stop_next: false,
         })
     }
 
@@ -103,7 +106,9 @@ impl TopSim {
             // drive the device's RX pin
             if self.drive_left == 0 {
                 if let Some(b) = self.to_device.pop_front() {
-                    self.drive_bits = (1 << 9) | ((b as u16) << 1);
+                    let stop = if self.bad_stop_next { 0 } else { 1 << 9 };
+                    self.bad_stop_next = false;
+                    self.drive_bits = stop | ((b as u16) << 1);
                     self.drive_left = 10;
                     self.drive_cnt = 0;
                 }

@@ -1,0 +1,251 @@
+//! Fuzz the generated device over its UART pins: random, corrupted,
+//! truncated and oversized frames, garbage and bad stop bits go to the
+//! Verilated `pg_top` and to the reference model (`devmodel`); every reply
+//! must be the same byte for byte, a valid Identify must answer after every
+//! burst, and the Status counters must count what was refused or dropped.
+//!
+//! `PHASEGEN_FUZZ_FRAMES` sets the number of frames (default 3000; the
+//! `make fuzz` target runs 100,000), `PHASEGEN_FUZZ_SEED` the seed.
+
+use phasegen::cosim::scratch_dir;
+use phasegen::uartsim::{build_top, TopSim};
+use phasegen_hdl::top::FRAME_TIMEOUT_BITS;
+use phasegen_hdl::uart::clocks_per_bit;
+use phasegen_sim::config::Config;
+use phasegen_sim::data::load_dir;
+use phasegen_sim::devmodel::DeviceModel;
+use phasegen_sim::net::Params;
+use phasegen_sim::protocol::{self, Cmd, Status, SYNC_REQ};
+use phasegen_sim::quant::quantize;
+use phasegen_sim::rng::Rng;
+use std::path::Path;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+        })
+        .unwrap_or(default)
+}
+
+/// One request frame with random, mostly plausible arguments (some out of range).
+fn request(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> Vec<u8> {
+    let pick = r.below(100);
+    let small = |r: &mut Rng, hi: u64| r.below(hi) as u8;
+    match pick {
+        0..=9 => protocol::request(Cmd::Identify, &[]),
+        10..=29 => {
+            let off = r.below(inputs as u64 + 4) as u16;
+            let len = r.below(12) as usize;
+            let mut p = off.to_be_bytes().to_vec();
+            // input values: mostly in range (4 bits), sometimes not
+            p.extend((0..len).map(|_| if r.below(10) == 0 { 0xff } else { small(r, 16) }));
+            protocol::request(Cmd::WriteInput, &p)
+        }
+        30..=44 => {
+            let init = r.below(2) == 1;
+            let steps = if r.below(20) == 0 {
+                0
+            } else {
+                1 + r.below(2) as u16
+            };
+            let beta = if r.below(8) == 0 {
+                r.below(65536) as i64 - 32768
+            } else {
+                r.below(64) as i64 - 32
+            };
+            let target: Vec<bool> = (0..classes).map(|_| r.below(4) == 0).collect();
+            protocol::request(Cmd::Run, &protocol::run_payload(init, steps, beta, &target))
+        }
+        45..=54 => protocol::request(Cmd::ReadClass, &[]),
+        55..=69 => {
+            let off = r.below(n as u64 + 3) as u16;
+            let count = r.below(8) as u8;
+            let mut p = off.to_be_bytes().to_vec();
+            p.push(count);
+            protocol::request(Cmd::ReadPhases, &p)
+        }
+        70..=79 => protocol::request(Cmd::Status, &[]),
+        80..=89 => {
+            // a known command with a wrong length
+            let cmd = [
+                Cmd::Identify,
+                Cmd::Run,
+                Cmd::ReadClass,
+                Cmd::ReadPhases,
+                Cmd::Status,
+            ][r.below(5) as usize];
+            let len = r.below(6) as usize;
+            let p: Vec<u8> = (0..len).map(|_| r.below(256) as u8).collect();
+            protocol::request(cmd, &p)
+        }
+        _ => {
+            // an unknown command, sometimes with a long payload
+            let mut cmd = r.below(256) as u8;
+            if (1..=6).contains(&cmd) {
+                cmd += 0x40;
+            }
+            let len = if r.below(4) == 0 {
+                255
+            } else {
+                r.below(8) as usize
+            };
+            let p: Vec<u8> = (0..len).map(|_| r.below(256) as u8).collect();
+            let mut f = vec![SYNC_REQ, cmd, len as u8];
+            f.extend(&p);
+            f.push(protocol::crc8(&f[1..]));
+            f
+        }
+    }
+}
+
+/// A burst: a frame, maybe damaged (a flipped bit, cut short, garbage
+/// around it), and whether the byte at each position gets a bad stop bit.
+fn burst(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> (Vec<u8>, Vec<bool>) {
+    let mut f = request(r, inputs, n, classes);
+    match r.below(10) {
+        0 | 1 => {
+            // flip one bit anywhere after the sync byte
+            let k = 1 + r.below(f.len() as u64 - 1) as usize;
+            f[k] ^= 1 << r.below(8);
+        }
+        2 => {
+            // cut short
+            let k = 1 + r.below(f.len() as u64 - 1) as usize;
+            f.truncate(k);
+        }
+        3 => {
+            // garbage before
+            let mut g: Vec<u8> = (0..r.below(6)).map(|_| r.below(256) as u8).collect();
+            g.extend(f);
+            f = g;
+        }
+        _ => {}
+    }
+    let bad: Vec<bool> = f.iter().map(|_| r.below(400) == 0).collect();
+    (f, bad)
+}
+
+/// Runs the simulation until a whole reply has arrived.
+fn reply(top: &mut TopSim, budget: u64) -> Vec<u8> {
+    let mut dec = protocol::Decoder::default();
+    let mut got = Vec::new();
+    let mut spent = 0;
+    loop {
+        top.run(200);
+        spent += 200;
+        let bytes: Vec<u8> = top.from_device.drain(..).collect();
+        got.extend(&bytes);
+        dec.push(&bytes);
+        if dec
+            .next_frame()
+            .expect("the device sent a bad CRC")
+            .is_some()
+        {
+            return got;
+        }
+        assert!(
+            spent < budget,
+            "no reply within {budget} cycles (got {got:02x?})"
+        );
+    }
+}
+
+#[test]
+fn fuzzed_frames_get_the_reference_replies() {
+    let frames = env("PHASEGEN_FUZZ_FRAMES", 3000);
+    let seed = env("PHASEGEN_FUZZ_SEED", 1);
+    let mut cfg = Config::default_config();
+    // 4 clocks per bit: the fastest UART the design allows, so many frames fit
+    cfg.target.baud = cfg.target.clock_hz / 4;
+    cfg.validate().unwrap();
+    let data = load_dir(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/digits-8x8"
+    )))
+    .unwrap();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
+    let id = phasegen_hdl::top::identity(&hw, phasegen_hdl::design_id(&cfg.hash_hex(), &hw));
+    let built = build_top(&cfg, &hw, &scratch_dir("fuzz-top")).unwrap();
+    let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
+    let mut top = TopSim::new(&built, cpb).unwrap();
+    let mut model = DeviceModel::new(&hw, id.to_bytes());
+    let (inputs, n, classes) = (hw.topo.inputs, hw.n(), hw.topo.classes());
+    let idle = FRAME_TIMEOUT_BITS * cpb + 20 * cpb;
+    let budget = 2_000_000;
+
+    // start from a defined state: an input and a run from the initial phases
+    let mut start = vec![0u8, 0];
+    start.extend(
+        hw.inputs_of_image(data.test.image(0))
+            .iter()
+            .map(|&v| v as u8),
+    );
+    let run = protocol::run_payload(true, 2, 0, &vec![false; classes]);
+    for f in [
+        protocol::request(Cmd::WriteInput, &start),
+        protocol::request(Cmd::Run, &run),
+    ] {
+        top.to_device.extend(&f);
+        let want = f.iter().fold(None, |_, &b| model.byte(b)).unwrap();
+        assert_eq!(reply(&mut top, budget), want);
+    }
+
+    let mut rng = Rng::new(seed);
+    let mut replies = 0u64;
+    let mut dropped = 0u64;
+    for k in 0..frames {
+        let (bytes, bad) = burst(&mut rng, inputs, n, classes);
+        for (&b, &bad_stop) in bytes.iter().zip(&bad) {
+            top.bad_stop_next = bad_stop;
+            top.to_device.push_back(b);
+            // wait for the byte to be on the wire and the line idle again
+            while !top.idle() {
+                top.run(cpb);
+            }
+            top.run(2);
+            if bad_stop {
+                model.status.framing_errors = model.status.framing_errors.saturating_add(1);
+                dropped += 1;
+                continue;
+            }
+            if let Some(want) = model.byte(b) {
+                let got = reply(&mut top, budget);
+                assert_eq!(
+                    got, want,
+                    "frame {k} (seed {seed}): the device replied {got:02x?}, the model {want:02x?}; burst {bytes:02x?}"
+                );
+                replies += 1;
+            }
+        }
+        if model.mid_frame() {
+            top.run(idle);
+            model.idle();
+        }
+        assert!(
+            top.from_device.is_empty(),
+            "frame {k} (seed {seed}): unexpected bytes {:02x?}",
+            top.from_device
+        );
+        // every 500 bursts: Identify still answers, and the counters agree
+        if k % 500 == 499 || k + 1 == frames {
+            for cmd in [Cmd::Identify, Cmd::Status] {
+                let f = protocol::request(cmd, &[]);
+                top.to_device.extend(&f);
+                let want = f.iter().fold(None, |_, &b| model.byte(b)).unwrap();
+                let got = reply(&mut top, budget);
+                assert_eq!(got, want, "after frame {k} (seed {seed}): {cmd:?}");
+            }
+        }
+    }
+    let s: Status = model.status;
+    eprintln!("{frames} bursts (seed {seed}): {replies} replies, {dropped} bytes with bad stop bits; {s:?}");
+    // the fuzz reached every kind of refusal
+    assert!(
+        s.bad_crc > 0 && s.unknown_cmd > 0 && s.bad_argument > 0 && s.timeouts > 0,
+        "{s:?}"
+    );
+    assert!(frames < 1000 || s.framing_errors > 0, "{s:?}");
+}
