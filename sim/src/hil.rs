@@ -34,19 +34,6 @@ pub fn phase_rad(theta: u64, phase_bits: u32) -> f32 {
 /// (`t1` steps from `theta0`), then from the free state nudged at `+β` and
 /// (symmetric) `−β` for `t2` steps. The hardware input is the pixel value
 /// nearest to `x · max_pixel`.
-pub trait Hardware {
-    fn states(
-        &mut self,
-        x: &[f32],
-        label: usize,
-        beta: i64,
-        symmetric: bool,
-        t1: usize,
-        t2: usize,
-    ) -> Result<[Vec<u64>; 3]>;
-}
-
-/// The twin runs the settles.
 fn twin_states(
     hw: &HwModel,
     x: &[f32],
