@@ -123,8 +123,6 @@ $(BUILD)/target.flags: FORCE
 	@mkdir -p $(@D)
 	@echo '$(TARGET_FLAGS)' | cmp -s - $@ || echo '$(TARGET_FLAGS)' > $@
 
-# Training is slow, so a rebuilt binary alone does not retrain: after
-# changing the training code, `make -B train` (or delete model.json).
 # The protocol fuzz at full length (make test runs 3,000 bursts).
 fuzz: | setup
 	PHASEGEN_FUZZ_FRAMES=100000 $(CARGO) test --release --test fuzz_top -- --nocapture
@@ -134,6 +132,8 @@ bench-train: $(PHASEGEN)
 	@mkdir -p build
 	$(PHASEGEN) bench-train --out build/bench-train.md
 
+# Training is slow, so a rebuilt binary alone does not retrain: after
+# changing the training code, `make -B train` (or delete model.json).
 train: $(BUILD)/model.json
 $(BUILD)/model.json: $(CONFIG) $(BUILD)/target.flags $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
 	@mkdir -p $(@D)
