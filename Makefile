@@ -70,14 +70,14 @@ $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test bench-train fuzz
+NO_CONFIG_GOALS := help clean setup test bench-train fuzz capacity
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test bench-train fuzz train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test bench-train fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -88,6 +88,7 @@ help:
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
+	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (hours)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
 	@echo "  gen        $(GEN)/pg_top.v, pg_pll.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
@@ -126,6 +127,17 @@ $(BUILD)/target.flags: FORCE
 # The protocol fuzz at full length (make test runs 3,000 bursts).
 fuzz: | setup
 	PHASEGEN_FUZZ_FRAMES=100000 $(CARGO) test --release --test fuzz_top -- --nocapture
+
+# The capacity study: for each board and shape, bisect on the size with
+# real builds (`phasegen capacity`, one `make report` per size).
+CAPACITY_BOARDS ?= icebreaker hx8k-breakout ulx3s-25f ulx3s-85f
+CAPACITY_KINDS  ?= full layered
+capacity: $(PHASEGEN) | setup
+	@mkdir -p build
+	@printf '| board | largest network | formats | Fmax (MHz) | steps/s | resources |\n|---|---|---|---|---|---|\n' > build/capacity-rows.md
+	set -e; for b in $(CAPACITY_BOARDS); do for k in $(CAPACITY_KINDS); do \
+		$(PHASEGEN) capacity --board $$b --kind $$k --out build/capacity-rows.md; done; done
+	cat docs/capacity.head.md build/capacity-rows.md > docs/capacity.md
 
 # The training engine's figures (docs/training.md quotes them).
 bench-train: $(PHASEGEN)

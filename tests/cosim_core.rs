@@ -115,3 +115,33 @@ fn deeper_net_with_intralayer_coupling_matches_twin() {
     .unwrap_or_else(|m| panic!("{m}"));
     assert_eq!(r.steps_compared, 400);
 }
+
+/// A fully connected network (one layer, every pair coupled) whose size
+/// fills its index width: every oscillator gets the input field.
+#[test]
+fn fully_connected_net_matches_twin() {
+    let mut cfg = Config::default_config();
+    cfg.network.inputs = 64;
+    cfg.network.layers = vec![16];
+    cfg.network.intralayer = true;
+    let data = digits();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
+    let built = build_core(&hw, &cfg.hash_hex(), &scratch_dir("cosim-full16")).unwrap();
+    let mut sim = CoreSim::new(&built, hw.n()).unwrap();
+    let x = hw.inputs_of_image(data.test.image(5));
+    let r = verify_sample(
+        &mut sim,
+        &hw,
+        &x,
+        &Plan {
+            free_steps: 200,
+            nudge_steps: 50,
+            beta: beta_int(&hw.fmt, 1.0),
+            label: 7,
+            fault: None,
+        },
+    )
+    .unwrap()
+    .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(r.steps_compared, 250);
+}

@@ -381,11 +381,18 @@ pub fn generate(hw: &HwModel) -> Module {
         ),
     ];
     let f_osc = vec![go(S_F_OSC2)];
+    // oscillator i gets the input field (every one when the input layer is
+    // the only layer and fills the index range)
+    let in_layer0 = if n0 as u64 >= 1u64 << a {
+        lit(1, 1)
+    } else {
+        i.e().lt(lit(a, n0 as u64))
+    };
     let f_osc2 = vec![
         set_mem(&ph_mem, Expr::concat(vec![bank.e(), i.e()]), th0_q.e()),
         set(&facc, h_ext.e()),
         if_else(
-            i.e().lt(lit(a, n0 as u64)),
+            in_layer0.clone(),
             vec![zero(&k), set(&issue_f, lit(1, 1)), go(S_F_MAC)],
             vec![go(S_F_WR)],
         ),
@@ -398,7 +405,7 @@ pub fn generate(hw: &HwModel) -> Module {
         set_mem(
             &b_mem,
             i.e(),
-            Expr::mux(i.e().lt(lit(a, n0 as u64)), f_sat.e(), h_as_b.e()).as_unsigned(),
+            Expr::mux(in_layer0.clone(), f_sat.e(), h_as_b.e()).as_unsigned(),
         ),
         inc(&i),
         if_else(last_osc.clone(), vec![go(S_STEP)], vec![go(S_F_OSC)]),

@@ -83,6 +83,32 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Find the largest network that places and routes on a board with
+    /// timing met (runs `make report` for each size; minutes per size).
+    Capacity {
+        #[arg(long)]
+        board: String,
+        #[arg(long, value_enum)]
+        kind: phasegen::capacity::Kind,
+        /// Smallest size tried (oscillators of the full net / hidden size).
+        #[arg(long, default_value_t = 16)]
+        lo: usize,
+        /// Largest size tried.
+        #[arg(long, default_value_t = 4096)]
+        hi: usize,
+        /// Stop when the bracket is narrower than this fraction.
+        #[arg(long, default_value_t = 0.1)]
+        resolution: f64,
+        /// Extra [hardware] lines, e.g. "weight_bits = 5".
+        #[arg(long, default_value = "")]
+        hardware: String,
+        /// Build folder of the trials.
+        #[arg(long, default_value = "build/capacity")]
+        dir: PathBuf,
+        /// Append the result row (Markdown) to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Evaluate a trained float model on the test set, optionally with other
     /// frequency dispersion, phase noise or settle length than it was trained with.
     Eval {
@@ -478,6 +504,56 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(p) = out {
                 std::fs::write(&p, &md).with_context(|| format!("cannot write {}", p.display()))?;
                 eprintln!("report written to {}", p.display());
+            }
+        }
+        Command::Capacity {
+            board,
+            kind,
+            lo,
+            hi,
+            resolution,
+            hardware,
+            dir,
+            out,
+        } => {
+            phasegen::capacity::check_root()?;
+            if !(0.0..1.0).contains(&resolution) || resolution == 0.0 {
+                bail!("--resolution {resolution}: give a fraction in (0, 1), e.g. 0.1");
+            }
+            phasegen_sim::config::board(&board).context("--board")?;
+            let s = phasegen::capacity::Study {
+                board: board.clone(),
+                kind,
+                hardware: hardware.replace(',', "\n"),
+                lo,
+                hi,
+                resolution,
+                dir: dir.join(&board),
+                make: std::env::var("MAKE").unwrap_or_else(|_| "make".into()),
+            };
+            let (best, trials) = phasegen::capacity::largest(&s)?;
+            let row = phasegen::capacity::row(&s, &best, None);
+            println!("{row}");
+            for t in &trials {
+                eprintln!(
+                    "  trial {}: {}{}",
+                    t.n,
+                    if t.fits { "fits" } else { "no" },
+                    if t.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", t.note)
+                    }
+                );
+            }
+            if let Some(p) = out {
+                use std::io::Write as _;
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&p)
+                    .with_context(|| format!("cannot open {}", p.display()))?;
+                writeln!(f, "{row}")?;
             }
         }
         Command::Eval {
