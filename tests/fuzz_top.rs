@@ -67,7 +67,19 @@ fn request(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> Vec<u8> {
             p.push(count);
             protocol::request(Cmd::ReadPhases, &p)
         }
-        70..=79 => protocol::request(Cmd::Status, &[]),
+        70..=74 => protocol::request(Cmd::Status, &[]),
+        75..=79 => {
+            // Infer: mostly the whole input (runs and answers the class), or a chunk
+            let (off, len) = if r.below(3) == 0 {
+                let off = r.below(inputs as u64) as usize;
+                (off, 1 + r.below((inputs - off) as u64) as usize)
+            } else {
+                (0, inputs)
+            };
+            let mut p = (off as u16).to_be_bytes().to_vec();
+            p.extend((0..len).map(|_| small(r, 16)));
+            protocol::request(Cmd::Infer, &p)
+        }
         80..=89 => {
             // a known command with a wrong length
             let cmd = [
@@ -84,7 +96,7 @@ fn request(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> Vec<u8> {
         _ => {
             // an unknown command, sometimes with a long payload
             let mut cmd = r.below(256) as u8;
-            if (1..=6).contains(&cmd) {
+            if (1..=7).contains(&cmd) {
                 cmd += 0x40;
             }
             let len = if r.below(4) == 0 {

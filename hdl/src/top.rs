@@ -1,11 +1,15 @@
 //! `pg_top`: UART, the protocol decoder of `phasegen_sim::protocol`, and
 //! the settle core.
 //!
-//! A request is received whole into a payload buffer and checked (CRC,
-//! length, arguments) before anything in the design changes; then it is
-//! executed and answered. A frame that stalls for more than
-//! `FRAME_TIMEOUT_BITS` bit times is dropped, so a partial frame never
-//! blocks the device.
+//! The receiver and the executor run side by side. The receiver takes a
+//! request whole into one of two frame buffers; the executor checks it
+//! (CRC, length, arguments) before anything in the design changes, executes
+//! it and answers, while the receiver already takes the next request into
+//! the other buffer. So a host can send the next input while the core
+//! settles the current one (`Infer` streams samples at the line rate). A
+//! request that starts while one executes and another waits is ignored. A
+//! frame that stalls for more than `FRAME_TIMEOUT_BITS` bit times is
+//! dropped, so a partial frame never blocks the device.
 
 use crate::core::CoreShape;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
@@ -24,11 +28,15 @@ const R_CMD: u64 = 1;
 const R_LEN: u64 = 2;
 const R_PAY: u64 = 3;
 const R_CRC: u64 = 4;
-const R_EXEC: u64 = 5;
-const R_COPY: u64 = 6;
-const R_RUN: u64 = 7;
-const R_SEND: u64 = 8;
-const RB: u32 = 4;
+const RB: u32 = 3;
+
+// execute states
+const E_IDLE: u64 = 0;
+const E_EXEC: u64 = 1;
+const E_COPY: u64 = 2;
+const E_RUN: u64 = 3;
+const E_SEND: u64 = 4;
+const EB: u32 = 3;
 
 // transmit states
 const T_SYNC: u64 = 0;
@@ -200,14 +208,28 @@ pub fn generate(
     let cnt = m.reg("r_cnt", 8);
     let crc = m.reg("r_crc", 8);
     let bad_x = m.reg("r_bad_x", 1);
-    let buf = m.mem("r_buf", 8, 256, None);
+    let r_bank = m.reg_init("r_bank", 1, false, Some(0));
+    // a received request waits for the executor (r_cmd, r_len, r_hdr,
+    // r_bad_x hold it: the receiver starts no frame while it waits)
+    let pend = m.reg_init("r_pend", 1, false, Some(0));
+    let p_crc_ok = m.reg("r_crc_ok", 1);
+    // two frame buffers: {bank, byte}
+    let buf = m.mem("r_buf", 8, 512, None);
     let hdr_reg = m.reg("r_hdr", 8 * hdr as u32);
+    // the request being executed
+    let es = m.reg_init("e_state", EB, false, Some(E_IDLE));
+    let e_cmd = m.reg("e_cmd", 8);
+    let e_len = m.reg("e_len", 8);
+    let e_hdr = m.reg("e_hdr", 8 * hdr as u32);
+    let e_bad_x = m.reg("e_bad_x", 1);
+    let e_crc_ok = m.reg("e_crc_ok", 1);
+    let e_bank = m.reg("e_bank", 1);
     let tmo_w = clog2(FRAME_TIMEOUT_BITS * cpb + 1);
     let tmo = m.reg("r_timeout", tmo_w);
     let rx_crc = crc_step(&mut m, "rx_crc", &crc, &rx_data);
     let in_rs = |v: u64| rs.e().eq(lit(RB, v));
-    // the header bytes (arguments) by payload position
-    let hb = |k: usize| hdr_reg.slice(8 * k as u32 + 7, 8 * k as u32);
+    // the executed request's header bytes (arguments) by payload position
+    let hb = |k: usize| e_hdr.slice(8 * k as u32 + 7, 8 * k as u32);
     let off16 = m.wire("arg_offset", Expr::concat(vec![hb(0), hb(1)]));
     let steps16 = m.wire("arg_steps", Expr::concat(vec![hb(1), hb(2)]));
     let beta16 = m.wire("arg_beta", Expr::concat(vec![hb(3), hb(4)]));
@@ -233,11 +255,11 @@ pub fn generate(
     let beta_ok = m.wire("beta_ok", beta_fits);
     let beta_v = m.wire("arg_beta_v", beta16.slice(wb - 1, 0).as_signed());
     let off17 = m.wire("off17", off16.e().zext(17));
-    let len17 = m.wire("len17", len.e().zext(17));
+    let len17 = m.wire("len17", e_len.e().zext(17));
     let write_end = m.wire("write_end", off17.e().add(len17.e()).sub(lit(17, 2)));
     let read_end = m.wire("read_end", off17.e().add(count8.e().zext(17)));
-    let cmd_is = |c: Cmd| cmd.e().eq(lit(8, c as u64));
-    let len_is = |v: u64| len.e().eq(lit(8, v));
+    let cmd_is = |c: Cmd| e_cmd.e().eq(lit(8, c as u64));
+    let len_is = |v: u64| e_len.e().eq(lit(8, v));
 
     // ---- response ----
     let ts = m.reg_init("t_state", TB, false, Some(T_DONE));
@@ -334,6 +356,7 @@ pub fn generate(
     let ph_pad = m.wire("ph_pad", rd_phase.e().zext(8 * pb as u32));
 
     let go_r = |v: u64| set(&rs, lit(RB, v));
+    let go_e = |v: u64| set(&es, lit(EB, v));
     let go_t = |v: u64| set(&ts, lit(TB, v));
     // start a response
     let respond = |c: Expr, l: u64, k: u64| -> Vec<Stmt> {
@@ -345,7 +368,7 @@ pub fn generate(
             set(&tcrc, lit(8, 0)),
             set(&pbyte, lit(2, 0)),
             go_t(T_SYNC),
-            go_r(R_SEND),
+            go_e(E_SEND),
         ]
     };
     // a request answered with its own command counts as ok
@@ -385,7 +408,7 @@ pub fn generate(
         rx_data.slice(7, xb).red_or()
     };
     let mut pay_stmts = vec![
-        set_mem(&buf, cnt.e(), rx_data.e()),
+        set_mem(&buf, Expr::concat(vec![r_bank.e(), cnt.e()]), rx_data.e()),
         set(&crc, rx_crc.e()),
         set(&cnt, cnt.e().add(lit(8, 1))),
         if_(
@@ -399,7 +422,7 @@ pub fn generate(
     // copy loop for WriteInput: buf[2..len) -> x_mem[offset..)
     let buf_q = m.reg("r_buf_q", 8);
     let copy_k = m.reg("r_copy", 8);
-    m.mem_read(&clk, &buf, &buf_q, copy_k.e());
+    m.mem_read(&clk, &buf, &buf_q, Expr::concat(vec![e_bank.e(), copy_k.e()]));
     let copy_v = m.reg_init("r_copy_v", 1, false, Some(0));
     let copy_addr = m.reg("r_copy_addr", sh.input_addr_bits);
     let ofs_a = m.wire_partial(
@@ -432,7 +455,7 @@ pub fn generate(
     } else {
         rd_off.e()
     };
-    let exec = vec![if_else(
+    let exec_cmd = vec![if_else(
         cmd_is(Cmd::Identify),
         vec![if_else(
             len_is(0),
@@ -440,17 +463,18 @@ pub fn generate(
             fail(ErrCode::BadArgument),
         )],
         vec![if_else(
-            cmd_is(Cmd::WriteInput),
+            cmd_is(Cmd::WriteInput).lor(cmd_is(Cmd::Infer)),
             vec![if_else(
-                len.e()
+                e_len
+                    .e()
                     .ge(lit(8, 3))
                     .land(write_end.e().le(lit(17, ni)))
-                    .land(bad_x.e().not()),
+                    .land(e_bad_x.e().not()),
                 vec![
                     set(&copy_k, lit(8, 2)),
                     set(&copy_addr, ofs_low),
                     set(&copy_v, lit(1, 0)),
-                    go_r(R_COPY),
+                    go_e(E_COPY),
                 ],
                 fail(ErrCode::BadArgument),
             )],
@@ -466,7 +490,7 @@ pub fn generate(
                         set(&c_beta, beta_v.e()),
                         set(&c_target, targ.e()),
                         set(&c_start, lit(1, 1)),
-                        go_r(R_RUN),
+                        go_e(E_RUN),
                     ],
                     fail(ErrCode::BadArgument),
                 )],
@@ -507,6 +531,20 @@ pub fn generate(
             )],
         )],
     )];
+    let exec = vec![if_else(e_crc_ok.e(), exec_cmd, fail(ErrCode::BadCrc))];
+    // the last chunk of an Infer starts a run from the initial phases
+    let infer_last = m.wire(
+        "infer_last",
+        cmd_is(Cmd::Infer).land(write_end.e().eq(lit(17, ni))),
+    );
+    let start_infer = vec![
+        set(&c_init, lit(1, 1)),
+        set(&c_steps, lit(sh.step_bits, hw.steps as u64)),
+        set(&c_beta, lit(sh.weight_bits, 0).as_signed()),
+        set(&c_target, lit(classes, 0)),
+        set(&c_start, lit(1, 1)),
+        go_e(E_RUN),
+    ];
     // buf_q holds buf[copy_k] one cycle after copy_k was presented; copy_v
     // marks it valid. Each valid byte becomes one write into the core.
     let copy = vec![
@@ -528,16 +566,39 @@ pub fn generate(
             ],
             {
                 let mut v = vec![set(&copy_v, lit(1, 0))];
+                let mut ack = respond(e_cmd.e(), 0, K_NONE);
+                ack.push(bump(&counters[0]));
                 v.push(if_(
                     copy_v.e().not(),
-                    respond_ok(Cmd::WriteInput, 0, K_NONE),
+                    vec![if_else(infer_last.e(), start_infer, ack)],
                 ));
                 v
             },
         ),
     ];
-    let run = vec![if_(done.e(), respond_ok(Cmd::Run, 0, K_NONE))];
-    let send = vec![if_(ts.e().eq(lit(TB, T_DONE)), vec![go_r(R_SYNC)])];
+    let run = vec![if_(
+        done.e(),
+        vec![if_else(
+            cmd_is(Cmd::Infer),
+            respond_ok(Cmd::Infer, 1, K_CLASS),
+            respond_ok(Cmd::Run, 0, K_NONE),
+        )],
+    )];
+    let send = vec![if_(ts.e().eq(lit(TB, T_DONE)), vec![go_e(E_IDLE)])];
+    // take a waiting request
+    let take = vec![if_(
+        pend.e(),
+        vec![
+            set(&e_cmd, cmd.e()),
+            set(&e_len, len.e()),
+            set(&e_hdr, hdr_reg.e()),
+            set(&e_bad_x, bad_x.e()),
+            set(&e_crc_ok, p_crc_ok.e()),
+            set(&e_bank, r_bank.e().not()),
+            set(&pend, lit(1, 0)),
+            go_e(E_EXEC),
+        ],
+    )];
 
     let timeout_stmt = if_else(
         rx_valid.e(),
@@ -560,7 +621,7 @@ pub fn generate(
         (
             R_SYNC,
             recv(vec![if_(
-                rx_data.e().eq(lit(8, SYNC_REQ as u64)),
+                rx_data.e().eq(lit(8, SYNC_REQ as u64)).land(pend.e().not()),
                 vec![set(&crc, lit(8, 0)), go_r(R_CMD)],
             )]),
         ),
@@ -590,17 +651,25 @@ pub fn generate(
         (R_PAY, recv(pay_stmts)),
         (
             R_CRC,
-            recv(vec![if_else(
-                rx_data.e().eq(crc.e()),
-                vec![go_r(R_EXEC)],
-                fail(ErrCode::BadCrc),
-            )]),
+            recv(vec![
+                set(&p_crc_ok, rx_data.e().eq(crc.e())),
+                set(&pend, lit(1, 1)),
+                set(&r_bank, r_bank.e().not()),
+                go_r(R_SYNC),
+            ]),
         ),
-        (R_EXEC, exec),
-        (R_COPY, copy),
-        (R_RUN, run),
-        (R_SEND, send),
     ];
+    let e_arms = vec![
+        (E_IDLE, take),
+        (E_EXEC, exec),
+        (E_COPY, copy),
+        (E_RUN, run),
+        (E_SEND, send),
+    ];
+    let e_arms = e_arms
+        .into_iter()
+        .map(|(s, b)| (vec![lit(EB, s)], b))
+        .collect();
     let r_arms = r_arms
         .into_iter()
         .map(|(s, b)| (vec![lit(RB, s)], b))
@@ -664,6 +733,9 @@ pub fn generate(
             {
                 let mut v = vec![
                     go_r(R_SYNC),
+                    go_e(E_IDLE),
+                    set(&pend, lit(1, 0)),
+                    set(&r_bank, lit(1, 0)),
                     go_t(T_DONE),
                     set(&tx_valid, lit(1, 0)),
                     set(&c_start, lit(1, 0)),
@@ -682,6 +754,7 @@ pub fn generate(
                 ];
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));
+                v.push(case(es.e(), e_arms, vec![go_e(E_IDLE)]));
                 v
             },
         )],

@@ -136,7 +136,7 @@ impl<'a> DeviceModel<'a> {
                 let id = self.identity.clone();
                 self.ok(Cmd::Identify, &id)
             }
-            Some(Cmd::WriteInput)
+            Some(c @ (Cmd::WriteInput | Cmd::Infer))
                 if len >= 3
                     && arg16(0) + len - 2 <= m.topo.inputs
                     && p[2..]
@@ -148,7 +148,12 @@ impl<'a> DeviceModel<'a> {
                     self.x[off + k] = v as u64;
                 }
                 bump(&mut self.status.ok);
-                self.ok(Cmd::WriteInput, &[])
+                if c == Cmd::Infer && off + len - 2 == m.topo.inputs {
+                    let x = self.x.clone();
+                    let class = self.twin.infer(&x) as u8;
+                    return self.ok(Cmd::Infer, &[class]);
+                }
+                self.ok(c, &[])
             }
             Some(Cmd::Run) if len == (5 + target_bytes(m.topo.classes())).max(3) => {
                 let steps = arg16(1);

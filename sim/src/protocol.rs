@@ -34,6 +34,10 @@ pub enum Cmd {
     ReadPhases = 0x05,
     /// `->` the [`Status`] counters, [`STATUS_LEN`] bytes
     Status = 0x06,
+    /// `offset[2], x[...]` as WriteInput; the chunk that ends at the last
+    /// input also runs the device's `steps` free steps from the initial
+    /// phases and answers `-> class`; earlier chunks answer empty.
+    Infer = 0x07,
 }
 
 pub const ERROR: u8 = 0x7F;
@@ -79,6 +83,7 @@ impl Cmd {
             0x04 => Some(Cmd::ReadClass),
             0x05 => Some(Cmd::ReadPhases),
             0x06 => Some(Cmd::Status),
+            0x07 => Some(Cmd::Infer),
             _ => None,
         }
     }
