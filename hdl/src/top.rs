@@ -422,7 +422,12 @@ pub fn generate(
     // copy loop for WriteInput: buf[2..len) -> x_mem[offset..)
     let buf_q = m.reg("r_buf_q", 8);
     let copy_k = m.reg("r_copy", 8);
-    m.mem_read(&clk, &buf, &buf_q, Expr::concat(vec![e_bank.e(), copy_k.e()]));
+    m.mem_read(
+        &clk,
+        &buf,
+        &buf_q,
+        Expr::concat(vec![e_bank.e(), copy_k.e()]),
+    );
     let copy_v = m.reg_init("r_copy_v", 1, false, Some(0));
     let copy_addr = m.reg("r_copy_addr", sh.input_addr_bits);
     let ofs_a = m.wire_partial(

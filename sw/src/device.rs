@@ -187,6 +187,80 @@ impl<P: Read + Write> Device<P> {
         self.read_class()
     }
 
+    /// The Infer frames of one sample: input chunks, the last one runs.
+    fn infer_frames(x: &[u64]) -> Result<Vec<Vec<u8>>> {
+        let mut frames = Vec::new();
+        for (c, chunk) in x.chunks(MAX_INPUT_CHUNK).enumerate() {
+            let mut p = ((c * MAX_INPUT_CHUNK) as u16).to_be_bytes().to_vec();
+            for &v in chunk {
+                if v > 255 {
+                    bail!("input value {v} does not fit a byte");
+                }
+                p.push(v as u8);
+            }
+            frames.push(protocol::request(Cmd::Infer, &p));
+        }
+        Ok(frames)
+    }
+
+    /// Classes of many samples with `Infer`, streamed: the next request is
+    /// on the wire while the device settles the current one (two requests
+    /// in flight), so the line rate, not the round trip, sets the pace. On
+    /// any failure it waits for the line to go quiet and finishes one
+    /// request at a time, with retries.
+    pub fn infer_stream(&mut self, xs: &[Vec<u64>]) -> Result<Vec<usize>> {
+        let mut frames = Vec::new();
+        for (s, x) in xs.iter().enumerate() {
+            for (k, f) in Self::infer_frames(x)?.into_iter().enumerate() {
+                frames.push((s, k, f));
+            }
+        }
+        let last = |i: usize| i + 1 == frames.len() || frames[i + 1].0 != frames[i].0;
+        let mut classes = vec![usize::MAX; xs.len()];
+        let (mut sent, mut done) = (0usize, 0usize);
+        let streamed: Result<()> = (|| {
+            while done < frames.len() {
+                while sent < frames.len() && sent - done < 2 {
+                    self.port
+                        .write_all(&frames[sent].2)
+                        .context("writing to the serial port")?;
+                    sent += 1;
+                }
+                self.port.flush().ok();
+                let r = self.read_frame(Instant::now() + self.timeout * 5)?;
+                if r.cmd != Cmd::Infer as u8 {
+                    bail!("Infer answered with command {:#04x}", r.cmd);
+                }
+                if last(done) {
+                    let c = *r.payload.first().context("Infer reply without a class")?;
+                    classes[frames[done].0] = c as usize;
+                } else if !r.payload.is_empty() {
+                    bail!("a non-final Infer chunk answered {:02x?}", r.payload);
+                }
+                done += 1;
+            }
+            Ok(())
+        })();
+        if streamed.is_err() {
+            // let the device finish and the line go quiet, then go one by one
+            std::thread::sleep(self.timeout);
+            self.dec = Decoder::default();
+            let mut buf = [0u8; 256];
+            while matches!(self.port.read(&mut buf), Ok(k) if k > 0) {}
+            for (i, (s, _, f)) in frames.iter().enumerate() {
+                if classes[*s] != usize::MAX {
+                    continue;
+                }
+                let payload = &f[3..f.len() - 1];
+                let r = self.transact(Cmd::Infer, payload, self.timeout * 5)?;
+                if last(i) {
+                    classes[*s] = *r.first().context("Infer reply without a class")? as usize;
+                }
+            }
+        }
+        Ok(classes)
+    }
+
     /// Send raw bytes (for tests of the device's error handling).
     pub fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
         self.port.write_all(bytes)?;
@@ -318,6 +392,30 @@ mod tests {
             e.contains("Identify failed after 3 retries") && e.contains("CRC"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn streamed_inference_keeps_two_requests_in_flight() {
+        let class = |c: u8| response(Cmd::Infer as u8, &[c]);
+        let mut d = device(vec![class(3), class(1), class(4)]);
+        let xs = vec![vec![1u64; 5], vec![2; 5], vec![3; 5]];
+        assert_eq!(d.infer_stream(&xs).unwrap(), vec![3, 1, 4]);
+        // each request is one Infer frame with offset 0
+        assert_eq!(d.port.requests.len(), 3);
+        assert_eq!(
+            d.port.requests[1],
+            protocol::request(Cmd::Infer, &[0, 0, 2, 2, 2, 2, 2])
+        );
+        // a corrupted reply in the stream: the rest is done one by one
+        let mut bad = class(9);
+        *bad.last_mut().unwrap() ^= 1;
+        let mut d = device(vec![class(3), bad, class(5), class(1), class(4)]);
+        assert_eq!(d.infer_stream(&xs).unwrap(), vec![3, 1, 4]);
+        // inputs longer than one frame: chunks, only the last answers a class
+        let ack = response(Cmd::Infer as u8, &[]);
+        let mut d = device(vec![ack, class(7)]);
+        assert_eq!(d.infer_stream(&[vec![1; 300]]).unwrap(), vec![7]);
+        assert_eq!(d.port.requests.len(), 2);
     }
 
     #[test]

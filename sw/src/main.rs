@@ -806,11 +806,15 @@ fn run(cli: Cli) -> Result<()> {
             };
             let t = Instant::now();
             let (mut correct, mut agree) = (0, 0);
-            for s in 0..n {
-                let x = hw.inputs_of_image(split.test.image(s));
+            let xs: Vec<Vec<u64>> = (0..n)
+                .map(|s| hw.inputs_of_image(split.test.image(s)))
+                .collect();
+            let classes = dev.infer_stream(&xs)?;
+            let secs = t.elapsed().as_secs_f64();
+            for (s, x) in xs.iter().enumerate() {
                 let label = split.test.labels[s] as usize;
-                let got = dev.infer(&x, hw.steps as u16, hw.topo.classes())?;
-                let twin = Twin::new(&hw).infer(&x);
+                let got = classes[s];
+                let twin = Twin::new(&hw).infer(x);
                 correct += (got == label) as usize;
                 agree += (got == twin) as usize;
                 if let Some(f) = outf.as_mut() {
@@ -821,7 +825,6 @@ fn run(cli: Cli) -> Result<()> {
                     )?;
                 }
             }
-            let secs = t.elapsed().as_secs_f64();
             println!(
                 "{n} images: accuracy {:.2}%, device = twin on {agree}/{n}, {:.1} images/s",
                 100.0 * correct as f64 / n as f64,
