@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cosim;
 pub mod device;
+pub mod netlist;
 pub mod plot;
 pub mod plot_cmd;
 pub mod report;
