@@ -30,10 +30,16 @@ pub fn build_core_with(
     dir: &Path,
     options: &Options,
 ) -> Result<Built> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let f = phasegen_hdl::generate_core(config_hash, hw);
-    let path = dir.join(&f.name);
-    write_if_changed(&path, &f.text)?;
+    build_core_text(hw, &f.text, dir, options)
+}
+
+/// Compile `text` as `pg_core` for `hw`: the generated core, or a deliberately
+/// altered copy of it (tests/wrong_twin.rs).
+pub fn build_core_text(hw: &HwModel, text: &str, dir: &Path, options: &Options) -> Result<Built> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("pg_core.v");
+    write_if_changed(&path, text)?;
     phasegen_vl::build_with(
         &Design {
             sources: vec![path],
