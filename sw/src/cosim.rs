@@ -4,7 +4,7 @@
 use anyhow::{bail, Context, Result};
 use phasegen_hdl::vlog::{Dir, PortInfo};
 use phasegen_sim::twin::{HwModel, Twin};
-use phasegen_vl::{Built, Design, Port, Sim};
+use phasegen_vl::{Built, Design, Options, Port, Sim};
 use std::path::{Path, PathBuf};
 
 pub fn vl_ports(ports: &[PortInfo]) -> Vec<Port> {
@@ -20,16 +20,35 @@ pub fn vl_ports(ports: &[PortInfo]) -> Vec<Port> {
 
 /// Generate `pg_core.v` for `hw` into `dir` and compile it for simulation.
 pub fn build_core(hw: &HwModel, config_hash: &str, dir: &Path) -> Result<Built> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    build_core_with(hw, config_hash, dir, &Options::default())
+}
+
+/// [`build_core`] with Verilator [`Options`], e.g. tracing compiled in.
+pub fn build_core_with(
+    hw: &HwModel,
+    config_hash: &str,
+    dir: &Path,
+    options: &Options,
+) -> Result<Built> {
     let f = phasegen_hdl::generate_core(config_hash, hw);
-    let path = dir.join(&f.name);
-    write_if_changed(&path, &f.text)?;
-    phasegen_vl::build(&Design {
-        sources: vec![path],
-        top: "pg_core".into(),
-        ports: vl_ports(&phasegen_hdl::core_ports(hw)),
-        clock: "i_clk".into(),
-    })
+    build_core_text(hw, &f.text, dir, options)
+}
+
+/// Compile `text` as `pg_core` for `hw`: the generated core, or a deliberately
+/// altered copy of it (tests/wrong_twin.rs).
+pub fn build_core_text(hw: &HwModel, text: &str, dir: &Path, options: &Options) -> Result<Built> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("pg_core.v");
+    write_if_changed(&path, text)?;
+    phasegen_vl::build_with(
+        &Design {
+            sources: vec![path],
+            top: "pg_core".into(),
+            ports: vl_ports(&phasegen_hdl::core_ports(hw)),
+            clock: "i_clk".into(),
+        },
+        options,
+    )
 }
 
 /// Write a file atomically, and not at all when it already holds `text`

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod capacity;
 pub mod cosim;
 pub mod device;
+pub mod netlist;
 pub mod plot;
 pub mod plot_cmd;
 pub mod report;

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Plan};
+use phasegen::cosim::{build_core_with, scratch_dir, verify_sample, CoreSim, Plan};
 use phasegen::device;
 use phasegen::uartsim::{build_top, PtyServer};
 use phasegen_hdl::uart::clocks_per_bit;
@@ -14,6 +14,7 @@ use phasegen_sim::pll::ClockPlan;
 use phasegen_sim::quant::{beta_int, quantize};
 use phasegen_sim::train;
 use phasegen_sim::twin::{HwModel, Twin};
+use phasegen_vl::{Options, Trace};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -208,6 +209,11 @@ enum Command {
         /// Test samples to run.
         #[arg(long, default_value_t = 2)]
         samples: usize,
+        /// Write a waveform of every signal of the whole run to FILE (*.vcd or
+        /// *.fst; one clock cycle is 10 time units). Large: pair it with a few
+        /// --steps and --samples 1.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
     },
     /// Summarize a nextpnr report; fails when timing is not met.
     Report {
@@ -712,18 +718,28 @@ fn run(cli: Cli) -> Result<()> {
             model,
             steps,
             samples,
+            trace,
         } => {
+            let trace_format = trace.as_deref().map(Trace::for_path).transpose()?;
             let (mf, hw) = load_model(&model)?;
             let cfg = &mf.config;
             let split = load_dir(Path::new(&cfg.train.data))?;
             let t = Instant::now();
-            let built = build_core(
+            let options = Options {
+                trace: trace_format,
+                ..Options::default()
+            };
+            let built = build_core_with(
                 &hw,
                 &cfg.hash_hex(),
                 &scratch_dir(&format!("verify-{}", cfg.name)),
+                &options,
             )?;
             eprintln!("verilated pg_core in {:.1} s", t.elapsed().as_secs_f64());
             let mut sim = CoreSim::new(&built, hw.n())?;
+            if let Some(path) = &trace {
+                sim.sim.trace_to(path)?;
+            }
             let beta = beta_int(&hw.fmt, cfg.train.beta);
             for s in 0..count_of(samples, split.test.len()) {
                 let x = hw.inputs_of_image(split.test.image(s));
@@ -739,6 +755,11 @@ fn run(cli: Cli) -> Result<()> {
                     ),
                     Err(m) => bail!("{m}"),
                 }
+            }
+            if let Some(path) = &trace {
+                sim.sim.trace_close();
+                let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                eprintln!("wrote {} ({:.1} MB)", path.display(), len as f64 / 1e6);
             }
             println!("TESTBENCH OK");
         }

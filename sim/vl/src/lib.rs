@@ -34,6 +34,67 @@ pub struct Design {
     pub clock: String,
 }
 
+/// A waveform format for [`Options::trace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trace {
+    /// Value change dump: plain text, read by every viewer.
+    Vcd,
+    /// GTKWave's compressed format (needs zlib at link time).
+    Fst,
+}
+
+impl Trace {
+    /// The format a file name asks for: `.vcd` or `.fst`.
+    pub fn for_path(path: &Path) -> Result<Trace> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("vcd") => Ok(Trace::Vcd),
+            Some(e) if e.eq_ignore_ascii_case("fst") => Ok(Trace::Fst),
+            _ => bail!(
+                "cannot tell the waveform format of {}: name it *.vcd or *.fst",
+                path.display()
+            ),
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Trace::Vcd => "--trace",
+            Trace::Fst => "--trace-fst",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Trace::Vcd => "VerilatedVcdC",
+            Trace::Fst => "VerilatedFstC",
+        }
+    }
+
+    fn runtime(self) -> &'static str {
+        match self {
+            Trace::Vcd => "verilated_vcd_c",
+            Trace::Fst => "verilated_fst_c",
+        }
+    }
+}
+
+/// How to verilate a [`Design`] beyond its sources; the default is what
+/// [`build`] does. Separate from `Design` so that existing `Design { .. }`
+/// literals keep compiling.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    /// Preprocessor defines, `NAME` or `NAME=VALUE` (e.g. the switches a
+    /// vendor cell library needs).
+    pub defines: Vec<String>,
+    /// Folders searched by `` `include ``.
+    pub include_dirs: Vec<PathBuf>,
+    /// Further Verilator arguments, e.g. `-Wno-UNOPTFLAT`.
+    pub verilator_args: Vec<String>,
+    /// Compile waveform tracing in; [`Sim::trace_to`] then opens a file.
+    /// Off by default: a traced model is slower even when no file is open.
+    pub trace: Option<Trace>,
+}
+
 /// Where compiled designs are kept: `$PHASEGEN_CACHE/verilator`, or
 /// `target/phasegen-cache/verilator` beside this workspace.
 pub fn cache_dir() -> PathBuf {
@@ -70,7 +131,7 @@ fn ctype(width: u32) -> &'static str {
     }
 }
 
-fn shim(d: &Design) -> Result<String> {
+fn shim(d: &Design, trace: Option<Trace>) -> Result<String> {
     let cls = format!("V{}", d.top);
     let mut s = String::new();
     let _ = writeln!(s, "// phasegen Verilator shim for {}", d.top);
@@ -78,18 +139,41 @@ fn shim(d: &Design) -> Result<String> {
         s,
         "#include \"{cls}.h\"\n#include \"verilated.h\"\n#include <cstdint>"
     );
+    if let Some(t) = trace {
+        let _ = writeln!(s, "#include \"{}.h\"", t.runtime());
+    }
     let _ = writeln!(s, "double sc_time_stamp() {{ return 0; }}");
+    // One simulation: its context, its model and, when tracing is compiled
+    // in, the open waveform file and its time (10 units per clock cycle).
+    let tfp = trace.map(|t| t.class()).unwrap_or("void");
+    let _ = writeln!(
+        s,
+        "struct PgSim {{ VerilatedContext* c; {cls}* m; {tfp}* tfp; uint64_t t; }};"
+    );
     let _ = writeln!(s, "extern \"C\" {{");
+    let ever_on = if trace.is_some() {
+        "c->traceEverOn(true); "
+    } else {
+        ""
+    };
     let _ = writeln!(
         s,
-        "void* pg_new() {{ VerilatedContext* c = new VerilatedContext; return new {cls}{{c, \"top\"}}; }}"
+        "void* pg_new() {{ VerilatedContext* c = new VerilatedContext; {ever_on}return new PgSim{{c, new {cls}{{c, \"top\"}}, nullptr, 0}}; }}"
     );
+    let close = if trace.is_some() {
+        "if (s->tfp) { s->tfp->close(); delete s->tfp; } "
+    } else {
+        ""
+    };
     let _ = writeln!(
         s,
-        "void pg_free(void* p) {{ {cls}* m = ({cls}*)p; VerilatedContext* c = m->contextp(); m->final(); delete m; delete c; }}"
+        "void pg_free(void* p) {{ PgSim* s = (PgSim*)p; s->m->final(); {close}delete s->m; delete s->c; delete s; }}"
     );
-    let _ = writeln!(s, "void pg_eval(void* p) {{ (({cls}*)p)->eval(); }}");
-    let _ = writeln!(s, "void pg_set(void* p, int port, uint64_t v) {{\n  {cls}* m = ({cls}*)p;\n  switch (port) {{");
+    let _ = writeln!(s, "void pg_eval(void* p) {{ ((PgSim*)p)->m->eval(); }}");
+    let _ = writeln!(
+        s,
+        "void pg_set(void* p, int port, uint64_t v) {{\n  {cls}* m = ((PgSim*)p)->m;\n  switch (port) {{"
+    );
     for (k, p) in d.ports.iter().enumerate() {
         if p.width > 64 {
             bail!(
@@ -110,17 +194,37 @@ fn shim(d: &Design) -> Result<String> {
     let _ = writeln!(s, "    default: break;\n  }}\n}}");
     let _ = writeln!(
         s,
-        "uint64_t pg_get(void* p, int port) {{\n  {cls}* m = ({cls}*)p;\n  switch (port) {{"
+        "uint64_t pg_get(void* p, int port) {{\n  {cls}* m = ((PgSim*)p)->m;\n  switch (port) {{"
     );
     for (k, p) in d.ports.iter().enumerate() {
         let _ = writeln!(s, "    case {k}: return (uint64_t)m->{};", p.name);
     }
     let _ = writeln!(s, "    default: return 0;\n  }}\n}}");
+    let (dump_lo, dump_hi) = if trace.is_some() {
+        (
+            " if (s->tfp) s->tfp->dump(s->t); s->t += 5;",
+            " if (s->tfp) s->tfp->dump(s->t); s->t += 5;",
+        )
+    } else {
+        ("", "")
+    };
     let _ = writeln!(
         s,
-        "void pg_tick(void* p, uint64_t n) {{\n  {cls}* m = ({cls}*)p;\n  for (uint64_t i = 0; i < n; i++) {{ m->{c} = 0; m->eval(); m->{c} = 1; m->eval(); }}\n}}",
+        "void pg_tick(void* p, uint64_t n) {{\n  PgSim* s = (PgSim*)p; {cls}* m = s->m;\n  for (uint64_t i = 0; i < n; i++) {{ m->{c} = 0; m->eval();{dump_lo} m->{c} = 1; m->eval();{dump_hi} }}\n}}",
         c = d.clock
     );
+    if let Some(t) = trace {
+        // 0 when the file opened; one file at a time
+        let _ = writeln!(
+            s,
+            "int pg_trace_open(void* p, const char* path) {{\n  PgSim* s = (PgSim*)p;\n  if (s->tfp) {{ s->tfp->close(); delete s->tfp; }}\n  s->tfp = new {cls_t};\n  s->m->trace(s->tfp, 99);\n  s->tfp->open(path);\n  if (!s->tfp->isOpen()) {{ delete s->tfp; s->tfp = nullptr; return 1; }}\n  return 0;\n}}",
+            cls_t = t.class()
+        );
+        let _ = writeln!(
+            s,
+            "void pg_trace_close(void* p) {{ PgSim* s = (PgSim*)p; if (s->tfp) {{ s->tfp->close(); delete s->tfp; s->tfp = nullptr; }} }}"
+        );
+    }
     let _ = writeln!(s, "}}");
     Ok(s)
 }
@@ -130,15 +234,22 @@ fn shim(d: &Design) -> Result<String> {
 pub struct Built {
     pub so: PathBuf,
     pub design: Design,
+    pub options: Options,
 }
 
 /// Verilate and compile `d` (or reuse the cached library with the same hash).
 pub fn build(d: &Design) -> Result<Built> {
+    build_with(d, &Options::default())
+}
+
+/// [`build`] with [`Options`]: defines, include folders, Verilator
+/// arguments, tracing.
+pub fn build_with(d: &Design, o: &Options) -> Result<Built> {
     // one build at a time in this process: tests build in parallel threads,
     // and two compilers on a 2-core machine gain nothing
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let shim_src = shim(d)?;
+    let shim_src = shim(d, o.trace)?;
     let mut h = Sha256::new();
     h.update(VERILATOR_VERSION.as_bytes());
     h.update(VLRT_LIB.as_bytes());
@@ -150,6 +261,24 @@ pub fn build(d: &Design) -> Result<Built> {
         h.update((text.len() as u64).to_le_bytes());
         h.update(&text);
     }
+    if *o != Options::default() {
+        h.update(format!("{o:?}").as_bytes());
+        // what `include can pull in
+        for dir in &o.include_dirs {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .with_context(|| format!("cannot read include folder {}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            for f in files {
+                let text =
+                    std::fs::read(&f).with_context(|| format!("cannot read {}", f.display()))?;
+                h.update((text.len() as u64).to_le_bytes());
+                h.update(&text);
+            }
+        }
+    }
     let key: String = h.finalize()[..10]
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -160,6 +289,7 @@ pub fn build(d: &Design) -> Result<Built> {
         return Ok(Built {
             so,
             design: d.clone(),
+            options: o.clone(),
         });
     }
     std::fs::create_dir_all(cache_dir())
@@ -182,8 +312,17 @@ pub fn build(d: &Design) -> Result<Built> {
     ])
     .args(["--top-module", &d.top])
     .arg("--Mdir")
-    .arg(&mdir)
-    .args(&d.sources);
+    .arg(&mdir);
+    for def in &o.defines {
+        v.arg(format!("-D{def}"));
+    }
+    for dir in &o.include_dirs {
+        v.arg(format!("-I{}", dir.display()));
+    }
+    if let Some(t) = o.trace {
+        v.arg(t.flag());
+    }
+    v.args(&o.verilator_args).args(&d.sources);
     run(&mut v, "verilator")?;
     std::fs::write(tmp.join("shim.cpp"), &shim_src)?;
     let mut cpps: Vec<PathBuf> = std::fs::read_dir(&mdir)?
@@ -195,11 +334,13 @@ pub fn build(d: &Design) -> Result<Built> {
     // compile the objects two at a time (this machine class has 2 cores)
     let inc = Path::new(VERILATOR_ROOT).join("include");
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
+    let trace_defs = trace_defines(o.trace);
     let compile = |src: &Path| -> Result<PathBuf> {
         let obj = src.with_extension("o");
         let mut c = Command::new(&cxx);
         c.args(["-c", "-O1", "-fPIC", "-std=c++17", "-faligned-new", "-w"])
-            .args(["-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TRACE=0"])
+            .args(["-DVM_COVERAGE=0", "-DVM_SC=0"])
+            .args(&trace_defs)
             .arg("-I")
             .arg(&mdir)
             .arg("-I")
@@ -224,6 +365,9 @@ pub fn build(d: &Design) -> Result<Built> {
             objs.push(r?);
         }
     }
+    if let Some(t) = o.trace {
+        objs.push(trace_runtime(t)?);
+    }
     let mut l = Command::new(&cxx);
     l.arg("-shared")
         .arg("-o")
@@ -231,6 +375,9 @@ pub fn build(d: &Design) -> Result<Built> {
         .args(&objs)
         .arg(VLRT_LIB)
         .arg("-pthread");
+    if o.trace == Some(Trace::Fst) {
+        l.arg("-lz");
+    }
     run(&mut l, "the linker")?;
     // publish atomically; a concurrent build of the same key may win
     if std::fs::rename(&tmp, &dir).is_err() {
@@ -242,7 +389,58 @@ pub fn build(d: &Design) -> Result<Built> {
     Ok(Built {
         so,
         design: d.clone(),
+        options: o.clone(),
     })
+}
+
+fn trace_defines(t: Option<Trace>) -> Vec<String> {
+    let (on, vcd, fst) = match t {
+        None => (0, 0, 0),
+        Some(Trace::Vcd) => (1, 1, 0),
+        Some(Trace::Fst) => (1, 0, 1),
+    };
+    vec![
+        format!("-DVM_TRACE={on}"),
+        format!("-DVM_TRACE_VCD={vcd}"),
+        format!("-DVM_TRACE_FST={fst}"),
+    ]
+}
+
+/// The Verilator trace writer for `t`, compiled once into the cache (the
+/// runtime `build.rs` makes has none, so untraced designs carry no writer).
+fn trace_runtime(t: Trace) -> Result<PathBuf> {
+    let mut h = Sha256::new();
+    h.update(VERILATOR_VERSION.as_bytes());
+    h.update(VERILATOR_ROOT.as_bytes());
+    let key: String = h.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let obj = cache_dir().join(format!("{}-{key}.o", t.runtime()));
+    if obj.exists() {
+        return Ok(obj);
+    }
+    std::fs::create_dir_all(cache_dir())
+        .with_context(|| format!("cannot create {}", cache_dir().display()))?;
+    let inc = Path::new(VERILATOR_ROOT).join("include");
+    let tmp = obj.with_extension(format!("o.tmp{}", std::process::id()));
+    let mut c = Command::new(std::env::var("CXX").unwrap_or_else(|_| "g++".into()));
+    c.args(["-c", "-O2", "-fPIC", "-std=c++17", "-faligned-new", "-w"])
+        .args(["-DVM_COVERAGE=0", "-DVM_SC=0"])
+        .args(trace_defines(Some(t)))
+        .arg("-I")
+        .arg(&inc)
+        .arg("-I")
+        .arg(inc.join("vltstd"))
+        .arg(inc.join(format!("{}.cpp", t.runtime())))
+        .arg("-o")
+        .arg(&tmp);
+    run(
+        &mut c,
+        "the C++ compiler (trace writer; FST needs zlib: Debian zlib1g-dev)",
+    )?;
+    std::fs::rename(&tmp, &obj).with_context(|| format!("cannot write {}", obj.display()))?;
+    Ok(obj)
 }
 
 type NewFn = unsafe extern "C" fn() -> *mut c_void;
@@ -251,6 +449,8 @@ type EvalFn = unsafe extern "C" fn(*mut c_void);
 type SetFn = unsafe extern "C" fn(*mut c_void, i32, u64);
 type GetFn = unsafe extern "C" fn(*mut c_void, i32) -> u64;
 type TickFn = unsafe extern "C" fn(*mut c_void, u64);
+type TraceOpenFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> i32;
+type TraceCloseFn = unsafe extern "C" fn(*mut c_void);
 
 /// A running simulation of one design instance.
 pub struct Sim {
@@ -261,6 +461,7 @@ pub struct Sim {
     set: SetFn,
     get: GetFn,
     tick: TickFn,
+    trace: Option<(TraceOpenFn, TraceCloseFn)>,
     ports: Vec<Port>,
     /// Rising clock edges so far.
     pub cycles: u64,
@@ -282,6 +483,13 @@ impl Sim {
             let set: SetFn = *lib.get::<SetFn>(b"pg_set")?;
             let get: GetFn = *lib.get::<GetFn>(b"pg_get")?;
             let tick: TickFn = *lib.get::<TickFn>(b"pg_tick")?;
+            let trace = match b.options.trace {
+                Some(_) => Some((
+                    *lib.get::<TraceOpenFn>(b"pg_trace_open")?,
+                    *lib.get::<TraceCloseFn>(b"pg_trace_close")?,
+                )),
+                None => None,
+            };
             let h = newf();
             Ok(Sim {
                 _lib: lib,
@@ -291,9 +499,38 @@ impl Sim {
                 set,
                 get,
                 tick,
+                trace,
                 ports: b.design.ports.clone(),
                 cycles: 0,
             })
+        }
+    }
+
+    /// Start writing a waveform of every signal to `path` (the format the
+    /// design was built with, [`Options::trace`]); one clock cycle is 10
+    /// time units. A file already open is closed first.
+    pub fn trace_to(&mut self, path: &Path) -> Result<()> {
+        let Some((open, _)) = self.trace else {
+            bail!(
+                "cannot write {}: the design was built without tracing (Options::trace)",
+                path.display()
+            );
+        };
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+            .with_context(|| format!("bad waveform path {}", path.display()))?;
+        // SAFETY: h is a live model; c outlives the call.
+        if unsafe { open(self.h, c.as_ptr()) } != 0 {
+            bail!("cannot open the waveform file {}", path.display());
+        }
+        Ok(())
+    }
+
+    /// Flush and close the waveform file, if one is open (dropping the
+    /// simulation does this too).
+    pub fn trace_close(&mut self) {
+        if let Some((_, close)) = self.trace {
+            // SAFETY: h is a live model.
+            unsafe { close(self.h) }
         }
     }
 
@@ -355,10 +592,8 @@ impl Drop for Sim {
 mod tests {
     use super::*;
 
-    #[test]
-    fn counter_runs() {
-        let dir = std::env::temp_dir().join(format!("pg-vl-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn counter(dir: &Path) -> Design {
+        std::fs::create_dir_all(dir).unwrap();
         let src = dir.join("cnt.v");
         std::fs::write(
             &src,
@@ -366,43 +601,79 @@ mod tests {
              always @(posedge i_clk) if (i_rst) o_n <= 0; else o_n <= o_n + {8'h0, i_inc};\nendmodule\n",
         )
         .unwrap();
-        let d = Design {
+        let port = |name: &str, width, output| Port {
+            name: name.into(),
+            width,
+            output,
+        };
+        Design {
             sources: vec![src],
             top: "cnt".into(),
             ports: vec![
-                Port {
-                    name: "i_clk".into(),
-                    width: 1,
-                    output: false,
-                },
-                Port {
-                    name: "i_rst".into(),
-                    width: 1,
-                    output: false,
-                },
-                Port {
-                    name: "i_inc".into(),
-                    width: 8,
-                    output: false,
-                },
-                Port {
-                    name: "o_n".into(),
-                    width: 16,
-                    output: true,
-                },
+                port("i_clk", 1, false),
+                port("i_rst", 1, false),
+                port("i_inc", 8, false),
+                port("o_n", 16, true),
             ],
             clock: "i_clk".into(),
-        };
-        let b = build(&d).unwrap();
-        let mut s = Sim::new(&b).unwrap();
+        }
+    }
+
+    fn count(s: &mut Sim) {
         s.set("i_rst", 1).unwrap();
         s.tick(1);
         s.set("i_rst", 0).unwrap();
         s.set("i_inc", 3).unwrap();
         s.tick(10);
         assert_eq!(s.get("o_n").unwrap(), 30);
+    }
+
+    #[test]
+    fn counter_runs() {
+        let dir = std::env::temp_dir().join(format!("pg-vl-{}", std::process::id()));
+        let b = build(&counter(&dir)).unwrap();
+        let mut s = Sim::new(&b).unwrap();
+        count(&mut s);
         assert!(s.set("o_n", 1).is_err());
         assert!(s.get("nope").is_err());
+        let err = s.trace_to(&dir.join("x.vcd")).unwrap_err().to_string();
+        assert!(err.contains("without tracing"), "{err}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn counter_writes_vcd_and_fst() {
+        let dir = std::env::temp_dir().join(format!("pg-vl-trace-{}", std::process::id()));
+        let d = counter(&dir);
+        for (t, name) in [(Trace::Vcd, "cnt.vcd"), (Trace::Fst, "cnt.fst")] {
+            let path = dir.join(name);
+            assert_eq!(Trace::for_path(&path).unwrap(), t);
+            let b = build_with(
+                &d,
+                &Options {
+                    trace: Some(t),
+                    ..Options::default()
+                },
+            )
+            .unwrap();
+            let mut s = Sim::new(&b).unwrap();
+            s.trace_to(&path).unwrap();
+            count(&mut s);
+            s.trace_close();
+            let bytes = std::fs::read(&path).unwrap();
+            match t {
+                Trace::Vcd => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    for want in ["$enddefinitions", " o_n ", " i_clk ", "#105"] {
+                        assert!(text.contains(want), "no `{want}` in the VCD:\n{text}");
+                    }
+                }
+                // FST opens with a header block (type 0) and names the signals
+                // in a compressed hierarchy block; check it is not empty.
+                Trace::Fst => assert!(bytes.len() > 100 && bytes[0] == 0, "{} bytes", bytes.len()),
+            }
+        }
+        assert!(Trace::for_path(Path::new("w.txt")).is_err());
         std::fs::remove_dir_all(dir).ok();
     }
 }

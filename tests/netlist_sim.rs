@@ -1,0 +1,104 @@
+//! The synthesized netlist, per FPGA family, against the integer twin: Yosys
+//! maps the generated core onto iCE40 or ECP5 cells, `write_verilog` writes
+//! the netlist, Verilator runs it with Yosys's cell models, and the same
+//! driver and checks as the RTL cosimulation (tests/cosim_core.rs) compare
+//! every phase of every step, free and nudged, with the twin.
+//! See sw/src/netlist.rs for what each family covers.
+
+use phasegen::cosim::{scratch_dir, verify_sample, CoreSim, Plan};
+use phasegen::netlist::{build_core_netlist, Flow};
+use phasegen_sim::config::Config;
+use phasegen_sim::net::Params;
+use phasegen_sim::quant::{beta_int, quantize};
+use std::time::Instant;
+
+/// A small net that still has every block: an input field, a hidden layer,
+/// intralayer coupling, outputs with the nudge, detuning.
+fn small() -> Config {
+    let mut c = Config::default_config();
+    c.network.inputs = 6;
+    c.network.layers = vec![4, 3];
+    c.network.intralayer = true;
+    c.hardware.phase_bits = 12;
+    c.hardware.table_bits = 6;
+    c.hardware.amp_bits = 8;
+    c.hardware.weight_bits = 6;
+    c.hardware.input_bits = 4;
+    c.hardware.steps = 12;
+    c.train.dispersion = 0.05;
+    c
+}
+
+/// Cells each family's netlist must contain, or the test no longer covers
+/// what its name says (multipliers in DSP blocks; iCE40 block RAM).
+fn expected_cells(family: &str) -> &'static [&'static str] {
+    match family {
+        "ice40" => &["SB_MAC16", "SB_RAM40_4K", "SB_CARRY", "SB_LUT4"],
+        _ => &["MULT18X18D", "TRELLIS_DPR16X4", "CCU2C", "LUT4"],
+    }
+}
+
+fn netlist_matches_twin(family: &str) {
+    let t0 = Instant::now();
+    let cfg = small();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+    let flow = Flow::for_family(family).unwrap_or_else(|e| panic!("{e:#}"));
+    let built = build_core_netlist(
+        &hw,
+        &cfg.hash_hex(),
+        &scratch_dir(&format!("netlist-{family}")),
+        &flow,
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let t_build = t0.elapsed();
+    let dir = scratch_dir(&format!("netlist-{family}"));
+    let text = std::fs::read_to_string(dir.join(format!("pg_core.{family}.nl.v"))).unwrap();
+    for cell in expected_cells(family) {
+        assert!(
+            text.contains(&format!("  {cell} ")),
+            "the {family} netlist has no {cell}: the test no longer covers it; pick a config that maps onto it"
+        );
+    }
+    let mut sim = CoreSim::new(&built, hw.n()).unwrap();
+    let beta = beta_int(&hw.fmt, 1.0);
+    // two samples: one bright, one mixed; labels on different outputs
+    let samples: [(Vec<u64>, usize); 2] = [
+        (vec![15, 15, 15, 15, 15, 15], 0),
+        (vec![3, 0, 15, 7, 12, 1], 2),
+    ];
+    for (s, (x, label)) in samples.iter().enumerate() {
+        let r = verify_sample(
+            &mut sim,
+            &hw,
+            x,
+            &Plan {
+                free_steps: 50,
+                nudge_steps: 20,
+                beta,
+                label: *label,
+                fault: None,
+            },
+        )
+        .unwrap()
+        .unwrap_or_else(|m| panic!("{family} netlist: {m}"));
+        assert_eq!(r.steps_compared, 70);
+        assert!(r.moved > 0, "{family}: the phases did not move: {r:?}");
+        println!("{family} sample {s}: {r:?}");
+    }
+    println!(
+        "{family}: synthesis and build {:.1} s, total {:.1} s, {} cycles",
+        t_build.as_secs_f64(),
+        t0.elapsed().as_secs_f64(),
+        sim.sim.cycles
+    );
+}
+
+#[test]
+fn ice40_netlist_matches_twin() {
+    netlist_matches_twin("ice40");
+}
+
+#[test]
+fn ecp5_netlist_matches_twin() {
+    netlist_matches_twin("ecp5");
+}
