@@ -70,14 +70,14 @@ $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test bench-train
+NO_CONFIG_GOALS := help clean setup test bench-train bench-sim
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test bench-train train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test bench-train bench-sim train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -87,6 +87,7 @@ help:
 	@echo "  setup      install missing Debian tools and the pinned ECP5 venv (scripts/setup.sh)"
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 10 min)"
+	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
 	@echo "  gen        $(GEN)/pg_top.v, pg_pll.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
@@ -128,6 +129,11 @@ $(BUILD)/target.flags: FORCE
 bench-train: $(PHASEGEN)
 	@mkdir -p build
 	$(PHASEGEN) bench-train --out build/bench-train.md
+
+# Simulation speed figures (docs/hardware.md quotes them).
+bench-sim: $(PHASEGEN) | setup
+	@mkdir -p build
+	$(PHASEGEN) bench-sim --netlist --out build/bench-sim.md
 
 train: $(BUILD)/model.json
 $(BUILD)/model.json: $(CONFIG) $(BUILD)/target.flags $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
