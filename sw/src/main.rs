@@ -110,6 +110,25 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Benchmark simulation: Verilator cycles/s of the generated core for a
+    /// small and larger designs (median of several runs), as Markdown.
+    BenchSim {
+        /// Timed runs per figure.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Simulated cycles per timed run.
+        #[arg(long, default_value_t = 2_000_000)]
+        cycles: u64,
+        /// Also time the default design's synthesized iCE40 netlist.
+        #[arg(long)]
+        netlist: bool,
+        /// Only the small design.
+        #[arg(long)]
+        quick: bool,
+        /// Also write the table to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Evaluate a trained float model on the test set, optionally with other
     /// frequency dispersion, phase noise or settle length than it was trained with.
     Eval {
@@ -560,6 +579,29 @@ fn run(cli: Cli) -> Result<()> {
                     .open(&p)
                     .with_context(|| format!("cannot open {}", p.display()))?;
                 writeln!(f, "{row}")?;
+            }
+        }
+        Command::BenchSim {
+            runs,
+            cycles,
+            netlist,
+            quick,
+            out,
+        } => {
+            if runs == 0 || cycles == 0 {
+                bail!("--runs and --cycles must be at least 1");
+            }
+            let o = phasegen::bench_sim::SimBenchOptions {
+                runs,
+                cycles,
+                netlist,
+                quick,
+            };
+            let md = phasegen::bench_sim::to_markdown(&phasegen::bench_sim::bench_sim(&o)?, &o);
+            print!("{md}");
+            if let Some(p) = out {
+                std::fs::write(&p, &md).with_context(|| format!("cannot write {}", p.display()))?;
+                eprintln!("table written to {}", p.display());
             }
         }
         Command::Eval {

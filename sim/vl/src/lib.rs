@@ -95,6 +95,11 @@ pub struct Options {
     pub trace: Option<Trace>,
 }
 
+/// `verilator --version` of the Verilator this crate was built with.
+pub fn verilator_version() -> &'static str {
+    VERILATOR_VERSION
+}
+
 /// Where compiled designs are kept: `$PHASEGEN_CACHE/verilator`, or
 /// `target/phasegen-cache/verilator` beside this workspace.
 pub fn cache_dir() -> PathBuf {
