@@ -138,7 +138,9 @@ capacity: $(PHASEGEN) | setup
 	@printf '| board | largest network | formats | Fmax (MHz) | steps/s | resources |\n|---|---|---|---|---|---|\n' > build/capacity-rows.md
 	set -e; for b in $(CAPACITY_BOARDS); do for k in $(CAPACITY_KINDS); do \
 		$(PHASEGEN) capacity --board $$b --kind $$k --out build/capacity-rows.md; done; done
-	cat docs/capacity.head.md build/capacity-rows.md > docs/capacity.md
+	{ cat docs/capacity.head.md; \
+	  echo "Made by \`make capacity CAPACITY_BOARDS='$(CAPACITY_BOARDS)' CAPACITY_KINDS='$(CAPACITY_KINDS)'\`:"; echo; \
+	  cat build/capacity-rows.md; } > docs/capacity.md
 
 # The training engine's figures (docs/training.md quotes them).
 bench-train: $(PHASEGEN)

@@ -123,10 +123,12 @@ fn trial(s: &Study, n: usize) -> Result<Trial> {
         }
     }
     if !t.fits {
-        let last = log
-            .lines()
-            .rev()
-            .find(|l| l.contains("rror") || l.contains("timing") || l.contains("fail"))
+        // the tool's own message first (nextpnr's ERROR, the report's
+        // timing verdict), make's summary line last
+        let find = |pat: &str| log.lines().find(|l| l.contains(pat));
+        let last = find("ERROR")
+            .or_else(|| find("timing"))
+            .or_else(|| find("rror"))
             .unwrap_or("the build failed (see make.log)");
         t.note = last.trim().chars().take(160).collect();
     }
@@ -188,14 +190,21 @@ pub fn largest(s: &Study) -> Result<(Option<Trial>, Vec<Trial>)> {
 }
 
 /// The Markdown row of a study's result.
-pub fn row(s: &Study, best: &Option<Trial>, cycles_per_step: Option<f64>) -> String {
+pub fn row(
+    s: &Study,
+    best: &Option<Trial>,
+    trials_note: Option<&str>,
+    cycles_per_step: Option<f64>,
+) -> String {
     let mut o = String::new();
     match best {
         None => {
             let _ = write!(
                 o,
-                "| {} | {:?} | none of the sizes tried fits (smallest {}) | | | |",
-                s.board, s.kind, s.lo
+                "| {} | none fits: {} (smallest tried) | | | | {} |",
+                s.board,
+                s.kind.describe(s.lo),
+                trials_note.unwrap_or("")
             );
         }
         Some(t) => {

@@ -557,7 +557,8 @@ fn run(cli: Cli) -> Result<()> {
                 make: std::env::var("MAKE").unwrap_or_else(|_| "make".into()),
             };
             let (best, trials) = phasegen::capacity::largest(&s)?;
-            let row = phasegen::capacity::row(&s, &best, None);
+            let why = trials.last().filter(|t| !t.fits).map(|t| t.note.as_str());
+            let row = phasegen::capacity::row(&s, &best, why, None);
             println!("{row}");
             for t in &trials {
                 eprintln!(
