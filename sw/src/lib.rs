@@ -5,5 +5,6 @@ pub mod cosim;
 pub mod device;
 pub mod plot;
 pub mod plot_cmd;
+pub mod r2nn_cmd;
 pub mod report;
 pub mod uartsim;
