@@ -865,7 +865,7 @@ fn verify_cmd(
                 .max_by(|x, y| x.nrmse.total_cmp(&y.nrmse))
                 .expect("rows");
             bail!(
-                "FAILED: signal {} has waveform NRMSE {:.4} above the bound {b}",
+                "FAILED: signal {} has waveform NRMSE {:.4} above the bound {b:e}",
                 r.index,
                 r.nrmse
             );
