@@ -70,14 +70,14 @@ $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test bench-train
+NO_CONFIG_GOALS := help clean setup test bench-train bench-r2nn r2nn
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test bench-train train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test bench-train bench-r2nn r2nn train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -87,6 +87,8 @@ help:
 	@echo "  setup      install missing Debian tools and the pinned ECP5 venv (scripts/setup.sh)"
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 10 min)"
+	@echo "  bench-r2nn   R²NN training speed against the authors' code -> build/bench-r2nn.md (about 1 min)"
+	@echo "  r2nn       the three R²NN task models -> build/r2nn/{tactile,bearing,vowels}.json (docs/r2nn.md)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
 	@echo "  gen        $(GEN)/pg_top.v, pg_pll.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
@@ -128,6 +130,18 @@ $(BUILD)/target.flags: FORCE
 bench-train: $(PHASEGEN)
 	@mkdir -p build
 	$(PHASEGEN) bench-train --out build/bench-train.md
+
+# The R²NN training speed (docs/r2nn.md quotes it).
+bench-r2nn: $(PHASEGEN)
+	@mkdir -p build
+	$(PHASEGEN) r2nn bench --out build/bench-r2nn.md
+
+# The R²NN models of the three synthetic tasks (docs/r2nn.md).
+R2NN_TASKS := tactile bearing vowels
+r2nn: $(patsubst %,build/r2nn/%.json,$(R2NN_TASKS))
+build/r2nn/%.json: | $(PHASEGEN)
+	@mkdir -p $(@D)
+	$(PHASEGEN) r2nn train --task $* --out $@ --log build/r2nn/$*.jsonl
 
 train: $(BUILD)/model.json
 $(BUILD)/model.json: $(CONFIG) $(BUILD)/target.flags $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
