@@ -104,6 +104,7 @@ fn write_model(dir: &Path) -> PathBuf {
             lr: 0.05,
             lr_decay: 1.0,
             seed: 1,
+            sweep: 0,
         },
         data: DataSource::Task {
             task: "tactile".into(),

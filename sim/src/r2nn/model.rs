@@ -399,15 +399,16 @@ impl Spec {
     }
 
     /// Initial parameters: `k_n` log-uniform over its bounds (spreading the
-    /// local resonances over the band), `k_c` at the geometric middle of its
-    /// bounds, `c_c` at its lower bound.
+    /// local resonances over the band), `k_c` at half its upper bound (a
+    /// lattice stiff enough to carry the resonators' band: its passband
+    /// reaches about `√(8 k_c/m)`), `c_c` at its lower bound.
     pub fn init(&self, seed: u64) -> Params {
         let mut rng = Rng::new(seed);
         let [lo, hi] = self.bounds.kn;
         let kn = (0..self.nodes())
             .map(|_| (lo.ln() + (hi.ln() - lo.ln()) * rng.f64()).exp())
             .collect();
-        let kc = vec![(self.bounds.kc[0] * self.bounds.kc[1]).sqrt(); self.edges().len()];
+        let kc = vec![(self.bounds.kc[1] / 2.0).max(self.bounds.kc[0]); self.edges().len()];
         let cc0 = if self.coupling_dashpots {
             self.bounds.cc[0]
         } else {

@@ -36,6 +36,10 @@ pub struct TrainOptions {
     pub lr_decay: f64,
     /// Seed of the initial parameters and the shuffles.
     pub seed: u64,
+    /// Warm start: candidate frequencies per probe resonator in the coarse
+    /// search before the first epoch (0 = none; see [`probe_sweep`]).
+    #[serde(default)]
+    pub sweep: usize,
 }
 
 impl TrainOptions {
@@ -277,6 +281,9 @@ pub fn train(
     let mut p = init;
     spec.project(&mut p);
     spec.net(&p)?;
+    if opts.sweep > 0 {
+        probe_sweep(spec, &mut p, train, opts.sweep, opts.seed);
+    }
     let mut adam = Adam::new(spec.n_params());
     let mut lr = opts.lr;
     for epoch in 1..=opts.epochs {
@@ -310,6 +317,43 @@ pub fn train(
         lr *= opts.lr_decay;
     }
     Ok(p)
+}
+
+/// Signals of the training set the warm start scores candidates on.
+pub const SWEEP_SIGNALS: usize = 480;
+
+/// The warm start: the loss is far from convex in a resonator's frequency
+/// (a probe resonator only collects a band's energy once it is near that
+/// band), so gradient descent from a random start can miss a band that
+/// tells a class apart. For each probe on a resonator, in probe order, this
+/// tries `candidates` frequencies spread geometrically over the `k_n`
+/// bounds and keeps the one of least mean loss over [`SWEEP_SIGNALS`]
+/// training signals (a seeded random subset). Forward passes only; the
+/// other parameters stay as they are.
+pub fn probe_sweep(spec: &Spec, p: &mut Params, train: &Signals, candidates: usize, seed: u64) {
+    let mut idx: Vec<usize> = (0..train.count()).collect();
+    Rng::stream(seed, u64::MAX).shuffle(&mut idx);
+    idx.truncate(SWEEP_SIGNALS);
+    let subset = train.subset(&idx);
+    let [lo, hi] = spec.bounds.kn;
+    for probe in spec.probes.iter().filter(|pr| pr.resonator) {
+        let mut best = (f64::MAX, p.kn[probe.node]);
+        for c in 0..candidates {
+            let f = if candidates == 1 {
+                0.5
+            } else {
+                c as f64 / (candidates - 1) as f64
+            };
+            let k = (lo.ln() + (hi.ln() - lo.ln()) * f).exp();
+            let mut q = p.clone();
+            q.kn[probe.node] = k;
+            let loss = evaluate(spec, &Engine::new(&spec.net_unchecked(&q)), &subset).loss;
+            if loss < best.0 {
+                best = (loss, k);
+            }
+        }
+        p.kn[probe.node] = best.1;
+    }
 }
 
 /// Checks that `data` fits the network: labels below the number of probes,
