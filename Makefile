@@ -70,14 +70,14 @@ $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test bench-train bench-sim fuzz capacity
+NO_CONFIG_GOALS := help clean setup test bench-train bench-sim bench-r2nn r2nn fuzz capacity
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test bench-train bench-sim fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -90,6 +90,8 @@ help:
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
 	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (hours)"
+	@echo "  bench-r2nn   R²NN training speed against the authors' code -> build/bench-r2nn.md (about 1 min)"
+	@echo "  r2nn       the three R²NN task models -> build/r2nn/{tactile,bearing,vowels}.json (docs/r2nn.md)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
 	@echo "  gen        $(GEN)/pg_top.v, pg_pll.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
@@ -151,6 +153,18 @@ bench-train: $(PHASEGEN)
 bench-sim: $(PHASEGEN) | setup
 	@mkdir -p build
 	$(PHASEGEN) bench-sim --netlist --out build/bench-sim.md
+
+# The R²NN training speed (docs/r2nn.md quotes it).
+bench-r2nn: $(PHASEGEN)
+	@mkdir -p build
+	$(PHASEGEN) r2nn bench --out build/bench-r2nn.md
+
+# The R²NN models of the three synthetic tasks (docs/r2nn.md).
+R2NN_TASKS := tactile bearing vowels
+r2nn: $(patsubst %,build/r2nn/%.json,$(R2NN_TASKS))
+build/r2nn/%.json: | $(PHASEGEN)
+	@mkdir -p $(@D)
+	$(PHASEGEN) r2nn train --task $* --out $@ --log build/r2nn/$*.jsonl
 
 # Training is slow, so a rebuilt binary alone does not retrain: after
 # changing the training code, `make -B train` (or delete model.json).

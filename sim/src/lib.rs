@@ -27,6 +27,7 @@ pub mod pll;
 pub mod protocol;
 pub mod qformat;
 pub mod quant;
+pub mod r2nn;
 pub mod rng;
 pub mod train;
 pub mod twin;

@@ -8,6 +8,7 @@ pub mod device;
 pub mod netlist;
 pub mod plot;
 pub mod plot_cmd;
+pub mod r2nn_cmd;
 pub mod report;
 pub mod sweep;
 pub mod uartsim;

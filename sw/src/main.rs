@@ -1,5 +1,5 @@
 //! The `phasegen` command line: train, eval, bench-train, generate, verify,
-//! report, infer, serve, plot, memory.
+//! report, infer, serve, plot, memory, r2nn.
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -290,6 +290,12 @@ enum Command {
     Plot {
         #[command(subcommand)]
         what: phasegen::plot_cmd::PlotCommand,
+    },
+    /// The resonant recurrent network (R²NN): train, evaluate, benchmark,
+    /// export to SPICE and verify with ngspice (docs/r2nn.md).
+    R2nn {
+        #[command(subcommand)]
+        what: phasegen::r2nn_cmd::R2nnCommand,
     },
 }
 
@@ -925,6 +931,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Plot { what } => what.run()?,
+        Command::R2nn { what } => what.run()?,
     }
     Ok(())
 }

@@ -1,0 +1,1054 @@
+//! `phasegen r2nn`: the resonant recurrent network (R²NN) of MODEL.md
+//! section 3: synthetic data, training, evaluation, the speed benchmark,
+//! the circuit (SPICE export, E-series snapping, tolerances) and its
+//! verification with ngspice. docs/r2nn.md describes each command.
+
+use crate::plot::{render, Chart, Series as Line, PALETTE};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use phasegen_sim::r2nn::circuit::{eng, Circuit, Kind, Scale, Series};
+use phasegen_sim::r2nn::data::{write_csv, Signals, Task};
+use phasegen_sim::r2nn::engine::{Engine, Work};
+use phasegen_sim::r2nn::file::{DataSource, ModelFile, SplitSpec, FORMAT, VERSION};
+use phasegen_sim::r2nn::model::{Net, Spec};
+use phasegen_sim::r2nn::spice;
+use phasegen_sim::r2nn::train::{self, predict, EpochLog, TrainOptions};
+use phasegen_sim::rng::Rng;
+use rayon::prelude::*;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Seconds per training epoch of the authors' PyTorch code on this machine
+/// (5×5 grid, 2000-sample signals, batch 240, 2400 signals per epoch;
+/// issue 7). Only used for the ratio column of `r2nn bench`.
+pub const AUTHORS_S_PER_EPOCH: f64 = 53.0;
+/// The speed goal: at least this many times faster.
+pub const SPEEDUP_GOAL: f64 = 20.0;
+
+#[derive(Subcommand, Debug)]
+pub enum R2nnCommand {
+    /// Write a synthetic task's signals to a CSV file (the format `--csv` reads).
+    Data {
+        /// tactile, bearing or vowels.
+        #[arg(long)]
+        task: String,
+        /// Signals (default: the task's 3000).
+        #[arg(long)]
+        count: Option<usize>,
+        /// Samples per signal (default: the task's).
+        #[arg(long)]
+        len: Option<usize>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Train an R²NN on a synthetic task or on your own signals.
+    Train(TrainArgs),
+    /// Test accuracy and confusion matrix of a trained model.
+    Eval {
+        #[arg(long)]
+        model: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Training speed: the authors' network size, signal length, batch and
+    /// epoch size; median seconds per epoch and the ratio to their code.
+    Bench(BenchArgs),
+    /// Write the SPICE netlist of a trained model driven by one test signal.
+    ExportSpice {
+        #[arg(long)]
+        model: PathBuf,
+        /// The netlist to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Index of the test signal that drives it.
+        #[arg(long, default_value_t = 0)]
+        signal: usize,
+        #[command(flatten)]
+        scale: ScaleArgs,
+    },
+    /// Run test signals through the circuit in ngspice and compare its probe
+    /// waveforms and classes with the model's.
+    VerifySpice {
+        #[arg(long)]
+        model: PathBuf,
+        /// Test signals to simulate.
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        #[command(flatten)]
+        scale: ScaleArgs,
+        /// Work folder for the netlists and ngspice output.
+        #[arg(long, default_value = "build/r2nn-spice")]
+        dir: PathBuf,
+        /// Also compare with the model at this many times more steps per
+        /// sample (separates the time-step error from the circuit's).
+        #[arg(long, default_value_t = 8)]
+        fine: usize,
+        /// Fail when a waveform's normalized RMS error exceeds this.
+        #[arg(long)]
+        max_nrmse: Option<f64>,
+        /// Draw the first signal's probe waveforms (model and ngspice) to this SVG.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The component values, E-series snapping errors and their effect on
+    /// the test accuracy.
+    Components {
+        #[arg(long)]
+        model: PathBuf,
+        /// Series to snap to.
+        #[arg(long, value_delimiter = ',', default_value = "E12,E24,E96")]
+        series: Vec<String>,
+        /// Samples per second the circuit runs at (default: chosen for common part values).
+        #[arg(long)]
+        sample_rate: Option<f64>,
+        /// Impedance scale in ohms (default: chosen for common part values).
+        #[arg(long)]
+        z0: Option<f64>,
+    },
+    /// Monte Carlo over component tolerances: test accuracy under spread.
+    Tolerance {
+        #[arg(long)]
+        model: PathBuf,
+        /// Tolerances in percent (every part drawn uniformly within ±tol).
+        #[arg(long, value_delimiter = ',', default_value = "1,5")]
+        tol: Vec<f64>,
+        /// Circuits drawn per tolerance.
+        #[arg(long, default_value_t = 20)]
+        trials: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        scale: ScaleArgs,
+    },
+}
+
+/// How the model's values become component values.
+#[derive(Args, Debug, Clone)]
+pub struct ScaleArgs {
+    /// Snap every value to this E series (E12, E24, E96).
+    #[arg(long)]
+    series: Option<String>,
+    /// Samples per second the circuit runs at (default: chosen for common part values).
+    #[arg(long)]
+    sample_rate: Option<f64>,
+    /// Impedance scale in ohms (default: chosen for common part values).
+    #[arg(long)]
+    z0: Option<f64>,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// A synthetic task: tactile, bearing or vowels.
+    #[arg(long, conflicts_with_all = ["csv", "wav"])]
+    task: Option<String>,
+    /// Your signals as CSV (label,x0,x1,... per line).
+    #[arg(long, conflicts_with = "wav")]
+    csv: Option<PathBuf>,
+    /// Your signals as WAV files, one folder per class.
+    #[arg(long)]
+    wav: Option<PathBuf>,
+    /// Task: signals to generate (default 3000).
+    #[arg(long)]
+    count: Option<usize>,
+    /// Task: samples per signal; WAV: cut or pad to this length.
+    #[arg(long)]
+    len: Option<usize>,
+    /// Task: seed of the signals.
+    #[arg(long, default_value_t = 1)]
+    data_seed: u64,
+    /// Fraction of the signals held out for testing.
+    #[arg(long, default_value_t = 0.2)]
+    test_fraction: f64,
+    /// Seed of the train/test split.
+    #[arg(long, default_value_t = 0)]
+    split_seed: u64,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long)]
+    lr_decay: Option<f64>,
+    /// Seed of the initial parameters and shuffles.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Warm start: candidate frequencies tried per probe resonator (0 = none).
+    #[arg(long)]
+    sweep: Option<usize>,
+    /// Integration steps per sample.
+    #[arg(long)]
+    substeps: Option<usize>,
+    /// Resonator band in rad/sample, LO,HI (your data; tasks have their own).
+    #[arg(long, value_delimiter = ',')]
+    band: Option<Vec<f64>>,
+    /// Logit scale s (logits = s·E/ΣE).
+    #[arg(long)]
+    logit_scale: Option<f64>,
+    /// Ground damping c_g of every main mass.
+    #[arg(long)]
+    damping: Option<f64>,
+    /// No coupling dashpots (springs only).
+    #[arg(long)]
+    no_dashpots: bool,
+    /// The model file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Per-epoch log, JSON lines.
+    #[arg(long)]
+    log: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Epochs timed (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Signals per epoch.
+    #[arg(long, default_value_t = 2400)]
+    signals: usize,
+    /// Samples per signal.
+    #[arg(long, default_value_t = 2000)]
+    len: usize,
+    #[arg(long, default_value_t = 240)]
+    batch: usize,
+    /// Skip the single-thread and task-network rows.
+    #[arg(long)]
+    short: bool,
+    /// Also write the report to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl R2nnCommand {
+    pub fn run(self) -> Result<()> {
+        match self {
+            R2nnCommand::Data {
+                task,
+                count,
+                len,
+                seed,
+                out,
+            } => {
+                let t = Task::parse(&task)?;
+                let s = t.generate(count.unwrap_or(t.count()), len.unwrap_or(t.length()), seed);
+                write_csv(&out, &s)?;
+                eprintln!(
+                    "wrote {} {} signals of {} samples ({} Hz) to {}",
+                    s.count(),
+                    t.name(),
+                    s.len,
+                    t.sample_rate(),
+                    out.display()
+                );
+            }
+            R2nnCommand::Train(a) => train_cmd(a)?,
+            R2nnCommand::Eval { model, json } => eval_cmd(&model, json)?,
+            R2nnCommand::Bench(a) => bench_cmd(a)?,
+            R2nnCommand::ExportSpice {
+                model,
+                out,
+                signal,
+                scale,
+            } => {
+                let mf = ModelFile::load(&model)?;
+                let (_, test) = mf.split_data()?;
+                if signal >= test.count() {
+                    bail!(
+                        "--signal {signal}: the test set has {} signals",
+                        test.count()
+                    );
+                }
+                let (c, _) = circuit_of(&mf, &scale)?;
+                let text = spice::netlist(
+                    &c,
+                    test.signal(signal),
+                    &format!(
+                        "phasegen r2nn {}: test signal {signal} (class {})",
+                        model.display(),
+                        mf.classes[test.labels[signal]]
+                    ),
+                    "r2nn-probes.txt",
+                );
+                if let Some(d) = out.parent() {
+                    if !d.as_os_str().is_empty() {
+                        std::fs::create_dir_all(d).ok();
+                    }
+                }
+                std::fs::write(&out, text)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                print!("{}", c.summary());
+                eprintln!(
+                    "wrote {} ({} C, {} L, {} R; probes {}); run: ngspice -b {}",
+                    out.display(),
+                    c.count(Kind::C),
+                    c.count(Kind::L),
+                    c.count(Kind::R),
+                    c.probes.join(" "),
+                    out.display()
+                );
+            }
+            R2nnCommand::VerifySpice {
+                model,
+                count,
+                scale,
+                dir,
+                fine,
+                max_nrmse,
+                plot,
+                json,
+            } => verify_cmd(
+                &model,
+                count,
+                &scale,
+                &dir,
+                fine,
+                max_nrmse,
+                plot.as_deref(),
+                json,
+            )?,
+            R2nnCommand::Components {
+                model,
+                series,
+                sample_rate,
+                z0,
+            } => components_cmd(&model, &series, sample_rate, z0)?,
+            R2nnCommand::Tolerance {
+                model,
+                tol,
+                trials,
+                seed,
+                scale,
+            } => tolerance_cmd(&model, &tol, trials, seed, &scale)?,
+        }
+        Ok(())
+    }
+}
+
+fn train_cmd(a: TrainArgs) -> Result<()> {
+    let (source, task) = match (&a.task, &a.csv, &a.wav) {
+        (Some(t), _, _) => {
+            let task = Task::parse(t)?;
+            (
+                DataSource::Task {
+                    task: task.name().into(),
+                    count: a.count.unwrap_or(task.count()),
+                    len: a.len.unwrap_or(task.length()),
+                    seed: a.data_seed,
+                },
+                Some(task),
+            )
+        }
+        (None, Some(p), _) => (DataSource::Csv { path: p.clone() }, None),
+        (None, None, Some(p)) => (
+            DataSource::Wav {
+                path: p.clone(),
+                len: a.len,
+            },
+            None,
+        ),
+        (None, None, None) => bail!("give the data: --task NAME, --csv FILE or --wav FOLDER"),
+    };
+    let all = source.load()?;
+    let split = SplitSpec {
+        test_fraction: a.test_fraction,
+        seed: a.split_seed,
+    };
+    let (tr, te) = all.split(split.test_fraction, split.seed)?;
+    let substeps = a.substeps.unwrap_or(2);
+    let mut spec = match (task, &a.band) {
+        (Some(t), None) if a.substeps.is_none() => t.spec(),
+        (Some(t), None) => Spec::preset(t.classes().len(), t.band(), substeps)?,
+        (_, Some(b)) => {
+            if b.len() != 2 {
+                bail!("--band takes LO,HI in rad/sample");
+            }
+            Spec::preset(all.classes.len(), [b[0], b[1]], substeps)?
+        }
+        (None, None) => Spec::preset(all.classes.len(), [0.02, 0.8], substeps)?,
+    };
+    if let Some(s) = a.logit_scale {
+        spec.logit_scale = s;
+    }
+    if let Some(d) = a.damping {
+        spec.damping = d;
+    }
+    if a.no_dashpots {
+        spec.coupling_dashpots = false;
+    }
+    spec.validate()?;
+    let mut opts = task.map_or(
+        TrainOptions {
+            epochs: 30,
+            batch: 48,
+            lr: 0.05,
+            lr_decay: 0.93,
+            seed: 1,
+            sweep: 16,
+        },
+        |t| t.options(),
+    );
+    if let Some(v) = a.epochs {
+        opts.epochs = v;
+    }
+    if let Some(v) = a.batch {
+        opts.batch = v;
+    }
+    if let Some(v) = a.lr {
+        opts.lr = v;
+    }
+    if let Some(v) = a.lr_decay {
+        opts.lr_decay = v;
+    }
+    if let Some(v) = a.seed {
+        opts.seed = v;
+    }
+    if let Some(v) = a.sweep {
+        opts.sweep = v;
+    }
+    opts.validate()?;
+    eprintln!(
+        "training a {}x{} R²NN ({} classes, {} steps/sample) on {}: {} train / {} test signals of {} samples, {} epochs",
+        spec.rows,
+        spec.cols,
+        spec.classes(),
+        spec.substeps,
+        source.describe(),
+        tr.count(),
+        te.count(),
+        tr.len,
+        opts.epochs
+    );
+    let mut logf = match &a.log {
+        Some(p) => {
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d).ok();
+            }
+            Some(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot create log {}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    let mut last = 0.0;
+    let mut log_err = None;
+    let params = train::train(
+        &spec,
+        spec.init(opts.seed),
+        &tr,
+        &te,
+        &opts,
+        &mut |e: &EpochLog, _| {
+            eprintln!(
+                "epoch {:3}  loss {:.4}  train {:.2}%  test {:.2}%  {:.2} s",
+                e.epoch,
+                e.loss,
+                100.0 * e.train_acc,
+                100.0 * e.test_acc,
+                e.seconds
+            );
+            last = e.test_acc;
+            if let Some(f) = logf.as_mut() {
+                if let Err(err) = writeln!(
+                    f,
+                    "{}",
+                    serde_json::to_string(e).expect("log line serializes")
+                ) {
+                    log_err.get_or_insert(err);
+                }
+            }
+        },
+    )?;
+    if let Some(e) = log_err {
+        return Err(e).context("cannot write the training log");
+    }
+    ModelFile {
+        format: FORMAT.into(),
+        version: VERSION,
+        spec,
+        params,
+        train: opts,
+        data: source,
+        split,
+        classes: all.classes.clone(),
+        sample_rate: all.sample_rate,
+        test_acc: last,
+    }
+    .save(&a.out)?;
+    eprintln!("model written to {}", a.out.display());
+    Ok(())
+}
+
+/// Accuracy of a net on signals, and its predictions.
+fn eval_net(spec: &Spec, net: &Net, data: &Signals) -> train::Eval {
+    train::evaluate(spec, &Engine::new(net), data)
+}
+
+fn eval_cmd(model: &Path, json: bool) -> Result<()> {
+    let mf = ModelFile::load(model)?;
+    let (_, test) = mf.split_data()?;
+    let net = mf.spec.net(&mf.params)?;
+    let ev = eval_net(&mf.spec, &net, &test);
+    let c = mf.classes.len();
+    let mut conf = vec![vec![0usize; c]; c];
+    for (i, &p) in ev.pred.iter().enumerate() {
+        conf[test.labels[i]][p] += 1;
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"model": model.display().to_string(), "test_acc": ev.acc,
+                "test_loss": ev.loss, "test_signals": test.count(), "classes": mf.classes,
+                "confusion": conf, "omega_max_h": net.omega_max() * net.h()})
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: test accuracy {:.2}% ({} signals), loss {:.4}; ω_max·h = {:.3}",
+        model.display(),
+        100.0 * ev.acc,
+        test.count(),
+        ev.loss,
+        net.omega_max() * net.h()
+    );
+    println!("confusion (rows: true class, columns: predicted):");
+    print!("{:>14}", "");
+    for n in &mf.classes {
+        print!("{n:>14}");
+    }
+    println!();
+    for (i, row) in conf.iter().enumerate() {
+        print!("{:>14}", mf.classes[i]);
+        for v in row {
+            print!("{v:>14}");
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+/// CPU seconds this process has used (all threads), from /proc/self/stat
+/// (user + system, in the kernel's 100 Hz ticks); None off Linux.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Times `epochs` training epochs of `spec` on `data` (the test part is a
+/// token 8 signals: only the training part is timed); returns the wall
+/// seconds of each epoch and the CPU seconds of each (with its tiny test).
+fn time_epochs(
+    spec: &Spec,
+    data: &Signals,
+    batch: usize,
+    epochs: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let test = data.head(8);
+    let opts = TrainOptions {
+        epochs,
+        batch,
+        lr: 0.01,
+        lr_decay: 1.0,
+        seed: 1,
+        sweep: 0,
+    };
+    let mut secs = vec![];
+    let mut cpu = vec![];
+    let mut last = cpu_seconds();
+    train::train(
+        spec,
+        spec.init(1),
+        data,
+        &test,
+        &opts,
+        &mut |e: &EpochLog, _| {
+            let now = cpu_seconds();
+            let c = match (last, now) {
+                (Some(a), Some(b)) => b - a,
+                _ => f64::NAN,
+            };
+            last = now;
+            eprintln!(
+                "  epoch {}: {:.3} s wall, {:.2} s CPU (loss {:.4})",
+                e.epoch, e.seconds, c, e.loss
+            );
+            secs.push(e.seconds);
+            cpu.push(c);
+        },
+    )?;
+    Ok((secs, cpu))
+}
+
+fn bench_cmd(a: BenchArgs) -> Result<()> {
+    if a.epochs == 0 || a.signals == 0 || a.len == 0 || a.batch == 0 {
+        bail!("--epochs, --signals, --len and --batch must be positive");
+    }
+    let threads = rayon::current_num_threads();
+    let simd = if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx512f") {
+        "AVX-512"
+    } else if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx2") {
+        "AVX2"
+    } else {
+        "baseline"
+    };
+    let mut md = String::new();
+    writeln!(md, "# R²NN training speed (`phasegen r2nn bench`)\n").ok();
+    writeln!(
+        md,
+        "One epoch = forward and adjoint pass of {} signals of {} samples in mini-batches of {}, one Adam step per batch (the authors' demo: 2400 signals of 2000 samples, batch 240). {threads} threads, {simd} kernels. Median of {} epochs.\n",
+        a.signals, a.len, a.batch, a.epochs
+    )
+    .ok();
+    writeln!(
+        md,
+        "| network | threads | s/epoch (median) | CPU s/epoch (median) | signals/s | vs authors' {AUTHORS_S_PER_EPOCH} s | goal ≤ {:.2} s |",
+        AUTHORS_S_PER_EPOCH / SPEEDUP_GOAL
+    )
+    .ok();
+    writeln!(md, "|---|---|---|---|---|---|---|").ok();
+    let data = Task::Tactile.generate(a.signals, a.len, 1);
+    let authors = Spec::authors();
+    let mut rows: Vec<(String, Spec, usize)> = vec![(
+        "authors' 5×5 (1 step/sample, no dashpots)".into(),
+        authors.clone(),
+        threads,
+    )];
+    if !a.short {
+        if threads > 1 {
+            rows.push((
+                "authors' 5×5 (1 step/sample, no dashpots)".into(),
+                authors,
+                1,
+            ));
+        }
+        rows.push((
+            "task preset 5×5 (2 steps/sample, coupling and ground dashpots)".into(),
+            Task::Tactile.spec(),
+            threads,
+        ));
+    }
+    let mut headline = f64::NAN;
+    for (name, spec, th) in rows {
+        eprintln!("{name}, {th} thread(s):");
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(th).build()?;
+        let (secs, cpu) = pool.install(|| time_epochs(&spec, &data, a.batch, a.epochs))?;
+        let m = median(&secs);
+        if headline.is_nan() {
+            headline = m;
+        }
+        let goal = if spec.substeps == 1 && !spec.coupling_dashpots {
+            if m <= AUTHORS_S_PER_EPOCH / SPEEDUP_GOAL {
+                "met"
+            } else {
+                "NOT met"
+            }
+        } else {
+            "(other model)"
+        };
+        writeln!(
+            md,
+            "| {name} | {th} | {m:.3} | {:.2} | {:.0} | {:.1}× faster | {goal} |",
+            median(&cpu),
+            a.signals as f64 / m,
+            AUTHORS_S_PER_EPOCH / m
+        )
+        .ok();
+    }
+    writeln!(
+        md,
+        "\nHeadline: {headline:.3} s per epoch, {:.1}× the authors' {AUTHORS_S_PER_EPOCH} s (goal: {SPEEDUP_GOAL}×). Wall time on a shared machine: CPU s/epoch divided by the threads is what an idle machine gives; the load average at the start was {}.",
+        AUTHORS_S_PER_EPOCH / headline,
+        std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
+    )
+    .ok();
+    print!("{md}");
+    if let Some(p) = a.out {
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).ok();
+        }
+        std::fs::write(&p, &md).with_context(|| format!("cannot write {}", p.display()))?;
+        eprintln!("report written to {}", p.display());
+    }
+    Ok(())
+}
+
+/// The model's circuit at the requested scale, snapped when asked (then
+/// `Z0` is first nudged so the main-mass capacitors are exact series
+/// values). Also returns the net the circuit's values make.
+fn circuit_of(mf: &ModelFile, a: &ScaleArgs) -> Result<(Circuit, Net)> {
+    let net = mf.spec.net(&mf.params)?;
+    let mut scale = Scale::choose(&net, a.sample_rate, a.z0)?;
+    let c = match &a.series {
+        None => Circuit::from_net(&net, scale),
+        Some(s) => {
+            let series = Series::parse(s)?;
+            if a.z0.is_none() {
+                let cm = scale.tau * mf.spec.m_main / scale.z0;
+                scale.z0 *= cm / series.nearest(cm);
+            }
+            Circuit::from_net(&net, scale).snap(series).0
+        }
+    };
+    let n = c.to_net();
+    Ok((c, n))
+}
+
+/// Normalized RMS difference `‖a − b‖ / ‖b‖`.
+fn nrmse(a: &[f64], b: &[f64]) -> f64 {
+    let d: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
+    let n: f64 = b.iter().map(|y| y * y).sum();
+    (d / n.max(1e-300)).sqrt()
+}
+
+/// The probe traces of one signal from the engine, at steps `1..=T·fine`
+/// of a net with `fine` times its steps, kept at every `fine`-th step.
+fn model_traces(net: &Net, x: &[f32], fine: usize) -> Vec<Vec<f64>> {
+    let mut n = net.clone();
+    n.substeps *= fine;
+    let eng = Engine::new(&n);
+    let mut w = Work::default();
+    eng.forward(&mut w, &[x], true);
+    (0..eng.probes())
+        .map(|p| {
+            eng.trace(&w, p, 0)
+                .into_iter()
+                .skip(fine - 1)
+                .step_by(fine)
+                .collect()
+        })
+        .collect()
+}
+
+/// Probe waveforms, one vector per probe.
+type Traces = Vec<Vec<f64>>;
+
+/// Per-signal comparison of the circuit with the model.
+#[derive(Debug, Clone, serde::Serialize)]
+struct SignalCheck {
+    index: usize,
+    label: usize,
+    model_class: usize,
+    circuit_class: usize,
+    /// Largest probe NRMSE: ngspice vs the model, and vs the model at `fine`× steps.
+    nrmse: f64,
+    nrmse_fine: f64,
+    /// Largest relative probe-energy difference, ngspice vs model.
+    energy_err: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify_cmd(
+    model: &Path,
+    count: usize,
+    a: &ScaleArgs,
+    dir: &Path,
+    fine: usize,
+    max_nrmse: Option<f64>,
+    plot: Option<&Path>,
+    json: bool,
+) -> Result<()> {
+    if count == 0 || fine == 0 {
+        bail!("--count and --fine must be positive");
+    }
+    let mf = ModelFile::load(model)?;
+    let (_, test) = mf.split_data()?;
+    let count = count.min(test.count());
+    let (c, net) = circuit_of(&mf, a)?;
+    net.check_stable()
+        .context("the snapped circuit's values as a model")?;
+    let fine_net = {
+        let mut n = net.clone();
+        n.substeps *= fine;
+        n
+    };
+    fine_net.check_stable()?;
+    let s = net.substeps as f64;
+    let t0 = Instant::now();
+    let checks: Vec<Result<(SignalCheck, Traces, Traces)>> = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let x = test.signal(i);
+            let sp = spice::simulate(&c, x, dir, &format!("signal{i}"))?;
+            let m = model_traces(&net, x, 1);
+            let mf_tr = model_traces(&net, x, fine);
+            let en = |tr: &[Vec<f64>]| -> Vec<f64> {
+                tr.iter()
+                    .map(|p| p.iter().map(|v| v * v).sum::<f64>() / s)
+                    .collect()
+            };
+            let (es, em) = (en(&sp), en(&m));
+            let worst = |other: &[Vec<f64>]| {
+                sp.iter()
+                    .zip(other)
+                    .map(|(a, b)| nrmse(a, b))
+                    .fold(0.0, f64::max)
+            };
+            let check = SignalCheck {
+                index: i,
+                label: test.labels[i],
+                model_class: predict(&em),
+                circuit_class: predict(&es),
+                nrmse: worst(&m),
+                nrmse_fine: worst(&mf_tr),
+                energy_err: es
+                    .iter()
+                    .zip(&em)
+                    .map(|(a, b)| (a / b - 1.0).abs())
+                    .fold(0.0, f64::max),
+            };
+            Ok((check, sp, m))
+        })
+        .collect();
+    let mut rows = vec![];
+    let mut first = None;
+    for r in checks {
+        let (ch, sp, m) = r?;
+        if first.is_none() {
+            first = Some((sp, m));
+        }
+        rows.push(ch);
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let agree = rows
+        .iter()
+        .filter(|r| r.model_class == r.circuit_class)
+        .count();
+    let correct_c = rows.iter().filter(|r| r.label == r.circuit_class).count();
+    let correct_m = rows.iter().filter(|r| r.label == r.model_class).count();
+    let worst = rows.iter().map(|r| r.nrmse).fold(0.0, f64::max);
+    let worst_fine = rows.iter().map(|r| r.nrmse_fine).fold(0.0, f64::max);
+    let med = median(&rows.iter().map(|r| r.nrmse).collect::<Vec<_>>());
+    let worst_e = rows.iter().map(|r| r.energy_err).fold(0.0, f64::max);
+    if let (Some(p), Some((sp, m))) = (plot, &first) {
+        let charts: Vec<Chart> = (0..sp.len())
+            .map(|k| Chart {
+                title: format!("probe {} ({}): test signal 0", k, c.probes[k]),
+                x_label: "time (samples)".into(),
+                y_label: "displacement".into(),
+                series: vec![
+                    Line::new(
+                        "model",
+                        PALETTE[0],
+                        m[k].iter()
+                            .enumerate()
+                            .map(|(n, v)| ((n + 1) as f64 / s, *v))
+                            .collect(),
+                    ),
+                    Line::new(
+                        "ngspice",
+                        PALETTE[1],
+                        sp[k]
+                            .iter()
+                            .enumerate()
+                            .map(|(n, v)| ((n + 1) as f64 / s, *v))
+                            .collect(),
+                    ),
+                ],
+                ..Chart::default()
+            })
+            .collect();
+        std::fs::write(p, render(&charts))
+            .with_context(|| format!("cannot write {}", p.display()))?;
+        eprintln!("plot written to {}", p.display());
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"model": model.display().to_string(), "signals": count,
+                "agree": agree, "circuit_correct": correct_c, "model_correct": correct_m,
+                "max_nrmse": worst, "median_nrmse": med, "max_nrmse_fine": worst_fine, "fine": fine,
+                "max_energy_err": worst_e, "series": a.series, "seconds": secs, "rows": rows})
+        );
+    } else {
+        print!("{}", c.summary());
+        println!(
+            "\n{count} test signals through ngspice ({secs:.1} s): circuit class = model class on {agree}/{count}; accuracy circuit {correct_c}/{count}, model {correct_m}/{count}"
+        );
+        println!(
+            "probe waveforms, normalized RMS error ngspice vs model: max {:.3}%, median {:.3}%; vs the model at {fine}x steps: max {:.3}%; probe energies: max error {:.3}%",
+            100.0 * worst,
+            100.0 * med,
+            100.0 * worst_fine,
+            100.0 * worst_e
+        );
+    }
+    if let Some(b) = max_nrmse {
+        if worst > b {
+            let r = rows
+                .iter()
+                .max_by(|x, y| x.nrmse.total_cmp(&y.nrmse))
+                .expect("rows");
+            bail!(
+                "FAILED: signal {} has waveform NRMSE {:.4} above the bound {b:e}",
+                r.index,
+                r.nrmse
+            );
+        }
+    }
+    if agree != count {
+        bail!(
+            "FAILED: the circuit and the model disagree on {} of {count} signals",
+            count - agree
+        );
+    }
+    println!("SPICE OK");
+    Ok(())
+}
+
+fn components_cmd(
+    model: &Path,
+    series: &[String],
+    sample_rate: Option<f64>,
+    z0: Option<f64>,
+) -> Result<()> {
+    let mf = ModelFile::load(model)?;
+    let (_, test) = mf.split_data()?;
+    let net = mf.spec.net(&mf.params)?;
+    let base = eval_net(&mf.spec, &net, &test);
+    let plain = ScaleArgs {
+        series: None,
+        sample_rate,
+        z0,
+    };
+    let (c, _) = circuit_of(&mf, &plain)?;
+    print!("{}", c.summary());
+    println!(
+        "\nunsnapped: test accuracy {:.2}% ({} signals)\n",
+        100.0 * base.acc,
+        test.count()
+    );
+    println!("| series | Z0 | C max/mean error | L max/mean error | R max/mean error | test accuracy | same class as unsnapped |");
+    println!("|---|---|---|---|---|---|---|");
+    for s in series {
+        let ser = Series::parse(s)?;
+        let a = ScaleArgs {
+            series: Some(s.clone()),
+            sample_rate,
+            z0,
+        };
+        let (snapped, snet) = circuit_of(&mf, &a)?;
+        // The errors against the unsnapped values at the same scale.
+        let (_, rep) = Circuit::from_net(&net, snapped.scale).snap(ser);
+        let cell = |e: phasegen_sim::r2nn::circuit::SnapError| {
+            if e.count == 0 {
+                "–".to_string()
+            } else {
+                format!("{:.2}% / {:.2}%", 100.0 * e.max, 100.0 * e.mean)
+            }
+        };
+        let mut n = snet.clone();
+        let bumped = stabilize(&mut n);
+        let ev = eval_net(&mf.spec, &n, &test);
+        let same = ev
+            .pred
+            .iter()
+            .zip(&base.pred)
+            .filter(|(a, b)| a == b)
+            .count();
+        println!(
+            "| {} | {} | {} | {} | {} | {:.2}%{} | {:.2}% |",
+            ser.name(),
+            eng(snapped.scale.z0, "Ω"),
+            cell(rep.c),
+            cell(rep.l),
+            cell(rep.r),
+            100.0 * ev.acc,
+            if bumped { " (more steps/sample)" } else { "" },
+            100.0 * same as f64 / test.count() as f64
+        );
+    }
+    Ok(())
+}
+
+/// Doubles a net's steps per sample until it passes the stability check
+/// (perturbed values may stiffen it); true if it had to.
+fn stabilize(n: &mut Net) -> bool {
+    let mut bumped = false;
+    while n.check_stable().is_err() && n.substeps < 256 {
+        n.substeps *= 2;
+        bumped = true;
+    }
+    bumped
+}
+
+fn tolerance_cmd(
+    model: &Path,
+    tols: &[f64],
+    trials: usize,
+    seed: u64,
+    a: &ScaleArgs,
+) -> Result<()> {
+    if trials == 0 {
+        bail!("--trials 0: draw at least one circuit");
+    }
+    let mf = ModelFile::load(model)?;
+    let (_, test) = mf.split_data()?;
+    let (c, nominal) = circuit_of(&mf, a)?;
+    let base = eval_net(&mf.spec, &nominal, &test);
+    println!(
+        "nominal circuit{}: test accuracy {:.2}% ({} signals); {trials} circuits per tolerance, every part uniform within ±tol\n",
+        a.series.as_deref().map(|s| format!(" ({s} values)")).unwrap_or_default(),
+        100.0 * base.acc,
+        test.count()
+    );
+    println!("| tolerance | mean accuracy | min | max | mean agreement with nominal | draws needing more steps/sample |");
+    println!("|---|---|---|---|---|---|");
+    for (ti, &tol) in tols.iter().enumerate() {
+        if !(0.0..100.0).contains(&tol) {
+            bail!("--tol {tol}: give percentages in [0, 100)");
+        }
+        let (mut accs, mut agrees, mut bumped) = (vec![], vec![], 0);
+        for trial in 0..trials {
+            let mut rng = Rng::stream(seed, (ti * 100_000 + trial) as u64);
+            let mut n = c.perturb(tol / 100.0, &mut rng).to_net();
+            bumped += stabilize(&mut n) as usize;
+            let ev = eval_net(&mf.spec, &n, &test);
+            accs.push(ev.acc);
+            agrees.push(
+                ev.pred
+                    .iter()
+                    .zip(&base.pred)
+                    .filter(|(x, y)| x == y)
+                    .count() as f64
+                    / test.count() as f64,
+            );
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        println!(
+            "| ±{tol}% | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {bumped} |",
+            100.0 * mean(&accs),
+            100.0 * accs.iter().cloned().fold(f64::MAX, f64::min),
+            100.0 * accs.iter().cloned().fold(f64::MIN, f64::max),
+            100.0 * mean(&agrees)
+        );
+    }
+    Ok(())
+}
