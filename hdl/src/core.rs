@@ -641,6 +641,10 @@ pub fn generate(hw: &HwModel) -> Module {
     m.output("o_ph_we", in_state(S_UPD));
     m.output("o_ph_idx", i.e());
     m.output("o_ph_val", new_th.e());
+    // efficiency counters for testbenches: coupling entries (j, W_ij)
+    // accumulated this cycle, and whether the cycle belongs to the coupling loop
+    m.output("o_macs", v4.e());
+    m.output("o_loop", in_state(S_MAC));
     m
 }
 

@@ -167,6 +167,21 @@ pub fn generate(
         1,
         "observation port of the core, used by testbenches only",
     );
+    let obs = |m: &mut Module, name: &str| {
+        let w = core
+            .ports()
+            .iter()
+            .find(|p| p.name == format!("o_{name}"))
+            .map(|p| p.width)
+            .expect("pg_core observation port");
+        m.wire_decl_partial(
+            &format!("core_{name}"),
+            w,
+            "observation port of the core, used by testbenches only",
+        )
+    };
+    let macs = obs(&mut m, "macs");
+    let mac_loop = obs(&mut m, "loop");
     m.instance(
         core,
         "u_core",
@@ -190,6 +205,8 @@ pub fn generate(
             ("o_ph_we", ph_we.e()),
             ("o_ph_idx", ph_idx.e()),
             ("o_ph_val", ph_val.e()),
+            ("o_macs", macs.e()),
+            ("o_loop", mac_loop.e()),
         ],
     );
     m.output("o_busy", busy.e());

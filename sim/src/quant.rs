@@ -179,6 +179,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         theta0,
         max_pixel,
         steps: hw.steps,
+        lanes: hw.lanes,
     };
     Ok((
         model,

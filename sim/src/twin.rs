@@ -102,6 +102,14 @@ pub struct HwModel {
     pub max_pixel: u8,
     /// Steps of one inference.
     pub steps: u32,
+    /// Parallel multiply-accumulate lanes of the coupling and field loops
+    /// (a property of the datapath; the arithmetic does not depend on it).
+    #[serde(default = "one_lane")]
+    pub lanes: u32,
+}
+
+fn one_lane() -> u32 {
+    1
 }
 
 impl HwModel {

@@ -295,7 +295,10 @@ fn robustness(o: &BenchOptions, digits: &Split, md: &mut String) -> Result<()> {
         md,
         "digits-8x8, 64-128-10 with `configs/digits-512.toml`'s settings but batch 16, 20 epochs, T1 = 60, T2 = 20. Test accuracy (%) after the last epoch, evaluated with the frequency dispersion δω (standard deviation, in units of the model's unit frequency) redrawn for {instances} device instance(s) (mean reported) and phase noise σ. The first column evaluates each network on the device it was trained on (its own δω draw, the training noise); the others draw new device instances.\n"
     )?;
-    write!(md, "| trained with \\ evaluated at | its own δω, training σ |")?;
+    write!(
+        md,
+        "| trained with \\ evaluated at | its own δω, training σ |"
+    )?;
     for (d, s) in evals {
         write!(md, " δω {:.0}%, σ {s} |", 100.0 * d)?;
     }

@@ -57,11 +57,51 @@ pub struct Fault {
     pub bit: u32,
 }
 
+/// What the core did inside [`CoreSim::run`], counted from its observation
+/// ports `o_macs` and `o_loop` (zero when the simulated design lacks them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoopStats {
+    /// Cycles simulated inside `run`.
+    pub cycles: u64,
+    /// Settle steps completed (every oscillator's phase written once).
+    pub steps: u64,
+    /// Coupling entries `(j, W_ij)` accumulated; each is two
+    /// multiply-accumulates (`W cos θ_j` and `W sin θ_j`).
+    pub macs: u64,
+    /// Cycles in which the coupling loop runs (may issue an entry).
+    pub loop_cycles: u64,
+}
+
+impl LoopStats {
+    /// Counts since `before`.
+    pub fn since(&self, before: &LoopStats) -> LoopStats {
+        LoopStats {
+            cycles: self.cycles - before.cycles,
+            steps: self.steps - before.steps,
+            macs: self.macs - before.macs,
+            loop_cycles: self.loop_cycles - before.loop_cycles,
+        }
+    }
+
+    /// Entries per cycle over the coupling loop, as a fraction of `lanes`.
+    pub fn loop_efficiency(&self, lanes: u32) -> f64 {
+        self.macs as f64 / (lanes as f64 * self.loop_cycles.max(1) as f64)
+    }
+
+    /// Entries per cycle over every cycle of the run, as a fraction of
+    /// `lanes`: how close the steps come to `lanes · f_clk / nnz(W)` per second.
+    pub fn step_efficiency(&self, lanes: u32) -> f64 {
+        self.macs as f64 / (lanes as f64 * self.cycles.max(1) as f64)
+    }
+}
+
 /// The core under simulation, driven through its ports.
 pub struct CoreSim {
     pub sim: Sim,
     p: CorePorts,
     n: usize,
+    /// Running totals over every [`CoreSim::run`].
+    pub stats: LoopStats,
 }
 
 struct CorePorts {
@@ -82,6 +122,8 @@ struct CorePorts {
     ph_we: usize,
     ph_idx: usize,
     ph_val: usize,
+    macs: Option<usize>,
+    mac_loop: Option<usize>,
 }
 
 impl CoreSim {
@@ -105,8 +147,15 @@ impl CoreSim {
             ph_we: sim.port("o_ph_we")?,
             ph_idx: sim.port("o_ph_idx")?,
             ph_val: sim.port("o_ph_val")?,
+            macs: sim.port("o_macs").ok(),
+            mac_loop: sim.port("o_loop").ok(),
         };
-        let mut s = CoreSim { sim, p, n };
+        let mut s = CoreSim {
+            sim,
+            p,
+            n,
+            stats: LoopStats::default(),
+        };
         s.sim.set_i(s.p.rst, 1);
         s.sim.tick(2);
         s.sim.set_i(s.p.rst, 0);
@@ -162,8 +211,16 @@ impl CoreSim {
                 written += 1;
                 if written.is_multiple_of(self.n) {
                     out.push(cur.clone());
+                    self.stats.steps += 1;
                 }
             }
+            if let Some(p) = self.p.macs {
+                self.stats.macs += self.sim.get_i(p);
+            }
+            if let Some(p) = self.p.mac_loop {
+                self.stats.loop_cycles += self.sim.get_i(p);
+            }
+            self.stats.cycles += 1;
             if self.sim.get_i(self.p.done) == 1 {
                 break;
             }
@@ -221,6 +278,13 @@ pub struct VerifyReport {
     /// Oscillators whose phase moved during the free run (the dynamics are
     /// not trivially at rest).
     pub moved: usize,
+    /// The coupling loop during the free run (field computation included).
+    pub free_run: LoopStats,
+    /// The same during the nudged run (steps only: no field computation);
+    /// zero when no nudged steps ran.
+    pub nudged_run: LoopStats,
+    /// Lanes of the design (for the efficiencies of `free_run`).
+    pub lanes: u32,
 }
 
 /// Compare RTL and twin for one sample: `free_steps` free steps from the
@@ -254,9 +318,11 @@ pub fn verify_sample(
     twin.load_input(x);
     twin.set_nudge(0, None);
     let c0 = sim.sim.cycles;
+    let s0 = sim.stats;
     let budget = 64 * (hw.nnz() as u64 + 32 * hw.n() as u64 + 64);
     let (free, _) = sim.run(true, free_steps, 0, 0, budget * free_steps as u64)?;
     let cycles = sim.sim.cycles - c0;
+    let free_run = sim.stats.since(&s0);
     let mut compared = 0;
     let mut check = |name: &'static str, rtl: &[Vec<u64>], twin: &mut Twin, steps: u32| {
         if rtl.len() != steps as usize {
@@ -309,6 +375,7 @@ pub fn verify_sample(
             twin: twin.theta[i],
         }));
     }
+    let s1 = sim.stats;
     if nudge_steps > 0 {
         twin.set_nudge(beta, Some(label));
         let (nudged, _) = sim.run(
@@ -322,6 +389,7 @@ pub fn verify_sample(
             return Ok(Err(m));
         }
     }
+    let nudged_run = sim.stats.since(&s1);
     // a plain inference: class must match
     let want = twin.infer(x);
     let (_, got) = sim.run(true, hw.steps, 0, 0, budget * hw.steps as u64)?;
@@ -334,6 +402,9 @@ pub fn verify_sample(
         cycles_per_step: cycles as f64 / free_steps as f64,
         class: got,
         moved,
+        free_run,
+        nudged_run,
+        lanes: hw.lanes,
     }))
 }
 

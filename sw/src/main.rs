@@ -584,9 +584,12 @@ fn run(cli: Cli) -> Result<()> {
                 let t = Instant::now();
                 match verify_sample(&mut sim, &hw, &x, &Plan { free_steps: steps, nudge_steps: 100, beta, label, fault: None })? {
                     Ok(r) => eprintln!(
-                        "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, class {} ({:.1} s)",
+                        "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, {} lane(s): {:.1}% of the lanes busy in the coupling loop, {:.1}% over the run; class {} ({:.1} s)",
                         r.steps_compared,
                         r.cycles_per_step,
+                        r.lanes,
+                        100.0 * r.free_run.loop_efficiency(r.lanes),
+                        100.0 * r.free_run.step_efficiency(r.lanes),
                         r.class,
                         t.elapsed().as_secs_f64()
                     ),
