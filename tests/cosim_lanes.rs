@@ -10,7 +10,7 @@ use phasegen_sim::twin::HwModel;
 
 /// Deterministic inputs in the full input range.
 fn inputs(hw: &HwModel) -> Vec<u64> {
-    let top = 1u64 << hw.fmt.input_bits;
+    let top = (1u64 << hw.fmt.input_bits) - 1;
     (0..hw.topo.inputs as u64)
         .map(|k| (k * 7 + 3) % top)
         .collect()
@@ -58,25 +58,100 @@ fn measure(tag: &str, cfg: &Config, free_steps: u32, nudge_steps: u32) -> (HwMod
     (hw, r)
 }
 
-fn digits() -> Config {
-    Config::default_config()
+fn digits(lanes: u32) -> Config {
+    let mut c = Config::default_config();
+    c.hardware.lanes = lanes;
+    c
 }
 
 /// 784-100-10, the MNIST network of configs/mnist-100.toml.
-fn mnist100() -> Config {
-    let mut c = Config::default_config();
+fn mnist100(lanes: u32) -> Config {
+    let mut c = digits(lanes);
     c.name = "mnist-100".into();
     c.network.inputs = 784;
     c.network.layers = vec![100, 10];
     c
 }
 
-#[test]
-fn loop_efficiency_digits() {
-    measure("lanes-digits-1", &digits(), 20, 5);
+/// Three layers with intralayer coupling and detuning, narrow formats.
+fn deep(lanes: u32) -> Config {
+    let mut c = digits(lanes);
+    c.network.layers = vec![6, 5, 10];
+    c.network.intralayer = true;
+    c.hardware.phase_bits = 12;
+    c.hardware.table_bits = 6;
+    c.hardware.amp_bits = 8;
+    c.hardware.weight_bits = 6;
+    c.train.dispersion = 0.05;
+    c
+}
+
+/// Fully connected: one layer of 24 with intralayer coupling.
+fn full(lanes: u32) -> Config {
+    let mut c = digits(lanes);
+    c.network.inputs = 16;
+    c.network.layers = vec![24];
+    c.network.intralayer = true;
+    c
 }
 
 #[test]
-fn loop_efficiency_mnist100() {
-    measure("lanes-mnist100-1", &mnist100(), 5, 2);
+fn lanes_match_twin_and_keep_busy_on_digits() {
+    for lanes in [1, 2, 4] {
+        let (_, r) = measure(&format!("lanes-digits-{lanes}"), &digits(lanes), 200, 50);
+        let e = r.nudged_run.loop_efficiency(lanes);
+        assert!(e >= 0.9, "digits, {lanes} lanes: {:.1}% busy", 100.0 * e);
+    }
+}
+
+#[test]
+fn lanes_match_twin_on_deep_and_fully_connected_nets() {
+    for lanes in [1, 2, 4] {
+        measure(&format!("lanes-deep-{lanes}"), &deep(lanes), 150, 50);
+        let (_, r) = measure(&format!("lanes-full-{lanes}"), &full(lanes), 150, 50);
+        let e = r.nudged_run.loop_efficiency(lanes);
+        assert!(
+            e >= 0.9,
+            "fully connected, {lanes} lanes: {:.1}% busy",
+            100.0 * e
+        );
+    }
+}
+
+/// Fewer inputs than the field needs cycles, an odd lane count, a single
+/// layer that is also the output layer.
+#[test]
+fn tiny_net_with_three_lanes_matches_twin() {
+    let mut c = digits(3);
+    c.network.inputs = 3;
+    c.network.layers = vec![7];
+    c.network.intralayer = true;
+    measure("lanes-tiny-3", &c, 100, 30);
+}
+
+/// Three layers, 8832 coupling entries.
+#[test]
+fn lanes_keep_busy_on_a_bigger_net() {
+    let mut c = digits(4);
+    c.network.layers = vec![128, 32, 10];
+    let (_, r) = measure("lanes-bigger-4", &c, 20, 10);
+    let e = r.nudged_run.loop_efficiency(4);
+    assert!(e >= 0.9, "64-128-32-10, 4 lanes: {:.1}% busy", 100.0 * e);
+}
+
+/// The MNIST network; its 78,400 input weights take Verilator minutes to
+/// compile, so it runs on request: `cargo test --release --test cosim_lanes
+/// -- --ignored`.
+#[test]
+#[ignore]
+fn lanes_keep_busy_on_mnist100() {
+    for lanes in [1, 4] {
+        let (_, r) = measure(&format!("lanes-mnist100-{lanes}"), &mnist100(lanes), 4, 4);
+        let e = r.nudged_run.loop_efficiency(lanes);
+        assert!(
+            e >= 0.9,
+            "784-100-10, {lanes} lanes: {:.1}% busy",
+            100.0 * e
+        );
+    }
 }

@@ -66,3 +66,19 @@ fn other_shapes_are_lint_clean() {
     c.hardware.input_bits = 8;
     lint("lint-small", &c);
 }
+
+#[test]
+fn designs_with_lanes_are_lint_clean() {
+    for lanes in [2, 4] {
+        let mut c = Config::default_config();
+        c.hardware.lanes = lanes;
+        lint(&format!("lint-lanes-{lanes}"), &c);
+    }
+    // a fully connected net whose input count is below the lanes' field spacing
+    let mut c = Config::default_config();
+    c.network.inputs = 3;
+    c.network.layers = vec![7];
+    c.network.intralayer = true;
+    c.hardware.lanes = 3;
+    lint("lint-full-3", &c);
+}

@@ -5,6 +5,7 @@
 pub mod arith;
 pub mod core;
 pub mod pll;
+pub mod sched;
 pub mod top;
 pub mod uart;
 pub mod vlog;

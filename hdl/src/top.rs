@@ -182,6 +182,7 @@ pub fn generate(
     };
     let macs = obs(&mut m, "macs");
     let mac_loop = obs(&mut m, "loop");
+    let fault = obs(&mut m, "fault");
     m.instance(
         core,
         "u_core",
@@ -207,6 +208,7 @@ pub fn generate(
             ("o_ph_val", ph_val.e()),
             ("o_macs", macs.e()),
             ("o_loop", mac_loop.e()),
+            ("o_fault", fault.e()),
         ],
     );
     m.output("o_busy", busy.e());

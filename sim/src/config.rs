@@ -179,7 +179,8 @@ pub struct HardwareConfig {
     pub drive_bits: u32,
     /// Settle steps the device runs for one inference.
     pub steps: u32,
-    /// Parallel multiply-accumulate lanes (the thin path has 1).
+    /// Parallel multiply-accumulate lanes of the coupling and field loops:
+    /// each lane is two multipliers (W cos θ_j and W sin θ_j).
     pub lanes: u32,
 }
 
@@ -397,8 +398,7 @@ impl Config {
         range("hardware.input_bits", h.input_bits, 1, 8)?;
         range("hardware.drive_bits", h.drive_bits, 8, 18)?;
         range("hardware.steps", h.steps, 1, 65_535)?;
-        range("hardware.lanes", h.lanes, 1, 1)
-            .context("more than one lane is not supported yet")?;
+        range("hardware.lanes", h.lanes, 1, 16)?;
         let b = board(&self.target.board).context("target.board")?;
         range(
             "target.clock_hz",

@@ -124,6 +124,7 @@ struct CorePorts {
     ph_val: usize,
     macs: Option<usize>,
     mac_loop: Option<usize>,
+    fault: Option<usize>,
 }
 
 impl CoreSim {
@@ -149,6 +150,7 @@ impl CoreSim {
             ph_val: sim.port("o_ph_val")?,
             macs: sim.port("o_macs").ok(),
             mac_loop: sim.port("o_loop").ok(),
+            fault: sim.port("o_fault").ok(),
         };
         let mut s = CoreSim {
             sim,
@@ -232,6 +234,11 @@ impl CoreSim {
         let class = self.sim.get_i(self.p.class) as usize;
         if self.sim.get_i(self.p.busy) != 0 {
             bail!("o_busy still high after o_done");
+        }
+        if let Some(p) = self.p.fault {
+            if self.sim.get_i(p) != 0 {
+                bail!("o_fault: the core's lane schedule overran its drive sequencer");
+            }
         }
         Ok((out, class))
     }
