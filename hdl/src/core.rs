@@ -203,7 +203,7 @@ pub fn generate(hw: &HwModel) -> Module {
             rom(&mut m, &format!("u_rom_{l}"), wb, v)
         })
         .collect();
-    // per oscillator: {last row of its group, h, K, omega, theta0}
+    // per oscillator: {last row of its group, h, K, ω0 + δω_i, theta0}
     let ow = 1 + 2 * wb + 2 * p;
     let mut last_row = vec![false; n];
     for g in &sched.groups {
@@ -214,7 +214,7 @@ pub fn generate(hw: &HwModel) -> Module {
             ((last_row[i] as u64) << (2 * wb + 2 * p))
                 | (wrap(hw.h[i], wb) << (wb + 2 * p))
                 | (wrap(hw.k[i], wb) << (2 * p))
-                | (wrap(hw.omega[i], p) << p)
+                | (wrap(hw.omega0 + hw.omega[i], p) << p)
                 | hw.theta0[i]
         })
         .collect();
@@ -229,6 +229,11 @@ pub fn generate(hw: &HwModel) -> Module {
     let st = m.reg_init("state", STATE_BITS, false, Some(S_IDLE));
     let in_state = |v: u64| st.e().eq(lit(STATE_BITS, v));
     let bank = m.reg_init("bank", 1, false, Some(0));
+    // the reference oscillator's phase φ (absolute frame), advanced by ω0
+    // with every completed step; the stream and the sequencer keep their own
+    // copies, a step ahead at most
+    let omega0 = lit(p, wrap(hw.omega0, p));
+    let phi = m.reg_init("phi", p, false, Some(0));
     let steps_q = m.reg("steps_q", sh.step_bits);
     let wsteps = m.reg("wsteps", sh.step_bits);
     let beta = m.reg_signed("beta", wb);
@@ -250,6 +255,7 @@ pub fn generate(hw: &HwModel) -> Module {
     let e = m.reg("w_ptr", ea);
     let issuing = m.reg_init("issuing", 1, false, Some(0));
     let ibank = m.reg("ibank", 1);
+    let iphi = m.reg("iphi", p);
     let isteps = m.reg("isteps", sh.step_bits);
     let ctl_q = m.reg("ctl_q", cw);
     m.mem_read(&clk, &ctl_rom, &ctl_q, e.e());
@@ -259,6 +265,8 @@ pub fn generate(hw: &HwModel) -> Module {
     }
     let v1 = m.reg_init("v1", 1, false, Some(0));
     let bank1 = m.reg("bank1", 1);
+    let phi1 = m.reg("phi1", p);
+    let phi2 = m.reg("phi2", p);
     let j1 = m.wire("w_j", ctl_q.slice(a - 1, 0));
     let mask1 = m.wire("w_mask", ctl_q.slice(a + lanes as u32 - 1, a));
     let last1 = m.wire("w_last", ctl_q.bit(cw - 1));
@@ -271,8 +279,8 @@ pub fn generate(hw: &HwModel) -> Module {
         .map(|l| m.reg_signed(&format!("w2_{l}"), wb))
         .collect();
     let ph_j = m.wire_partial(
-        "ph_j",
-        ph_q.e(),
+        "psi_j",
+        ph_q.e().sub(phi2.e()),
         "the stream looks up the top table_bits of a neighbour's phase only",
     );
     let idx_str = m.wire("tab_idx_str", ph_j.slice(p - 1, p - tb));
@@ -376,6 +384,7 @@ pub fn generate(hw: &HwModel) -> Module {
     let seq_k = m.reg("seq_k", lb);
     let seq_i = m.reg("seq_i", a);
     let sbank = m.reg("sbank", 1);
+    let sphi = m.reg("sphi", p);
     let d0 = m.wire("d0", seq_busy.e().land(seq_ph.e().not()));
     let d1 = m.wire("d1", seq_busy.e().land(seq_ph.e()));
     // own reads (D0 address, D1 data)
@@ -410,8 +419,15 @@ pub fn generate(hw: &HwModel) -> Module {
     );
     let own_q = m.reg("own_q", p);
     m.mem_read(&clk, &ph_own, &own_q, own_ra.e());
-    let own_idx = m.wire("tab_idx_own", own_q.slice(p - 1, p - tb));
-    let own_idx2 = m.wire("tab_idx_own2", own_q.slice(p - 2, p - tb - 1));
+    // own look-ups relative to the reference (the class scan reads after the
+    // run, when the sequencer's φ is the device's)
+    let psi_i = m.wire_partial(
+        "psi_i",
+        own_q.e().sub(sphi.e()),
+        "an oscillator's own look-ups use the top table_bits (+1 for 2θ) of its phase",
+    );
+    let own_idx = m.wire("tab_idx_own", psi_i.slice(p - 1, p - tb));
+    let own_idx2 = m.wire("tab_idx_own2", psi_i.slice(p - 2, p - tb - 1));
     let osc_sc = m.reg("own_sc", 2 * s);
     m.mem_read(&clk, &sc_own, &osc_sc, own_idx.e());
     let osc_s2 = m.reg("own_s2", s);
@@ -590,6 +606,28 @@ pub fn generate(hw: &HwModel) -> Module {
             ],
         )],
     );
+    // the pins: the top bit of the phases of oscillators pin_first .. +pins,
+    // each updated when its phase is written (so after a step they show that
+    // step's phases)
+    let osc_pins = if hw.pins > 0 {
+        let k = hw.pins as u32;
+        let r = m.reg_init("osc_pins", k, false, Some(0));
+        let widx = m.wire("ph_widx", Expr::mux(init_v.e(), init_i.e(), ri[4].e()));
+        let top = m.wire("ph_wtop", ph_wd.bit(p - 1));
+        let bits: Vec<Expr> = (0..hw.pins)
+            .rev()
+            .map(|q| {
+                let hit = ph_we
+                    .e()
+                    .land(widx.e().eq(lit(a, (hw.pin_first + q) as u64)));
+                Expr::mux(hit, top.e(), r.bit(q as u32))
+            })
+            .collect();
+        m.always(&clk, vec![set(&r, Expr::concat(bits))]);
+        Some(r)
+    } else {
+        None
+    };
     let b_field = m.wire("b_field_we", d1.e().land(fmode.e()));
     let b_we = m.wire("b_we", init_v.e().lor(b_field.e()));
     let b_wa = m.wire("b_waddr", Expr::mux(init_v.e(), init_i.e(), seq_i.e()));
@@ -634,7 +672,11 @@ pub fn generate(hw: &HwModel) -> Module {
                 set(&target, target_in.e()),
                 set(&steps_q, steps_in.e()),
                 zero(&ii),
-                if_else(init.e(), vec![go(S_INIT)], vec![go(S_GO)]),
+                if_else(
+                    init.e(),
+                    vec![zero(&phi), zero(&sphi), go(S_INIT)],
+                    vec![go(S_GO)],
+                ),
             ],
         ),
     ];
@@ -669,6 +711,8 @@ pub fn generate(hw: &HwModel) -> Module {
         set(&seq_i, lit(a, first_row)),
         set(&sbank, bank.e()),
         set(&ibank, bank.e()),
+        set(&sphi, phi.e()),
+        set(&iphi, phi.e()),
         zero(&e),
         set(&isteps, steps_q.e()),
         set(&wsteps, steps_q.e()),
@@ -721,6 +765,7 @@ pub fn generate(hw: &HwModel) -> Module {
             vec![
                 zero(&e),
                 set(&ibank, ibank.e().not()),
+                set(&iphi, iphi.e().add(omega0.clone())),
                 set(&isteps, isteps.e().sub(lit(sh.step_bits, 1))),
                 if_(isteps.e().eq(lit(sh.step_bits, 1)), vec![clr(&issuing)]),
             ],
@@ -730,6 +775,8 @@ pub fn generate(hw: &HwModel) -> Module {
     let stream = vec![
         set(&v1, issuing.e()),
         set(&bank1, ibank.e()),
+        set(&phi1, iphi.e()),
+        set(&phi2, phi1.e()),
         set(&v2, v1.e()),
         set(&last2, last1.e()),
         set(&mask2, mask1.e()),
@@ -811,7 +858,10 @@ pub fn generate(hw: &HwModel) -> Module {
                 ),
                 if_(
                     fmode.e().not().land(seq_i.e().eq(lit(a, end_row))),
-                    vec![set(&sbank, sbank.e().not())],
+                    vec![
+                        set(&sbank, sbank.e().not()),
+                        set(&sphi, sphi.e().add(omega0.clone())),
+                    ],
                 ),
             ],
         ),
@@ -829,6 +879,7 @@ pub fn generate(hw: &HwModel) -> Module {
             vec![
                 one(&step_pulse),
                 set(&bank, bank.e().not()),
+                set(&phi, phi.e().add(omega0.clone())),
                 set(&wsteps, wsteps.e().sub(lit(sh.step_bits, 1))),
             ],
         ),
@@ -890,6 +941,8 @@ pub fn generate(hw: &HwModel) -> Module {
                 clr(&fault),
                 clr(&fmode),
                 one(&after_last),
+                zero(&phi),
+                zero(&sphi),
             ],
             body,
         )],
@@ -899,7 +952,9 @@ pub fn generate(hw: &HwModel) -> Module {
     m.output("o_busy", busy.e());
     m.output("o_done", done.e());
     m.output("o_class", class.e());
-    m.output("o_rd_phase", own_q.e());
+    // phases leave the device relative to the reference
+    let rd_rel = m.wire("rd_phase_rel", own_q.e().sub(phi.e()));
+    m.output("o_rd_phase", rd_rel.e());
     m.output("o_step", step_pulse.e());
     m.output("o_ph_we", wr_v.e());
     m.output("o_ph_idx", ri[4].e());
@@ -918,6 +973,9 @@ pub fn generate(hw: &HwModel) -> Module {
     m.output("o_loop", issuing.e());
     // a schedule error: a group's sums arrived while the sequencer was busy
     m.output("o_fault", fault.e());
+    if let Some(r) = &osc_pins {
+        m.output("o_osc", r.e());
+    }
     m
 }
 

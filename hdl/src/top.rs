@@ -183,6 +183,7 @@ pub fn generate(
     let macs = obs(&mut m, "macs");
     let mac_loop = obs(&mut m, "loop");
     let fault = obs(&mut m, "fault");
+    let osc = (hw.pins > 0).then(|| m.wire_decl("core_osc", hw.pins as u32));
     m.instance(
         core,
         "u_core",
@@ -209,9 +210,16 @@ pub fn generate(
             ("o_macs", macs.e()),
             ("o_loop", mac_loop.e()),
             ("o_fault", fault.e()),
-        ],
+        ]
+        .into_iter()
+        .chain(osc.iter().map(|o| ("o_osc", o.e())))
+        .collect(),
     );
     m.output("o_busy", busy.e());
+    if let Some(o) = &osc {
+        // the top bit of the phases of oscillators pin_first.., for pins
+        m.output("o_osc", o.e());
+    }
 
     // ---- receive ----
     let rs = m.reg_init("r_state", RB, false, Some(R_SYNC));

@@ -182,6 +182,31 @@ pub struct HardwareConfig {
     /// Parallel multiply-accumulate lanes of the coupling and field loops:
     /// each lane is two multipliers (W cos θ_j and W sin θ_j).
     pub lanes: u32,
+    /// Common natural frequency of the oscillators and of the reference, in
+    /// the float model's units (the dispersion is relative to 1): the phase
+    /// accumulators advance by ω0 + δω_i every step (absolute frame).
+    /// 0 = the reference frame (the phases do not rotate).
+    pub omega0: f64,
+    /// Oscillators whose phase's top bit drives an output of pg_top
+    /// (`o_osc`, 1 to 64 of them), from `pin_first`; absent: the whole
+    /// output layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pins: Option<u32>,
+    /// First oscillator on `o_osc`; absent: the first output oscillator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin_first: Option<u32>,
+}
+
+impl HardwareConfig {
+    /// The oscillators on `o_osc`: `(first, count)` for a network of these
+    /// layers.
+    pub fn pin_range(&self, layers: &[usize]) -> (usize, usize) {
+        let n: usize = layers.iter().sum();
+        let outs = *layers.last().unwrap_or(&0);
+        let first = self.pin_first.map_or(n - outs, |f| f as usize);
+        let count = self.pins.map_or(outs, |k| k as usize);
+        (first, count)
+    }
 }
 
 impl Default for HardwareConfig {
@@ -196,6 +221,9 @@ impl Default for HardwareConfig {
             drive_bits: 16,
             steps: 40,
             lanes: 1,
+            omega0: 1.0,
+            pins: None,
+            pin_first: None,
         }
     }
 }
@@ -399,6 +427,16 @@ impl Config {
         range("hardware.drive_bits", h.drive_bits, 8, 18)?;
         range("hardware.steps", h.steps, 1, 65_535)?;
         range("hardware.lanes", h.lanes, 1, 16)?;
+        range("hardware.omega0", h.omega0, 0.0, 100.0)?;
+        let (pf, pk) = h.pin_range(&n.layers);
+        let osc: usize = n.layers.iter().sum();
+        range("hardware.pins", pk, 1, 64)?;
+        if pf + pk > osc {
+            bail!(
+                "hardware.pin_first = {pf} with hardware.pins = {pk} reaches past the last oscillator ({}); the network has {osc}",
+                osc - 1
+            );
+        }
         let b = board(&self.target.board).context("target.board")?;
         range(
             "target.clock_hz",
@@ -427,6 +465,7 @@ mod tests {
     fn embedded_default_parses() {
         let c = Config::default_config();
         assert_eq!(c.target.board, "icebreaker");
+        assert_eq!(c.hardware.pin_range(&c.network.layers), (32, 10));
         assert_eq!(c.hash_hex().len(), 16);
     }
 
@@ -467,5 +506,8 @@ mod tests {
             err("name='x'\n[network]\ninputs=4\nlayers=[3,2]\n[target]\nbaud=6000000\n")
                 .contains("too fast")
         );
+        assert!(err(&format!("{base}[hardware]\nlanes=17\n")).contains("hardware.lanes = 17"));
+        assert!(err(&format!("{base}[hardware]\npins=4\n")).contains("reaches past"));
+        assert!(err(&format!("{base}[hardware]\nomega0=-1\n")).contains("hardware.omega0"));
     }
 }

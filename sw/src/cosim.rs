@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use phasegen_hdl::vlog::{Dir, PortInfo};
+use phasegen_sim::qformat::wrap;
 use phasegen_sim::twin::{HwModel, Twin};
 use phasegen_vl::{Built, Design, Port, Sim};
 use std::path::{Path, PathBuf};
@@ -52,7 +53,7 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 pub struct Fault {
     /// After this many steps of the run (1-based) ...
     pub step: usize,
-    /// ... flip this bit of this oscillator's phase in the twin.
+    /// ... flip this bit of this oscillator's (absolute) phase in the twin.
     pub osc: usize,
     pub bit: u32,
 }
@@ -102,6 +103,9 @@ pub struct CoreSim {
     n: usize,
     /// Running totals over every [`CoreSim::run`].
     pub stats: LoopStats,
+    /// `o_osc` after each step of the last [`CoreSim::run`] (empty when the
+    /// design has no pins).
+    pub pins_log: Vec<u64>,
 }
 
 struct CorePorts {
@@ -125,6 +129,7 @@ struct CorePorts {
     macs: Option<usize>,
     mac_loop: Option<usize>,
     fault: Option<usize>,
+    osc: Option<usize>,
 }
 
 impl CoreSim {
@@ -151,12 +156,14 @@ impl CoreSim {
             macs: sim.port("o_macs").ok(),
             mac_loop: sim.port("o_loop").ok(),
             fault: sim.port("o_fault").ok(),
+            osc: sim.port("o_osc").ok(),
         };
         let mut s = CoreSim {
             sim,
             p,
             n,
             stats: LoopStats::default(),
+            pins_log: Vec::new(),
         };
         s.sim.set_i(s.p.rst, 1);
         s.sim.tick(2);
@@ -176,7 +183,8 @@ impl CoreSim {
     }
 
     /// Run `steps` steps; returns the phases after every step (observed on
-    /// the phase RAM's write port) and the class. `max_cycles` bounds the run.
+    /// the phase RAM's write port: absolute phases) and the class; `pins_log`
+    /// gets `o_osc` after every step. `max_cycles` bounds the run.
     pub fn run(
         &mut self,
         init: bool,
@@ -199,7 +207,16 @@ impl CoreSim {
         let mut cur = vec![u64::MAX; self.n];
         let mut written = 0usize;
         let t0 = self.sim.cycles;
+        self.pins_log.clear();
+        // o_osc is sampled the cycle after a step's last write
+        let mut pins_due = false;
         loop {
+            if pins_due {
+                if let Some(p) = self.p.osc {
+                    self.pins_log.push(self.sim.get_i(p));
+                }
+                pins_due = false;
+            }
             if self.sim.get_i(self.p.ph_we) == 1 {
                 let i = self.sim.get_i(self.p.ph_idx) as usize;
                 if i >= self.n {
@@ -214,6 +231,7 @@ impl CoreSim {
                 if written.is_multiple_of(self.n) {
                     out.push(cur.clone());
                     self.stats.steps += 1;
+                    pins_due = true;
                 }
             }
             if let Some(p) = self.p.macs {
@@ -230,6 +248,11 @@ impl CoreSim {
                 bail!("the core did not finish {steps} steps within {max_cycles} cycles");
             }
             self.sim.tick(1);
+        }
+        if pins_due {
+            if let Some(p) = self.p.osc {
+                self.pins_log.push(self.sim.get_i(p));
+            }
         }
         let class = self.sim.get_i(self.p.class) as usize;
         if self.sim.get_i(self.p.busy) != 0 {
@@ -331,39 +354,70 @@ pub fn verify_sample(
     let cycles = sim.sim.cycles - c0;
     let free_run = sim.stats.since(&s0);
     let mut compared = 0;
-    let mut check = |name: &'static str, rtl: &[Vec<u64>], twin: &mut Twin, steps: u32| {
-        if rtl.len() != steps as usize {
-            return Err(Mismatch {
-                phase: name,
-                step: rtl.len(),
-                osc: 0,
-                rtl: 0,
-                twin: 0,
-            });
-        }
-        for (s, ph) in rtl.iter().enumerate() {
-            twin.step();
-            if let Some(fl) = fault {
-                if fl.step == s + 1 && name == "free" {
-                    twin.theta[fl.osc] ^= 1 << fl.bit;
-                }
+    let mut check =
+        |name: &'static str, rtl: &[Vec<u64>], pins: &[u64], twin: &mut Twin, steps: u32| {
+            if rtl.len() != steps as usize {
+                return Err(Mismatch {
+                    phase: name,
+                    step: rtl.len(),
+                    osc: 0,
+                    rtl: 0,
+                    twin: 0,
+                });
             }
-            for (i, (&r, &t)) in ph.iter().zip(&twin.theta).enumerate() {
-                if r != t {
-                    return Err(Mismatch {
-                        phase: name,
-                        step: s + 1,
-                        osc: i,
-                        rtl: r,
-                        twin: t,
-                    });
+            for (s, ph) in rtl.iter().enumerate() {
+                twin.step();
+                if let Some(fl) = fault {
+                    if fl.step == s + 1 && name == "free" {
+                        // the bit of the absolute phase (what the RTL shows)
+                        let pb = hw.fmt.phase_bits;
+                        let abs = twin.abs_phase(fl.osc) ^ (1 << fl.bit);
+                        twin.theta[fl.osc] = wrap(abs as i64 - twin.phi as i64, pb);
+                    }
                 }
+                // the accumulators hold absolute phases
+                for (i, &r) in ph.iter().enumerate() {
+                    let t = twin.abs_phase(i);
+                    if r != t {
+                        return Err(Mismatch {
+                            phase: name,
+                            step: s + 1,
+                            osc: i,
+                            rtl: r,
+                            twin: t,
+                        });
+                    }
+                }
+                if let Some(&got) = pins.get(s) {
+                    let want = twin.pins();
+                    if got != want {
+                        let k = (got ^ want).trailing_zeros() as usize;
+                        return Err(Mismatch {
+                            phase: if name == "free" {
+                                "o_osc, free"
+                            } else {
+                                "o_osc, nudged"
+                            },
+                            step: s + 1,
+                            osc: hw.pin_first + k,
+                            rtl: got >> k & 1,
+                            twin: want >> k & 1,
+                        });
+                    }
+                }
+                compared += 1;
             }
-            compared += 1;
-        }
-        Ok(())
-    };
-    if let Err(m) = check("free", &free, &mut twin, free_steps) {
+            Ok(())
+        };
+    let free_pins = sim.pins_log.clone();
+    if hw.pins > 0 && free_pins.len() != free.len() {
+        bail!(
+            "o_osc was sampled after {} of {} steps",
+            free_pins.len(),
+            free.len()
+        );
+    }
+    if let Err(m) = check("free", &free, &free_pins, &mut twin, free_steps) {
         return Ok(Err(m));
     }
     let moved = (0..hw.n())
@@ -392,7 +446,8 @@ pub fn verify_sample(
             1 << label,
             budget * nudge_steps as u64,
         )?;
-        if let Err(m) = check("nudged", &nudged, &mut twin, nudge_steps) {
+        let pins = sim.pins_log.clone();
+        if let Err(m) = check("nudged", &nudged, &pins, &mut twin, nudge_steps) {
             return Ok(Err(m));
         }
     }
