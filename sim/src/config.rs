@@ -390,6 +390,12 @@ impl Config {
         if *n.layers.last().unwrap() < 2 {
             bail!("the output layer (last of network.layers) needs at least 2 oscillators, one per class");
         }
+        if *n.layers.last().unwrap() > 256 {
+            bail!(
+                "the output layer (last of network.layers) has {} oscillators; the device reports the class in one byte, so use at most 256 (e.g. add a layer of classes after it)",
+                n.layers.last().unwrap()
+            );
+        }
         let t = &self.train;
         range("train.epochs", t.epochs, 0, 100_000)?;
         range("train.batch", t.batch, 1, 100_000)?;
