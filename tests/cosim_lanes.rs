@@ -129,6 +129,29 @@ fn tiny_net_with_three_lanes_matches_twin() {
     measure("lanes-tiny-3", &c, 100, 30);
 }
 
+/// Input weights in RAM (what a UP5K keeps in SPRAM), written through the
+/// core's port before the first sample.
+#[test]
+fn u_in_ram_matches_twin() {
+    for lanes in [1, 2] {
+        let mut c = digits(lanes);
+        c.hardware.u_memory = phasegen_sim::config::UMemory::Ram;
+        let (hw, _) = measure(&format!("lanes-uram-{lanes}"), &c, 100, 30);
+        assert!(hw.u_in_ram);
+    }
+}
+
+/// 784-100-10 as it fits the iCEBreaker: two lanes, U (78,400 weights) in
+/// RAM, which `u_memory = "auto"` chooses on a UP5K and Yosys maps to SPRAM.
+#[test]
+fn mnist100_for_the_up5k_matches_twin() {
+    let c = mnist100(2);
+    let (hw, r) = measure("lanes-mnist100-up5k", &c, 20, 10);
+    assert!(hw.u_in_ram, "auto puts U in RAM on a UP5K");
+    let e = r.nudged_run.loop_efficiency(2);
+    assert!(e >= 0.9, "784-100-10, 2 lanes: {:.1}% busy", 100.0 * e);
+}
+
 /// Three layers, 8832 coupling entries.
 #[test]
 fn lanes_keep_busy_on_a_bigger_net() {

@@ -81,6 +81,11 @@ fn designs_with_lanes_are_lint_clean() {
     c.network.intralayer = true;
     c.hardware.lanes = 3;
     lint("lint-full-3", &c);
+    // input weights in RAM, written over the UART
+    let mut c = Config::default_config();
+    c.hardware.lanes = 2;
+    c.hardware.u_memory = phasegen_sim::config::UMemory::Ram;
+    lint("lint-uram-2", &c);
 }
 
 /// 1024-oscillator designs, generated in under a second (printed, not

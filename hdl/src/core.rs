@@ -156,6 +156,14 @@ pub fn generate(hw: &HwModel) -> Module {
     let beta_in = m.input_signed("i_beta", wb);
     let target_in = m.input("i_target", sh.classes as u32);
     let rd_addr = m.input("i_rd_addr", a);
+    // U in RAM: the host writes it, one word (all lanes) at a time
+    let u_port = hw.u_in_ram.then(|| {
+        (
+            m.input("i_u_we", 1),
+            m.input("i_u_addr", ua),
+            m.input("i_u_data", lanes as u32 * wb),
+        )
+    });
 
     // ---------------- memories ----------------
     m.comment("memories: ROMs from the quantized model and the schedule, RAMs for state");
@@ -187,22 +195,20 @@ pub fn generate(hw: &HwModel) -> Module {
             rom(&mut m, &format!("w_rom_{l}"), wb, v)
         })
         .collect();
-    // input weights, per lane: group g, input k at g * field_len + k
-    let u_roms: Vec<Mem> = (0..lanes)
-        .map(|l| {
-            let mut v = Vec::with_capacity(nu);
-            for g in &sched.field {
-                for k in 0..fl {
-                    v.push(if l < g.rows && k < ni {
-                        wrap(hw.u[(g.first + l) * ni + k], wb)
-                    } else {
-                        0
-                    });
-                }
-            }
-            rom(&mut m, &format!("u_rom_{l}"), wb, v)
-        })
-        .collect();
+    // input weights: group g, input k at g * field_len + k; one ROM per lane,
+    // or one RAM of all lanes (single address, no-change read: the form
+    // Yosys maps to the UP5K's SPRAM)
+    let u_roms: Vec<Mem> = if hw.u_in_ram {
+        vec![m.mem("u_ram", lanes as u32 * wb, nu, None)]
+    } else {
+        let u_words = sched.u_words(hw);
+        (0..lanes)
+            .map(|l| {
+                let v = u_words.iter().map(|w| wrap(w[l], wb)).collect();
+                rom(&mut m, &format!("u_rom_{l}"), wb, v)
+            })
+            .collect()
+    };
     // per oscillator: {last row of its group, h, K, ω0 + δω_i, theta0}
     let ow = 1 + 2 * wb + 2 * p;
     let mut last_row = vec![false; n];
@@ -303,10 +309,30 @@ pub fn generate(hw: &HwModel) -> Module {
     let ue = m.reg("u_ptr", ua);
     let fk = m.reg("f_k", kb);
     let fissuing = m.reg_init("fissuing", 1, false, Some(0));
-    let uq: Vec<Sig> = (0..lanes).map(|l| m.reg(&format!("u_q_{l}"), wb)).collect();
-    for l in 0..lanes {
-        m.mem_read(&clk, &u_roms[l], &uq[l], ue.e());
-    }
+    let uq: Vec<Sig> = match &u_port {
+        Some((we, addr, data)) => {
+            let q = m.reg("u_q", lanes as u32 * wb);
+            let ua_ = m.wire("u_addr", Expr::mux(we.e(), addr.e(), ue.e()));
+            m.always(
+                &clk,
+                vec![if_else(
+                    we.e(),
+                    vec![set_mem(&u_roms[0], ua_.e(), data.e())],
+                    vec![set(&q, Expr::MemRead(u_roms[0].clone(), Box::new(ua_.e())))],
+                )],
+            );
+            (0..lanes as u32)
+                .map(|l| m.wire(&format!("u_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
+                .collect()
+        }
+        None => (0..lanes)
+            .map(|l| {
+                let q = m.reg(&format!("u_q_{l}"), wb);
+                m.mem_read(&clk, &u_roms[l], &q, ue.e());
+                q
+            })
+            .collect(),
+    };
     let x_q = m.reg("x_q", xb);
     let x_rd = if kb > ia { fk.slice(ia - 1, 0) } else { fk.e() };
     let x_rd = if kb < ia { x_rd.zext(ia) } else { x_rd };

@@ -234,6 +234,50 @@ impl Schedule {
         g.first + g.rows - 1
     }
 
+    /// The field stream's words: group `g` of [`Schedule::field`], input
+    /// `k` at `g * field_len + k`, one input weight per lane (`U_{first+l,k}`,
+    /// 0 beyond the group's rows or the inputs).
+    pub fn u_words(&self, hw: &HwModel) -> Vec<Vec<i64>> {
+        let ni = hw.topo.inputs;
+        let mut v = Vec::with_capacity(self.field.len() * self.field_len);
+        for g in &self.field {
+            for k in 0..self.field_len {
+                v.push(
+                    (0..self.lanes)
+                        .map(|l| {
+                            if l < g.rows && k < ni {
+                                hw.u[(g.first + l) * ni + k]
+                            } else {
+                                0
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        v
+    }
+
+    /// Bytes of one U word as the host sends it (`WriteWeights`): the lanes'
+    /// weights, each in `ceil(weight_bits / 8)` bytes of two's complement,
+    /// lane `L-1` first, big-endian: the word read as one big-endian integer.
+    pub fn u_word_bytes(&self, hw: &HwModel) -> usize {
+        self.lanes * hw.fmt.weight_bits.div_ceil(8) as usize
+    }
+
+    /// The whole U memory image, word after word (see [`Schedule::u_word_bytes`]).
+    pub fn u_image(&self, hw: &HwModel) -> Vec<u8> {
+        let wbytes = hw.fmt.weight_bits.div_ceil(8) as usize;
+        let mut out = Vec::with_capacity(self.field.len() * self.field_len * self.u_word_bytes(hw));
+        for w in self.u_words(hw) {
+            for &u in w.iter().rev() {
+                let b = (u as u64).to_be_bytes();
+                out.extend_from_slice(&b[8 - wbytes..]);
+            }
+        }
+        out
+    }
+
     /// Words per step: the step's length in cycles, in steady state.
     pub fn step_cycles(&self) -> usize {
         self.words.len()

@@ -195,7 +195,26 @@ pub struct HardwareConfig {
     /// First oscillator on `o_osc`; absent: the first output oscillator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pin_first: Option<u32>,
+    /// Where the input weights U live: in ROM (block RAM filled by the
+    /// bitstream), or in RAM the host fills over the UART after
+    /// configuration (on the UP5K Yosys places it in SPRAM, which the
+    /// bitstream cannot fill). `auto`: RAM on a UP5K when U is larger than
+    /// [`U_ROM_LIMIT_BITS`], else ROM.
+    pub u_memory: UMemory,
 }
+
+/// Where the input weights live (`hardware.u_memory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UMemory {
+    Auto,
+    Rom,
+    Ram,
+}
+
+/// `u_memory = "auto"` keeps U in ROM up to this many bits (half the UP5K's
+/// 120 kbit of block RAM).
+pub const U_ROM_LIMIT_BITS: usize = 60 * 1024;
 
 impl HardwareConfig {
     /// The oscillators on `o_osc`: `(first, count)` for a network of these
@@ -206,6 +225,19 @@ impl HardwareConfig {
         let first = self.pin_first.map_or(n - outs, |f| f as usize);
         let count = self.pins.map_or(outs, |k| k as usize);
         (first, count)
+    }
+
+    /// Does U live in RAM loaded at run time, for this network on `board`?
+    pub fn u_in_ram(&self, net: &NetworkConfig, board: &str) -> bool {
+        match self.u_memory {
+            UMemory::Rom => false,
+            UMemory::Ram => true,
+            UMemory::Auto => {
+                let bits = net.layers[0] * net.inputs * self.weight_bits as usize;
+                let up5k = BOARDS.iter().any(|b| b.name == board && b.device == "up5k");
+                up5k && bits > U_ROM_LIMIT_BITS
+            }
+        }
     }
 }
 
@@ -224,6 +256,7 @@ impl Default for HardwareConfig {
             omega0: 1.0,
             pins: None,
             pin_first: None,
+            u_memory: UMemory::Auto,
         }
     }
 }

@@ -32,6 +32,10 @@ pub enum Cmd {
     ReadClass = 0x04,
     /// `offset[2], count` `-> count phases, each phase_bytes() big-endian`
     ReadPhases = 0x05,
+    /// Only on designs whose input weights live in RAM (`hardware.u_memory`):
+    /// `offset[3] (in words), words[...]`, whole words of the U memory image
+    /// (`phasegen_hdl::sched::Schedule::u_image`) `->` empty
+    WriteWeights = 0x08,
 }
 
 pub const ERROR: u8 = 0x7F;
@@ -76,6 +80,7 @@ impl Cmd {
             0x03 => Some(Cmd::Run),
             0x04 => Some(Cmd::ReadClass),
             0x05 => Some(Cmd::ReadPhases),
+            0x08 => Some(Cmd::WriteWeights),
             _ => None,
         }
     }
@@ -85,6 +90,8 @@ impl Cmd {
 pub const IDENTIFY_LEN: usize = 14;
 /// Most bytes of input one WriteInput frame carries (255 minus the offset).
 pub const MAX_INPUT_CHUNK: usize = 253;
+/// Most bytes of weights one WriteWeights frame carries (255 minus the offset).
+pub const MAX_WEIGHT_CHUNK: usize = 252;
 
 /// One CRC-8 step: the same recurrence the RTL unrolls.
 pub fn crc8_byte(crc: u8, b: u8) -> u8 {

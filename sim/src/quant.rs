@@ -202,6 +202,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         omega0,
         pin_first,
         pins,
+        u_in_ram: hw.u_in_ram(&cfg.network, &cfg.target.board),
         theta0,
         max_pixel,
         steps: hw.steps,

@@ -106,6 +106,9 @@ pub struct HwModel {
     pub pin_first: usize,
     #[serde(default)]
     pub pins: usize,
+    /// U lives in RAM the host fills at run time (`hardware.u_memory`).
+    #[serde(default)]
+    pub u_in_ram: bool,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).

@@ -106,6 +106,8 @@ pub struct CoreSim {
     /// `o_osc` after each step of the last [`CoreSim::run`] (empty when the
     /// design has no pins).
     pub pins_log: Vec<u64>,
+    /// The input weights were written (designs with U in RAM).
+    pub u_loaded: bool,
 }
 
 struct CorePorts {
@@ -130,6 +132,9 @@ struct CorePorts {
     mac_loop: Option<usize>,
     fault: Option<usize>,
     osc: Option<usize>,
+    u_we: Option<usize>,
+    u_addr: Option<usize>,
+    u_data: Option<usize>,
 }
 
 impl CoreSim {
@@ -157,6 +162,9 @@ impl CoreSim {
             mac_loop: sim.port("o_loop").ok(),
             fault: sim.port("o_fault").ok(),
             osc: sim.port("o_osc").ok(),
+            u_we: sim.port("i_u_we").ok(),
+            u_addr: sim.port("i_u_addr").ok(),
+            u_data: sim.port("i_u_data").ok(),
         };
         let mut s = CoreSim {
             sim,
@@ -164,12 +172,48 @@ impl CoreSim {
             n,
             stats: LoopStats::default(),
             pins_log: Vec::new(),
+            u_loaded: false,
         };
         s.sim.set_i(s.p.rst, 1);
         s.sim.tick(2);
         s.sim.set_i(s.p.rst, 0);
         s.sim.tick(1);
         Ok(s)
+    }
+
+    /// Does the design keep U in RAM (written through `i_u_*`)?
+    pub fn has_u_ram(&self) -> bool {
+        self.p.u_we.is_some()
+    }
+
+    /// Write the input weights into the core's U RAM, one word (all lanes)
+    /// per cycle, in the layout of `phasegen_hdl::sched`. A no-op for
+    /// designs with U in ROM.
+    pub fn load_u(&mut self, hw: &HwModel) -> Result<()> {
+        let (Some(we), Some(addr), Some(data)) = (self.p.u_we, self.p.u_addr, self.p.u_data) else {
+            return Ok(());
+        };
+        let sched = phasegen_hdl::sched::Schedule::new(hw);
+        let wb = hw.fmt.weight_bits;
+        if sched.lanes as u32 * wb > 64 {
+            bail!(
+                "a U word of {} bits does not fit the simulator's 64-bit port",
+                sched.lanes as u32 * wb
+            );
+        }
+        for (a, w) in sched.u_words(hw).iter().enumerate() {
+            let v = w
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (l, &u)| acc | (wrap(u, wb) << (l as u32 * wb)));
+            self.sim.set_i(we, 1);
+            self.sim.set_i(addr, a as u64);
+            self.sim.set_i(data, v);
+            self.sim.tick(1);
+        }
+        self.sim.set_i(we, 0);
+        self.u_loaded = true;
+        Ok(())
     }
 
     pub fn write_input(&mut self, x: &[u64]) {
@@ -344,6 +388,9 @@ pub fn verify_sample(
         fault,
     } = *plan;
     let mut twin = Twin::new(hw);
+    if sim.has_u_ram() && !sim.u_loaded {
+        sim.load_u(hw)?;
+    }
     sim.write_input(x);
     twin.load_input(x);
     twin.set_nudge(0, None);

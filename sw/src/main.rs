@@ -652,6 +652,19 @@ fn run(cli: Cli) -> Result<()> {
                     model.display()
                 );
             }
+            if hw.u_in_ram {
+                // the input weights live in RAM (SPRAM on a UP5K), which the
+                // bitstream cannot fill: send them first
+                let sched = phasegen_hdl::sched::Schedule::new(&hw);
+                let image = sched.u_image(&hw);
+                let t = Instant::now();
+                dev.write_weights(&image, sched.u_word_bytes(&hw))?;
+                eprintln!(
+                    "wrote {} bytes of input weights in {:.1} s",
+                    image.len(),
+                    t.elapsed().as_secs_f64()
+                );
+            }
             let n = count_of(count, split.test.len());
             let mut outf = match &out {
                 Some(p) => Some(
