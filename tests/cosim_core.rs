@@ -160,7 +160,9 @@ fn absolute_frame_turns_and_the_pins_follow_the_twin() {
     let mut sim = CoreSim::new(&built, hw.n()).unwrap();
     let x = hw.inputs_of_image(data.test.image(1));
     sim.write_input(&x);
-    let (abs, _) = sim.run(true, 60, 0, 0, 1_000_000).unwrap();
+    let (rel, _) = sim.run(true, 60, 0, 0, 1_000_000).unwrap();
+    let abs = sim.abs_log.clone();
+    assert_eq!(abs.len(), 60);
     let mut twin = phasegen_sim::twin::Twin::new(&hw);
     twin.load_input(&x);
     let mut toggles = vec![0; hw.pins];
@@ -169,6 +171,7 @@ fn absolute_frame_turns_and_the_pins_follow_the_twin() {
         twin.step();
         let want: Vec<u64> = (0..hw.n()).map(|i| twin.abs_phase(i)).collect();
         assert_eq!(ph, &want, "absolute phases after step {}", s + 1);
+        assert_eq!(rel[s], twin.theta, "relative phases after step {}", s + 1);
         assert_eq!(sim.pins_log[s], twin.pins(), "o_osc after step {}", s + 1);
         for (k, t) in toggles.iter_mut().enumerate() {
             *t += ((twin.pins() ^ last) >> k & 1) as usize;

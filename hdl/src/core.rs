@@ -515,6 +515,9 @@ pub fn generate(hw: &HwModel) -> Module {
     let ri: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_i"), a)).collect();
     let rb: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_bank"), 1)).collect();
     let rbase: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_base"), p)).collect();
+    // the reference's phase after the row's step (for the observation port
+    // of relative phases; synthesis drops it with the port)
+    let rphi: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_phi"), p)).collect();
     let r2_out = m.reg("r2_out", 1);
     let r3_out = m.reg("r3_out", 1);
     let r2_t = m.reg("r2_t", 1);
@@ -575,6 +578,7 @@ pub fn generate(hw: &HwModel) -> Module {
             set(&ri[0], seq_i.e()),
             set(&rb[0], sbank.e().not()),
             set(&rbase[0], base1.e()),
+            set(&rphi[0], sphi.e().add(omega0.clone())),
             set(&r2_out, is_out.e()),
             set(&r2_t, target.index(o_sel.e())),
             set(&r2_k, k_q.e()),
@@ -605,6 +609,7 @@ pub fn generate(hw: &HwModel) -> Module {
         shift.push(set(&ri[k], ri[k - 1].e()));
         shift.push(set(&rb[k], rb[k - 1].e()));
         shift.push(set(&rbase[k], rbase[k - 1].e()));
+        shift.push(set(&rphi[k], rphi[k - 1].e()));
     }
     m.always(&clk, shift);
 
@@ -984,7 +989,10 @@ pub fn generate(hw: &HwModel) -> Module {
     m.output("o_step", step_pulse.e());
     m.output("o_ph_we", wr_v.e());
     m.output("o_ph_idx", ri[4].e());
-    m.output("o_ph_val", new_th.e());
+    // the new phase relative to the reference (what the twin's `theta`
+    // holds), and as the accumulator holds it (absolute frame)
+    m.output("o_ph_val", new_th.e().sub(rphi[4].e()));
+    m.output("o_ph_abs", new_th.e());
     // efficiency counters for testbenches: coupling entries (j, W_ij)
     // accumulated this cycle, and whether the cycle belongs to the coupling
     // loop (the stream issues a word, an entry or a bubble)

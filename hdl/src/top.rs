@@ -188,6 +188,7 @@ pub fn generate(
             "observation port of the core, used by testbenches only",
         )
     };
+    let ph_abs = obs(&mut m, "ph_abs");
     let macs = obs(&mut m, "macs");
     let mac_loop = obs(&mut m, "loop");
     let fault = obs(&mut m, "fault");
@@ -239,6 +240,7 @@ pub fn generate(
             ("o_ph_we", ph_we.e()),
             ("o_ph_idx", ph_idx.e()),
             ("o_ph_val", ph_val.e()),
+            ("o_ph_abs", ph_abs.e()),
             ("o_macs", macs.e()),
             ("o_loop", mac_loop.e()),
             ("o_fault", fault.e()),

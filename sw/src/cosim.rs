@@ -72,7 +72,7 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 pub struct Fault {
     /// After this many steps of the run (1-based) ...
     pub step: usize,
-    /// ... flip this bit of this oscillator's (absolute) phase in the twin.
+    /// ... flip this bit of this oscillator's phase in the twin.
     pub osc: usize,
     pub bit: u32,
 }
@@ -125,6 +125,9 @@ pub struct CoreSim {
     /// `o_osc` after each step of the last [`CoreSim::run`] (empty when the
     /// design has no pins).
     pub pins_log: Vec<u64>,
+    /// The phase accumulators (absolute frame, `o_ph_abs`) after each step
+    /// of the last [`CoreSim::run`] (empty when the design lacks the port).
+    pub abs_log: Vec<Vec<u64>>,
     /// The input weights were written (designs with U in RAM).
     pub u_loaded: bool,
 }
@@ -147,6 +150,7 @@ struct CorePorts {
     ph_we: usize,
     ph_idx: usize,
     ph_val: usize,
+    ph_abs: Option<usize>,
     macs: Option<usize>,
     mac_loop: Option<usize>,
     fault: Option<usize>,
@@ -177,6 +181,7 @@ impl CoreSim {
             ph_we: sim.port("o_ph_we")?,
             ph_idx: sim.port("o_ph_idx")?,
             ph_val: sim.port("o_ph_val")?,
+            ph_abs: sim.port("o_ph_abs").ok(),
             macs: sim.port("o_macs").ok(),
             mac_loop: sim.port("o_loop").ok(),
             fault: sim.port("o_fault").ok(),
@@ -191,6 +196,7 @@ impl CoreSim {
             n,
             stats: LoopStats::default(),
             pins_log: Vec::new(),
+            abs_log: Vec::new(),
             u_loaded: false,
         };
         s.sim.set_i(s.p.rst, 1);
@@ -246,8 +252,10 @@ impl CoreSim {
     }
 
     /// Run `steps` steps; returns the phases after every step (observed on
-    /// the phase RAM's write port: absolute phases) and the class; `pins_log`
-    /// gets `o_osc` after every step. `max_cycles` bounds the run.
+    /// the phase RAM's write port, relative to the reference as the twin's
+    /// `theta`) and the class; `abs_log` gets the accumulators (absolute
+    /// frame) and `pins_log` `o_osc` after every step. `max_cycles` bounds
+    /// the run.
     pub fn run(
         &mut self,
         init: bool,
@@ -268,6 +276,8 @@ impl CoreSim {
         self.sim.set_i(self.p.start, 0);
         let mut out = Vec::with_capacity(steps as usize);
         let mut cur = vec![u64::MAX; self.n];
+        let mut cur_abs = vec![u64::MAX; self.n];
+        self.abs_log.clear();
         let mut written = 0usize;
         let t0 = self.sim.cycles;
         self.pins_log.clear();
@@ -290,9 +300,15 @@ impl CoreSim {
                     );
                 }
                 cur[i] = self.sim.get_i(self.p.ph_val);
+                if let Some(p) = self.p.ph_abs {
+                    cur_abs[i] = self.sim.get_i(p);
+                }
                 written += 1;
                 if written.is_multiple_of(self.n) {
                     out.push(cur.clone());
+                    if self.p.ph_abs.is_some() {
+                        self.abs_log.push(cur_abs.clone());
+                    }
                     self.stats.steps += 1;
                     pins_due = true;
                 }
@@ -420,33 +436,50 @@ pub fn verify_sample(
     let cycles = sim.sim.cycles - c0;
     let free_run = sim.stats.since(&s0);
     let mut compared = 0;
-    let mut check =
-        |name: &'static str, rtl: &[Vec<u64>], pins: &[u64], twin: &mut Twin, steps: u32| {
-            if rtl.len() != steps as usize {
-                return Err(Mismatch {
-                    phase: name,
-                    step: rtl.len(),
-                    osc: 0,
-                    rtl: 0,
-                    twin: 0,
-                });
-            }
-            for (s, ph) in rtl.iter().enumerate() {
-                twin.step();
-                if let Some(fl) = fault {
-                    if fl.step == s + 1 && name == "free" {
-                        // the bit of the absolute phase (what the RTL shows)
-                        let pb = hw.fmt.phase_bits;
-                        let abs = twin.abs_phase(fl.osc) ^ (1 << fl.bit);
-                        twin.theta[fl.osc] = wrap(abs as i64 - twin.phi as i64, pb);
-                    }
+    let mut check = |name: &'static str,
+                     rtl: &[Vec<u64>],
+                     abs: &[Vec<u64>],
+                     pins: &[u64],
+                     twin: &mut Twin,
+                     steps: u32| {
+        if rtl.len() != steps as usize {
+            return Err(Mismatch {
+                phase: name,
+                step: rtl.len(),
+                osc: 0,
+                rtl: 0,
+                twin: 0,
+            });
+        }
+        for (s, ph) in rtl.iter().enumerate() {
+            twin.step();
+            if let Some(fl) = fault {
+                if fl.step == s + 1 && name == "free" {
+                    twin.theta[fl.osc] ^= 1 << fl.bit;
                 }
-                // the accumulators hold absolute phases
-                for (i, &r) in ph.iter().enumerate() {
+            }
+            for (i, (&r, &t)) in ph.iter().zip(&twin.theta).enumerate() {
+                if r != t {
+                    return Err(Mismatch {
+                        phase: name,
+                        step: s + 1,
+                        osc: i,
+                        rtl: r,
+                        twin: t,
+                    });
+                }
+            }
+            // the accumulators themselves run in the absolute frame
+            if let Some(a) = abs.get(s) {
+                for (i, &r) in a.iter().enumerate() {
                     let t = twin.abs_phase(i);
                     if r != t {
                         return Err(Mismatch {
-                            phase: name,
+                            phase: if name == "free" {
+                                "free (absolute frame)"
+                            } else {
+                                "nudged (absolute frame)"
+                            },
                             step: s + 1,
                             osc: i,
                             rtl: r,
@@ -454,28 +487,30 @@ pub fn verify_sample(
                         });
                     }
                 }
-                if let Some(&got) = pins.get(s) {
-                    let want = twin.pins();
-                    if got != want {
-                        let k = (got ^ want).trailing_zeros() as usize;
-                        return Err(Mismatch {
-                            phase: if name == "free" {
-                                "o_osc, free"
-                            } else {
-                                "o_osc, nudged"
-                            },
-                            step: s + 1,
-                            osc: hw.pin_first + k,
-                            rtl: got >> k & 1,
-                            twin: want >> k & 1,
-                        });
-                    }
-                }
-                compared += 1;
             }
-            Ok(())
-        };
+            if let Some(&got) = pins.get(s) {
+                let want = twin.pins();
+                if got != want {
+                    let k = (got ^ want).trailing_zeros() as usize;
+                    return Err(Mismatch {
+                        phase: if name == "free" {
+                            "o_osc, free"
+                        } else {
+                            "o_osc, nudged"
+                        },
+                        step: s + 1,
+                        osc: hw.pin_first + k,
+                        rtl: got >> k & 1,
+                        twin: want >> k & 1,
+                    });
+                }
+            }
+            compared += 1;
+        }
+        Ok(())
+    };
     let free_pins = sim.pins_log.clone();
+    let free_abs = sim.abs_log.clone();
     if hw.pins > 0 && free_pins.len() != free.len() {
         bail!(
             "o_osc was sampled after {} of {} steps",
@@ -483,7 +518,7 @@ pub fn verify_sample(
             free.len()
         );
     }
-    if let Err(m) = check("free", &free, &free_pins, &mut twin, free_steps) {
+    if let Err(m) = check("free", &free, &free_abs, &free_pins, &mut twin, free_steps) {
         return Ok(Err(m));
     }
     let moved = (0..hw.n())
@@ -513,7 +548,8 @@ pub fn verify_sample(
             budget * nudge_steps as u64,
         )?;
         let pins = sim.pins_log.clone();
-        if let Err(m) = check("nudged", &nudged, &pins, &mut twin, nudge_steps) {
+        let abs = sim.abs_log.clone();
+        if let Err(m) = check("nudged", &nudged, &abs, &pins, &mut twin, nudge_steps) {
             return Ok(Err(m));
         }
     }
