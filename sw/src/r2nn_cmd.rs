@@ -46,7 +46,7 @@ pub enum R2nnCommand {
         out: PathBuf,
     },
     /// Train an R²NN on a synthetic task or on your own signals.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Test accuracy and confusion matrix of a trained model.
     Eval {
         #[arg(long)]
@@ -183,6 +183,9 @@ pub struct TrainArgs {
     /// Warm start: candidate frequencies tried per probe resonator (0 = none).
     #[arg(long)]
     sweep: Option<usize>,
+    /// Initial value of every coupling spring (default: half its upper bound).
+    #[arg(long)]
+    kc_init: Option<f64>,
     /// Integration steps per sample.
     #[arg(long)]
     substeps: Option<usize>,
@@ -249,7 +252,7 @@ impl R2nnCommand {
                     out.display()
                 );
             }
-            R2nnCommand::Train(a) => train_cmd(a)?,
+            R2nnCommand::Train(a) => train_cmd(*a)?,
             R2nnCommand::Eval { model, json } => eval_cmd(&model, json)?,
             R2nnCommand::Bench(a) => bench_cmd(a)?,
             R2nnCommand::ExportSpice {
@@ -392,6 +395,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             lr_decay: 0.93,
             seed: 1,
             sweep: 16,
+            kc_init: None,
         },
         |t| t.options(),
     );
@@ -412,6 +416,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     }
     if let Some(v) = a.sweep {
         opts.sweep = v;
+    }
+    if a.kc_init.is_some() {
+        opts.kc_init = a.kc_init;
     }
     opts.validate()?;
     eprintln!(
@@ -576,6 +583,7 @@ fn time_epochs(
         lr_decay: 1.0,
         seed: 1,
         sweep: 0,
+        kc_init: None,
     };
     let mut secs = vec![];
     let mut cpu = vec![];
