@@ -368,7 +368,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     let substeps = a.substeps.unwrap_or(2);
     let mut spec = match (task, &a.band) {
         (Some(t), None) if a.substeps.is_none() => t.spec(),
-        (Some(t), None) => Spec::preset(t.classes().len(), t.band(), substeps)?,
+        (Some(t), None) => Spec::preset(t.classes().len(), t.band(), a.substeps.unwrap_or(t.substeps()))?,
         (_, Some(b)) => {
             if b.len() != 2 {
                 bail!("--band takes LO,HI in rad/sample");

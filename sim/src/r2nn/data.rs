@@ -198,9 +198,20 @@ impl Task {
         }
     }
 
-    /// The task's network ([`Spec::preset`] over its band, 2 steps per sample).
+    /// Integration steps per sample: 2, and 4 for the bearing, whose fault
+    /// probe rings near 0.5 rad/sample with little damping (the central
+    /// differences' frequency error, `(ω h)²/24`, accumulates over a
+    /// resonator's ring-down; docs/r2nn.md has the measured effect).
+    pub fn substeps(self) -> usize {
+        match self {
+            Task::Bearing => 4,
+            _ => 2,
+        }
+    }
+
+    /// The task's network ([`Spec::preset`] over its band).
     pub fn spec(self) -> Spec {
-        Spec::preset(self.classes().len(), self.band(), 2).expect("task presets are valid")
+        Spec::preset(self.classes().len(), self.band(), self.substeps()).expect("task presets are valid")
     }
 
     /// The task's training settings: 30 epochs of mini-batches of 48. Tactile
