@@ -365,10 +365,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         seed: a.split_seed,
     };
     let (tr, te) = all.split(split.test_fraction, split.seed)?;
-    let substeps = a.substeps.unwrap_or(2);
+    let substeps = a.substeps.unwrap_or(task.map_or(2, |t| t.substeps()));
     let mut spec = match (task, &a.band) {
-        (Some(t), None) if a.substeps.is_none() => t.spec(),
-        (Some(t), None) => Spec::preset(t.classes().len(), t.band(), a.substeps.unwrap_or(t.substeps()))?,
+        (Some(t), None) => Spec::preset(t.classes().len(), t.band(), substeps)?,
         (_, Some(b)) => {
             if b.len() != 2 {
                 bail!("--band takes LO,HI in rad/sample");

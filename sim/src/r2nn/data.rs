@@ -211,7 +211,8 @@ impl Task {
 
     /// The task's network ([`Spec::preset`] over its band).
     pub fn spec(self) -> Spec {
-        Spec::preset(self.classes().len(), self.band(), self.substeps()).expect("task presets are valid")
+        Spec::preset(self.classes().len(), self.band(), self.substeps())
+            .expect("task presets are valid")
     }
 
     /// The task's training settings: 30 epochs of mini-batches of 48. Tactile
