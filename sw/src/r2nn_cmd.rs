@@ -189,6 +189,9 @@ pub struct TrainArgs {
     /// Integration steps per sample.
     #[arg(long)]
     substeps: Option<usize>,
+    /// Grid size ROWSxCOLS (default 5x5).
+    #[arg(long, default_value = "5x5")]
+    grid: String,
     /// Resonator band in rad/sample, LO,HI (your data; tasks have their own).
     #[arg(long, value_delimiter = ',')]
     band: Option<Vec<f64>>,
@@ -366,16 +369,18 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     };
     let (tr, te) = all.split(split.test_fraction, split.seed)?;
     let substeps = a.substeps.unwrap_or(task.map_or(2, |t| t.substeps()));
-    let mut spec = match (task, &a.band) {
-        (Some(t), None) => Spec::preset(t.classes().len(), t.band(), substeps)?,
-        (_, Some(b)) => {
-            if b.len() != 2 {
-                bail!("--band takes LO,HI in rad/sample");
-            }
-            Spec::preset(all.classes.len(), [b[0], b[1]], substeps)?
-        }
-        (None, None) => Spec::preset(all.classes.len(), [0.02, 0.8], substeps)?,
+    let (rows, cols) = a
+        .grid
+        .split_once('x')
+        .and_then(|(r, c)| Some((r.parse::<usize>().ok()?, c.parse::<usize>().ok()?)))
+        .with_context(|| format!("--grid {}: give ROWSxCOLS, e.g. 5x5", a.grid))?;
+    let band = match (task, &a.band) {
+        (_, Some(b)) if b.len() != 2 => bail!("--band takes LO,HI in rad/sample"),
+        (_, Some(b)) => [b[0], b[1]],
+        (Some(t), None) => t.band(),
+        (None, None) => [0.02, 0.8],
     };
+    let mut spec = Spec::preset_grid(rows, cols, all.classes.len(), band, substeps)?;
     if let Some(s) = a.logit_scale {
         spec.logit_scale = s;
     }
