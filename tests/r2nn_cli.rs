@@ -140,6 +140,35 @@ fn trains_on_a_csv_file_and_reports_the_circuit() {
 }
 
 #[test]
+fn grid_size_is_configurable() {
+    let d = TempDir::new("grid");
+    let model = d.path("g.json");
+    ok(&[
+        "r2nn", "train", "--task", "tactile", "--grid", "4x6", "--count", "24", "--len", "80",
+        "--epochs", "1", "--out", &model,
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(
+        (v["spec"]["rows"].as_u64(), v["spec"]["cols"].as_u64()),
+        (Some(4), Some(6))
+    );
+    assert_eq!(v["spec"]["fixed"], serde_json::json!([0, 5, 18, 23]));
+    assert_eq!(v["params"]["kc"].as_array().unwrap().len(), 4 * 5 + 3 * 6);
+    let err = fails(&[
+        "r2nn",
+        "train",
+        "--task",
+        "tactile",
+        "--grid",
+        "5",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(err.contains("--grid 5: give ROWSxCOLS, e.g. 5x5"), "{err}");
+}
+
+#[test]
 fn bench_runs_and_reports_the_ratio() {
     let d = TempDir::new("bench");
     let md = d.path("bench.md");

@@ -105,6 +105,7 @@ fn write_model(dir: &Path) -> PathBuf {
             lr_decay: 1.0,
             seed: 1,
             sweep: 0,
+            kc_init: None,
         },
         data: DataSource::Task {
             task: "tactile".into(),

@@ -46,7 +46,7 @@ pub enum R2nnCommand {
         out: PathBuf,
     },
     /// Train an R²NN on a synthetic task or on your own signals.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Test accuracy and confusion matrix of a trained model.
     Eval {
         #[arg(long)]
@@ -183,9 +183,15 @@ pub struct TrainArgs {
     /// Warm start: candidate frequencies tried per probe resonator (0 = none).
     #[arg(long)]
     sweep: Option<usize>,
+    /// Initial value of every coupling spring (default: half its upper bound).
+    #[arg(long)]
+    kc_init: Option<f64>,
     /// Integration steps per sample.
     #[arg(long)]
     substeps: Option<usize>,
+    /// Grid size ROWSxCOLS (default 5x5).
+    #[arg(long, default_value = "5x5")]
+    grid: String,
     /// Resonator band in rad/sample, LO,HI (your data; tasks have their own).
     #[arg(long, value_delimiter = ',')]
     band: Option<Vec<f64>>,
@@ -249,7 +255,7 @@ impl R2nnCommand {
                     out.display()
                 );
             }
-            R2nnCommand::Train(a) => train_cmd(a)?,
+            R2nnCommand::Train(a) => train_cmd(*a)?,
             R2nnCommand::Eval { model, json } => eval_cmd(&model, json)?,
             R2nnCommand::Bench(a) => bench_cmd(a)?,
             R2nnCommand::ExportSpice {
@@ -362,18 +368,19 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         seed: a.split_seed,
     };
     let (tr, te) = all.split(split.test_fraction, split.seed)?;
-    let substeps = a.substeps.unwrap_or(2);
-    let mut spec = match (task, &a.band) {
-        (Some(t), None) if a.substeps.is_none() => t.spec(),
-        (Some(t), None) => Spec::preset(t.classes().len(), t.band(), substeps)?,
-        (_, Some(b)) => {
-            if b.len() != 2 {
-                bail!("--band takes LO,HI in rad/sample");
-            }
-            Spec::preset(all.classes.len(), [b[0], b[1]], substeps)?
-        }
-        (None, None) => Spec::preset(all.classes.len(), [0.02, 0.8], substeps)?,
+    let substeps = a.substeps.unwrap_or(task.map_or(2, |t| t.substeps()));
+    let (rows, cols) = a
+        .grid
+        .split_once('x')
+        .and_then(|(r, c)| Some((r.parse::<usize>().ok()?, c.parse::<usize>().ok()?)))
+        .with_context(|| format!("--grid {}: give ROWSxCOLS, e.g. 5x5", a.grid))?;
+    let band = match (task, &a.band) {
+        (_, Some(b)) if b.len() != 2 => bail!("--band takes LO,HI in rad/sample"),
+        (_, Some(b)) => [b[0], b[1]],
+        (Some(t), None) => t.band(),
+        (None, None) => [0.02, 0.8],
     };
+    let mut spec = Spec::preset_grid(rows, cols, all.classes.len(), band, substeps)?;
     if let Some(s) = a.logit_scale {
         spec.logit_scale = s;
     }
@@ -392,6 +399,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             lr_decay: 0.93,
             seed: 1,
             sweep: 16,
+            kc_init: None,
         },
         |t| t.options(),
     );
@@ -412,6 +420,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     }
     if let Some(v) = a.sweep {
         opts.sweep = v;
+    }
+    if a.kc_init.is_some() {
+        opts.kc_init = a.kc_init;
     }
     opts.validate()?;
     eprintln!(
@@ -576,6 +587,7 @@ fn time_epochs(
         lr_decay: 1.0,
         seed: 1,
         sweep: 0,
+        kc_init: None,
     };
     let mut secs = vec![];
     let mut cpu = vec![];

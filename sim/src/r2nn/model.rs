@@ -218,11 +218,56 @@ impl Spec {
     /// resonator springs' bounds to `[lo², hi²]`; the coupling springs may
     /// reach `hi²/2`.
     pub fn preset(classes: usize, band: [f64; 2], substeps: usize) -> Result<Spec> {
-        const PROBES: [usize; 10] = [10, 14, 22, 16, 18, 12, 21, 23, 11, 13];
-        if !(2..=PROBES.len()).contains(&classes) {
+        Spec::preset_grid(5, 5, classes, band, substeps)
+    }
+
+    /// [`Spec::preset`] on a `rows × cols` grid (at least 3×3): corners
+    /// fixed, the force at the top middle node, probes on resonators: on 5×5
+    /// the list of [`Spec::preset`], otherwise the middle of the left, right
+    /// and bottom edges, then the other nodes of the lower half, farthest
+    /// from the source first.
+    pub fn preset_grid(
+        rows: usize,
+        cols: usize,
+        classes: usize,
+        band: [f64; 2],
+        substeps: usize,
+    ) -> Result<Spec> {
+        if !(3..=64).contains(&rows) || !(3..=64).contains(&cols) {
+            bail!("grid {rows}x{cols}: the preset needs 3..=64 rows and columns");
+        }
+        let node = |r: usize, c: usize| r * cols + c;
+        let fixed = vec![
+            node(0, 0),
+            node(0, cols - 1),
+            node(rows - 1, 0),
+            node(rows - 1, cols - 1),
+        ];
+        let source = node(0, cols / 2);
+        let candidates: Vec<usize> = if (rows, cols) == (5, 5) {
+            vec![10, 14, 22, 16, 18, 12, 21, 23, 11, 13]
+        } else {
+            let mut v = vec![
+                node(rows / 2, 0),
+                node(rows / 2, cols - 1),
+                node(rows - 1, cols / 2),
+            ];
+            let mut rest: Vec<usize> = (rows / 2..rows)
+                .flat_map(|r| (0..cols).map(move |c| node(r, c)))
+                .filter(|n| !v.contains(n) && !fixed.contains(n) && *n != source)
+                .collect();
+            let dist = |n: usize| {
+                let (r, c) = ((n / cols) as f64, (n % cols) as f64);
+                r * r + (c - (cols / 2) as f64).powi(2)
+            };
+            rest.sort_by(|a, b| dist(*b).total_cmp(&dist(*a)).then(a.cmp(b)));
+            v.extend(rest);
+            v
+        };
+        if !(2..=candidates.len()).contains(&classes) {
             bail!(
-                "{classes} classes: the 5x5 preset has probes for 2 to {}",
-                PROBES.len()
+                "{classes} classes: the {rows}x{cols} preset has probes for 2 to {}",
+                candidates.len()
             );
         }
         let [lo, hi] = band;
@@ -230,11 +275,11 @@ impl Spec {
             bail!("band [{lo}, {hi}] rad/sample: need 0 < lo < hi");
         }
         let s = Spec {
-            rows: 5,
-            cols: 5,
-            fixed: vec![0, 4, 20, 24],
-            sources: vec![2],
-            probes: PROBES[..classes]
+            rows,
+            cols,
+            fixed,
+            sources: vec![source],
+            probes: candidates[..classes]
                 .iter()
                 .map(|&node| Probe {
                     node,

@@ -40,6 +40,10 @@ pub struct TrainOptions {
     /// search before the first epoch (0 = none; see [`probe_sweep`]).
     #[serde(default)]
     pub sweep: usize,
+    /// Initial value of every coupling spring (default: half its upper
+    /// bound, see [`Spec::init`]).
+    #[serde(default)]
+    pub kc_init: Option<f64>,
 }
 
 impl TrainOptions {
@@ -52,6 +56,11 @@ impl TrainOptions {
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             bail!("lr = {}: must be positive", self.lr);
+        }
+        if let Some(k) = self.kc_init {
+            if !(k.is_finite() && k > 0.0) {
+                bail!("kc_init = {k}: must be positive");
+            }
         }
         if !(self.lr_decay.is_finite() && self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
             bail!("lr_decay = {}: use a value in (0, 1]", self.lr_decay);
@@ -279,6 +288,9 @@ pub fn train(
     check_data(spec, "training", train)?;
     check_data(spec, "test", test)?;
     let mut p = init;
+    if let Some(k) = opts.kc_init {
+        p.kc.iter_mut().for_each(|v| *v = k);
+    }
     spec.project(&mut p);
     spec.net(&p)?;
     if opts.sweep > 0 {
@@ -326,18 +338,20 @@ pub const SWEEP_SIGNALS: usize = 480;
 /// (a probe resonator only collects a band's energy once it is near that
 /// band), so gradient descent from a random start can miss a band that
 /// tells a class apart. For each probe on a resonator, in probe order, this
-/// tries `candidates` frequencies spread geometrically over the `k_n`
-/// bounds and keeps the one of least mean loss over [`SWEEP_SIGNALS`]
-/// training signals (a seeded random subset). Forward passes only; the
-/// other parameters stay as they are.
+/// tries `candidates` springs spread geometrically over the `k_n` bounds and
+/// keeps the one of least mean loss over [`SWEEP_SIGNALS`] training signals
+/// (a seeded random subset; forward passes only). The other parameters stay
+/// as they are. (Choosing the lattice stiffness the same way was tried and
+/// misleads: the initial loss barely depends on it.)
 pub fn probe_sweep(spec: &Spec, p: &mut Params, train: &Signals, candidates: usize, seed: u64) {
     let mut idx: Vec<usize> = (0..train.count()).collect();
     Rng::stream(seed, u64::MAX).shuffle(&mut idx);
     idx.truncate(SWEEP_SIGNALS);
     let subset = train.subset(&idx);
     let [lo, hi] = spec.bounds.kn;
+    let loss = |q: &Params| evaluate(spec, &Engine::new(&spec.net_unchecked(q)), &subset).loss;
     for probe in spec.probes.iter().filter(|pr| pr.resonator) {
-        let mut best = (f64::MAX, p.kn[probe.node]);
+        let mut best = (loss(p), p.kn[probe.node]);
         for c in 0..candidates {
             let f = if candidates == 1 {
                 0.5
@@ -347,9 +361,9 @@ pub fn probe_sweep(spec: &Spec, p: &mut Params, train: &Signals, candidates: usi
             let k = (lo.ln() + (hi.ln() - lo.ln()) * f).exp();
             let mut q = p.clone();
             q.kn[probe.node] = k;
-            let loss = evaluate(spec, &Engine::new(&spec.net_unchecked(&q)), &subset).loss;
-            if loss < best.0 {
-                best = (loss, k);
+            let l = loss(&q);
+            if l < best.0 {
+                best = (l, k);
             }
         }
         p.kn[probe.node] = best.1;
