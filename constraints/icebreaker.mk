@@ -5,7 +5,7 @@ DEVICE        := up5k
 PACKAGE       := sg48
 # UP5K parts have SB_MAC16 DSPs; HX/LP parts do not (leave this empty there,
 # or nextpnr fails with "no BELs remaining" for ICESTORM_DSP).
-SYNTH_FLAGS   := -dsp
+SYNTH_FLAGS   := -dsp -spram
 BOARD_CLOCK_HZ := 12000000
 PINS          := constraints/icebreaker.pcf
 BOARD_TOP     := icebreaker_top

@@ -145,3 +145,45 @@ fn fully_connected_net_matches_twin() {
     .unwrap_or_else(|m| panic!("{m}"));
     assert_eq!(r.steps_compared, 250);
 }
+
+/// The phase accumulators run in the absolute frame: the oscillators turn at
+/// about ω0 every step and the pins (`o_osc`, the top bits of the output
+/// oscillators' phases) toggle as the twin says, step by step; phases leave
+/// the device relative to the reference.
+#[test]
+fn absolute_frame_turns_and_the_pins_follow_the_twin() {
+    let cfg = Config::default_config();
+    let data = digits();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
+    assert!(hw.omega0 > 0 && hw.pins == 10);
+    let built = build_core(&hw, &cfg.hash_hex(), &scratch_dir("cosim-default")).unwrap();
+    let mut sim = CoreSim::new(&built, hw.n()).unwrap();
+    let x = hw.inputs_of_image(data.test.image(1));
+    sim.write_input(&x);
+    let (rel, _) = sim.run(true, 60, 0, 0, 1_000_000).unwrap();
+    let abs = sim.abs_log.clone();
+    assert_eq!(abs.len(), 60);
+    let mut twin = phasegen_sim::twin::Twin::new(&hw);
+    twin.load_input(&x);
+    let mut toggles = vec![0; hw.pins];
+    let mut last = twin.pins();
+    for (s, ph) in abs.iter().enumerate() {
+        twin.step();
+        let want: Vec<u64> = (0..hw.n()).map(|i| twin.abs_phase(i)).collect();
+        assert_eq!(ph, &want, "absolute phases after step {}", s + 1);
+        assert_eq!(rel[s], twin.theta, "relative phases after step {}", s + 1);
+        assert_eq!(sim.pins_log[s], twin.pins(), "o_osc after step {}", s + 1);
+        for (k, t) in toggles.iter_mut().enumerate() {
+            *t += ((twin.pins() ^ last) >> k & 1) as usize;
+        }
+        last = twin.pins();
+    }
+    assert_eq!(sim.pins_log.len(), 60);
+    assert!(toggles.iter().all(|&t| t >= 2), "pins toggled {toggles:?}");
+    assert_ne!(twin.phi, 0);
+    assert_eq!(
+        sim.read_phases(),
+        twin.theta,
+        "relative phases on the read port"
+    );
+}

@@ -96,7 +96,7 @@ fn request(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> Vec<u8> {
         _ => {
             // an unknown command, sometimes with a long payload
             let mut cmd = r.below(256) as u8;
-            if (1..=7).contains(&cmd) {
+            if (1..=8).contains(&cmd) {
                 cmd += 0x40;
             }
             let len = if r.below(4) == 0 {

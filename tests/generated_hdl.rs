@@ -66,3 +66,54 @@ fn other_shapes_are_lint_clean() {
     c.hardware.input_bits = 8;
     lint("lint-small", &c);
 }
+
+#[test]
+fn designs_with_lanes_are_lint_clean() {
+    for lanes in [2, 4] {
+        let mut c = Config::default_config();
+        c.hardware.lanes = lanes;
+        lint(&format!("lint-lanes-{lanes}"), &c);
+    }
+    // a fully connected net whose input count is below the lanes' field spacing
+    let mut c = Config::default_config();
+    c.network.inputs = 3;
+    c.network.layers = vec![7];
+    c.network.intralayer = true;
+    c.hardware.lanes = 3;
+    lint("lint-full-3", &c);
+    // input weights in RAM, written over the UART
+    let mut c = Config::default_config();
+    c.hardware.lanes = 2;
+    c.hardware.u_memory = phasegen_sim::config::UMemory::Ram;
+    lint("lint-uram-2", &c);
+}
+
+/// 1024-oscillator designs, generated in under a second (printed, not
+/// asserted: the machine is shared): with intralayer coupling (1,047,552
+/// coupling entries) and layered.
+#[test]
+fn generates_1024_oscillator_designs_quickly() {
+    for (layers, intralayer, lanes) in [(vec![1014, 10], true, 4), (vec![1014, 10], false, 2)] {
+        let mut c = Config::default_config();
+        c.network.inputs = 64;
+        c.network.layers = layers.clone();
+        c.network.intralayer = intralayer;
+        c.hardware.lanes = lanes;
+        let (hw, _) = quantize(&c, &Params::init(&c), 16).unwrap();
+        let t = std::time::Instant::now();
+        let files = phasegen_hdl::generate_design(
+            &c.hash_hex(),
+            phasegen_hdl::design_id(&c.hash_hex(), &hw),
+            &hw,
+            c.target.clock_hz,
+            c.target.baud,
+        );
+        let secs = t.elapsed().as_secs_f64();
+        let bytes: usize = files.iter().map(|f| f.text.len()).sum();
+        println!(
+            "{layers:?} intralayer {intralayer}, {lanes} lanes: {} coupling entries, {bytes} bytes of Verilog in {secs:.3} s",
+            hw.nnz()
+        );
+        assert!(files[0].text.contains("module pg_core"));
+    }
+}

@@ -51,7 +51,14 @@ module hx8k_breakout_top (
         .i_rst(rst),
         .i_uart_rx(RX),
         .o_uart_tx(TX),
-        .o_busy(busy)
+        .o_busy(busy),
+        // o_osc: the top bit of the phases of hardware.pins oscillators
+        // (docs/hardware.md); its width is the config's, so this board
+        // top leaves it unrouted: connect it to a header to watch the
+        // oscillators on a scope.
+        /* verilator lint_off PINCONNECTEMPTY */
+        .o_osc()
+        /* verilator lint_on PINCONNECTEMPTY */
     );
 
     // The board's LEDs are active high.

@@ -65,7 +65,14 @@ module ulx3s_top (
         .i_rst(rst),
         .i_uart_rx(ftdi_txd),
         .o_uart_tx(ftdi_rxd),
-        .o_busy(busy)
+        .o_busy(busy),
+        // o_osc: the top bit of the phases of hardware.pins oscillators
+        // (docs/hardware.md); its width is the config's, so this board
+        // top leaves it unrouted: connect it to a header to watch the
+        // oscillators on a scope.
+        /* verilator lint_off PINCONNECTEMPTY */
+        .o_osc()
+        /* verilator lint_on PINCONNECTEMPTY */
     );
 
     // led[0] lit while the core runs, led[1] while it is idle (active high).

@@ -2,20 +2,33 @@
 //! then runs Jacobi Euler steps of the phase dynamics exactly as
 //! `phasegen_sim::twin::Twin::step`, then the argmax readout.
 //!
-//! Datapath (lanes = 1):
-//! - phases in a ping-pong RAM (`2 x 2^A` words): a step reads bank `b` and
-//!   writes bank `!b`, so every oscillator sees the old phases (Jacobi);
-//! - the coupling loop streams the CSR row of oscillator `i` from the weight
-//!   ROM, one neighbour per cycle through a 4-stage pipeline
-//!   (weight -> phase -> sin/cos tables -> two products -> two accumulators);
-//! - the drive is then assembled by one multiplier in up to six operations,
-//!   the step shift is applied and the new phase written.
+//! Datapath (see [`crate::sched`] for the schedule and docs/hardware.md for
+//! the arithmetic):
+//! - phases in a ping-pong RAM (`2 x 2^A` words, kept twice: one copy for the
+//!   coupling stream, one for the oscillators' own phases): a step reads bank
+//!   `b` and writes bank `!b`, so every oscillator sees the old phases;
+//! - the **coupling stream** reads one word per cycle: a neighbour `j` and
+//!   one weight per lane. `θ_j` is read and looked up (sin, cos) once and
+//!   broadcast; lane `l` multiplies both by its weight and accumulates the
+//!   row of oscillator `first + l` of the current group. Five stages: ROM,
+//!   phase RAM, table, two products per lane, accumulators. At a group's last
+//!   word the lane sums are latched;
+//! - the **drive sequencer** takes the latched rows one every two cycles
+//!   through a seven-stage pipeline with four multipliers (own phase and
+//!   constants, tables, products, nudge, sum, step shift) and writes each new
+//!   phase;
+//! - the stream never waits: bubbles placed by the schedule keep the
+//!   sequencer and the phase dependencies between steps in time, and one
+//!   step's stream follows the previous one directly;
+//! - the input field uses the same lanes and sequencer: a stream of input
+//!   weights `U` (one per lane) against the inputs `x_k`.
 //!
 //! Memories are synchronous-read (block RAM on both families); ROM contents
-//! come from the quantized model.
+//! come from the quantized model and the schedule.
 
 use crate::arith;
-use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
+use crate::sched::{Schedule, SEQ_CYCLES};
+use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};
 use phasegen_sim::qformat::{clog2, wrap};
 use phasegen_sim::twin::{sin_table, HwModel};
 
@@ -55,30 +68,47 @@ impl CoreShape {
 
 // FSM states.
 const S_IDLE: u64 = 0;
-const S_F_OSC: u64 = 1;
-const S_F_OSC2: u64 = 2;
-const S_F_MAC: u64 = 3;
-const S_F_WR: u64 = 4;
-const S_STEP: u64 = 5;
-const S_OWN0: u64 = 6;
-const S_OWN1: u64 = 7;
-const S_OWN2: u64 = 8;
-const S_OWN3: u64 = 9;
-const S_MAC: u64 = 10;
-const S_DRV: u64 = 11;
-const S_UPD: u64 = 12;
-const S_STEP_END: u64 = 13;
-const S_CLS0: u64 = 14;
-const S_CLS1: u64 = 15;
-const S_CLS2: u64 = 16;
-const S_DONE: u64 = 17;
-const STATE_BITS: u32 = 5;
+const S_INIT: u64 = 1;
+const S_FIELD: u64 = 2;
+const S_GO: u64 = 3;
+const S_RUN: u64 = 4;
+const S_CLS: u64 = 5;
+const S_DONE: u64 = 6;
+const STATE_BITS: u32 = 3;
+
+/// `v` sign-extended to `w` bits, through a named wire when needed.
+fn sx(m: &mut Module, name: &str, v: Expr, w: u32) -> Expr {
+    assert!(v.signed());
+    if v.width() == w {
+        return v;
+    }
+    let s = m.wire(name, v);
+    s.sext(w)
+}
+
+/// One of `items` by a run-time index (a mux chain; `items[0]` by default).
+fn select(idx: &Expr, items: &[Expr]) -> Expr {
+    let mut e = items[0].clone();
+    for (k, it) in items.iter().enumerate().skip(1) {
+        e = Expr::mux(idx.clone().eq(lit(idx.width(), k as u64)), it.clone(), e);
+    }
+    e
+}
+
+/// A ROM of `width`-bit words, padded to a power-of-two depth.
+fn rom(m: &mut Module, name: &str, width: u32, mut words: Vec<u64>) -> Mem {
+    let depth = 1usize << clog2(words.len().max(1) as u64);
+    words.resize(depth, 0);
+    m.mem(name, width, depth, Some(words))
+}
 
 pub fn generate(hw: &HwModel) -> Module {
+    let sched = Schedule::new(hw);
     let f = hw.fmt;
     let sh = CoreShape::of(hw);
     let n = hw.n();
-    let (p, l, s, wb, xb, d) = (
+    let lanes = sched.lanes;
+    let (p, tb, s, wb, xb, d) = (
         f.phase_bits,
         f.table_bits,
         f.amp_bits,
@@ -87,24 +117,38 @@ pub fn generate(hw: &HwModel) -> Module {
         f.drive_bits,
     );
     let a = sh.osc_bits;
-    let n0 = hw.topo.layers[0];
+    let lb = clog2(lanes as u64);
     let ni = hw.topo.inputs;
+    let ia = sh.input_addr_bits;
     let outs = hw.topo.outputs();
-    let nnz = hw.nnz().max(1);
-    let ea = clog2(nnz as u64);
-    let max_deg = hw.max_degree();
-    let dgb = clog2(max_deg as u64 + 1);
-    let acc_w = f.acc_bits(max_deg);
+    let out_base = outs.start as u64;
+    // the sequencer's rows in a step: first_row, first_row + 1, ... (mod n)
+    let first_row = sched.first_row() as u64;
+    let end_row = sched.last_row() as u64;
+    let acc_w = f.acc_bits(hw.max_degree());
     let facc_w = f.field_acc_bits(ni);
+    let accc_w = acc_w.max(facc_w);
     let dacc_w = f.drive_acc_bits();
-    let ua = clog2((n0 * ni) as u64);
+    let sb = s.max(xb + 1);
+    let nw = sched.words.len();
+    let ea = clog2(nw as u64);
+    let fl = sched.field_len;
+    let kb = clog2(fl as u64);
+    let nu = sched.field.len() * fl;
+    let ua = clog2(nu.max(1) as u64);
+    let mcw = clog2(lanes as u64 + 1);
 
     let mut m = Module::new("pg_core");
     m.doc("pg_core: field, Jacobi settle steps and argmax readout (see docs/hardware.md).");
+    m.doc(&format!(
+        "{lanes} lane(s); coupling stream of {nw} words per step ({} bubbles), {} entries.",
+        nw - sched.entries().min(nw),
+        sched.entries()
+    ));
     let clk = m.input("i_clk", 1);
     let rst = m.input("i_rst", 1);
     let x_we = m.input("i_x_we", 1);
-    let x_addr = m.input("i_x_addr", sh.input_addr_bits);
+    let x_addr = m.input("i_x_addr", ia);
     let x_data = m.input("i_x_data", xb);
     let start = m.input("i_start", 1);
     let init = m.input("i_init", 1);
@@ -112,196 +156,347 @@ pub fn generate(hw: &HwModel) -> Module {
     let beta_in = m.input_signed("i_beta", wb);
     let target_in = m.input("i_target", sh.classes as u32);
     let rd_addr = m.input("i_rd_addr", a);
+    // U in RAM: the host writes it, one word (all lanes) at a time
+    let u_port = hw.u_in_ram.then(|| {
+        (
+            m.input("i_u_we", 1),
+            m.input("i_u_addr", ua),
+            m.input("i_u_data", lanes as u32 * wb),
+        )
+    });
 
     // ---------------- memories ----------------
-    m.comment("memories: ROMs from the quantized model, RAMs for state");
+    m.comment("memories: ROMs from the quantized model and the schedule, RAMs for state");
     let table = sin_table(&f);
-    let tab: Vec<u64> = table.iter().map(|&v| wrap(v, s)).collect();
-    let rom_a = m.mem("sin_rom_a", s, tab.len(), Some(tab.clone()));
-    let rom_b = m.mem("sin_rom_b", s, tab.len(), Some(tab));
-    // weight ROM: {j, W_ij}, the CSR rows back to back
-    let mut wv = Vec::with_capacity(nnz);
-    for row in &hw.rows {
-        for &(j, w) in row {
-            wv.push(((j as u64) << wb) | wrap(w, wb));
-        }
+    let nt = table.len();
+    let q = nt / 4;
+    let sc: Vec<u64> = (0..nt)
+        .map(|k| (wrap(table[(k + q) % nt], s) << s) | wrap(table[k], s))
+        .collect();
+    let sc_str = rom(&mut m, "sc_rom_str", 2 * s, sc.clone());
+    let sc_own = rom(&mut m, "sc_rom_own", 2 * s, sc);
+    let s2_rom = rom(
+        &mut m,
+        "sin_rom_2",
+        s,
+        table.iter().map(|&v| wrap(v, s)).collect(),
+    );
+    // coupling stream: {last, mask, j} and one weight ROM per lane
+    let cw = 1 + lanes as u32 + a;
+    let ctl: Vec<u64> = sched
+        .words
+        .iter()
+        .map(|w| ((w.last as u64) << (lanes as u32 + a)) | (w.mask << a) | w.j as u64)
+        .collect();
+    let ctl_rom = rom(&mut m, "ctl_rom", cw, ctl);
+    let w_roms: Vec<Mem> = (0..lanes)
+        .map(|l| {
+            let v = sched.words.iter().map(|w| wrap(w.w[l], wb)).collect();
+            rom(&mut m, &format!("w_rom_{l}"), wb, v)
+        })
+        .collect();
+    // input weights: group g, input k at g * field_len + k; one ROM per lane,
+    // or one RAM of all lanes (single address, no-change read: the form
+    // Yosys maps to the UP5K's SPRAM)
+    let u_roms: Vec<Mem> = if hw.u_in_ram {
+        vec![m.mem("u_ram", lanes as u32 * wb, nu, None)]
+    } else {
+        let u_words = sched.u_words(hw);
+        (0..lanes)
+            .map(|l| {
+                let v = u_words.iter().map(|w| wrap(w[l], wb)).collect();
+                rom(&mut m, &format!("u_rom_{l}"), wb, v)
+            })
+            .collect()
+    };
+    // per oscillator: {last row of its group, h, K, ω0 + δω_i, theta0}
+    let ow = 1 + 2 * wb + 2 * p;
+    let mut last_row = vec![false; n];
+    for g in &sched.groups {
+        last_row[g.first + g.rows - 1] = true;
     }
-    wv.resize(1usize << ea, 0);
-    let w_rom = m.mem("w_rom", a + wb, wv.len(), Some(wv));
-    // oscillator ROM: {degree, h, K, omega, theta0}
-    let ow = dgb + 2 * wb + 2 * p;
-    let mut ov = Vec::with_capacity(1 << a);
-    for i in 0..n {
-        let v = ((hw.rows[i].len() as u64) << (2 * wb + 2 * p))
-            | (wrap(hw.h[i], wb) << (wb + 2 * p))
-            | (wrap(hw.k[i], wb) << (2 * p))
-            | (wrap(hw.omega[i], p) << p)
-            | hw.theta0[i];
-        ov.push(v);
-    }
-    ov.resize(1usize << a, 0);
-    let osc_rom = m.mem("osc_rom", ow, ov.len(), Some(ov));
-    let mut uv: Vec<u64> = hw.u.iter().map(|&u| wrap(u, wb)).collect();
-    uv.resize(1usize << ua, 0);
-    let u_rom = m.mem("u_rom", wb, uv.len(), Some(uv));
-    let x_mem = m.mem("x_mem", xb, 1 << sh.input_addr_bits, None);
+    let ov: Vec<u64> = (0..n)
+        .map(|i| {
+            ((last_row[i] as u64) << (2 * wb + 2 * p))
+                | (wrap(hw.h[i], wb) << (wb + 2 * p))
+                | (wrap(hw.k[i], wb) << (2 * p))
+                | (wrap(hw.omega0 + hw.omega[i], p) << p)
+                | hw.theta0[i]
+        })
+        .collect();
+    let osc_rom = rom(&mut m, "osc_rom", ow, ov);
+    let x_mem = m.mem("x_mem", xb, 1 << ia, None);
     let b_mem = m.mem("b_mem", d, 1 << a, None);
-    let ph_mem = m.mem("ph_mem", p, 2 << a, None);
+    let ph_str = m.mem("ph_str", p, 2 << a, None);
+    let ph_own = m.mem("ph_own", p, 2 << a, None);
 
     // ---------------- control registers ----------------
     m.comment("control");
     let st = m.reg_init("state", STATE_BITS, false, Some(S_IDLE));
-    let i = m.reg("osc", a);
-    let e = m.reg("w_ptr", ea);
+    let in_state = |v: u64| st.e().eq(lit(STATE_BITS, v));
     let bank = m.reg_init("bank", 1, false, Some(0));
-    let steps_left = m.reg("steps_left", sh.step_bits);
+    // the reference oscillator's phase φ (absolute frame), advanced by ω0
+    // with every completed step; the stream and the sequencer keep their own
+    // copies, a step ahead at most
+    let omega0 = lit(p, wrap(hw.omega0, p));
+    let phi = m.reg_init("phi", p, false, Some(0));
+    let steps_q = m.reg("steps_q", sh.step_bits);
+    let wsteps = m.reg("wsteps", sh.step_bits);
     let beta = m.reg_signed("beta", wb);
     let target = m.reg("target", sh.classes as u32);
     let busy = m.reg_init("busy", 1, false, Some(0));
     let done = m.reg_init("done", 1, false, Some(0));
     let step_pulse = m.reg_init("step_pulse", 1, false, Some(0));
     let class = m.reg_init("class_q", sh.class_bits, false, Some(0));
-    let in_state = |v: u64| st.e().eq(lit(STATE_BITS, v));
+    let fault = m.reg_init("fault", 1, false, Some(0));
+    let fmode = m.reg_init("fmode", 1, false, Some(0));
 
-    // ---------------- read ports ----------------
-    // Each memory has one registered read port whose address is chosen by
-    // the state below.
+    // init: theta0 and h for every oscillator
+    let ii = m.reg("init_i", a);
+    let init_v = m.reg_init("init_v", 1, false, Some(0));
+    let init_i = m.reg("init_i_q", a);
+
+    // ---------------- coupling stream ----------------
+    m.comment("coupling stream: word -> phase -> sin/cos -> products -> lane sums");
+    let e = m.reg("w_ptr", ea);
+    let issuing = m.reg_init("issuing", 1, false, Some(0));
+    let ibank = m.reg("ibank", 1);
+    let iphi = m.reg("iphi", p);
+    let isteps = m.reg("isteps", sh.step_bits);
+    let ctl_q = m.reg("ctl_q", cw);
+    m.mem_read(&clk, &ctl_rom, &ctl_q, e.e());
+    let wq: Vec<Sig> = (0..lanes).map(|l| m.reg(&format!("w_q_{l}"), wb)).collect();
+    for l in 0..lanes {
+        m.mem_read(&clk, &w_roms[l], &wq[l], e.e());
+    }
+    let v1 = m.reg_init("v1", 1, false, Some(0));
+    let bank1 = m.reg("bank1", 1);
+    let phi1 = m.reg("phi1", p);
+    let phi2 = m.reg("phi2", p);
+    let j1 = m.wire("w_j", ctl_q.slice(a - 1, 0));
+    let mask1 = m.wire("w_mask", ctl_q.slice(a + lanes as u32 - 1, a));
+    let last1 = m.wire("w_last", ctl_q.bit(cw - 1));
+    let ph_q = m.reg("ph_q", p);
+    m.mem_read(&clk, &ph_str, &ph_q, Expr::concat(vec![bank1.e(), j1.e()]));
+    let v2 = m.reg_init("v2", 1, false, Some(0));
+    let last2 = m.reg("last2", 1);
+    let mask2 = m.reg("mask2", lanes as u32);
+    let w2: Vec<Sig> = (0..lanes)
+        .map(|l| m.reg_signed(&format!("w2_{l}"), wb))
+        .collect();
+    let ph_j = m.wire_partial(
+        "psi_j",
+        ph_q.e().sub(phi2.e()),
+        "the stream looks up the top table_bits of a neighbour's phase only",
+    );
+    let idx_str = m.wire("tab_idx_str", ph_j.slice(p - 1, p - tb));
+    let sc_q = m.reg("sc_q", 2 * s);
+    m.mem_read(&clk, &sc_str, &sc_q, idx_str.e());
+    let sin_j = m.wire("sin_j", sc_q.slice(s - 1, 0).as_signed());
+    let cos_j = m.wire("cos_j", sc_q.slice(2 * s - 1, s).as_signed());
+    let v3 = m.reg_init("v3", 1, false, Some(0));
+    let last3 = m.reg("last3", 1);
+    let mask3 = m.reg("mask3", lanes as u32);
+    let w3: Vec<Sig> = (0..lanes)
+        .map(|l| m.reg_signed(&format!("w3_{l}"), wb))
+        .collect();
+    let v4 = m.reg_init("v4", 1, false, Some(0));
+    let last4 = m.reg("last4", 1);
+    let mask4 = m.reg("mask4", lanes as u32);
+
+    // ---------------- field stream ----------------
+    m.comment("field stream: input weights U (one per lane) against x_k");
+    let ue = m.reg("u_ptr", ua);
+    let fk = m.reg("f_k", kb);
+    let fissuing = m.reg_init("fissuing", 1, false, Some(0));
+    let uq: Vec<Sig> = match &u_port {
+        Some((we, addr, data)) => {
+            let q = m.reg("u_q", lanes as u32 * wb);
+            let ua_ = m.wire("u_addr", Expr::mux(we.e(), addr.e(), ue.e()));
+            m.always(
+                &clk,
+                vec![if_else(
+                    we.e(),
+                    vec![set_mem(&u_roms[0], ua_.e(), data.e())],
+                    vec![set(&q, Expr::MemRead(u_roms[0].clone(), Box::new(ua_.e())))],
+                )],
+            );
+            (0..lanes as u32)
+                .map(|l| m.wire(&format!("u_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
+                .collect()
+        }
+        None => (0..lanes)
+            .map(|l| {
+                let q = m.reg(&format!("u_q_{l}"), wb);
+                m.mem_read(&clk, &u_roms[l], &q, ue.e());
+                q
+            })
+            .collect(),
+    };
+    let x_q = m.reg("x_q", xb);
+    let x_rd = if kb > ia { fk.slice(ia - 1, 0) } else { fk.e() };
+    let x_rd = if kb < ia { x_rd.zext(ia) } else { x_rd };
+    m.mem_read(&clk, &x_mem, &x_q, x_rd);
+    m.always(
+        &clk,
+        vec![if_(x_we.e(), vec![set_mem(&x_mem, x_addr.e(), x_data.e())])],
+    );
+    let fv1 = m.reg_init("fv1", 1, false, Some(0));
+    let flast1 = m.reg("flast1", 1);
+    let fv2 = m.reg_init("fv2", 1, false, Some(0));
+    let flast2 = m.reg("flast2", 1);
+
+    // ---------------- lanes: products and sums ----------------
+    m.comment("lanes: W cos / U x and W sin, exact sums per row");
+    let x_s = m.wire("x_s", Expr::concat(vec![lit(1, 0), x_q.e()]).as_signed());
+    let x_b = sx(&mut m, "x_b", x_s.e(), sb);
+    let cos_b = sx(&mut m, "cos_b", cos_j.e(), sb);
+    let mul_b = m.wire("lane_b", Expr::mux(fmode.e(), x_b, cos_b));
+    let acc_v = m.wire("acc_v", Expr::mux(fmode.e(), fv2.e(), v4.e()));
+    let acc_last = m.wire("acc_last", Expr::mux(fmode.e(), flast2.e(), last4.e()));
+    let after_last = m.reg_init("after_last", 1, false, Some(1));
+    let mut prod_c = Vec::new();
+    let mut prod_s = Vec::new();
+    let mut acc_c = Vec::new();
+    let mut acc_s = Vec::new();
+    let mut hold_c = Vec::new();
+    let mut hold_s = Vec::new();
+    let mut sum_c = Vec::new();
+    let mut sum_s = Vec::new();
+    for l in 0..lanes {
+        let ua_l = m.wire(&format!("u_s_{l}"), uq[l].e().as_signed());
+        let a_l = m.wire(
+            &format!("lane_a_{l}"),
+            Expr::mux(fmode.e(), ua_l.e(), w3[l].e()),
+        );
+        let pc = m.reg_signed(&format!("prod_c_{l}"), wb + sb);
+        let ps = m.reg_signed(&format!("prod_s_{l}"), wb + s);
+        m.always(
+            &clk,
+            vec![
+                set(&pc, a_l.e().mul(mul_b.e())),
+                set(&ps, w3[l].e().mul(sin_j.e())),
+            ],
+        );
+        let ac = m.reg_signed(&format!("acc_c_{l}"), accc_w);
+        let as_ = m.reg_signed(&format!("acc_s_{l}"), acc_w);
+        let hc = m.reg_signed(&format!("hold_c_{l}"), accc_w);
+        let hs = m.reg_signed(&format!("hold_s_{l}"), acc_w);
+        let pce = sx(&mut m, &format!("prod_c_ext_{l}"), pc.e(), accc_w);
+        let pse = sx(&mut m, &format!("prod_s_ext_{l}"), ps.e(), acc_w);
+        let base_c = Expr::mux(after_last.e(), slit(accc_w, 0), ac.e());
+        let base_s = Expr::mux(after_last.e(), slit(acc_w, 0), as_.e());
+        let sc_ = m.wire(&format!("sum_c_{l}"), base_c.add(pce));
+        let ss_ = m.wire(&format!("sum_s_{l}"), base_s.add(pse));
+        prod_c.push(pc);
+        prod_s.push(ps);
+        acc_c.push(ac);
+        acc_s.push(as_);
+        hold_c.push(hc);
+        hold_s.push(hs);
+        sum_c.push(sc_);
+        sum_s.push(ss_);
+    }
+    let latch = m.wire("latch", acc_v.e().land(acc_last.e()));
+
+    // ---------------- drive sequencer ----------------
+    m.comment("drive sequencer: one latched row every two cycles (D0 .. D6)");
+    assert_eq!(
+        SEQ_CYCLES, 2,
+        "the sequencer below takes two cycles per row"
+    );
+    let seq_busy = m.reg_init("seq_busy", 1, false, Some(0));
+    let seq_ph = m.reg("seq_ph", 1);
+    let seq_k = m.reg("seq_k", lb);
+    let seq_i = m.reg("seq_i", a);
+    let sbank = m.reg("sbank", 1);
+    let sphi = m.reg("sphi", p);
+    let d0 = m.wire("d0", seq_busy.e().land(seq_ph.e().not()));
+    let d1 = m.wire("d1", seq_busy.e().land(seq_ph.e()));
+    // own reads (D0 address, D1 data)
     let osc_q = m.reg("osc_q", ow);
-    m.mem_read(&clk, &osc_rom, &osc_q, i.e());
-    let deg_q = arith::field(&mut m, "deg_q", &osc_q, ow - 1, 2 * wb + 2 * p, false);
+    let osc_ra = m.wire("osc_raddr", Expr::mux(in_state(S_INIT), ii.e(), seq_i.e()));
+    m.mem_read(&clk, &osc_rom, &osc_q, osc_ra.e());
+    let row_last = m.wire("row_last", osc_q.bit(ow - 1));
     let h_q = arith::field(&mut m, "h_q", &osc_q, 2 * wb + 2 * p - 1, wb + 2 * p, true);
     let k_q = arith::field(&mut m, "k_q", &osc_q, wb + 2 * p - 1, 2 * p, true);
-    let om_q = arith::field(&mut m, "om_q", &osc_q, 2 * p - 1, p, true);
+    let om_q = arith::field(&mut m, "om_q", &osc_q, 2 * p - 1, p, false);
     let th0_q = arith::field(&mut m, "th0_q", &osc_q, p - 1, 0, false);
-
-    // field MAC stream: u_rom[ue], x_mem[k]
-    let ue = m.reg("u_edge", ua);
-    let k = m.reg("k_in", sh.input_addr_bits.max(clog2(ni as u64 + 1)));
-    let kw = k.width;
-    let issue_f = m.reg_init("issue_f", 1, false, Some(0));
-    let u_q = m.reg_signed("u_q", wb);
-    let x_q = m.reg("x_q", xb);
-    m.always(
-        &clk,
-        vec![
-            set(
-                &u_q,
-                Expr::MemRead(u_rom.clone(), Box::new(ue.e())).as_signed(),
-            ),
-            if_(x_we.e(), vec![set_mem(&x_mem, x_addr.e(), x_data.e())]),
-        ],
-    );
-    let x_rd = if kw == sh.input_addr_bits {
-        k.e()
-    } else {
-        k.slice(sh.input_addr_bits - 1, 0)
-    };
-    m.mem_read(&clk, &x_mem, &x_q, x_rd);
-    let xs = m.wire("x_s", Expr::concat(vec![lit(1, 0), x_q.e()]).as_signed());
-    let fv1 = m.reg_init("fv1", 1, false, Some(0));
-    let fv2 = m.reg_init("fv2", 1, false, Some(0));
-    let fprod = m.reg_signed("f_prod", wb + xb + 1);
-    let facc = m.reg_signed("f_acc", facc_w);
-
-    // coupling MAC stream
-    let w_q = m.reg("w_q", a + wb);
-    m.mem_read(&clk, &w_rom, &w_q, e.e());
-    let wj = arith::field(&mut m, "w_j", &w_q, a + wb - 1, wb, false);
-    let wv_ = arith::field(&mut m, "w_v", &w_q, wb - 1, 0, true);
-    let cnt = m.reg("mac_cnt", dgb);
-    let issue = m.reg_init("issue", 1, false, Some(0));
-    let v1 = m.reg_init("v1", 1, false, Some(0));
-    let v2 = m.reg_init("v2", 1, false, Some(0));
-    let v3 = m.reg_init("v3", 1, false, Some(0));
-    let v4 = m.reg_init("v4", 1, false, Some(0));
-    let wd1 = m.reg_signed("wd1", wb);
-    let wd2 = m.reg_signed("wd2", wb);
-    let pc = m.reg_signed("prod_c", wb + s);
-    let ps = m.reg_signed("prod_s", wb + s);
-    let acc_c = m.reg_signed("acc_c", acc_w);
-    let acc_s = m.reg_signed("acc_s", acc_w);
-
-    // phase RAM read address: own phase, neighbour phase, class scan, or the
-    // external read port when idle
-    let ph_q = m.reg("ph_q", p);
-    let out_base = outs.start as u64;
-    let cls_o = m.reg("cls_o", a);
-    let ph_idx = m.wire(
-        "ph_idx",
-        Expr::mux(
-            in_state(S_IDLE),
-            rd_addr.e(),
-            Expr::mux(
-                in_state(S_MAC),
-                wj.e(),
-                Expr::mux(in_state(S_CLS0), cls_o.e(), i.e()),
-            ),
-        ),
-    );
-    let ph_ra = m.wire("ph_raddr", Expr::concat(vec![bank.e(), ph_idx.e()]));
-    m.mem_read(&clk, &ph_mem, &ph_q, ph_ra.e());
-
-    // table addresses: sin θ on port a, cos θ = sin(θ + quarter) on port b;
-    // in S_OWN2 port a looks up sin 2θ of the oscillator's own phase
-    let theta_i = m.reg("theta_i", p);
-    let idx = m.wire("tab_idx", ph_q.slice(p - 1, p - l));
-    let quarter = lit(l, 1u64 << (l - 2));
-    let idx_cos = m.wire("tab_idx_cos", idx.e().add(quarter));
-    let idx2 = m.wire("tab_idx_2", theta_i.slice(p - 2, p - l - 1));
-    let ra = m.wire("tab_a_addr", Expr::mux(in_state(S_OWN2), idx2.e(), idx.e()));
-    let tab_a = m.reg_signed("tab_a", s);
-    let tab_b = m.reg_signed("tab_b", s);
-    m.always(
-        &clk,
-        vec![
-            set(
-                &tab_a,
-                Expr::MemRead(rom_a.clone(), Box::new(ra.e())).as_signed(),
-            ),
-            set(
-                &tab_b,
-                Expr::MemRead(rom_b.clone(), Box::new(idx_cos.e())).as_signed(),
-            ),
-        ],
-    );
     let b_q = m.reg_signed("b_q", d);
     m.always(
         &clk,
         vec![set(
             &b_q,
-            Expr::MemRead(b_mem.clone(), Box::new(i.e())).as_signed(),
+            Expr::MemRead(b_mem.clone(), Box::new(seq_i.e())).as_signed(),
         )],
     );
+    let cls_o = m.reg("cls_o", a);
+    let own_ra = m.wire(
+        "own_raddr",
+        Expr::mux(
+            in_state(S_IDLE),
+            Expr::concat(vec![bank.e(), rd_addr.e()]),
+            Expr::mux(
+                in_state(S_CLS),
+                Expr::concat(vec![bank.e(), cls_o.e()]),
+                Expr::concat(vec![sbank.e(), seq_i.e()]),
+            ),
+        ),
+    );
+    let own_q = m.reg("own_q", p);
+    m.mem_read(&clk, &ph_own, &own_q, own_ra.e());
+    // own look-ups relative to the reference (the class scan reads after the
+    // run, when the sequencer's φ is the device's)
+    let psi_i = m.wire_partial(
+        "psi_i",
+        own_q.e().sub(sphi.e()),
+        "an oscillator's own look-ups use the top table_bits (+1 for 2θ) of its phase",
+    );
+    let own_idx = m.wire("tab_idx_own", psi_i.slice(p - 1, p - tb));
+    let own_idx2 = m.wire("tab_idx_own2", psi_i.slice(p - 2, p - tb - 1));
+    let osc_sc = m.reg("own_sc", 2 * s);
+    m.mem_read(&clk, &sc_own, &osc_sc, own_idx.e());
+    let osc_s2 = m.reg("own_s2", s);
+    m.mem_read(&clk, &s2_rom, &osc_s2, own_idx2.e());
+    let s_i = m.wire("s_i", osc_sc.slice(s - 1, 0).as_signed());
+    let c_i = m.wire("c_i", osc_sc.slice(2 * s - 1, s).as_signed());
+    let s2_i = m.wire("s2_i", osc_s2.e().as_signed());
 
-    // ---------------- field: b_i = sat(round_shift((h<<B) + Σ U x, B), D) ----
-    m.comment("input field");
+    // D1: the row's sums, its constants, the field value
+    let hk = select(
+        &seq_k.e(),
+        &hold_c.iter().map(|h| h.e()).collect::<Vec<_>>(),
+    );
+    let hk = m.wire("hold_c_sel", hk);
+    let hks = select(
+        &seq_k.e(),
+        &hold_s.iter().map(|h| h.e()).collect::<Vec<_>>(),
+    );
+    let hks = m.wire("hold_s_sel", hks);
+    let c_rs = arith::round_shift(&mut m, "c_rs", &hk, s - 1);
+    let c_sat = arith::sat(&mut m, "c_sat", &c_rs, d);
+    let s_rs = arith::round_shift(&mut m, "s_rs", &hks, s - 1);
+    let s_sat = arith::sat(&mut m, "s_sat", &s_rs, d);
     let h_shift = m.wire(
         "h_shifted",
         Expr::concat(vec![h_q.e().as_unsigned(), lit(xb, 0)]).as_signed(),
     );
-    let h_ext = m.wire("h_ext", h_shift.sext(facc_w));
-    let fprod_ext = m.wire("f_prod_ext", fprod.sext(facc_w));
-    let f_rs = arith::round_shift(&mut m, "f_rs", &facc, xb);
+    let h_ext = sx(&mut m, "h_ext", h_shift.e(), accc_w);
+    let f_sum = m.wire("f_sum", hk.e().add(h_ext));
+    let f_rs = arith::round_shift(&mut m, "f_rs", &f_sum, xb);
     let f_sat = arith::sat(&mut m, "f_sat", &f_rs, d);
-    let h_as_b = m.wire("h_as_b", h_q.sext(d));
-
-    // ---------------- drive ----------------
-    m.comment("drive: -s_i c + c_i s - s_i b - s2_i K + [outputs] g s_i");
-    let s_i = m.reg_signed("s_i", s);
-    let c_i = m.reg_signed("c_i", s);
-    let s2_i = m.reg_signed("s2_i", s);
-    let k_i = m.reg_signed("k_i", wb);
-    let om_i = m.reg_signed("om_i", p);
-    let c_rs = arith::round_shift(&mut m, "c_rs", &acc_c, s - 1);
-    let c_sat = arith::sat(&mut m, "c_sat", &c_rs, d);
-    let s_rs = arith::round_shift(&mut m, "s_rs", &acc_s, s - 1);
-    let s_sat = arith::sat(&mut m, "s_sat", &s_rs, d);
-    let is_out = m.wire("is_out", i.e().ge(lit(a, out_base)));
-    // target of this output: +A when its bit is set, else -A
+    let h_as_b = sx(&mut m, "h_as_b", h_q.e(), d);
+    // (in a single-layer network every oscillator is an output)
+    let is_out = if out_base == 0 {
+        lit(1, 1)
+    } else {
+        seq_i.e().ge(lit(a, out_base))
+    };
+    let is_out = m.wire("is_out", is_out);
     let oidx_w = sh.class_bits;
     let o_off = m.wire_partial(
         "o_off",
-        i.e().sub(lit(a, out_base)),
+        seq_i.e().sub(lit(a, out_base)),
         "output index: only its low class-index bits address the target",
     );
     let o_sel = if oidx_w < a {
@@ -310,311 +505,442 @@ pub fn generate(hw: &HwModel) -> Module {
         o_off.e()
     };
     let o_sel = m.wire("o_sel", o_sel);
-    let t_bit = m.reg("t_bit", 1);
+    let base1 = m.wire("base1", own_q.e().add(om_q.e()));
+    let c_r = m.reg_signed("c_r", d);
+    let s_r = m.reg_signed("s_r", d);
+    // row records D2 .. D6
+    let rv: Vec<Sig> = (2..=6)
+        .map(|k| m.reg_init(&format!("r{k}_v"), 1, false, Some(0)))
+        .collect();
+    let ri: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_i"), a)).collect();
+    let rb: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_bank"), 1)).collect();
+    let rbase: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_base"), p)).collect();
+    // the reference's phase after the row's step (for the observation port
+    // of relative phases; synthesis drops it with the port)
+    let rphi: Vec<Sig> = (2..=6).map(|k| m.reg(&format!("r{k}_phi"), p)).collect();
+    let r2_out = m.reg("r2_out", 1);
+    let r3_out = m.reg("r3_out", 1);
+    let r2_t = m.reg("r2_t", 1);
+    let r2_k = m.reg_signed("r2_k", wb);
+    let r2_b = m.reg_signed("r2_b", d);
+
+    // D2: c s_i, s c_i, β e
+    m.comment("drive: -c s_i + s c_i - b s_i - K s2_i + g s_i, g = sat(round_shift(beta e))");
     let amp = f.amp();
-    let e_ci = m.wire("e_ci", c_i.sext(s + 1));
+    let e_ci = sx(&mut m, "e_ci", c_i.e(), s + 1);
     let e_err = m.wire(
         "e_err",
         Expr::mux(
-            t_bit.e(),
-            e_ci.e().sub(crate::vlog::slit(s + 1, amp)),
-            e_ci.e().add(crate::vlog::slit(s + 1, amp)),
+            r2_t.e(),
+            e_ci.clone().sub(slit(s + 1, amp)),
+            e_ci.add(slit(s + 1, amp)),
         ),
     );
-    let op = m.reg("drv_op", 3);
-    let ph = m.reg("drv_ph", 2);
-    let ma = m.reg_signed("mul_a", d);
-    let mb = m.reg_signed("mul_b", s + 1);
-    let pr = m.reg_signed("mul_p", d + s + 1);
-    let dacc = m.reg_signed("drive", dacc_w);
-    let g = m.reg_signed("nudge_g", d);
-    let g_rs = arith::round_shift(&mut m, "g_rs", &pr, s - 1);
+    // Two multipliers serve two products each: X does c s_i in a row's D2
+    // and b s_i in its D3, Y does s c_i and K s2_i. Rows are at least two
+    // cycles apart, so no cycle is the D2 of one row and the D3 of another.
+    let mx = m.reg_signed("mul_x", d + s);
+    let my = m.reg_signed("mul_y", d + s);
+    let p5 = m.reg_signed("p_be", wb + s + 1);
+    let s_i3 = m.reg_signed("s_i3", s);
+    let s2_i3 = m.reg_signed("s2_i3", s);
+    let k3 = m.reg_signed("k3", wb);
+    let b3 = m.reg_signed("b3", d);
+    // D3: b s_i, K s2_i, g, p2 - p1
+    let g_r = m.reg_signed("g_r", d);
+    let s_i4 = m.reg_signed("s_i4", s);
+    let q1 = m.reg_signed("q1", dacc_w);
+    let g_rs = arith::round_shift(&mut m, "g_rs", &p5, s - 1);
     let g_sat = arith::sat(&mut m, "g_sat", &g_rs, d);
-    let pr_ext = m.wire("mul_p_ext", pr.sext(dacc_w));
-    let si_ext = m.wire("s_i_ext", s_i.sext(s + 1));
-    let ci_ext = m.wire("c_i_ext", c_i.sext(s + 1));
-    let s2_ext = m.wire("s2_i_ext", s2_i.sext(s + 1));
-    let k_ext = m.wire("k_i_ext", k_i.sext(d));
-    let beta_ext = m.wire("beta_ext", beta.sext(d));
-    let last_op = m.wire("last_op", Expr::mux(is_out.e(), lit(3, 5), lit(3, 3)));
-
-    // ---------------- update ----------------
-    let d_rs = arith::round_shift(&mut m, "d_rs", &dacc, f.step_shift);
+    let xe = sx(&mut m, "mul_x_ext", mx.e(), dacc_w);
+    let ye = sx(&mut m, "mul_y_ext", my.e(), dacc_w);
+    let k3d = sx(&mut m, "k3_d", k3.e(), d);
+    let x_a = m.wire("mul_x_a", Expr::mux(rv[0].e(), c_r.e(), b3.e()));
+    let x_b = m.wire("mul_x_b", Expr::mux(rv[0].e(), s_i.e(), s_i3.e()));
+    let y_a = m.wire("mul_y_a", Expr::mux(rv[0].e(), s_r.e(), k3d));
+    let y_b = m.wire("mul_y_b", Expr::mux(rv[0].e(), c_i.e(), s2_i3.e()));
+    // D4: g s_i, q
+    let p6 = m.reg_signed("p_gs", d + s);
+    let q_r = m.reg_signed("q_r", dacc_w);
+    // D5: d
+    let d_r = m.reg_signed("drive", dacc_w);
+    let p6e = sx(&mut m, "p_gs_ext", p6.e(), dacc_w);
+    // D6: the new phase
+    let d_rs = arith::round_shift(&mut m, "d_rs", &d_r, f.step_shift);
     let d_sat = arith::sat(&mut m, "d_sat", &d_rs, p);
-    let new_th = m.wire(
-        "theta_new",
-        theta_i
-            .e()
-            .add(d_sat.e().as_unsigned())
-            .add(om_i.e().as_unsigned()),
+    let new_th = m.wire("theta_new", rbase[4].e().add(d_sat.e().as_unsigned()));
+    m.always(
+        &clk,
+        vec![
+            // D1 -> D2
+            set(&c_r, c_sat.e()),
+            set(&s_r, s_sat.e()),
+            set(&ri[0], seq_i.e()),
+            set(&rb[0], sbank.e().not()),
+            set(&rbase[0], base1.e()),
+            set(&rphi[0], sphi.e().add(omega0.clone())),
+            set(&r2_out, is_out.e()),
+            set(&r2_t, target.index(o_sel.e())),
+            set(&r2_k, k_q.e()),
+            set(&r2_b, b_q.e()),
+            // D2 -> D3 (c s_i, s c_i) and D3 -> D4 (b s_i, K s2_i)
+            set(&mx, x_a.e().mul(x_b.e())),
+            set(&my, y_a.e().mul(y_b.e())),
+            // D2 -> D3
+            set(&p5, beta.e().mul(e_err.e())),
+            set(&s_i3, s_i.e()),
+            set(&s2_i3, s2_i.e()),
+            set(&k3, r2_k.e()),
+            set(&b3, r2_b.e()),
+            set(&r3_out, r2_out.e()),
+            // D3 -> D4
+            set(&g_r, Expr::mux(r3_out.e(), g_sat.e(), slit(d, 0))),
+            set(&s_i4, s_i3.e()),
+            set(&q1, ye.clone().sub(xe.clone())),
+            // D4 -> D5
+            set(&p6, g_r.e().mul(s_i4.e())),
+            set(&q_r, q1.e().sub(xe).sub(ye)),
+            // D5 -> D6
+            set(&d_r, q_r.e().add(p6e)),
+        ],
     );
+    let mut shift = Vec::new();
+    for k in 1..5 {
+        shift.push(set(&ri[k], ri[k - 1].e()));
+        shift.push(set(&rb[k], rb[k - 1].e()));
+        shift.push(set(&rbase[k], rbase[k - 1].e()));
+        shift.push(set(&rphi[k], rphi[k - 1].e()));
+    }
+    m.always(&clk, shift);
+
+    // ---------------- memory write ports ----------------
+    let wr_v = &rv[4];
+    let ph_we = m.wire("ph_we", init_v.e().lor(wr_v.e()));
+    let ph_wa = m.wire(
+        "ph_waddr",
+        Expr::mux(
+            init_v.e(),
+            Expr::concat(vec![bank.e(), init_i.e()]),
+            Expr::concat(vec![rb[4].e(), ri[4].e()]),
+        ),
+    );
+    // theta0 is read for init_i one cycle after its address
+    let th0_d = m.wire("theta0_d", th0_q.e());
+    let ph_wd = m.wire("ph_wdata", Expr::mux(init_v.e(), th0_d.e(), new_th.e()));
+    m.always(
+        &clk,
+        vec![if_(
+            ph_we.e(),
+            vec![
+                set_mem(&ph_str, ph_wa.e(), ph_wd.e()),
+                set_mem(&ph_own, ph_wa.e(), ph_wd.e()),
+            ],
+        )],
+    );
+    // the pins: the top bit of the phases of oscillators pin_first .. +pins,
+    // each updated when its phase is written (so after a step they show that
+    // step's phases)
+    let osc_pins = if hw.pins > 0 {
+        let k = hw.pins as u32;
+        let r = m.reg_init("osc_pins", k, false, Some(0));
+        let widx = m.wire("ph_widx", Expr::mux(init_v.e(), init_i.e(), ri[4].e()));
+        let top = m.wire("ph_wtop", ph_wd.bit(p - 1));
+        let bits: Vec<Expr> = (0..hw.pins)
+            .rev()
+            .map(|q| {
+                let hit = ph_we
+                    .e()
+                    .land(widx.e().eq(lit(a, (hw.pin_first + q) as u64)));
+                Expr::mux(hit, top.e(), r.bit(q as u32))
+            })
+            .collect();
+        m.always(&clk, vec![set(&r, Expr::concat(bits))]);
+        Some(r)
+    } else {
+        None
+    };
+    let b_field = m.wire("b_field_we", d1.e().land(fmode.e()));
+    let b_we = m.wire("b_we", init_v.e().lor(b_field.e()));
+    let b_wa = m.wire("b_waddr", Expr::mux(init_v.e(), init_i.e(), seq_i.e()));
+    let b_wd = m.wire("b_wdata", Expr::mux(init_v.e(), h_as_b, f_sat.e()));
+    m.always(
+        &clk,
+        vec![if_(
+            b_we.e(),
+            vec![set_mem(&b_mem, b_wa.e(), b_wd.e().as_unsigned())],
+        )],
+    );
+
+    // ---------------- readout ----------------
     let best = m.reg_signed("best", s);
     let best_o = m.reg("best_o", sh.class_bits);
-    let cls_k = m.reg("cls_k", sh.class_bits.max(clog2(sh.classes as u64 + 1)));
-    let ckw = cls_k.width;
+    let ckw = sh.class_bits.max(clog2(sh.classes as u64 + 1));
+    let cls_n = m.reg("cls_n", ckw);
+    let cls_k = m.reg("cls_k", ckw);
+    let cv1 = m.reg_init("cv1", 1, false, Some(0));
+    let cv2 = m.reg_init("cv2", 1, false, Some(0));
 
-    // ---------------- the FSM ----------------
+    // ---------------- the FSM and the streams ----------------
     let go = |v: u64| set(&st, lit(STATE_BITS, v));
     let zero = |sg: &Sig| {
         if sg.signed {
-            set(sg, crate::vlog::slit(sg.width, 0))
+            set(sg, slit(sg.width, 0))
         } else {
             set(sg, lit(sg.width, 0))
         }
     };
-    let last_osc = i.e().eq(lit(a, n as u64 - 1));
     let inc = |sg: &Sig| set(sg, sg.e().add(lit(sg.width, 1)));
+    let one = |sg: &Sig| set(sg, lit(1, 1));
+    let clr = |sg: &Sig| set(sg, lit(1, 0));
 
     let idle = vec![
-        set(&done, lit(1, 0)),
+        clr(&done),
         if_(
             start.e(),
             vec![
-                set(&busy, lit(1, 1)),
+                one(&busy),
                 set(&beta, beta_in.e()),
                 set(&target, target_in.e()),
-                set(&steps_left, steps_in.e()),
-                zero(&i),
-                zero(&ue),
-                if_else(init.e(), vec![go(S_F_OSC)], vec![go(S_STEP)]),
+                set(&steps_q, steps_in.e()),
+                zero(&ii),
+                if_else(
+                    init.e(),
+                    vec![zero(&phi), zero(&sphi), go(S_INIT)],
+                    vec![go(S_GO)],
+                ),
             ],
         ),
     ];
-    let f_osc = vec![go(S_F_OSC2)];
-    // oscillator i gets the input field (every one when the input layer is
-    // the only layer and fills the index range)
-    let in_layer0 = if n0 as u64 >= 1u64 << a {
-        lit(1, 1)
-    } else {
-        i.e().lt(lit(a, n0 as u64))
-    };
-    let f_osc2 = vec![
-        set_mem(&ph_mem, Expr::concat(vec![bank.e(), i.e()]), th0_q.e()),
-        set(&facc, h_ext.e()),
-        if_else(
-            in_layer0.clone(),
-            vec![zero(&k), set(&issue_f, lit(1, 1)), go(S_F_MAC)],
-            vec![go(S_F_WR)],
+    let init_s = vec![
+        inc(&ii),
+        if_(
+            ii.e().eq(lit(a, n as u64 - 1)),
+            vec![
+                zero(&ue),
+                zero(&fk),
+                one(&fissuing),
+                one(&fmode),
+                zero(&seq_i),
+                one(&after_last),
+                go(S_FIELD),
+            ],
         ),
     ];
-    let f_mac = vec![if_(
-        issue_f.e().not().land(fv1.e().not()).land(fv2.e().not()),
-        vec![go(S_F_WR)],
-    )];
-    let f_wr = vec![
-        set_mem(
-            &b_mem,
-            i.e(),
-            Expr::mux(in_layer0.clone(), f_sat.e(), h_as_b.e()).as_unsigned(),
-        ),
-        inc(&i),
-        if_else(last_osc.clone(), vec![go(S_STEP)], vec![go(S_F_OSC)]),
-    ];
-    let step = vec![zero(&i), zero(&e), go(S_OWN0)];
-    let own0 = vec![go(S_OWN1)];
-    let own1 = vec![
-        set(&theta_i, ph_q.e()),
-        set(&k_i, k_q.e()),
-        set(&om_i, om_q.e()),
-        set(&cnt, deg_q.e()),
-        set(&t_bit, target.index(o_sel.e())),
-        go(S_OWN2),
-    ];
-    let own2 = vec![set(&s_i, tab_a.e()), set(&c_i, tab_b.e()), go(S_OWN3)];
-    let own3 = vec![
-        set(&s2_i, tab_a.e()),
-        zero(&acc_c),
-        zero(&acc_s),
-        if_else(
-            cnt.e().eq(lit(dgb, 0)),
-            vec![zero(&op), zero(&ph), zero(&dacc), go(S_DRV)],
-            vec![set(&issue, lit(1, 1)), go(S_MAC)],
-        ),
-    ];
-    let mac = vec![if_(
-        issue
+    let field_s = vec![if_(
+        fissuing
             .e()
             .not()
-            .land(v1.e().not())
-            .land(v2.e().not())
-            .land(v3.e().not())
-            .land(v4.e().not()),
-        vec![zero(&op), zero(&ph), zero(&dacc), go(S_DRV)],
+            .land(fv1.e().not())
+            .land(fv2.e().not())
+            .land(seq_busy.e().not())
+            .land(init_v.e().not()),
+        vec![go(S_GO)],
     )];
-    // drive: phase 0 loads operands, 1 multiplies, 2 accumulates
-    let operands = |a_: Expr, b_: Expr| vec![set(&ma, a_), set(&mb, b_)];
-    let drv = vec![case(
-        ph.e(),
-        vec![
-            (
-                vec![lit(2, 0)],
-                vec![
-                    case(
-                        op.e(),
-                        vec![
-                            (vec![lit(3, 0)], operands(c_sat.e(), si_ext.e())),
-                            (vec![lit(3, 1)], operands(s_sat.e(), ci_ext.e())),
-                            (vec![lit(3, 2)], operands(b_q.e(), si_ext.e())),
-                            (vec![lit(3, 3)], operands(k_ext.e(), s2_ext.e())),
-                            (vec![lit(3, 4)], operands(beta_ext.e(), e_err.e())),
-                        ],
-                        operands(g.e(), si_ext.e()),
-                    ),
-                    set(&ph, lit(2, 1)),
-                ],
-            ),
-            (
-                vec![lit(2, 1)],
-                vec![set(&pr, ma.e().mul(mb.e())), set(&ph, lit(2, 2))],
-            ),
-        ],
-        vec![
-            case(
-                op.e(),
-                vec![
-                    (
-                        vec![lit(3, 0), lit(3, 2), lit(3, 3)],
-                        vec![set(&dacc, dacc.e().sub(pr_ext.e()))],
-                    ),
-                    (vec![lit(3, 4)], vec![set(&g, g_sat.e())]),
-                ],
-                vec![set(&dacc, dacc.e().add(pr_ext.e()))],
-            ),
-            set(&ph, lit(2, 0)),
-            inc(&op),
-            if_(op.e().eq(last_op.e()), vec![go(S_UPD)]),
-        ],
-    )];
-    let upd = vec![
-        set_mem(
-            &ph_mem,
-            Expr::concat(vec![bank.e().not(), i.e()]),
-            new_th.e(),
-        ),
-        inc(&i),
-        if_else(last_osc, vec![go(S_STEP_END)], vec![go(S_OWN0)]),
-    ];
-    let step_end = vec![
-        set(&bank, bank.e().not()),
-        set(&steps_left, steps_left.e().sub(lit(sh.step_bits, 1))),
+    let go_s = vec![
+        clr(&fmode),
+        one(&after_last),
+        set(&seq_i, lit(a, first_row)),
+        set(&sbank, bank.e()),
+        set(&ibank, bank.e()),
+        set(&sphi, phi.e()),
+        set(&iphi, phi.e()),
+        zero(&e),
+        set(&isteps, steps_q.e()),
+        set(&wsteps, steps_q.e()),
         if_else(
-            steps_left.e().eq(lit(sh.step_bits, 1)),
-            vec![
-                set(&cls_o, lit(a, out_base)),
-                zero(&cls_k),
-                set(&best, crate::vlog::slit(s, -(1i64 << (s - 1)))),
-                zero(&best_o),
-                go(S_CLS0),
-            ],
-            vec![go(S_STEP)],
+            steps_q.e().eq(lit(sh.step_bits, 0)),
+            vec![go(S_CLS)],
+            vec![one(&issuing), go(S_RUN)],
         ),
+        set(&cls_o, lit(a, out_base)),
+        zero(&cls_n),
+        zero(&cls_k),
+        set(&best, slit(s, -(1i64 << (s - 1)))),
+        zero(&best_o),
     ];
-    let cls0 = vec![go(S_CLS1)];
-    let cls1 = vec![go(S_CLS2)];
+    let run_s = vec![if_(wsteps.e().eq(lit(sh.step_bits, 0)), vec![go(S_CLS)])];
     let cls_k_low = if ckw > sh.class_bits {
         cls_k.slice(sh.class_bits - 1, 0)
     } else {
         cls_k.e()
     };
-    let cls2 = vec![
-        // first output always taken (best starts at the most negative value,
-        // which the table cannot exceed only when equal: use > with a flag)
+    let cls_s = vec![
+        set(&cv1, cls_n.e().lt(lit(ckw, sh.classes as u64))),
         if_(
-            tab_b.e().gt(best.e()).lor(cls_k.e().eq(lit(ckw, 0))),
-            vec![set(&best, tab_b.e()), set(&best_o, cls_k_low)],
+            cls_n.e().lt(lit(ckw, sh.classes as u64)),
+            vec![inc(&cls_o), inc(&cls_n)],
         ),
-        inc(&cls_o),
-        inc(&cls_k),
-        if_else(
-            cls_k.e().eq(lit(ckw, sh.classes as u64 - 1)),
-            vec![go(S_DONE)],
-            vec![go(S_CLS0)],
-        ),
-    ];
-    let done_s = vec![
-        set(&class, best_o.e()),
-        set(&busy, lit(1, 0)),
-        set(&done, lit(1, 1)),
-        go(S_IDLE),
-    ];
-
-    // streaming pipelines run beside the FSM
-    let field_pipe = vec![
-        set(&fv1, issue_f.e()),
-        set(&fv2, fv1.e()),
         if_(
-            issue_f.e(),
+            cv2.e(),
             vec![
-                inc(&ue),
-                inc(&k),
+                // the first output is always taken, then strictly greater
                 if_(
-                    k.e().eq(lit(kw, ni as u64 - 1)),
-                    vec![set(&issue_f, lit(1, 0))],
+                    c_i.e().gt(best.e()).lor(cls_k.e().eq(lit(ckw, 0))),
+                    vec![set(&best, c_i.e()), set(&best_o, cls_k_low)],
+                ),
+                inc(&cls_k),
+                if_(
+                    cls_k.e().eq(lit(ckw, sh.classes as u64 - 1)),
+                    vec![go(S_DONE)],
                 ),
             ],
         ),
-        if_(fv1.e(), vec![set(&fprod, u_q.e().mul(xs.e()))]),
-        if_(fv2.e(), vec![set(&facc, facc.e().add(fprod_ext.e()))]),
     ];
-    let acc_ext_c = m.wire("prod_c_ext", pc.sext(acc_w));
-    let acc_ext_s = m.wire("prod_s_ext", ps.sext(acc_w));
-    let mac_pipe = vec![
-        set(&v1, issue.e()),
+    let done_s = vec![set(&class, best_o.e()), clr(&busy), one(&done), go(S_IDLE)];
+
+    // stream issue (coupling)
+    let issue = if_(
+        issuing.e(),
+        vec![if_else(
+            e.e().eq(lit(ea, nw as u64 - 1)),
+            vec![
+                zero(&e),
+                set(&ibank, ibank.e().not()),
+                set(&iphi, iphi.e().add(omega0.clone())),
+                set(&isteps, isteps.e().sub(lit(sh.step_bits, 1))),
+                if_(isteps.e().eq(lit(sh.step_bits, 1)), vec![clr(&issuing)]),
+            ],
+            vec![inc(&e)],
+        )],
+    );
+    let stream = vec![
+        set(&v1, issuing.e()),
+        set(&bank1, ibank.e()),
+        set(&phi1, iphi.e()),
+        set(&phi2, phi1.e()),
         set(&v2, v1.e()),
+        set(&last2, last1.e()),
+        set(&mask2, mask1.e()),
         set(&v3, v2.e()),
+        set(&last3, last2.e()),
+        set(&mask3, mask2.e()),
         set(&v4, v3.e()),
-        if_(
-            issue.e(),
+        set(&last4, last3.e()),
+        set(&mask4, mask3.e()),
+    ];
+    let mut lane_regs = Vec::new();
+    for l in 0..lanes {
+        lane_regs.push(set(&w2[l], wq[l].e().as_signed()));
+        lane_regs.push(set(&w3[l], w2[l].e()));
+    }
+    m.always(&clk, lane_regs);
+    // stream issue (field)
+    let fissue = if_(
+        fissuing.e(),
+        vec![
+            inc(&ue),
+            if_else(
+                fk.e().eq(lit(kb, fl as u64 - 1)),
+                vec![zero(&fk)],
+                vec![inc(&fk)],
+            ),
+            if_(ue.e().eq(lit(ua, nu as u64 - 1)), vec![clr(&fissuing)]),
+        ],
+    );
+    let fstream = vec![
+        set(&fv1, fissuing.e()),
+        set(&flast1, fk.e().eq(lit(kb, fl as u64 - 1))),
+        set(&fv2, fv1.e()),
+        set(&flast2, flast1.e()),
+    ];
+    // lane sums
+    let mut accum = Vec::new();
+    let mut latch_regs = Vec::new();
+    for l in 0..lanes {
+        accum.push(set(&acc_c[l], sum_c[l].e()));
+        accum.push(set(&acc_s[l], sum_s[l].e()));
+        latch_regs.push(set(&hold_c[l], sum_c[l].e()));
+        latch_regs.push(set(&hold_s[l], sum_s[l].e()));
+    }
+    accum.push(set(&after_last, acc_last.e()));
+    accum.push(if_(acc_last.e(), latch_regs));
+    let sums = if_(acc_v.e(), accum);
+    // sequencer
+    let seq = vec![
+        if_else(
+            latch.e(),
             vec![
-                inc(&e),
-                set(&cnt, cnt.e().sub(lit(dgb, 1))),
-                if_(cnt.e().eq(lit(dgb, 1)), vec![set(&issue, lit(1, 0))]),
+                if_(
+                    seq_busy.e().land(d1.e().land(row_last.e()).not()),
+                    vec![one(&fault)],
+                ),
+                one(&seq_busy),
+                clr(&seq_ph),
+                zero(&seq_k),
+            ],
+            vec![
+                if_(d0.e(), vec![one(&seq_ph)]),
+                if_(
+                    d1.e(),
+                    vec![
+                        clr(&seq_ph),
+                        if_else(row_last.e(), vec![clr(&seq_busy)], vec![inc(&seq_k)]),
+                    ],
+                ),
             ],
         ),
-        if_(v1.e(), vec![set(&wd1, wv_.e())]),
-        if_(v2.e(), vec![set(&wd2, wd1.e())]),
         if_(
-            v3.e(),
+            d1.e(),
             vec![
-                set(&pc, wd2.e().mul(tab_b.e())),
-                set(&ps, wd2.e().mul(tab_a.e())),
+                if_else(
+                    seq_i.e().eq(lit(a, n as u64 - 1)),
+                    vec![zero(&seq_i)],
+                    vec![inc(&seq_i)],
+                ),
+                if_(
+                    fmode.e().not().land(seq_i.e().eq(lit(a, end_row))),
+                    vec![
+                        set(&sbank, sbank.e().not()),
+                        set(&sphi, sphi.e().add(omega0.clone())),
+                    ],
+                ),
             ],
         ),
+        set(&rv[0], d1.e().land(fmode.e().not())),
+        set(&rv[1], rv[0].e()),
+        set(&rv[2], rv[1].e()),
+        set(&rv[3], rv[2].e()),
+        set(&rv[4], rv[3].e()),
+    ];
+    // the write stage ends a step after its last oscillator
+    let wstage = vec![
+        set(&step_pulse, lit(1, 0)),
         if_(
-            v4.e(),
+            wr_v.e().land(ri[4].e().eq(lit(a, end_row))),
             vec![
-                set(&acc_c, acc_c.e().add(acc_ext_c.e())),
-                set(&acc_s, acc_s.e().add(acc_ext_s.e())),
+                one(&step_pulse),
+                set(&bank, bank.e().not()),
+                set(&phi, phi.e().add(omega0.clone())),
+                set(&wsteps, wsteps.e().sub(lit(sh.step_bits, 1))),
             ],
         ),
     ];
 
     let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = vec![
         (S_IDLE, idle),
-        (S_F_OSC, f_osc),
-        (S_F_OSC2, f_osc2),
-        (S_F_MAC, f_mac),
-        (S_F_WR, f_wr),
-        (S_STEP, step),
-        (S_OWN0, own0),
-        (S_OWN1, own1),
-        (S_OWN2, own2),
-        (S_OWN3, own3),
-        (S_MAC, mac),
-        (S_DRV, drv),
-        (S_UPD, upd),
-        (S_STEP_END, step_end),
-        (S_CLS0, cls0),
-        (S_CLS1, cls1),
-        (S_CLS2, cls2),
+        (S_INIT, init_s),
+        (S_FIELD, field_s),
+        (S_GO, go_s),
+        (S_RUN, run_s),
+        (S_CLS, cls_s),
         (S_DONE, done_s),
     ]
     .into_iter()
     .map(|(v, b)| (vec![lit(STATE_BITS, v)], b))
     .collect();
-    let mut body = vec![set(&step_pulse, in_state(S_STEP_END))];
-    body.extend(field_pipe);
-    body.extend(mac_pipe);
+    let mut body = vec![
+        set(&init_v, in_state(S_INIT)),
+        set(&init_i, ii.e()),
+        set(&cv2, cv1.e()),
+        clr(&cv1),
+        issue,
+        fissue,
+        sums,
+    ];
+    body.extend(stream);
+    body.extend(fstream);
+    body.extend(seq);
+    body.extend(wstage);
     body.push(case(st.e(), arms, vec![go(S_IDLE)]));
     m.always(
         &clk,
@@ -622,18 +948,32 @@ pub fn generate(hw: &HwModel) -> Module {
             rst.e(),
             vec![
                 go(S_IDLE),
-                zero(&busy),
-                zero(&done),
-                zero(&issue),
-                zero(&issue_f),
-                zero(&v1),
-                zero(&v2),
-                zero(&v3),
-                zero(&v4),
-                zero(&fv1),
-                zero(&fv2),
-                zero(&bank),
-                zero(&step_pulse),
+                clr(&busy),
+                clr(&done),
+                clr(&issuing),
+                clr(&fissuing),
+                clr(&v1),
+                clr(&v2),
+                clr(&v3),
+                clr(&v4),
+                clr(&fv1),
+                clr(&fv2),
+                clr(&seq_busy),
+                clr(&rv[0]),
+                clr(&rv[1]),
+                clr(&rv[2]),
+                clr(&rv[3]),
+                clr(&rv[4]),
+                clr(&init_v),
+                clr(&cv1),
+                clr(&cv2),
+                clr(&bank),
+                clr(&step_pulse),
+                clr(&fault),
+                clr(&fmode),
+                one(&after_last),
+                zero(&phi),
+                zero(&sphi),
             ],
             body,
         )],
@@ -643,11 +983,33 @@ pub fn generate(hw: &HwModel) -> Module {
     m.output("o_busy", busy.e());
     m.output("o_done", done.e());
     m.output("o_class", class.e());
-    m.output("o_rd_phase", ph_q.e());
+    // phases leave the device relative to the reference
+    let rd_rel = m.wire("rd_phase_rel", own_q.e().sub(phi.e()));
+    m.output("o_rd_phase", rd_rel.e());
     m.output("o_step", step_pulse.e());
-    m.output("o_ph_we", in_state(S_UPD));
-    m.output("o_ph_idx", i.e());
-    m.output("o_ph_val", new_th.e());
+    m.output("o_ph_we", wr_v.e());
+    m.output("o_ph_idx", ri[4].e());
+    // the new phase relative to the reference (what the twin's `theta`
+    // holds), and as the accumulator holds it (absolute frame)
+    m.output("o_ph_val", new_th.e().sub(rphi[4].e()));
+    m.output("o_ph_abs", new_th.e());
+    // efficiency counters for testbenches: coupling entries (j, W_ij)
+    // accumulated this cycle, and whether the cycle belongs to the coupling
+    // loop (the stream issues a word, an entry or a bubble)
+    let pop = (0..lanes as u32)
+        .map(|l| mask4.slice(l, l).zext(mcw))
+        .reduce(|x, y| x.add(y))
+        .expect("at least one lane");
+    m.output(
+        "o_macs",
+        Expr::mux(v4.e().land(fmode.e().not()), pop, lit(mcw, 0)),
+    );
+    m.output("o_loop", issuing.e());
+    // a schedule error: a group's sums arrived while the sequencer was busy
+    m.output("o_fault", fault.e());
+    if let Some(r) = &osc_pins {
+        m.output("o_osc", r.e());
+    }
     m
 }
 
@@ -663,11 +1025,6 @@ mod tests {
         let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
         let files =
             crate::generate_design(&cfg.hash_hex(), cfg.design_id(), &hw, 12_000_000, 115_200);
-        let dir = std::env::temp_dir().join("pg-core-test");
-        std::fs::create_dir_all(&dir).unwrap();
-        for f in &files {
-            std::fs::write(dir.join(&f.name), &f.text).unwrap();
-        }
         assert!(files[0].text.contains("module pg_core"));
     }
 }

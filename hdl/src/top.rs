@@ -36,6 +36,7 @@ const E_EXEC: u64 = 1;
 const E_COPY: u64 = 2;
 const E_RUN: u64 = 3;
 const E_SEND: u64 = 4;
+const E_WCOPY: u64 = 5;
 const EB: u32 = 3;
 
 // transmit states
@@ -174,6 +175,38 @@ pub fn generate(
         1,
         "observation port of the core, used by testbenches only",
     );
+    let obs = |m: &mut Module, name: &str| {
+        let w = core
+            .ports()
+            .iter()
+            .find(|p| p.name == format!("o_{name}"))
+            .map(|p| p.width)
+            .expect("pg_core observation port");
+        m.wire_decl_partial(
+            &format!("core_{name}"),
+            w,
+            "observation port of the core, used by testbenches only",
+        )
+    };
+    let ph_abs = obs(&mut m, "ph_abs");
+    let macs = obs(&mut m, "macs");
+    let mac_loop = obs(&mut m, "loop");
+    let fault = obs(&mut m, "fault");
+    let osc = (hw.pins > 0).then(|| m.wire_decl("core_osc", hw.pins as u32));
+    // input weights in RAM: written by WriteWeights, a word at a time
+    let sched = crate::sched::Schedule::new(hw);
+    let u_words = sched.field.len() * sched.field_len;
+    let ua = clog2(u_words as u64);
+    let lanes = sched.lanes as u32;
+    let wbytes = sh.weight_bits.div_ceil(8);
+    let word_bytes = sched.u_word_bytes(hw) as u64;
+    let u_regs = hw.u_in_ram.then(|| {
+        (
+            m.reg_init("u_we", 1, false, Some(0)),
+            m.reg("u_addr", ua),
+            m.reg("u_data", lanes * sh.weight_bits),
+        )
+    });
     m.instance(
         core,
         "u_core",
@@ -189,6 +222,16 @@ pub fn generate(
             ("i_beta", c_beta.e()),
             ("i_target", c_target.e()),
             ("i_rd_addr", rd_addr.e()),
+        ]
+        .into_iter()
+        .chain(u_regs.iter().flat_map(|(we, ad, da)| {
+            [
+                ("i_u_we", we.e()),
+                ("i_u_addr", ad.e()),
+                ("i_u_data", da.e()),
+            ]
+        }))
+        .chain([
             ("o_busy", busy.e()),
             ("o_done", done.e()),
             ("o_class", class.e()),
@@ -197,9 +240,19 @@ pub fn generate(
             ("o_ph_we", ph_we.e()),
             ("o_ph_idx", ph_idx.e()),
             ("o_ph_val", ph_val.e()),
-        ],
+            ("o_ph_abs", ph_abs.e()),
+            ("o_macs", macs.e()),
+            ("o_loop", mac_loop.e()),
+            ("o_fault", fault.e()),
+        ])
+        .chain(osc.iter().map(|o| ("o_osc", o.e())))
+        .collect(),
     );
     m.output("o_busy", busy.e());
+    if let Some(o) = &osc {
+        // the top bit of the phases of oscillators pin_first.., for pins
+        m.output("o_osc", o.e());
+    }
 
     // ---- receive ----
     let rs = m.reg_init("r_state", RB, false, Some(R_SYNC));
@@ -418,6 +471,28 @@ pub fn generate(
         if_(cnt.e().add(lit(8, 1)).eq(len.e()), vec![go_r(R_CRC)]),
     ];
     pay_stmts.extend(hdr_store);
+    // WriteWeights: count whole words while the payload arrives (after the
+    // three offset bytes), so the request is checked before it is executed
+    let wbw = clog2(word_bytes);
+    let mut len_extra = Vec::new();
+    let wcount = u_regs.as_ref().map(|_| {
+        let wb_ = m.reg("r_wbyte", wbw);
+        let words = m.reg("r_words", 8);
+        pay_stmts.push(if_(
+            cnt.e().ge(lit(8, 3)),
+            vec![if_else(
+                wb_.e().eq(lit(wbw, word_bytes - 1)),
+                vec![
+                    set(&wb_, lit(wbw, 0)),
+                    set(&words, words.e().add(lit(8, 1))),
+                ],
+                vec![set(&wb_, wb_.e().add(lit(wbw, 1)))],
+            )],
+        ));
+        len_extra.push(set(&wb_, lit(wbw, 0)));
+        len_extra.push(set(&words, lit(8, 0)));
+        (wb_, words)
+    });
 
     // copy loop for WriteInput: buf[2..len) -> x_mem[offset..)
     let buf_q = m.reg("r_buf_q", 8);
@@ -459,6 +534,95 @@ pub fn generate(
         rd_off.slice(a - 1, 0)
     } else {
         rd_off.e()
+    };
+    // WriteWeights (designs with U in RAM): offset[3] in words, then whole
+    // words, assembled byte by byte (big-endian) and written one per word
+    let mut wcopy = Vec::new();
+    let unknown = match (&u_regs, &wcount) {
+        (Some((u_we, u_addr, u_data)), Some((wbyte, words))) => {
+            // the word's earlier bytes; the current byte completes it
+            let wsr_w = 8 * word_bytes as u32;
+            let wsr = (word_bytes > 1).then(|| m.reg("r_wsr", wsr_w - 8));
+            let wbc = m.reg("r_wbc", wbw);
+            let waddr = m.reg("r_waddr", ua);
+            let off24 = m.wire("arg_woffset", Expr::concat(vec![hb(0), hb(1), hb(2)]));
+            let wend = m.wire("wweights_end", off24.e().zext(25).add(words.e().zext(25)));
+            let off_a = m.wire_partial(
+                "arg_woffset_a",
+                off24.e(),
+                "weight offset: checked against the U memory's words, low bits address it",
+            );
+            let off_low = if ua < 24 {
+                off_a.slice(ua - 1, 0)
+            } else {
+                off_a.e()
+            };
+            let next = match &wsr {
+                Some(r) => Expr::concat(vec![r.e(), buf_q.e()]),
+                None => buf_q.e(),
+            };
+            let next = m.wire_partial(
+                "r_wsr_next",
+                next,
+                "bits above weight_bits in each weight's bytes are its sign extension",
+            );
+            let w = sh.weight_bits;
+            let word = Expr::concat(
+                (0..lanes)
+                    .rev()
+                    .map(|l| next.slice(8 * wbytes * l + w - 1, 8 * wbytes * l))
+                    .collect(),
+            );
+            let mut on_byte: Vec<Stmt> = wsr
+                .iter()
+                .map(|r| set(r, next.slice(wsr_w - 9, 0)))
+                .collect();
+            on_byte.push(if_else(
+                wbc.e().eq(lit(wbw, word_bytes - 1)),
+                vec![
+                    set(&wbc, lit(wbw, 0)),
+                    set(u_we, lit(1, 1)),
+                    set(u_addr, waddr.e()),
+                    set(u_data, word),
+                    set(&waddr, waddr.e().add(lit(ua, 1))),
+                ],
+                vec![set(&wbc, wbc.e().add(lit(wbw, 1)))],
+            ));
+            wcopy = vec![
+                if_(copy_v.e(), on_byte),
+                if_else(
+                    copy_k.e().ne(e_len.e()),
+                    vec![
+                        set(&copy_v, lit(1, 1)),
+                        set(&copy_k, copy_k.e().add(lit(8, 1))),
+                    ],
+                    vec![
+                        set(&copy_v, lit(1, 0)),
+                        if_(copy_v.e().not(), respond_ok(Cmd::WriteWeights, 0, K_NONE)),
+                    ],
+                ),
+            ];
+            vec![if_else(
+                cmd_is(Cmd::WriteWeights),
+                vec![if_else(
+                    words
+                        .e()
+                        .ne(lit(8, 0))
+                        .land(wbyte.e().eq(lit(wbw, 0)))
+                        .land(wend.e().le(lit(25, u_words as u64))),
+                    vec![
+                        set(&copy_k, lit(8, 3)),
+                        set(&copy_v, lit(1, 0)),
+                        set(&wbc, lit(wbw, 0)),
+                        set(&waddr, off_low),
+                        go_e(E_WCOPY),
+                    ],
+                    fail(ErrCode::BadArgument),
+                )],
+                fail(ErrCode::UnknownCmd),
+            )]
+        }
+        _ => fail(ErrCode::UnknownCmd),
     };
     let exec_cmd = vec![if_else(
         cmd_is(Cmd::Identify),
@@ -529,7 +693,7 @@ pub fn generate(
                                 respond_ok(Cmd::Status, STATUS_LEN as u64, K_STATUS),
                                 fail(ErrCode::BadArgument),
                             )],
-                            fail(ErrCode::UnknownCmd),
+                            unknown,
                         )],
                     )],
                 )],
@@ -564,7 +728,7 @@ pub fn generate(
             )],
         ),
         if_else(
-            copy_k.e().ne(len.e()),
+            copy_k.e().ne(e_len.e()),
             vec![
                 set(&copy_v, lit(1, 1)),
                 set(&copy_k, copy_k.e().add(lit(8, 1))),
@@ -622,6 +786,19 @@ pub fn generate(
         )],
     );
     let recv = |body: Vec<Stmt>| vec![if_(rx_valid.e(), body)];
+    let mut len_stmts = vec![
+        set(&len, rx_data.e()),
+        set(&crc, rx_crc.e()),
+        set(&cnt, lit(8, 0)),
+        set(&bad_x, lit(1, 0)),
+        set(&hdr_reg, lit(8 * hdr as u32, 0)),
+        if_else(
+            rx_data.e().eq(lit(8, 0)),
+            vec![go_r(R_CRC)],
+            vec![go_r(R_PAY)],
+        ),
+    ];
+    len_stmts.extend(len_extra);
     let r_arms = vec![
         (
             R_SYNC,
@@ -638,21 +815,7 @@ pub fn generate(
                 go_r(R_LEN),
             ]),
         ),
-        (
-            R_LEN,
-            recv(vec![
-                set(&len, rx_data.e()),
-                set(&crc, rx_crc.e()),
-                set(&cnt, lit(8, 0)),
-                set(&bad_x, lit(1, 0)),
-                set(&hdr_reg, lit(8 * hdr as u32, 0)),
-                if_else(
-                    rx_data.e().eq(lit(8, 0)),
-                    vec![go_r(R_CRC)],
-                    vec![go_r(R_PAY)],
-                ),
-            ]),
-        ),
+        (R_LEN, recv(len_stmts)),
         (R_PAY, recv(pay_stmts)),
         (
             R_CRC,
@@ -663,6 +826,7 @@ pub fn generate(
                 go_r(R_SYNC),
             ]),
         ),
+        (E_WCOPY, wcopy),
     ];
     let e_arms = vec![
         (E_IDLE, take),
@@ -748,6 +912,9 @@ pub fn generate(
                     set(&tmo, lit(tmo_w, 0)),
                 ];
                 v.extend(counters.iter().map(|c| set(c, lit(16, 0))));
+                if let Some((u_we, _, _)) = &u_regs {
+                    v.push(set(u_we, lit(1, 0)));
+                }
                 v
             },
             {
@@ -757,6 +924,9 @@ pub fn generate(
                     timeout_stmt,
                     if_(rx_ferr.e(), vec![bump(&counters[5])]),
                 ];
+                if let Some((u_we, _, _)) = &u_regs {
+                    v.push(set(u_we, lit(1, 0)));
+                }
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));
                 v.push(case(es.e(), e_arms, vec![go_e(E_IDLE)]));

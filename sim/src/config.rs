@@ -179,8 +179,66 @@ pub struct HardwareConfig {
     pub drive_bits: u32,
     /// Settle steps the device runs for one inference.
     pub steps: u32,
-    /// Parallel multiply-accumulate lanes (the thin path has 1).
+    /// Parallel multiply-accumulate lanes of the coupling and field loops:
+    /// each lane is two multipliers (W cos θ_j and W sin θ_j).
     pub lanes: u32,
+    /// Common natural frequency of the oscillators and of the reference, in
+    /// the float model's units (the dispersion is relative to 1): the phase
+    /// accumulators advance by ω0 + δω_i every step (absolute frame).
+    /// 0 = the reference frame (the phases do not rotate).
+    pub omega0: f64,
+    /// Oscillators whose phase's top bit drives an output of pg_top
+    /// (`o_osc`, 1 to 64 of them), from `pin_first`; absent: the whole
+    /// output layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pins: Option<u32>,
+    /// First oscillator on `o_osc`; absent: the first output oscillator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin_first: Option<u32>,
+    /// Where the input weights U live: in ROM (block RAM filled by the
+    /// bitstream), or in RAM the host fills over the UART after
+    /// configuration (on the UP5K Yosys places it in SPRAM, which the
+    /// bitstream cannot fill). `auto`: RAM on a UP5K when U is larger than
+    /// [`U_ROM_LIMIT_BITS`], else ROM.
+    pub u_memory: UMemory,
+}
+
+/// Where the input weights live (`hardware.u_memory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UMemory {
+    Auto,
+    Rom,
+    Ram,
+}
+
+/// `u_memory = "auto"` keeps U in ROM up to this many bits (half the UP5K's
+/// 120 kbit of block RAM).
+pub const U_ROM_LIMIT_BITS: usize = 60 * 1024;
+
+impl HardwareConfig {
+    /// The oscillators on `o_osc`: `(first, count)` for a network of these
+    /// layers.
+    pub fn pin_range(&self, layers: &[usize]) -> (usize, usize) {
+        let n: usize = layers.iter().sum();
+        let outs = *layers.last().unwrap_or(&0);
+        let first = self.pin_first.map_or(n - outs, |f| f as usize);
+        let count = self.pins.map_or(outs, |k| k as usize);
+        (first, count)
+    }
+
+    /// Does U live in RAM loaded at run time, for this network on `board`?
+    pub fn u_in_ram(&self, net: &NetworkConfig, board: &str) -> bool {
+        match self.u_memory {
+            UMemory::Rom => false,
+            UMemory::Ram => true,
+            UMemory::Auto => {
+                let bits = net.layers[0] * net.inputs * self.weight_bits as usize;
+                let up5k = BOARDS.iter().any(|b| b.name == board && b.device == "up5k");
+                up5k && bits > U_ROM_LIMIT_BITS
+            }
+        }
+    }
 }
 
 impl Default for HardwareConfig {
@@ -195,6 +253,10 @@ impl Default for HardwareConfig {
             drive_bits: 16,
             steps: 40,
             lanes: 1,
+            omega0: 1.0,
+            pins: None,
+            pin_first: None,
+            u_memory: UMemory::Auto,
         }
     }
 }
@@ -361,6 +423,12 @@ impl Config {
         if *n.layers.last().unwrap() < 2 {
             bail!("the output layer (last of network.layers) needs at least 2 oscillators, one per class");
         }
+        if *n.layers.last().unwrap() > 256 {
+            bail!(
+                "the output layer (last of network.layers) has {} oscillators; the device reports the class in one byte, so use at most 256 (e.g. add a layer of classes after it)",
+                n.layers.last().unwrap()
+            );
+        }
         let t = &self.train;
         range("train.epochs", t.epochs, 0, 100_000)?;
         range("train.batch", t.batch, 1, 100_000)?;
@@ -397,8 +465,17 @@ impl Config {
         range("hardware.input_bits", h.input_bits, 1, 8)?;
         range("hardware.drive_bits", h.drive_bits, 8, 18)?;
         range("hardware.steps", h.steps, 1, 65_535)?;
-        range("hardware.lanes", h.lanes, 1, 1)
-            .context("more than one lane is not supported yet")?;
+        range("hardware.lanes", h.lanes, 1, 16)?;
+        range("hardware.omega0", h.omega0, 0.0, 100.0)?;
+        let (pf, pk) = h.pin_range(&n.layers);
+        let osc: usize = n.layers.iter().sum();
+        range("hardware.pins", pk, 1, 64)?;
+        if pf + pk > osc {
+            bail!(
+                "hardware.pin_first = {pf} with hardware.pins = {pk} reaches past the last oscillator ({}); the network has {osc}",
+                osc - 1
+            );
+        }
         let b = board(&self.target.board).context("target.board")?;
         range(
             "target.clock_hz",
@@ -427,6 +504,7 @@ mod tests {
     fn embedded_default_parses() {
         let c = Config::default_config();
         assert_eq!(c.target.board, "icebreaker");
+        assert_eq!(c.hardware.pin_range(&c.network.layers), (32, 10));
         assert_eq!(c.hash_hex().len(), 16);
     }
 
@@ -467,5 +545,8 @@ mod tests {
             err("name='x'\n[network]\ninputs=4\nlayers=[3,2]\n[target]\nbaud=6000000\n")
                 .contains("too fast")
         );
+        assert!(err(&format!("{base}[hardware]\nlanes=17\n")).contains("hardware.lanes = 17"));
+        assert!(err(&format!("{base}[hardware]\npins=4\n")).contains("reaches past"));
+        assert!(err(&format!("{base}[hardware]\nomega0=-1\n")).contains("hardware.omega0"));
     }
 }

@@ -201,6 +201,12 @@ impl<'a> DeviceModel<'a> {
                 let s = self.status.to_bytes();
                 self.ok(Cmd::Status, &s)
             }
+            // only designs with their input weights in RAM know WriteWeights;
+            // this model covers the others (the fuzz test's design)
+            Some(Cmd::WriteWeights) if !m.u_in_ram => self.fail(ErrCode::UnknownCmd),
+            Some(Cmd::WriteWeights) => {
+                unimplemented!("the device model does not cover designs with input weights in RAM")
+            }
             Some(_) => self.fail(ErrCode::BadArgument),
             None => self.fail(ErrCode::UnknownCmd),
         }

@@ -38,6 +38,10 @@ pub enum Cmd {
     /// input also runs the device's `steps` free steps from the initial
     /// phases and answers `-> class`; earlier chunks answer empty.
     Infer = 0x07,
+    /// Only on designs whose input weights live in RAM (`hardware.u_memory`):
+    /// `offset[3] (in words), words[...]`, whole words of the U memory image
+    /// (`phasegen_hdl::sched::Schedule::u_image`) `->` empty
+    WriteWeights = 0x08,
 }
 
 pub const ERROR: u8 = 0x7F;
@@ -84,6 +88,7 @@ impl Cmd {
             0x05 => Some(Cmd::ReadPhases),
             0x06 => Some(Cmd::Status),
             0x07 => Some(Cmd::Infer),
+            0x08 => Some(Cmd::WriteWeights),
             _ => None,
         }
     }
@@ -144,6 +149,8 @@ impl Status {
 pub const IDENTIFY_LEN: usize = 14;
 /// Most bytes of input one WriteInput frame carries (255 minus the offset).
 pub const MAX_INPUT_CHUNK: usize = 253;
+/// Most bytes of weights one WriteWeights frame carries (255 minus the offset).
+pub const MAX_WEIGHT_CHUNK: usize = 252;
 
 /// One CRC-8 step: the same recurrence the RTL unrolls.
 pub fn crc8_byte(crc: u8, b: u8) -> u8 {

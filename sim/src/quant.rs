@@ -24,6 +24,8 @@ pub struct QuantReport {
     pub fmt: Formats,
     pub eps_float: f64,
     pub eps_hw: f64,
+    /// ω0 in phase units per step.
+    pub omega0: i64,
     pub groups: Vec<GroupReport>,
 }
 
@@ -47,6 +49,12 @@ impl std::fmt::Display for QuantReport {
             f,
             "Euler step: float {:.4}, hardware {:.4}",
             self.eps_float, self.eps_hw
+        )?;
+        writeln!(
+            f,
+            "natural frequency (absolute frame): {} phase units per step ({:.4} turn)",
+            self.omega0,
+            self.omega0 as f64 / 2f64.powi(q.phase_bits as i32)
         )?;
         writeln!(f, "| group | values | clipped | max abs | rms error |")?;
         writeln!(f, "|---|---|---|---|---|")?;
@@ -154,6 +162,21 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         .iter()
         .map(|&d| (d as f64 * eps_hw * turn / (2.0 * PI)).round() as i64)
         .collect();
+    // the common natural frequency: the reference and every oscillator
+    // advance by ω0 per step in the absolute frame
+    let omega0 = (hw.omega0 * eps_hw * turn / (2.0 * PI)).round() as i64;
+    let half = 1i64 << (hw.phase_bits - 1);
+    let max_inc = omega.iter().map(|&o| (omega0 + o).abs()).max().unwrap_or(0);
+    if omega0 >= half || max_inc >= half {
+        bail!(
+            "hardware.omega0 = {} advances the phases by {} of {} units per step (with the detuning, up to {max_inc}); keep it below half a turn ({half}): use omega0 <= {:.3}",
+            hw.omega0,
+            omega0,
+            1i64 << hw.phase_bits,
+            (half as f64 - 1.0) * 2.0 * PI / (eps_hw * turn) * 0.9
+        );
+    }
+    let (pin_first, pins) = hw.pin_range(&topo.layers);
     let theta0: Vec<u64> = p
         .theta0
         .iter()
@@ -176,9 +199,14 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         h: hq,
         k: kq,
         omega,
+        omega0,
+        pin_first,
+        pins,
+        u_in_ram: hw.u_in_ram(&cfg.network, &cfg.target.board),
         theta0,
         max_pixel,
         steps: hw.steps,
+        lanes: hw.lanes,
     };
     Ok((
         model,
@@ -186,6 +214,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             fmt,
             eps_float: cfg.train.eps,
             eps_hw,
+            omega0,
             groups: vec![gw, gu, gh, gk],
         },
     ))

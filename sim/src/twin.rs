@@ -94,14 +94,35 @@ pub struct HwModel {
     pub u: Vec<i64>,
     pub h: Vec<i64>,
     pub k: Vec<i64>,
-    /// Per-step phase increment (detuning), in phase units.
+    /// Per-step phase increment of the detuning `δω_i`, in phase units (the
+    /// oscillator's advance relative to the reference).
     pub omega: Vec<i64>,
+    /// Per-step advance of the reference (and of every oscillator) in the
+    /// absolute frame, `ω0`, in phase units.
+    #[serde(default)]
+    pub omega0: i64,
+    /// Oscillators on the pins (`o_osc`): `pins` of them from `pin_first`.
+    #[serde(default)]
+    pub pin_first: usize,
+    #[serde(default)]
+    pub pins: usize,
+    /// U lives in RAM the host fills at run time (`hardware.u_memory`).
+    #[serde(default)]
+    pub u_in_ram: bool,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).
     pub max_pixel: u8,
     /// Steps of one inference.
     pub steps: u32,
+    /// Parallel multiply-accumulate lanes of the coupling and field loops
+    /// (a property of the datapath; the arithmetic does not depend on it).
+    #[serde(default = "one_lane")]
+    pub lanes: u32,
+}
+
+fn one_lane() -> u32 {
+    1
 }
 
 impl HwModel {
@@ -131,11 +152,21 @@ impl HwModel {
 }
 
 /// What the device holds while it runs: phases, the field, the nudge.
+///
+/// The device's phase accumulators run in the absolute frame: oscillator `i`
+/// holds `θ_i^abs = ψ_i + φ`, where `φ` is the phase of the reference
+/// oscillator, which advances by `ω0` every step as every oscillator does.
+/// Everything the dynamics look up is relative to the reference (`ψ_i =
+/// θ_i^abs − φ`, see docs/hardware.md), so the twin keeps `ψ` (`theta`) and
+/// `φ` (`phi`) separately; [`Twin::abs_phase`] is what the accumulators hold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Twin<'a> {
     pub m: &'a HwModel,
     pub sin: Vec<i64>,
+    /// Phases relative to the reference, `ψ_i` (what `ReadPhases` returns).
     pub theta: Vec<u64>,
+    /// The reference's phase `φ` in the absolute frame.
+    pub phi: u64,
     pub field: Vec<i64>,
     pub beta: i64,
     /// Per output: `true` for target +1 (the label), `false` for -1.
@@ -148,6 +179,7 @@ impl<'a> Twin<'a> {
             m,
             sin: sin_table(&m.fmt),
             theta: m.theta0.clone(),
+            phi: 0,
             field: m.h.clone(),
             beta: 0,
             target: vec![false; m.topo.classes()],
@@ -169,7 +201,22 @@ impl<'a> Twin<'a> {
         self.sin[f.index(wrap((theta << 1) as i64, f.phase_bits))]
     }
 
-    /// Start a sample: phases back to `theta0`, and the input field
+    /// The absolute phase of oscillator `i`: `wrap(ψ_i + φ)`, what its
+    /// phase accumulator holds.
+    pub fn abs_phase(&self, i: usize) -> u64 {
+        wrap((self.theta[i] + self.phi) as i64, self.m.fmt.phase_bits)
+    }
+
+    /// What `o_osc` shows: bit `k` is the top bit of the absolute phase of
+    /// oscillator `pin_first + k`.
+    pub fn pins(&self) -> u64 {
+        let top = self.m.fmt.phase_bits - 1;
+        (0..self.m.pins).fold(0, |acc, k| {
+            acc | ((self.abs_phase(self.m.pin_first + k) >> top) << k)
+        })
+    }
+
+    /// Start a sample: phases back to `theta0` (and the reference to 0), and the input field
     /// `b_i = sat_D(round_shift((h_i << B) + Σ_k U_ik x_k, B))` for the input
     /// layer (`b_i = h_i` elsewhere).
     pub fn load_input(&mut self, x: &[u64]) {
@@ -177,6 +224,7 @@ impl<'a> Twin<'a> {
         let f = &m.fmt;
         assert_eq!(x.len(), m.topo.inputs, "input length");
         self.theta = m.theta0.clone();
+        self.phi = 0;
         let ni = m.topo.inputs;
         for i in 0..m.n() {
             self.field[i] = if m.topo.input_layer().contains(&i) {
@@ -233,7 +281,9 @@ impl<'a> Twin<'a> {
     }
 
     /// One Euler step, all oscillators from the same old phases (Jacobi):
-    /// `θ_i ← θ_i + sat_P(round_shift(drive_i, step_shift)) + ω_i  (mod 2^P)`.
+    /// `θ_i ← θ_i + sat_P(round_shift(drive_i, step_shift)) + ω0 + ω_i  (mod 2^P)`
+    /// in the absolute frame, `φ ← φ + ω0`; relative to the reference,
+    /// `ψ_i ← ψ_i + sat_P(round_shift(drive_i, step_shift)) + ω_i`.
     pub fn step(&mut self) {
         let f = self.m.fmt;
         let new: Vec<u64> = (0..self.m.n())
@@ -243,6 +293,7 @@ impl<'a> Twin<'a> {
             })
             .collect();
         self.theta = new;
+        self.phi = wrap(self.phi as i64 + self.m.omega0, f.phase_bits);
     }
 
     /// Predicted class: argmax over outputs of the table's cos θ_o; the
@@ -269,5 +320,69 @@ impl<'a> Twin<'a> {
             self.step();
         }
         self.class()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::net::Params;
+    use crate::quant::quantize;
+
+    fn model(omega0: f64) -> HwModel {
+        let mut c = Config::default_config();
+        c.train.dispersion = 0.05;
+        c.hardware.omega0 = omega0;
+        quantize(&c, &Params::init(&c), 16).unwrap().0
+    }
+
+    /// The reference frame's dynamics do not depend on ω0: only φ and the
+    /// absolute phases rotate.
+    #[test]
+    fn absolute_frame_rotates_without_changing_the_dynamics() {
+        let (still, turning) = (model(0.0), model(1.0));
+        assert_eq!(still.omega0, 0);
+        assert!(turning.omega0 > 0);
+        let x: Vec<u64> = (0..64).map(|k| k % 16).collect();
+        let (mut a, mut b) = (Twin::new(&still), Twin::new(&turning));
+        a.load_input(&x);
+        b.load_input(&x);
+        b.set_nudge(3, Some(2));
+        a.set_nudge(3, Some(2));
+        let mut toggles = vec![0; turning.pins];
+        let mut last = b.pins();
+        for t in 1..=100u64 {
+            a.step();
+            b.step();
+            assert_eq!(a.theta, b.theta, "step {t}");
+            assert_eq!(b.phi, wrap((t as i64) * turning.omega0, 16));
+            for i in 0..turning.n() {
+                assert_eq!(
+                    b.abs_phase(i),
+                    wrap((b.theta[i] + b.phi) as i64, 16),
+                    "step {t}"
+                );
+            }
+            let p = b.pins();
+            for (k, tg) in toggles.iter_mut().enumerate() {
+                *tg += ((p ^ last) >> k & 1) as usize;
+            }
+            last = p;
+        }
+        // about 4 % of a turn per step: every pin toggles several times
+        assert!(toggles.iter().all(|&t| t >= 4), "{toggles:?}");
+        assert_eq!((turning.pin_first, turning.pins), (32, 10));
+        // a new sample restarts the reference with the phases
+        b.load_input(&x);
+        assert_eq!((b.phi, b.theta.clone()), (0, turning.theta0.clone()));
+    }
+
+    #[test]
+    fn omega0_beyond_half_a_turn_is_refused() {
+        let mut c = Config::default_config();
+        c.hardware.omega0 = 100.0;
+        let e = format!("{:#}", quantize(&c, &Params::init(&c), 16).unwrap_err());
+        assert!(e.contains("hardware.omega0 = 100"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use phasegen_hdl::vlog::{Dir, PortInfo};
+use phasegen_sim::qformat::wrap;
 use phasegen_sim::twin::{HwModel, Twin};
 use phasegen_vl::{Built, Design, Options, Port, Sim};
 use std::path::{Path, PathBuf};
@@ -76,11 +77,59 @@ pub struct Fault {
     pub bit: u32,
 }
 
+/// What the core did inside [`CoreSim::run`], counted from its observation
+/// ports `o_macs` and `o_loop` (zero when the simulated design lacks them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoopStats {
+    /// Cycles simulated inside `run`.
+    pub cycles: u64,
+    /// Settle steps completed (every oscillator's phase written once).
+    pub steps: u64,
+    /// Coupling entries `(j, W_ij)` accumulated; each is two
+    /// multiply-accumulates (`W cos θ_j` and `W sin θ_j`).
+    pub macs: u64,
+    /// Cycles in which the coupling loop runs (may issue an entry).
+    pub loop_cycles: u64,
+}
+
+impl LoopStats {
+    /// Counts since `before`.
+    pub fn since(&self, before: &LoopStats) -> LoopStats {
+        LoopStats {
+            cycles: self.cycles - before.cycles,
+            steps: self.steps - before.steps,
+            macs: self.macs - before.macs,
+            loop_cycles: self.loop_cycles - before.loop_cycles,
+        }
+    }
+
+    /// Entries per cycle over the coupling loop, as a fraction of `lanes`.
+    pub fn loop_efficiency(&self, lanes: u32) -> f64 {
+        self.macs as f64 / (lanes as f64 * self.loop_cycles.max(1) as f64)
+    }
+
+    /// Entries per cycle over every cycle of the run, as a fraction of
+    /// `lanes`: how close the steps come to `lanes · f_clk / nnz(W)` per second.
+    pub fn step_efficiency(&self, lanes: u32) -> f64 {
+        self.macs as f64 / (lanes as f64 * self.cycles.max(1) as f64)
+    }
+}
+
 /// The core under simulation, driven through its ports.
 pub struct CoreSim {
     pub sim: Sim,
     p: CorePorts,
     n: usize,
+    /// Running totals over every [`CoreSim::run`].
+    pub stats: LoopStats,
+    /// `o_osc` after each step of the last [`CoreSim::run`] (empty when the
+    /// design has no pins).
+    pub pins_log: Vec<u64>,
+    /// The phase accumulators (absolute frame, `o_ph_abs`) after each step
+    /// of the last [`CoreSim::run`] (empty when the design lacks the port).
+    pub abs_log: Vec<Vec<u64>>,
+    /// The input weights were written (designs with U in RAM).
+    pub u_loaded: bool,
 }
 
 struct CorePorts {
@@ -101,6 +150,14 @@ struct CorePorts {
     ph_we: usize,
     ph_idx: usize,
     ph_val: usize,
+    ph_abs: Option<usize>,
+    macs: Option<usize>,
+    mac_loop: Option<usize>,
+    fault: Option<usize>,
+    osc: Option<usize>,
+    u_we: Option<usize>,
+    u_addr: Option<usize>,
+    u_data: Option<usize>,
 }
 
 impl CoreSim {
@@ -124,13 +181,64 @@ impl CoreSim {
             ph_we: sim.port("o_ph_we")?,
             ph_idx: sim.port("o_ph_idx")?,
             ph_val: sim.port("o_ph_val")?,
+            ph_abs: sim.port("o_ph_abs").ok(),
+            macs: sim.port("o_macs").ok(),
+            mac_loop: sim.port("o_loop").ok(),
+            fault: sim.port("o_fault").ok(),
+            osc: sim.port("o_osc").ok(),
+            u_we: sim.port("i_u_we").ok(),
+            u_addr: sim.port("i_u_addr").ok(),
+            u_data: sim.port("i_u_data").ok(),
         };
-        let mut s = CoreSim { sim, p, n };
+        let mut s = CoreSim {
+            sim,
+            p,
+            n,
+            stats: LoopStats::default(),
+            pins_log: Vec::new(),
+            abs_log: Vec::new(),
+            u_loaded: false,
+        };
         s.sim.set_i(s.p.rst, 1);
         s.sim.tick(2);
         s.sim.set_i(s.p.rst, 0);
         s.sim.tick(1);
         Ok(s)
+    }
+
+    /// Does the design keep U in RAM (written through `i_u_*`)?
+    pub fn has_u_ram(&self) -> bool {
+        self.p.u_we.is_some()
+    }
+
+    /// Write the input weights into the core's U RAM, one word (all lanes)
+    /// per cycle, in the layout of `phasegen_hdl::sched`. A no-op for
+    /// designs with U in ROM.
+    pub fn load_u(&mut self, hw: &HwModel) -> Result<()> {
+        let (Some(we), Some(addr), Some(data)) = (self.p.u_we, self.p.u_addr, self.p.u_data) else {
+            return Ok(());
+        };
+        let sched = phasegen_hdl::sched::Schedule::new(hw);
+        let wb = hw.fmt.weight_bits;
+        if sched.lanes as u32 * wb > 64 {
+            bail!(
+                "a U word of {} bits does not fit the simulator's 64-bit port",
+                sched.lanes as u32 * wb
+            );
+        }
+        for (a, w) in sched.u_words(hw).iter().enumerate() {
+            let v = w
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (l, &u)| acc | (wrap(u, wb) << (l as u32 * wb)));
+            self.sim.set_i(we, 1);
+            self.sim.set_i(addr, a as u64);
+            self.sim.set_i(data, v);
+            self.sim.tick(1);
+        }
+        self.sim.set_i(we, 0);
+        self.u_loaded = true;
+        Ok(())
     }
 
     pub fn write_input(&mut self, x: &[u64]) {
@@ -144,7 +252,10 @@ impl CoreSim {
     }
 
     /// Run `steps` steps; returns the phases after every step (observed on
-    /// the phase RAM's write port) and the class. `max_cycles` bounds the run.
+    /// the phase RAM's write port, relative to the reference as the twin's
+    /// `theta`) and the class; `abs_log` gets the accumulators (absolute
+    /// frame) and `pins_log` `o_osc` after every step. `max_cycles` bounds
+    /// the run.
     pub fn run(
         &mut self,
         init: bool,
@@ -165,9 +276,20 @@ impl CoreSim {
         self.sim.set_i(self.p.start, 0);
         let mut out = Vec::with_capacity(steps as usize);
         let mut cur = vec![u64::MAX; self.n];
+        let mut cur_abs = vec![u64::MAX; self.n];
+        self.abs_log.clear();
         let mut written = 0usize;
         let t0 = self.sim.cycles;
+        self.pins_log.clear();
+        // o_osc is sampled the cycle after a step's last write
+        let mut pins_due = false;
         loop {
+            if pins_due {
+                if let Some(p) = self.p.osc {
+                    self.pins_log.push(self.sim.get_i(p));
+                }
+                pins_due = false;
+            }
             if self.sim.get_i(self.p.ph_we) == 1 {
                 let i = self.sim.get_i(self.p.ph_idx) as usize;
                 if i >= self.n {
@@ -178,11 +300,26 @@ impl CoreSim {
                     );
                 }
                 cur[i] = self.sim.get_i(self.p.ph_val);
+                if let Some(p) = self.p.ph_abs {
+                    cur_abs[i] = self.sim.get_i(p);
+                }
                 written += 1;
                 if written.is_multiple_of(self.n) {
                     out.push(cur.clone());
+                    if self.p.ph_abs.is_some() {
+                        self.abs_log.push(cur_abs.clone());
+                    }
+                    self.stats.steps += 1;
+                    pins_due = true;
                 }
             }
+            if let Some(p) = self.p.macs {
+                self.stats.macs += self.sim.get_i(p);
+            }
+            if let Some(p) = self.p.mac_loop {
+                self.stats.loop_cycles += self.sim.get_i(p);
+            }
+            self.stats.cycles += 1;
             if self.sim.get_i(self.p.done) == 1 {
                 break;
             }
@@ -191,9 +328,19 @@ impl CoreSim {
             }
             self.sim.tick(1);
         }
+        if pins_due {
+            if let Some(p) = self.p.osc {
+                self.pins_log.push(self.sim.get_i(p));
+            }
+        }
         let class = self.sim.get_i(self.p.class) as usize;
         if self.sim.get_i(self.p.busy) != 0 {
             bail!("o_busy still high after o_done");
+        }
+        if let Some(p) = self.p.fault {
+            if self.sim.get_i(p) != 0 {
+                bail!("o_fault: the core's lane schedule overran its drive sequencer");
+            }
         }
         Ok((out, class))
     }
@@ -240,6 +387,13 @@ pub struct VerifyReport {
     /// Oscillators whose phase moved during the free run (the dynamics are
     /// not trivially at rest).
     pub moved: usize,
+    /// The coupling loop during the free run (field computation included).
+    pub free_run: LoopStats,
+    /// The same during the nudged run (steps only: no field computation);
+    /// zero when no nudged steps ran.
+    pub nudged_run: LoopStats,
+    /// Lanes of the design (for the efficiencies of `free_run`).
+    pub lanes: u32,
 }
 
 /// Compare RTL and twin for one sample: `free_steps` free steps from the
@@ -269,15 +423,25 @@ pub fn verify_sample(
         fault,
     } = *plan;
     let mut twin = Twin::new(hw);
+    if sim.has_u_ram() && !sim.u_loaded {
+        sim.load_u(hw)?;
+    }
     sim.write_input(x);
     twin.load_input(x);
     twin.set_nudge(0, None);
     let c0 = sim.sim.cycles;
+    let s0 = sim.stats;
     let budget = 64 * (hw.nnz() as u64 + 32 * hw.n() as u64 + 64);
     let (free, _) = sim.run(true, free_steps, 0, 0, budget * free_steps as u64)?;
     let cycles = sim.sim.cycles - c0;
+    let free_run = sim.stats.since(&s0);
     let mut compared = 0;
-    let mut check = |name: &'static str, rtl: &[Vec<u64>], twin: &mut Twin, steps: u32| {
+    let mut check = |name: &'static str,
+                     rtl: &[Vec<u64>],
+                     abs: &[Vec<u64>],
+                     pins: &[u64],
+                     twin: &mut Twin,
+                     steps: u32| {
         if rtl.len() != steps as usize {
             return Err(Mismatch {
                 phase: name,
@@ -305,11 +469,56 @@ pub fn verify_sample(
                     });
                 }
             }
+            // the accumulators themselves run in the absolute frame
+            if let Some(a) = abs.get(s) {
+                for (i, &r) in a.iter().enumerate() {
+                    let t = twin.abs_phase(i);
+                    if r != t {
+                        return Err(Mismatch {
+                            phase: if name == "free" {
+                                "free (absolute frame)"
+                            } else {
+                                "nudged (absolute frame)"
+                            },
+                            step: s + 1,
+                            osc: i,
+                            rtl: r,
+                            twin: t,
+                        });
+                    }
+                }
+            }
+            if let Some(&got) = pins.get(s) {
+                let want = twin.pins();
+                if got != want {
+                    let k = (got ^ want).trailing_zeros() as usize;
+                    return Err(Mismatch {
+                        phase: if name == "free" {
+                            "o_osc, free"
+                        } else {
+                            "o_osc, nudged"
+                        },
+                        step: s + 1,
+                        osc: hw.pin_first + k,
+                        rtl: got >> k & 1,
+                        twin: want >> k & 1,
+                    });
+                }
+            }
             compared += 1;
         }
         Ok(())
     };
-    if let Err(m) = check("free", &free, &mut twin, free_steps) {
+    let free_pins = sim.pins_log.clone();
+    let free_abs = sim.abs_log.clone();
+    if hw.pins > 0 && free_pins.len() != free.len() {
+        bail!(
+            "o_osc was sampled after {} of {} steps",
+            free_pins.len(),
+            free.len()
+        );
+    }
+    if let Err(m) = check("free", &free, &free_abs, &free_pins, &mut twin, free_steps) {
         return Ok(Err(m));
     }
     let moved = (0..hw.n())
@@ -328,6 +537,7 @@ pub fn verify_sample(
             twin: twin.theta[i],
         }));
     }
+    let s1 = sim.stats;
     if nudge_steps > 0 {
         twin.set_nudge(beta, Some(label));
         let (nudged, _) = sim.run(
@@ -337,10 +547,13 @@ pub fn verify_sample(
             1 << label,
             budget * nudge_steps as u64,
         )?;
-        if let Err(m) = check("nudged", &nudged, &mut twin, nudge_steps) {
+        let pins = sim.pins_log.clone();
+        let abs = sim.abs_log.clone();
+        if let Err(m) = check("nudged", &nudged, &abs, &pins, &mut twin, nudge_steps) {
             return Ok(Err(m));
         }
     }
+    let nudged_run = sim.stats.since(&s1);
     // a plain inference: class must match
     let want = twin.infer(x);
     let (_, got) = sim.run(true, hw.steps, 0, 0, budget * hw.steps as u64)?;
@@ -353,6 +566,9 @@ pub fn verify_sample(
         cycles_per_step: cycles as f64 / free_steps as f64,
         class: got,
         moved,
+        free_run,
+        nudged_run,
+        lanes: hw.lanes,
     }))
 }
 

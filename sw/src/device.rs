@@ -136,6 +136,32 @@ impl<P: Read + Write> Device<P> {
         Ok(())
     }
 
+    /// Fill a design's input-weight RAM (`hardware.u_memory`): `image` is
+    /// the memory image in words of `word_bytes` bytes, sent in frames of
+    /// whole words.
+    pub fn write_weights(&mut self, image: &[u8], word_bytes: usize) -> Result<()> {
+        if word_bytes == 0 || word_bytes > protocol::MAX_WEIGHT_CHUNK {
+            bail!("a weight word of {word_bytes} bytes does not fit a frame");
+        }
+        if !image.len().is_multiple_of(word_bytes) {
+            bail!(
+                "the weight image has {} bytes, not whole words of {word_bytes}",
+                image.len()
+            );
+        }
+        let per = protocol::MAX_WEIGHT_CHUNK / word_bytes;
+        for (c, chunk) in image.chunks(per * word_bytes).enumerate() {
+            let off = (c * per) as u32;
+            if off >= 1 << 24 {
+                bail!("the weight image has more than 2^24 words");
+            }
+            let mut p = off.to_be_bytes()[1..].to_vec();
+            p.extend_from_slice(chunk);
+            self.transact(Cmd::WriteWeights, &p, self.timeout)?;
+        }
+        Ok(())
+    }
+
     pub fn run(&mut self, init: bool, steps: u16, beta: i64, target: &[bool]) -> Result<()> {
         if steps == 0 {
             bail!("a run needs at least one step");

@@ -796,9 +796,12 @@ fn run(cli: Cli) -> Result<()> {
                 let t = Instant::now();
                 match verify_sample(&mut sim, &hw, &x, &Plan { free_steps: steps, nudge_steps: 100, beta, label, fault: None })? {
                     Ok(r) => eprintln!(
-                        "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, class {} ({:.1} s)",
+                        "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, {} lane(s): {:.1}% of the lanes busy in the coupling loop, {:.1}% over the run; class {} ({:.1} s)",
                         r.steps_compared,
                         r.cycles_per_step,
+                        r.lanes,
+                        100.0 * r.free_run.loop_efficiency(r.lanes),
+                        100.0 * r.free_run.step_efficiency(r.lanes),
                         r.class,
                         t.elapsed().as_secs_f64()
                     ),
@@ -864,6 +867,19 @@ fn run(cli: Cli) -> Result<()> {
                     "the device on {port} runs design {:08x}, but model {} is design {want:08x}: build and load the bitstream for this model (make bitstream), or pass the model it was built from",
                     id.design_id,
                     model.display()
+                );
+            }
+            if hw.u_in_ram {
+                // the input weights live in RAM (SPRAM on a UP5K), which the
+                // bitstream cannot fill: send them first
+                let sched = phasegen_hdl::sched::Schedule::new(&hw);
+                let image = sched.u_image(&hw);
+                let t = Instant::now();
+                dev.write_weights(&image, sched.u_word_bytes(&hw))?;
+                eprintln!(
+                    "wrote {} bytes of input weights in {:.1} s",
+                    image.len(),
+                    t.elapsed().as_secs_f64()
                 );
             }
             let n = count_of(count, split.test.len());

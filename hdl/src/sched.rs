@@ -1,0 +1,443 @@
+//! The static schedule of `pg_core`'s multiply-accumulate lanes: which
+//! oscillators share the lanes, which word the coupling stream reads in
+//! every cycle of a step, and where it must idle. Everything here is decided
+//! at generation time from the network, so the hardware is a counter over a
+//! ROM and never stalls.
+//!
+//! Lanes work on **groups**: up to `L` consecutive oscillators of one layer
+//! (lane `l` is oscillator `first + l`). A group's stream is the union of its
+//! rows' neighbour sets in ascending `j`, one word per `j`: `θ_j` is read
+//! once, looked up once (sin and cos), and broadcast to the lanes, each of
+//! which multiplies it by its own `W_{first+l, j}` (zero where `j` is not its
+//! neighbour). In a layered network the rows of a group have the same
+//! neighbours, so every lane is busy except in the last group of a layer
+//! whose size is not a multiple of `L` (and on the diagonal `j = i`, with
+//! intralayer coupling).
+//!
+//! Each lane's sum is exact and holds only its own row's products (plus
+//! zeros), so the result does not depend on the order or the lane: the twin's
+//! `C_i = Σ_j W_ij cos θ_j` exactly.
+//!
+//! When a group's last word is accumulated its `L` sums are latched, and the
+//! drive sequencer takes one row every [`SEQ_CYCLES`] cycles. A group must
+//! therefore last at least `SEQ_CYCLES × rows` of the previous group; shorter
+//! groups are padded with **bubble** words (no valid lane). Steps follow each
+//! other without a gap: the next step's stream starts right after the last
+//! word of this one, reading the other phase bank, and **lead** bubbles at
+//! the start of the step keep every read of `θ_j` after the write of `θ_j` by
+//! the previous step (the timing model below is the RTL's, cycle for cycle).
+
+use phasegen_sim::twin::HwModel;
+
+/// Cycles the drive sequencer spends on one row (it starts a row every
+/// `SEQ_CYCLES` cycles; its two-product multipliers are used twice per row).
+pub const SEQ_CYCLES: usize = 2;
+/// Cycles from issuing a stream word to accumulating its products:
+/// ROM read, phase read, table read, multiply.
+pub const STREAM_LAT: usize = 4;
+/// Cycles from the start of a row in the sequencer to the write of its new
+/// phase (at the end of that cycle).
+pub const DRIVE_LAT: usize = 6;
+
+/// Up to `lanes` consecutive oscillators of one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    pub first: usize,
+    pub rows: usize,
+}
+
+/// One word of the coupling stream: neighbour `j`, one weight per lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub j: usize,
+    /// `W_{first+l, j}` for lane `l` (0 where `j` is not a neighbour).
+    pub w: Vec<i64>,
+    /// Lanes for which `j` is a neighbour (an entry of the CSR row).
+    pub mask: u64,
+    /// Last word of its group: the lane sums are complete.
+    pub last: bool,
+}
+
+impl Word {
+    fn bubble(lanes: usize) -> Word {
+        Word {
+            j: 0,
+            w: vec![0; lanes],
+            mask: 0,
+            last: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub lanes: usize,
+    /// Every oscillator, grouped, in the order of the coupling stream (a
+    /// rotation of oscillator order).
+    pub groups: Vec<Group>,
+    /// The groups of the input layer, from oscillator 0: the field stream.
+    pub field: Vec<Group>,
+    /// Words per field group: the inputs, padded to `SEQ_CYCLES × lanes`.
+    pub field_len: usize,
+    /// One step of the coupling stream, lead bubbles first.
+    pub words: Vec<Word>,
+    /// Bubble words at the start of every step.
+    pub lead: usize,
+}
+
+impl Schedule {
+    pub fn new(hw: &HwModel) -> Schedule {
+        let lanes = hw.lanes.max(1) as usize;
+        let n = hw.n();
+        let mut groups = Vec::new();
+        for l in 0..hw.topo.layers.len() {
+            let r = hw.topo.layer_range(l);
+            let mut first = r.start;
+            while first < r.end {
+                let rows = lanes.min(r.end - first);
+                groups.push(Group { first, rows });
+                first += rows;
+            }
+        }
+        let field: Vec<Group> = groups
+            .iter()
+            .take_while(|g| g.first < hw.topo.layers[0])
+            .copied()
+            .collect();
+        let field_len = hw.topo.inputs.max(SEQ_CYCLES * lanes);
+
+        // each group's words: the union of its rows' neighbours, ascending
+        let mut slot: Vec<Option<usize>> = vec![None; n];
+        let mut per_group: Vec<Vec<Word>> = Vec::with_capacity(groups.len());
+        for g in &groups {
+            let mut js: Vec<usize> = Vec::new();
+            for l in 0..g.rows {
+                for &(j, _) in &hw.rows[g.first + l] {
+                    if slot[j].is_none() {
+                        slot[j] = Some(0);
+                        js.push(j);
+                    }
+                }
+            }
+            js.sort_unstable();
+            let mut words: Vec<Word> = js
+                .iter()
+                .enumerate()
+                .map(|(k, &j)| {
+                    slot[j] = Some(k);
+                    Word {
+                        j,
+                        w: vec![0; lanes],
+                        mask: 0,
+                        last: false,
+                    }
+                })
+                .collect();
+            for l in 0..g.rows {
+                for &(j, w) in &hw.rows[g.first + l] {
+                    let k = slot[j].expect("neighbour was collected");
+                    words[k].w[l] = w;
+                    words[k].mask |= 1 << l;
+                }
+            }
+            for &j in &js {
+                slot[j] = None;
+            }
+            if words.is_empty() {
+                words.push(Word::bubble(lanes));
+            }
+            words.last_mut().expect("a group has a word").last = true;
+            per_group.push(words);
+        }
+        // Any rotation of the group order computes the same step (Jacobi);
+        // try starting at each layer and keep the shortest step.
+        let mut starts: Vec<usize> = vec![0];
+        for l in 1..hw.topo.layers.len() {
+            let first = hw.topo.offset(l);
+            if let Some(g) = groups.iter().position(|g| g.first == first) {
+                starts.push(g);
+            }
+        }
+        let mut best: Option<Schedule> = None;
+        for start in starts {
+            let s = Schedule::assemble(lanes, &groups, &per_group, start, &field, field_len);
+            if best.as_ref().is_none_or(|b| s.words.len() < b.words.len()) {
+                best = Some(s);
+            }
+        }
+        let s = best.expect("at least one order");
+        debug_assert!(s.check().is_ok(), "{:?}", s.check());
+        s
+    }
+
+    /// The stream with the groups in order from `start` (wrapping), bubbles
+    /// for the sequencer between groups, and lead bubbles for the next step.
+    fn assemble(
+        lanes: usize,
+        groups: &[Group],
+        per_group: &[Vec<Word>],
+        start: usize,
+        field: &[Group],
+        field_len: usize,
+    ) -> Schedule {
+        let ng = groups.len();
+        let order: Vec<Group> = (0..ng).map(|k| groups[(start + k) % ng]).collect();
+        let mut body: Vec<Word> = Vec::new();
+        for k in 0..ng {
+            let words = &per_group[(start + k) % ng];
+            // the sequencer must be done with the previous group (within a step)
+            if k > 0 {
+                let need = SEQ_CYCLES * order[k - 1].rows;
+                if words.len() < need {
+                    body.extend(vec![Word::bubble(lanes); need - words.len()]);
+                }
+            }
+            body.extend(words.iter().cloned());
+        }
+        let mut s = Schedule {
+            lanes,
+            groups: order,
+            field: field.to_vec(),
+            field_len,
+            words: body,
+            lead: 0,
+        };
+        // lead bubbles: the sequencer across the step boundary, and every
+        // read of the next step after the write it needs
+        let wr = s.words.len();
+        let writes = s.write_times(0);
+        let first_group_words = s.words.iter().position(|w| w.last).unwrap_or(0) + 1;
+        let last_rows = s.groups.last().map_or(0, |g| g.rows);
+        let mut lead = (SEQ_CYCLES * last_rows).saturating_sub(first_group_words) as i64;
+        for (u, w) in s.words.iter().enumerate() {
+            if w.mask != 0 {
+                lead = lead.max(writes[w.j] as i64 - wr as i64 - u as i64);
+            }
+        }
+        let lead = lead.max(0) as usize;
+        let mut words = vec![Word::bubble(lanes); lead];
+        words.append(&mut s.words);
+        s.words = words;
+        s.lead = lead;
+        s
+    }
+
+    /// The first oscillator of the step's stream order (the sequencer's
+    /// rows run from here, wrapping at `n`).
+    pub fn first_row(&self) -> usize {
+        self.groups[0].first
+    }
+
+    /// The last oscillator of the step's stream order.
+    pub fn last_row(&self) -> usize {
+        let g = self.groups.last().expect("a group");
+        g.first + g.rows - 1
+    }
+
+    /// The field stream's words: group `g` of [`Schedule::field`], input
+    /// `k` at `g * field_len + k`, one input weight per lane (`U_{first+l,k}`,
+    /// 0 beyond the group's rows or the inputs).
+    pub fn u_words(&self, hw: &HwModel) -> Vec<Vec<i64>> {
+        let ni = hw.topo.inputs;
+        let mut v = Vec::with_capacity(self.field.len() * self.field_len);
+        for g in &self.field {
+            for k in 0..self.field_len {
+                v.push(
+                    (0..self.lanes)
+                        .map(|l| {
+                            if l < g.rows && k < ni {
+                                hw.u[(g.first + l) * ni + k]
+                            } else {
+                                0
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        v
+    }
+
+    /// Bytes of one U word as the host sends it (`WriteWeights`): the lanes'
+    /// weights, each in `ceil(weight_bits / 8)` bytes of two's complement,
+    /// lane `L-1` first, big-endian: the word read as one big-endian integer.
+    pub fn u_word_bytes(&self, hw: &HwModel) -> usize {
+        self.lanes * hw.fmt.weight_bits.div_ceil(8) as usize
+    }
+
+    /// The whole U memory image, word after word (see [`Schedule::u_word_bytes`]).
+    pub fn u_image(&self, hw: &HwModel) -> Vec<u8> {
+        let wbytes = hw.fmt.weight_bits.div_ceil(8) as usize;
+        let mut out = Vec::with_capacity(self.field.len() * self.field_len * self.u_word_bytes(hw));
+        for w in self.u_words(hw) {
+            for &u in w.iter().rev() {
+                let b = (u as u64).to_be_bytes();
+                out.extend_from_slice(&b[8 - wbytes..]);
+            }
+        }
+        out
+    }
+
+    /// Words per step: the step's length in cycles, in steady state.
+    pub fn step_cycles(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Coupling entries per step.
+    pub fn entries(&self) -> usize {
+        self.words
+            .iter()
+            .map(|w| w.mask.count_ones() as usize)
+            .sum()
+    }
+
+    /// Lanes busy over the stream of one step (entries / (lanes × words)).
+    pub fn efficiency(&self) -> f64 {
+        self.entries() as f64 / (self.lanes * self.words.len()).max(1) as f64
+    }
+
+    /// The cycle (from the step's first word, the words being `lead` bubbles
+    /// then the rest) at whose end each oscillator's new phase is written,
+    /// with `lead` bubbles in front of `self.words`.
+    fn write_times(&self, lead: usize) -> Vec<usize> {
+        let n: usize = self.groups.iter().map(|g| g.rows).sum();
+        let mut t = vec![0; n];
+        let mut g = 0;
+        for (u, w) in self.words.iter().enumerate() {
+            if w.last {
+                let latch = lead + u + STREAM_LAT;
+                let gr = self.groups[g];
+                for k in 0..gr.rows {
+                    t[gr.first + k] = latch + 1 + SEQ_CYCLES * k + DRIVE_LAT;
+                }
+                g += 1;
+            }
+        }
+        t
+    }
+
+    /// Check the timing rules on two consecutive steps; `Err` names the
+    /// first violation. (Used by the tests and as a debug assertion.)
+    pub fn check(&self) -> Result<(), String> {
+        let w = self.words.len();
+        let writes = self.write_times(0);
+        // reads of step 1 (word u issued at cycle w + u reads at the end of
+        // the following cycle) come after the writes of step 0
+        for (u, word) in self.words.iter().enumerate() {
+            if word.mask != 0 && writes[word.j] > w + u {
+                return Err(format!(
+                    "word {u} reads θ_{} at cycle {} before its write at {}",
+                    word.j,
+                    w + u + 1,
+                    writes[word.j]
+                ));
+            }
+        }
+        // the sequencer is free when the next group's sums are latched
+        let mut last_words: Vec<usize> = Vec::new();
+        for (u, word) in self.words.iter().enumerate() {
+            if word.last {
+                last_words.push(u);
+            }
+        }
+        if last_words.len() != self.groups.len() {
+            return Err(format!(
+                "{} groups but {} last words",
+                self.groups.len(),
+                last_words.len()
+            ));
+        }
+        let g = self.groups.len();
+        for k in 0..g {
+            let (prev, cur) = if k == 0 {
+                (last_words[g - 1], w + last_words[0])
+            } else {
+                (last_words[k - 1], last_words[k])
+            };
+            let prev_rows = self.groups[(k + g - 1) % g].rows;
+            if cur - prev < SEQ_CYCLES * prev_rows {
+                return Err(format!(
+                    "group {k} latches {} cycles after the previous group, which needs {}",
+                    cur - prev,
+                    SEQ_CYCLES * prev_rows
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phasegen_sim::config::Config;
+    use phasegen_sim::net::Params;
+    use phasegen_sim::quant::quantize;
+
+    fn model(layers: &[usize], intralayer: bool, lanes: u32) -> HwModel {
+        let mut c = Config::default_config();
+        c.network.inputs = 5;
+        c.network.layers = layers.to_vec();
+        c.network.intralayer = intralayer;
+        c.hardware.lanes = lanes;
+        quantize(&c, &Params::init(&c), 16).unwrap().0
+    }
+
+    /// Replaying the words gives back every CSR row, each entry once.
+    fn replay(s: &Schedule, hw: &HwModel) {
+        let mut rows: Vec<Vec<(usize, i64)>> = vec![Vec::new(); hw.n()];
+        let mut g = 0;
+        for w in &s.words {
+            let gr = s.groups[g];
+            for l in 0..s.lanes {
+                if w.mask >> l & 1 == 1 {
+                    assert!(l < gr.rows);
+                    rows[gr.first + l].push((w.j, w.w[l]));
+                } else {
+                    assert_eq!(w.w[l], 0);
+                }
+            }
+            if w.last {
+                g += 1;
+            }
+        }
+        assert_eq!(g, s.groups.len());
+        assert_eq!(rows, hw.rows);
+        assert_eq!(s.entries(), hw.nnz());
+    }
+
+    #[test]
+    fn schedules_cover_every_entry_and_keep_the_timing_rules() {
+        for &(layers, intra) in &[
+            (&[32usize, 10][..], false),
+            (&[6, 5, 10], true),
+            (&[16], true),
+            (&[3, 4, 2], false),
+            (&[7], false),
+        ] {
+            for lanes in [1, 2, 3, 4, 8] {
+                let hw = model(layers, intra, lanes);
+                let s = Schedule::new(&hw);
+                replay(&s, &hw);
+                s.check().unwrap();
+                assert!(s.field_len >= SEQ_CYCLES * s.lanes);
+            }
+        }
+    }
+
+    #[test]
+    fn digits_lanes_are_busy() {
+        // 64-32-10: 640 entries; 10 outputs in groups of 4, 4, 2
+        for (lanes, eff) in [(1, 1.0), (2, 1.0), (4, 640.0 / 704.0)] {
+            let hw = model(&[32, 10], false, lanes);
+            let s = Schedule::new(&hw);
+            let body = s.words.len() - s.lead;
+            assert!(
+                (s.entries() as f64 / (lanes as usize * body) as f64 - eff).abs() < 1e-9,
+                "lanes {lanes}: {} words, lead {}",
+                s.words.len(),
+                s.lead
+            );
+        }
+    }
+}
