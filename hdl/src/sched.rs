@@ -214,6 +214,10 @@ impl Schedule {
                 lead = lead.max(writes[w.j] as i64 - wr as i64 - u as i64);
             }
         }
+        // the sequencer's own-phase read of a row (at its D0) in the next
+        // step comes after this step's write of that row: a step lasts more
+        // than DRIVE_LAT cycles (only networks without coupling are shorter)
+        lead = lead.max((DRIVE_LAT + 1) as i64 - wr as i64);
         let lead = lead.max(0) as usize;
         let mut words = vec![Word::bubble(lanes); lead];
         words.append(&mut s.words);
@@ -333,6 +337,13 @@ impl Schedule {
                 ));
             }
         }
+        // the sequencer reads a row's own phase (D0) one step after its D0
+        // in this step, which wrote it DRIVE_LAT cycles after that D0
+        if w <= DRIVE_LAT {
+            return Err(format!(
+                "a step of {w} cycles reads an oscillator's own phase before the previous step wrote it ({DRIVE_LAT} cycles after the read)"
+            ));
+        }
         // the sequencer is free when the next group's sums are latched
         let mut last_words: Vec<usize> = Vec::new();
         for (u, word) in self.words.iter().enumerate() {
@@ -414,6 +425,8 @@ mod tests {
             (&[16], true),
             (&[3, 4, 2], false),
             (&[7], false),
+            (&[2], false),
+            (&[1], false),
         ] {
             for lanes in [1, 2, 3, 4, 8] {
                 let hw = model(layers, intra, lanes);
