@@ -472,7 +472,10 @@ pub fn generate(
     ];
     pay_stmts.extend(hdr_store);
     // WriteWeights: count whole words while the payload arrives (after the
-    // three offset bytes), so the request is checked before it is executed
+    // three offset bytes), so the request is checked before it is executed.
+    // The executor reads these two registers in E_EXEC, the cycle after it
+    // takes the request; the receiver cannot reset them (at the next
+    // frame's length byte) sooner than three byte times later.
     let wbw = clog2(word_bytes);
     let mut len_extra = Vec::new();
     let wcount = u_regs.as_ref().map(|_| {
@@ -826,7 +829,6 @@ pub fn generate(
                 go_r(R_SYNC),
             ]),
         ),
-        (E_WCOPY, wcopy),
     ];
     let e_arms = vec![
         (E_IDLE, take),
@@ -834,6 +836,7 @@ pub fn generate(
         (E_COPY, copy),
         (E_RUN, run),
         (E_SEND, send),
+        (E_WCOPY, wcopy),
     ];
     let e_arms = e_arms
         .into_iter()
