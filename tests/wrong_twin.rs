@@ -7,7 +7,8 @@
 //! (hdl/src/arith.rs `round_shift`):
 //!
 //! ```verilog
-//!     // round_shift: ...
+//!     // round_shift: ... (the marker starts the comment; other comments
+//!     // may mention round_shift)
 //!     ...
 //!     assign NAME = (VALUE + W'shK);   // K = 2^(s-1), the rounding constant
 //! ```
@@ -39,7 +40,7 @@ fn rounding_sites(text: &str) -> Vec<Site> {
     let mut sites = Vec::new();
     for (i, l) in lines.iter().enumerate() {
         let l = l.trim_start();
-        if !(l.starts_with("//") && l.contains("round_shift")) {
+        if !l.starts_with("// round_shift:") {
             continue;
         }
         for (j, a) in lines.iter().enumerate().skip(i + 1).take(6) {
