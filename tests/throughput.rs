@@ -69,7 +69,10 @@ fn streamed_inference_runs_near_the_line_rate() {
     let input_bytes = hw.topo.inputs as f64;
     let line_bound = input_bytes * 10.0 * cpb as f64; // cycles per image, raw input bytes only
     let frame_bound = frame_bytes * 10.0 * cpb as f64; // with the frame's 6 bytes of overhead
-    let run_cycles = hw.steps as f64 * 1632.0;
+                                                       // the schedule's cycles per step, plus the field once per image
+    let sched = phasegen_hdl::sched::Schedule::new(&hw);
+    let run_cycles =
+        (hw.steps as usize * sched.step_cycles() + sched.field.len() * sched.field_len) as f64;
     let f = cfg.target.clock_hz as f64;
     let eff = line_bound / per_image;
     eprintln!(

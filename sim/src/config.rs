@@ -177,7 +177,9 @@ pub struct HardwareConfig {
     pub input_bits: u32,
     /// Signed bits of the saturated operands fed to the drive multiplier.
     pub drive_bits: u32,
-    /// Settle steps the device runs for one inference.
+    /// Settle steps the device runs for one inference; 0 (the default) =
+    /// as long a settle as the float model's: `ceil(t1 · eps / eps_hw)`,
+    /// since the hardware's Euler step is a power of two and not `eps`.
     pub steps: u32,
     /// Parallel multiply-accumulate lanes of the coupling and field loops:
     /// each lane is two multipliers (W cos θ_j and W sin θ_j).
@@ -251,7 +253,7 @@ impl Default for HardwareConfig {
             weight_frac: 0,
             input_bits: 4,
             drive_bits: 16,
-            steps: 40,
+            steps: 0,
             lanes: 1,
             omega0: 1.0,
             pins: None,
@@ -464,7 +466,7 @@ impl Config {
         range("hardware.weight_frac", h.weight_frac, 0, 24)?;
         range("hardware.input_bits", h.input_bits, 1, 8)?;
         range("hardware.drive_bits", h.drive_bits, 8, 18)?;
-        range("hardware.steps", h.steps, 1, 65_535)?;
+        range("hardware.steps", h.steps, 0, 65_535)?;
         range("hardware.lanes", h.lanes, 1, 16)?;
         range("hardware.omega0", h.omega0, 0.0, 100.0)?;
         let (pf, pk) = h.pin_range(&n.layers);

@@ -24,6 +24,11 @@ pub struct QuantReport {
     pub fmt: Formats,
     pub eps_float: f64,
     pub eps_hw: f64,
+    /// Settle steps of one inference on the device, and whether they were
+    /// derived from the float settle (`hardware.steps = 0`).
+    pub steps: u32,
+    pub auto_steps: bool,
+    pub t1: usize,
     /// ω0 in phase units per step.
     pub omega0: i64,
     pub groups: Vec<GroupReport>,
@@ -50,6 +55,15 @@ impl std::fmt::Display for QuantReport {
             "Euler step: float {:.4}, hardware {:.4}",
             self.eps_float, self.eps_hw
         )?;
+        if self.auto_steps {
+            writeln!(
+                f,
+                "settle: {} hardware steps (hardware.steps = 0: as long as train.t1 = {} float steps)",
+                self.steps, self.t1
+            )?;
+        } else {
+            writeln!(f, "settle: {} hardware steps (hardware.steps)", self.steps)?;
+        }
         writeln!(
             f,
             "natural frequency (absolute frame): {} phase units per step ({:.4} turn)",
@@ -151,6 +165,21 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         step_shift,
     };
     let eps_hw = fmt.eps();
+    // 0 = auto: the float model's settle time t1 · eps in hardware steps
+    let auto_steps = hw.steps == 0;
+    let steps = if auto_steps {
+        let t = (cfg.train.t1 as f64 * cfg.train.eps / eps_hw - 1e-9).ceil();
+        if t > 65_535.0 {
+            bail!(
+                "hardware.steps = 0 (auto) needs {t} hardware steps of {eps_hw:.3e} for train.t1 = {} steps of train.eps = {}: more than 65535; set hardware.steps explicitly or raise hardware.weight_bits",
+                cfg.train.t1,
+                cfg.train.eps
+            );
+        }
+        t.max(1.0) as u32
+    } else {
+        hw.steps
+    };
 
     let (wq, gw) = quantize_group("W", &q, &w);
     let (uq, gu) = quantize_group("U", &q, &u);
@@ -205,7 +234,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         u_in_ram: hw.u_in_ram(&cfg.network, &cfg.target.board),
         theta0,
         max_pixel,
-        steps: hw.steps,
+        steps,
         lanes: hw.lanes,
     };
     Ok((
@@ -214,6 +243,9 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             fmt,
             eps_float: cfg.train.eps,
             eps_hw,
+            steps,
+            auto_steps,
+            t1: cfg.train.t1,
             omega0,
             groups: vec![gw, gu, gh, gk],
         },
