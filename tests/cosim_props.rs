@@ -151,7 +151,7 @@ fn random_configs_match_twin() {
         let c = random_case(seed);
         let h = &c.cfg.hardware;
         let what = format!(
-            "case {i} (PHASEGEN_PROP_SEED={seed} PHASEGEN_PROP_CASES=1): inputs {} layers {:?}{} lanes {}, P={} L={} S={} W={}(F={}) B={} D={} step_shift={}, {} free + {} nudged steps, beta {} label {}",
+            "case {i} (PHASEGEN_PROP_SEED={seed} PHASEGEN_PROP_CASES=1): inputs {} layers {:?}{} lanes {}, P={} L={} S={} W={}(F={} Fw={} Fu={}) B={} D={} step_shift={}, {} free + {} nudged steps, beta {} label {}",
             c.cfg.network.inputs,
             c.cfg.network.layers,
             if c.cfg.network.intralayer { " intralayer" } else { "" },
@@ -161,6 +161,8 @@ fn random_configs_match_twin() {
             h.amp_bits,
             h.weight_bits,
             c.hw.fmt.frac,
+            c.hw.fmt.w_frac,
+            c.hw.fmt.u_frac,
             h.input_bits,
             h.drive_bits,
             c.hw.fmt.step_shift,
@@ -243,6 +245,10 @@ fn case_generator_is_deterministic_and_covers_the_ranges() {
     assert!(seen(&|c| c.plan.beta < 0));
     assert!(seen(&|c| c.hw.omega.iter().any(|&o| o != 0)));
     assert!(seen(&|c| c.hw.h.iter().any(|&h| h != 0)));
+    // per-group formats: W and U with more fraction bits than h, K, β
+    assert!(seen(&|c| c.hw.fmt.w_frac > c.hw.fmt.frac));
+    assert!(seen(&|c| c.hw.fmt.u_frac > c.hw.fmt.frac));
+    assert!(seen(&|c| c.hw.fmt.w_frac == c.hw.fmt.frac));
 }
 
 /// A network whose only layer has 2^k oscillators (found by this test: the

@@ -473,17 +473,21 @@ pub fn generate(hw: &HwModel) -> Module {
         &hold_s.iter().map(|h| h.e()).collect::<Vec<_>>(),
     );
     let hks = m.wire("hold_s_sel", hks);
-    let c_rs = arith::round_shift(&mut m, "c_rs", &hk, s - 1);
+    // the field: (h << B') + Σ U x at U's scale, B' = input_bits + u_frac - frac
+    let fsh = f.field_shift();
+    // the coupling sums at W's scale: S - 1 + w_frac - frac
+    let csh = f.coupling_shift();
+    let c_rs = arith::round_shift(&mut m, "c_rs", &hk, csh);
     let c_sat = arith::sat(&mut m, "c_sat", &c_rs, d);
-    let s_rs = arith::round_shift(&mut m, "s_rs", &hks, s - 1);
+    let s_rs = arith::round_shift(&mut m, "s_rs", &hks, csh);
     let s_sat = arith::sat(&mut m, "s_sat", &s_rs, d);
     let h_shift = m.wire(
         "h_shifted",
-        Expr::concat(vec![h_q.e().as_unsigned(), lit(xb, 0)]).as_signed(),
+        Expr::concat(vec![h_q.e().as_unsigned(), lit(fsh, 0)]).as_signed(),
     );
     let h_ext = sx(&mut m, "h_ext", h_shift.e(), accc_w);
     let f_sum = m.wire("f_sum", hk.e().add(h_ext));
-    let f_rs = arith::round_shift(&mut m, "f_rs", &f_sum, xb);
+    let f_rs = arith::round_shift(&mut m, "f_rs", &f_sum, fsh);
     let f_sat = arith::sat(&mut m, "f_sat", &f_rs, d);
     let h_as_b = sx(&mut m, "h_as_b", h_q.e(), d);
     // (in a single-layer network every oscillator is an output)

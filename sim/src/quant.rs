@@ -15,6 +15,9 @@ pub struct GroupReport {
     pub count: usize,
     pub clipped: usize,
     pub max_abs: f64,
+    /// The group's format: bits and fraction bits.
+    pub bits: u32,
+    pub frac: u32,
     /// Root-mean-square of (quantized - float), in float units.
     pub rms_error: f64,
 }
@@ -70,13 +73,22 @@ impl std::fmt::Display for QuantReport {
             self.omega0,
             self.omega0 as f64 / 2f64.powi(q.phase_bits as i32)
         )?;
-        writeln!(f, "| group | values | clipped | max abs | rms error |")?;
-        writeln!(f, "|---|---|---|---|---|")?;
+        writeln!(
+            f,
+            "| group | format | values | clipped | max abs | rms error |"
+        )?;
+        writeln!(f, "|---|---|---|---|---|---|")?;
         for g in &self.groups {
             writeln!(
                 f,
-                "| {} | {} | {} | {:.4} | {:.5} |",
-                g.name, g.count, g.clipped, g.max_abs, g.rms_error
+                "| {} | Q{}.{} | {} | {} | {:.4} | {:.5} |",
+                g.name,
+                g.bits as i64 - g.frac as i64,
+                g.frac,
+                g.count,
+                g.clipped,
+                g.max_abs,
+                g.rms_error
             )?;
         }
         Ok(())
@@ -107,10 +119,16 @@ fn quantize_group(name: &'static str, q: &Q, xs: &[f64]) -> (Vec<i64>, GroupRepo
             count: xs.len(),
             clipped,
             max_abs,
+            bits: q.bits,
+            frac: q.frac as u32,
             rms_error,
         },
     )
 }
+
+/// The most fraction bits W or U gets beyond the other parameters' (keeps
+/// the field accumulator and the rounding shifts within a few bits).
+pub const MAX_GROUP_SHIFT: u32 = 8;
 
 /// Quantize `p` to the formats of `cfg.hardware`. `max_pixel` is the data
 /// set's full-scale pixel value.
@@ -149,6 +167,20 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         f.clamp(0.0, 24.0) as u32
     };
     let q = Q::signed(hw.weight_bits, frac as i32);
+    // W's and U's own fraction bits: the most that keep the group's largest
+    // value in range (at least frac, at most MAX_GROUP_SHIFT more)
+    let group_frac = |xs: &[f64]| {
+        let max = xs.iter().fold(0f64, |m, &v| m.max(v.abs()));
+        let top = ((1i64 << (hw.weight_bits - 1)) - 1) as f64;
+        if max > 0.0 {
+            ((top / max).log2().floor().max(0.0) as u32).clamp(frac, frac + MAX_GROUP_SHIFT)
+        } else {
+            frac
+        }
+    };
+    let (w_frac, u_frac) = (group_frac(&w), group_frac(&u));
+    let qw = Q::signed(hw.weight_bits, w_frac as i32);
+    let qu = Q::signed(hw.weight_bits, u_frac as i32);
 
     // The largest step shift whose Euler step does not exceed the float one.
     let (p_bits, s_bits) = (hw.phase_bits as i32, hw.amp_bits as i32);
@@ -160,6 +192,8 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         amp_bits: hw.amp_bits,
         weight_bits: hw.weight_bits,
         frac,
+        w_frac,
+        u_frac,
         input_bits: hw.input_bits,
         drive_bits: hw.drive_bits,
         step_shift,
@@ -181,8 +215,8 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         hw.steps
     };
 
-    let (wq, gw) = quantize_group("W", &q, &w);
-    let (uq, gu) = quantize_group("U", &q, &u);
+    let (wq, gw) = quantize_group("W", &qw, &w);
+    let (uq, gu) = quantize_group("U", &qu, &u);
     let (hq, gh) = quantize_group("h", &q, &h);
     let (kq, gk) = quantize_group("K", &q, &k);
     let turn = 2f64.powi(p_bits);
@@ -276,16 +310,46 @@ mod tests {
         );
         assert_eq!(m.nnz(), 2 * p.topo.edges().len());
         // every weight is within half an LSB of the float weight
-        let q = Q::signed(m.fmt.weight_bits, m.fmt.frac as i32);
+        let q = Q::signed(m.fmt.weight_bits, m.fmt.w_frac as i32);
         for (e, &(i, j)) in p.topo.edges().iter().enumerate() {
             let wij = m.rows[i].iter().find(|&&(jj, _)| jj == j).unwrap().1;
             assert!(
-                (q.to_f64(wij) - p.w[e] as f64).abs() <= 0.5 / 2f64.powi(m.fmt.frac as i32) + 1e-9
+                (q.to_f64(wij) - p.w[e] as f64).abs()
+                    <= 0.5 / 2f64.powi(m.fmt.w_frac as i32) + 1e-9
             );
         }
         assert_eq!(m.input_of_pixel(16), 15);
         assert_eq!(m.input_of_pixel(0), 0);
         assert_eq!(m.input_of_pixel(8), 8);
+    }
+
+    #[test]
+    fn each_weight_group_gets_the_fraction_bits_its_range_allows() {
+        let mut cfg = Config::default_config();
+        cfg.train.beta = 3.0; // h, K and beta share frac: Q3.5 at 8 bits
+        let mut p = Params::init(&cfg);
+        p.w.iter_mut().for_each(|w| *w = w.clamp(-0.45, 0.45)); // Q0.8 would clip 0.5
+        p.w[0] = 0.45;
+        p.u.iter_mut().for_each(|u| *u = u.clamp(-0.1, 0.1));
+        p.u[0] = 0.1;
+        let (m, rep) = quantize(&cfg, &p, 16).unwrap();
+        let f = m.fmt;
+        assert_eq!(f.frac, 5, "{rep}");
+        // 0.45 * 2^8 = 115 <= 127; U 0.1 * (16/15) * 2^10 = 109
+        assert_eq!((f.w_frac, f.u_frac), (8, 10), "{rep}");
+        assert!(rep.groups.iter().all(|g| g.clipped == 0), "{rep}");
+        assert_eq!(f.coupling_shift(), f.amp_bits - 1 + 3);
+        assert_eq!(f.field_shift(), f.input_bits + 5);
+        // the formats are in the report
+        let text = rep.to_string();
+        assert!(
+            text.contains("| W | Q0.8 |") && text.contains("| U | Q-2.10 |"),
+            "{text}"
+        );
+        // a group cannot take fewer fraction bits than the shared format
+        p.w[0] = 3.0;
+        let (m, _) = quantize(&cfg, &p, 16).unwrap();
+        assert_eq!(m.fmt.w_frac, m.fmt.frac);
     }
 
     #[test]

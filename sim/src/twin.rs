@@ -4,8 +4,10 @@
 //! Deliberately plain integer code. Every operation below is written the way
 //! docs/hardware.md states it and the generator (phasegen-hdl `core`) builds it.
 //!
-//! Scales: parameters (W, U, h, K, β) are signed `weight_bits` integers at
-//! `2^frac`; the sine table has amplitude `A = 2^(S-1) - 1`; inputs are
+//! Scales: parameters (h, K, β) are signed `weight_bits` integers at
+//! `2^frac`, the coupling weights W at `2^w_frac` and the input weights U at
+//! `2^u_frac` (both `>= frac`: each group gets the fraction bits its own
+//! range allows); the sine table has amplitude `A = 2^(S-1) - 1`; inputs are
 //! `input_bits` unsigned integers at `2^input_bits`.
 
 use crate::net::Topology;
@@ -25,6 +27,10 @@ pub struct Formats {
     /// Parameter bits (signed) and their fractional bits.
     pub weight_bits: u32,
     pub frac: u32,
+    /// Fraction bits of the coupling weights W (`>= frac`).
+    pub w_frac: u32,
+    /// Fraction bits of the input weights U (`>= frac`).
+    pub u_frac: u32,
     /// Input bits (unsigned).
     pub input_bits: u32,
     /// D: saturation width of the drive multiplier's parameter-side operands.
@@ -62,9 +68,25 @@ impl Formats {
         self.weight_bits + self.amp_bits + clog2(max_degree as u64 + 1)
     }
 
-    /// Width of the field accumulator: `(h << input_bits) + Σ U x`.
+    /// U's extra fraction bits over the other parameters' (`u_frac - frac`).
+    pub fn u_shift(&self) -> u32 {
+        self.u_frac - self.frac
+    }
+
+    /// The coupling sums' rounding shift: the table's scale and W's extra
+    /// fraction bits (`S - 1 + w_frac - frac`).
+    pub fn coupling_shift(&self) -> u32 {
+        self.amp_bits - 1 + self.w_frac - self.frac
+    }
+
+    /// The field's rounding shift: the inputs' bits and U's extra fraction.
+    pub fn field_shift(&self) -> u32 {
+        self.input_bits + self.u_shift()
+    }
+
+    /// Width of the field accumulator: `(h << field_shift) + Σ U x`.
     pub fn field_acc_bits(&self, inputs: usize) -> u32 {
-        self.weight_bits + self.input_bits + 1 + clog2(inputs as u64 + 1)
+        self.weight_bits + self.field_shift() + 1 + clog2(inputs as u64 + 1)
     }
 
     /// Width of the drive sum: six products of `D + S + 1` bits.
@@ -217,8 +239,8 @@ impl<'a> Twin<'a> {
     }
 
     /// Start a sample: phases back to `theta0` (and the reference to 0), and the input field
-    /// `b_i = sat_D(round_shift((h_i << B) + Σ_k U_ik x_k, B))` for the input
-    /// layer (`b_i = h_i` elsewhere).
+    /// `b_i = sat_D(round_shift((h_i << B') + Σ_k U_ik x_k, B'))` for the
+    /// input layer, `B' = input_bits + u_frac - frac` (`b_i = h_i` elsewhere).
     pub fn load_input(&mut self, x: &[u64]) {
         let m = self.m;
         let f = &m.fmt;
@@ -228,11 +250,11 @@ impl<'a> Twin<'a> {
         let ni = m.topo.inputs;
         for i in 0..m.n() {
             self.field[i] = if m.topo.input_layer().contains(&i) {
-                let mut acc = m.h[i] << f.input_bits;
+                let mut acc = m.h[i] << f.field_shift();
                 for (k, &xk) in x.iter().enumerate() {
                     acc += m.u[i * ni + k] * xk as i64;
                 }
-                sat(round_shift(acc, f.input_bits), f.drive_bits)
+                sat(round_shift(acc, f.field_shift()), f.drive_bits)
             } else {
                 m.h[i]
             };
@@ -255,14 +277,14 @@ impl<'a> Twin<'a> {
         let d = f.drive_bits;
         let th = self.theta[i];
         let (s_i, c_i, s2_i) = (self.sin_of(th), self.cos_of(th), self.sin2_of(th));
-        // coupling sums at 2^(frac + S - 1), exact
+        // coupling sums at 2^(w_frac + S - 1), exact
         let (mut acc_c, mut acc_s) = (0i64, 0i64);
         for &(j, w) in &m.rows[i] {
             acc_c += w * self.cos_of(self.theta[j]);
             acc_s += w * self.sin_of(self.theta[j]);
         }
-        let c = sat(round_shift(acc_c, f.amp_bits - 1), d);
-        let s = sat(round_shift(acc_s, f.amp_bits - 1), d);
+        let c = sat(round_shift(acc_c, f.coupling_shift()), d);
+        let s = sat(round_shift(acc_s, f.coupling_shift()), d);
         // −∂E/∂θ_i = −sinθ_i Σ W cosθ_j + cosθ_i Σ W sinθ_j − b_i sinθ_i − K_i sin2θ_i
         let mut drive = -c * s_i + s * c_i - self.field[i] * s_i - m.k[i] * s2_i;
         let outs = m.topo.outputs();
