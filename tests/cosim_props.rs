@@ -72,7 +72,7 @@ fn random_case(seed: u64) -> Case {
     cfg.network.intralayer = r.below(2) == 1;
     // widths, each over its whole valid range (config.rs validate)
     let h = &mut cfg.hardware;
-    h.table_bits = pick(&mut r, 4, 9) as u32;
+    h.table_bits = pick(&mut r, 3, 9) as u32;
     h.phase_bits = pick(&mut r, h.table_bits as u64 + 1, 20) as u32;
     h.amp_bits = pick(&mut r, 4, 16) as u32;
     h.weight_bits = pick(&mut r, 2, 12) as u32;
@@ -237,6 +237,9 @@ fn case_generator_is_deterministic_and_covers_the_ranges() {
     assert!(seen(&|c| c.cfg.network.inputs == 1));
     assert!(seen(&|c| c.cfg.hardware.weight_bits == 2));
     assert!(seen(&|c| c.cfg.hardware.amp_bits == 16));
+    assert!(seen(
+        &|c| c.cfg.hardware.table_bits == 3 && c.cfg.hardware.phase_bits == 4
+    ));
     assert!(seen(&|c| c.cfg.hardware.input_bits == 1));
     assert!(seen(&|c| c.cfg.hardware.drive_bits == 18));
     assert!(seen(
@@ -271,4 +274,33 @@ fn single_layer_of_power_of_two_oscillators_matches_twin() {
     verify_sample(&mut sim, &hw, &[15, 0, 7, 3], &plan)
         .unwrap()
         .unwrap_or_else(|m| panic!("{m}"));
+}
+
+/// The narrowest phases the sweep reaches: 4-bit phases, an 8-entry table
+/// (2 entries per quarter turn), 3-bit inputs, and a nudge.
+#[test]
+fn four_bit_phases_match_twin() {
+    let mut cfg = Config::default_config();
+    cfg.network.inputs = 5;
+    cfg.network.layers = vec![4, 3];
+    cfg.hardware.phase_bits = 4;
+    cfg.hardware.table_bits = 3;
+    cfg.hardware.amp_bits = 6;
+    cfg.hardware.input_bits = 3;
+    cfg.hardware.lanes = 2;
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+    let b = build_core(&hw, &cfg.hash_hex(), &scratch_dir("prop-four-bit")).unwrap();
+    let mut sim = CoreSim::new(&b, hw.n()).unwrap();
+    let plan = Plan {
+        free_steps: 30,
+        nudge_steps: 15,
+        beta: -5,
+        label: 2,
+        fault: None,
+    };
+    for x in [[7, 0, 3, 5, 1], [0, 6, 6, 2, 7]] {
+        verify_sample(&mut sim, &hw, &x, &plan)
+            .unwrap()
+            .unwrap_or_else(|m| panic!("{m}"));
+    }
 }

@@ -65,6 +65,15 @@ fn other_shapes_are_lint_clean() {
     c.hardware.weight_bits = 6;
     c.hardware.input_bits = 8;
     lint("lint-small", &c);
+    // the narrowest formats: 4-bit phases, an 8-entry table
+    let mut c = Config::default_config();
+    c.network.inputs = 5;
+    c.network.layers = vec![4, 3];
+    c.hardware.phase_bits = 4;
+    c.hardware.table_bits = 3;
+    c.hardware.amp_bits = 6;
+    c.hardware.input_bits = 3;
+    lint("lint-four-bit", &c);
 }
 
 #[test]

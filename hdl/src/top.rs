@@ -676,10 +676,17 @@ pub fn generate(
                     vec![if_else(
                         cmd_is(Cmd::ReadPhases),
                         vec![if_else(
-                            len_is(3)
-                                .land(count8.e().ne(lit(8, 0)))
-                                .land(read_end.e().le(lit(17, n)))
-                                .land(count8.e().zext(17).mul(lit(2, pb)).le(lit(19, 255))),
+                            {
+                                let ok = len_is(3)
+                                    .land(count8.e().ne(lit(8, 0)))
+                                    .land(read_end.e().le(lit(17, n)));
+                                // count phases of one byte always fit a reply
+                                if pb > 1 {
+                                    ok.land(count8.e().zext(17).mul(lit(2, pb)).le(lit(19, 255)))
+                                } else {
+                                    ok
+                                }
+                            },
                             {
                                 let mut v = vec![set(&rd_addr, rd_off_low)];
                                 v.extend(respond_ok(Cmd::ReadPhases, 0, K_PHASE));

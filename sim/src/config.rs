@@ -453,7 +453,7 @@ impl Config {
         }
         let h = &self.hardware;
         range("hardware.phase_bits", h.phase_bits, 4, 24)?;
-        range("hardware.table_bits", h.table_bits, 4, 12)?;
+        range("hardware.table_bits", h.table_bits, 3, 12)?;
         if h.table_bits >= h.phase_bits {
             bail!(
                 "hardware.table_bits = {} must be below hardware.phase_bits = {}; the table is indexed by the phase's top bits (and those of 2θ)",
