@@ -218,68 +218,97 @@ pub fn groups(p: &Params) -> Vec<(String, Vec<f32>)> {
 }
 
 /// Histograms of every parameter group (fraction of the group's values per
-/// bin), with the quantized format's range marked.
+/// bin), one panel per format: the coupling weights of each layer pair
+/// against W's range, U against U's, h and K against the shared one.
 pub fn weight_plot(mf: &ModelFile, hw: &HwModel) -> String {
     let f = &hw.fmt;
-    let step = 2f64.powi(-(f.frac as i32));
-    let lo = -(2f64.powi(f.weight_bits as i32 - 1)) * step;
-    let hi = (2f64.powi(f.weight_bits as i32 - 1) - 1.0) * step;
+    // U is stored with the input gain 2^B / (2^B - 1) folded in
+    let in_gain = 2f64.powi(f.input_bits as i32) / (2f64.powi(f.input_bits as i32) - 1.0);
     let gs = groups(&mf.params);
-    let max_abs = gs
+    let panels: [(&str, u32, f64, Vec<&(String, Vec<f32>)>); 3] = [
+        (
+            "coupling weights W",
+            f.w_frac,
+            1.0,
+            gs.iter().filter(|g| g.0.starts_with('W')).collect(),
+        ),
+        (
+            "input weights U",
+            f.u_frac,
+            in_gain,
+            gs.iter().filter(|g| g.0.starts_with('U')).collect(),
+        ),
+        (
+            "h, K (and beta)",
+            f.frac,
+            1.0,
+            gs.iter().filter(|g| g.0 == "h" || g.0 == "K").collect(),
+        ),
+    ];
+    let charts: Vec<Chart> = panels
         .iter()
-        .flat_map(|g| g.1.iter())
-        .fold(hi.max(-lo), |m, v| m.max(v.abs() as f64));
-    let bins = 60usize;
-    let (a, b) = (-max_abs * 1.05, max_abs * 1.05);
-    let w = (b - a) / bins as f64;
-    let series: Vec<Series> = gs
-        .iter()
-        .enumerate()
-        .map(|(k, (name, v))| {
-            let mut count = vec![0usize; bins];
-            for &x in v {
-                let i = (((x as f64 - a) / w) as usize).min(bins - 1);
-                count[i] += 1;
+        .filter(|p| !p.3.is_empty())
+        .map(|(title, frac, gain, gs)| {
+            let step = 2f64.powi(-(*frac as i32)) / gain;
+            let lo = -(2f64.powi(f.weight_bits as i32 - 1)) * step;
+            let hi = (2f64.powi(f.weight_bits as i32 - 1) - 1.0) * step;
+            let max_abs = gs
+                .iter()
+                .flat_map(|g| g.1.iter())
+                .fold(hi.max(-lo), |m, v| m.max(v.abs() as f64));
+            let bins = 60usize;
+            let (a, b) = (-max_abs * 1.05, max_abs * 1.05);
+            let w = (b - a) / bins as f64;
+            let series: Vec<Series> = gs
+                .iter()
+                .enumerate()
+                .map(|(k, (name, v))| {
+                    let mut count = vec![0usize; bins];
+                    for &x in v {
+                        let i = (((x as f64 - a) / w) as usize).min(bins - 1);
+                        count[i] += 1;
+                    }
+                    // a step outline of the histogram
+                    let mut pts = Vec::with_capacity(2 * bins + 2);
+                    pts.push((a, 0.0));
+                    for (i, &c) in count.iter().enumerate() {
+                        let y = c as f64 / v.len() as f64;
+                        pts.push((a + i as f64 * w, y));
+                        pts.push((a + (i + 1) as f64 * w, y));
+                    }
+                    pts.push((b, 0.0));
+                    Series::new(
+                        format!("{name} ({})", v.len()),
+                        PALETTE[k % PALETTE.len()],
+                        pts,
+                    )
+                })
+                .collect();
+            Chart {
+                title: format!(
+                    "{title} against Q{}.{} ({} bits)",
+                    f.weight_bits as i64 - *frac as i64,
+                    frac,
+                    f.weight_bits
+                ),
+                x_label: "value".into(),
+                y_label: "fraction of the group".into(),
+                series,
+                markers: vec![
+                    Marker {
+                        x: lo,
+                        label: format!("min {lo:.4}"),
+                    },
+                    Marker {
+                        x: hi,
+                        label: format!("max {hi:.4}"),
+                    },
+                ],
+                ..Chart::default()
             }
-            // a step outline of the histogram
-            let mut pts = Vec::with_capacity(2 * bins + 2);
-            pts.push((a, 0.0));
-            for (i, &c) in count.iter().enumerate() {
-                let y = c as f64 / v.len() as f64;
-                pts.push((a + i as f64 * w, y));
-                pts.push((a + (i + 1) as f64 * w, y));
-            }
-            pts.push((b, 0.0));
-            Series::new(
-                format!("{name} ({})", v.len()),
-                PALETTE[k % PALETTE.len()],
-                pts,
-            )
         })
         .collect();
-    let chart = Chart {
-        title: format!(
-            "parameters against the format Q{}.{} ({} bits)",
-            f.weight_bits as i64 - f.frac as i64,
-            f.frac,
-            f.weight_bits
-        ),
-        x_label: "value".into(),
-        y_label: "fraction of the group".into(),
-        series,
-        markers: vec![
-            Marker {
-                x: lo,
-                label: format!("min {lo}"),
-            },
-            Marker {
-                x: hi,
-                label: format!("max {hi}"),
-            },
-        ],
-        ..Chart::default()
-    };
-    render(&[chart])
+    render(&charts)
 }
 
 #[cfg(test)]
