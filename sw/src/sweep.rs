@@ -217,6 +217,10 @@ pub fn groups(p: &Params) -> Vec<(String, Vec<f32>)> {
     g
 }
 
+/// A plot panel: title, fraction bits, gain folded into the stored values,
+/// and the named groups drawn in it.
+type Panel<'a> = (&'static str, u32, f64, Vec<&'a (String, Vec<f32>)>);
+
 /// Histograms of every parameter group (fraction of the group's values per
 /// bin), one panel per format: the coupling weights of each layer pair
 /// against W's range, U against U's, h and K against the shared one.
@@ -225,7 +229,7 @@ pub fn weight_plot(mf: &ModelFile, hw: &HwModel) -> String {
     // U is stored with the input gain 2^B / (2^B - 1) folded in
     let in_gain = 2f64.powi(f.input_bits as i32) / (2f64.powi(f.input_bits as i32) - 1.0);
     let gs = groups(&mf.params);
-    let panels: [(&str, u32, f64, Vec<&(String, Vec<f32>)>); 3] = [
+    let panels: [Panel; 3] = [
         (
             "coupling weights W",
             f.w_frac,
