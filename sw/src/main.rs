@@ -873,9 +873,10 @@ fn run(cli: Cli) -> Result<()> {
                 // the input weights live in RAM (SPRAM on a UP5K), which the
                 // bitstream cannot fill: send them first
                 let sched = phasegen_hdl::sched::Schedule::new(&hw);
-                let image = sched.u_image(&hw);
+                let u = phasegen_sim::protocol::Block::U;
+                let image = sched.image(&hw, u);
                 let t = Instant::now();
-                dev.write_weights(&image, sched.u_word_bytes(&hw))?;
+                dev.write_block(u, &image, sched.word_bytes(&hw, u), None)?;
                 eprintln!(
                     "wrote {} bytes of input weights in {:.1} s",
                     image.len(),
