@@ -318,3 +318,79 @@ fn every_block_of_another_model_written_over_the_uart_matches_its_twin() {
         }
     }
 }
+
+/// Words of the U and W images that hold no parameter (U's padding past the
+/// inputs, which the field stream still reads, and lanes beyond a group's
+/// rows; W's bubbles and lanes without an entry) take garbage and change
+/// nothing: the device still settles as the twin of its model.
+#[test]
+fn writes_where_no_parameter_lives_change_nothing() {
+    let mut cfg = Config::default_config();
+    cfg.network.inputs = 3;
+    cfg.network.layers = vec![4, 2];
+    cfg.network.intralayer = true;
+    cfg.hardware.lanes = 3;
+    cfg.hardware.weight_frac = 5;
+    cfg.hardware.params = ParamMemory::Ram;
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+    let sched = Schedule::new(&hw);
+    assert!(
+        sched.field_len > hw.topo.inputs,
+        "the field stream has padding"
+    );
+    let built = build_top(&cfg, &hw, &scratch_dir("uart-params-pad")).unwrap();
+    let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
+    let mut top = TopSim::new(&built, cpb).unwrap();
+    let x = [15u64, 7, 11];
+    let before = settles(&mut top, &hw, &x, 1);
+    for (dev, twin) in &before {
+        assert_eq!(dev, twin, "power-up contents");
+    }
+    // rewrite both images with 0x55 in every byte of a slot without a parameter
+    let mut written = 0;
+    for blk in [Block::U, Block::W] {
+        let wb = sched.word_bytes(&hw, blk);
+        let lanes = sched.lanes;
+        let per_lane = wb / lanes;
+        let mut image = sched.image(&hw, blk);
+        let mut g = 0;
+        for a in 0..sched.block_words(&hw, blk) {
+            let (rows, live): (usize, Box<dyn Fn(usize) -> bool>) = match blk {
+                Block::U => {
+                    let gr = sched.field[a / sched.field_len];
+                    let k = a % sched.field_len;
+                    (gr.rows, Box::new(move |_| k < 3))
+                }
+                _ => {
+                    let w = &sched.words[a];
+                    let mask = w.mask;
+                    let rows = sched.groups[g].rows;
+                    g += w.last as usize;
+                    (rows, Box::new(move |l| mask >> l & 1 == 1))
+                }
+            };
+            for l in 0..lanes {
+                if l >= rows || !live(l) {
+                    let at = a * wb + (lanes - 1 - l) * per_lane;
+                    image[at..at + per_lane].fill(0x55);
+                    written += 1;
+                }
+            }
+        }
+        for (c, chunk) in image
+            .chunks(wb * (protocol::MAX_WEIGHT_CHUNK / wb))
+            .enumerate()
+        {
+            let p =
+                protocol::write_weights_payload(blk, c * (protocol::MAX_WEIGHT_CHUNK / wb), chunk);
+            let r = exchange(&mut top, &protocol::request(Cmd::WriteWeights, &p));
+            assert_eq!(r.cmd, Cmd::WriteWeights as u8, "{r:?}");
+        }
+    }
+    assert!(written > 10, "{written} garbage slots");
+    assert_eq!(
+        settles(&mut top, &hw, &x, 1),
+        before,
+        "garbage slots changed the settles"
+    );
+}
