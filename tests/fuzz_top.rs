@@ -11,13 +11,14 @@ use phasegen::cosim::scratch_dir;
 use phasegen::uartsim::{build_top, TopSim};
 use phasegen_hdl::top::FRAME_TIMEOUT_BITS;
 use phasegen_hdl::uart::clocks_per_bit;
-use phasegen_sim::config::Config;
+use phasegen_sim::config::{Config, ParamMemory};
 use phasegen_sim::data::load_dir;
 use phasegen_sim::devmodel::DeviceModel;
 use phasegen_sim::net::Params;
-use phasegen_sim::protocol::{self, Cmd, Status, SYNC_REQ};
+use phasegen_sim::protocol::{self, Block, Cmd, Status, SYNC_REQ};
 use phasegen_sim::quant::quantize;
 use phasegen_sim::rng::Rng;
+use phasegen_sim::sched::Schedule;
 use std::path::Path;
 
 fn env(name: &str, default: u64) -> u64 {
@@ -30,9 +31,47 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The design's sizes, and per block its words and word bytes (writable
+/// or not: the fuzz addresses every block).
+struct Shape {
+    inputs: usize,
+    n: usize,
+    classes: usize,
+    blocks: Vec<(Block, usize, usize)>,
+    writable: bool,
+}
+
+/// A WriteWeights frame: mostly whole words inside a block, sometimes
+/// partial, past the end, or for an unknown block.
+fn write_weights(r: &mut Rng, sh: &Shape) -> Vec<u8> {
+    let (blk, words, wb) = sh.blocks[r.below(sh.blocks.len() as u64) as usize];
+    let count = 1 + r.below(3) as usize;
+    let off = r.below(words as u64 + 2) as usize;
+    let mut bytes = count * wb;
+    if r.below(8) == 0 {
+        bytes = r.below(bytes as u64 + 2) as usize;
+    }
+    // small values, so the dynamics stay tame; sometimes anything
+    let data: Vec<u8> = (0..bytes)
+        .map(|_| {
+            if r.below(6) == 0 {
+                r.below(256) as u8
+            } else {
+                r.below(8) as u8
+            }
+        })
+        .collect();
+    let mut p = protocol::write_weights_payload(blk, off, &data);
+    if r.below(12) == 0 {
+        p[0] = 3 + r.below(253) as u8;
+    }
+    protocol::request(Cmd::WriteWeights, &p)
+}
+
 /// One request frame with random, mostly plausible arguments (some out of range).
-fn request(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> Vec<u8> {
-    let pick = r.below(100);
+fn request(r: &mut Rng, sh: &Shape) -> Vec<u8> {
+    let (inputs, n, classes) = (sh.inputs, sh.n, sh.classes);
+    let pick = r.below(if sh.writable { 115 } else { 102 });
     let small = |r: &mut Rng, hi: u64| r.below(hi) as u8;
     match pick {
         0..=9 => protocol::request(Cmd::Identify, &[]),
@@ -80,6 +119,7 @@ fn request(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> Vec<u8> {
             p.extend((0..len).map(|_| small(r, 16)));
             protocol::request(Cmd::Infer, &p)
         }
+        100.. => write_weights(r, sh),
         80..=89 => {
             // a known command with a wrong length
             let cmd = [
@@ -115,8 +155,8 @@ fn request(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> Vec<u8> {
 
 /// A burst: a frame, maybe damaged (a flipped bit, cut short, garbage
 /// around it), and whether the byte at each position gets a bad stop bit.
-fn burst(r: &mut Rng, inputs: usize, n: usize, classes: usize) -> (Vec<u8>, Vec<bool>) {
-    let mut f = request(r, inputs, n, classes);
+fn burst(r: &mut Rng, sh: &Shape) -> (Vec<u8>, Vec<bool>) {
+    let mut f = request(r, sh);
     match r.below(10) {
         0 | 1 => {
             // flip one bit anywhere after the sync byte
@@ -165,11 +205,35 @@ fn reply(top: &mut TopSim, budget: u64) -> Vec<u8> {
     }
 }
 
+/// Sends `f` to both and requires the same reply.
+fn same_reply(top: &mut TopSim, model: &mut DeviceModel, f: &[u8], what: &str) {
+    top.to_device.extend(f);
+    let want = f.iter().fold(None, |_, &b| model.byte(b)).unwrap();
+    let got = reply(top, 2_000_000);
+    assert_eq!(got, want, "{what}");
+}
+
 #[test]
 fn fuzzed_frames_get_the_reference_replies() {
+    fuzz(Config::default_config(), "fuzz-top");
+}
+
+/// The same on a design whose parameters are writable: WriteWeights frames
+/// of every block (and unknown ones) are fuzzed too, and after every 500
+/// bursts free and nudged runs of a sample must read back the model's
+/// phases, so no memory outside the addressed blocks changed.
+#[test]
+fn fuzzed_frames_on_writable_parameters_get_the_reference_replies() {
+    let mut cfg = Config::default_config();
+    cfg.network.layers = vec![6, 10];
+    cfg.hardware.lanes = 2;
+    cfg.hardware.params = ParamMemory::Ram;
+    fuzz(cfg, "fuzz-top-params");
+}
+
+fn fuzz(mut cfg: Config, scratch: &str) {
     let frames = env("PHASEGEN_FUZZ_FRAMES", 3000);
     let seed = env("PHASEGEN_FUZZ_SEED", 1);
-    let mut cfg = Config::default_config();
     // 4 clocks per bit: the fastest UART the design allows, so many frames fit
     cfg.target.baud = cfg.target.clock_hz / 4;
     cfg.validate().unwrap();
@@ -180,11 +244,27 @@ fn fuzzed_frames_get_the_reference_replies() {
     .unwrap();
     let (hw, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
     let id = phasegen_hdl::top::identity(&hw, phasegen_hdl::design_id(&cfg.hash_hex(), &hw));
-    let built = build_top(&cfg, &hw, &scratch_dir("fuzz-top")).unwrap();
+    let built = build_top(&cfg, &hw, &scratch_dir(scratch)).unwrap();
     let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
     let mut top = TopSim::new(&built, cpb).unwrap();
     let mut model = DeviceModel::new(&hw, id.to_bytes());
     let (inputs, n, classes) = (hw.topo.inputs, hw.n(), hw.topo.classes());
+    let sched = Schedule::new(&hw);
+    let sh = Shape {
+        inputs,
+        n,
+        classes,
+        blocks: Block::ALL
+            .iter()
+            .map(|&b| (b, sched.block_words(&hw, b), sched.word_bytes(&hw, b)))
+            .collect(),
+        writable: Schedule::blocks_mask(&hw) != 0,
+    };
+    let x0: Vec<u8> = hw
+        .inputs_of_image(data.test.image(1))
+        .iter()
+        .map(|&v| v as u8)
+        .collect();
     let idle = FRAME_TIMEOUT_BITS * cpb + 20 * cpb;
     let budget = 2_000_000;
 
@@ -207,9 +287,10 @@ fn fuzzed_frames_get_the_reference_replies() {
 
     let mut rng = Rng::new(seed);
     let mut replies = 0u64;
+    let mut writes = 0u64;
     let mut dropped = 0u64;
     for k in 0..frames {
-        let (bytes, bad) = burst(&mut rng, inputs, n, classes);
+        let (bytes, bad) = burst(&mut rng, &sh);
         for (&b, &bad_stop) in bytes.iter().zip(&bad) {
             top.bad_stop_next = bad_stop;
             top.to_device.push_back(b);
@@ -230,6 +311,7 @@ fn fuzzed_frames_get_the_reference_replies() {
                     "frame {k} (seed {seed}): the device replied {got:02x?}, the model {want:02x?}; burst {bytes:02x?}"
                 );
                 replies += 1;
+                writes += (got[1] == Cmd::WriteWeights as u8) as u64;
             }
         }
         if model.mid_frame() {
@@ -245,15 +327,41 @@ fn fuzzed_frames_get_the_reference_replies() {
         if k % 500 == 499 || k + 1 == frames {
             for cmd in [Cmd::Identify, Cmd::Status] {
                 let f = protocol::request(cmd, &[]);
-                top.to_device.extend(&f);
-                let want = f.iter().fold(None, |_, &b| model.byte(b)).unwrap();
-                let got = reply(&mut top, budget);
-                assert_eq!(got, want, "after frame {k} (seed {seed}): {cmd:?}");
+                same_reply(
+                    &mut top,
+                    &mut model,
+                    &f,
+                    &format!("after frame {k} (seed {seed}): {cmd:?}"),
+                );
+            }
+            // a sample free, then nudged, every phase read back: the device
+            // computes with the parameters the model says it holds
+            let mut p = vec![0, 0];
+            p.extend(&x0);
+            let target: Vec<bool> = (0..classes).map(|o| o == 3).collect();
+            let ph = protocol::request(Cmd::ReadPhases, &[0, 0, n as u8]);
+            for f in [
+                protocol::request(Cmd::WriteInput, &p),
+                protocol::request(Cmd::Run, &protocol::run_payload(true, 3, 0, &target)),
+                ph.clone(),
+                protocol::request(Cmd::Run, &protocol::run_payload(false, 2, 5, &target)),
+                ph,
+            ] {
+                same_reply(
+                    &mut top,
+                    &mut model,
+                    &f,
+                    &format!("check after frame {k} (seed {seed})"),
+                );
             }
         }
     }
     let s: Status = model.status;
-    eprintln!("{frames} bursts (seed {seed}): {replies} replies, {dropped} bytes with bad stop bits; {s:?}");
+    eprintln!("{frames} bursts (seed {seed}): {replies} replies ({writes} accepted writes), {dropped} bytes with bad stop bits; {s:?}");
+    assert!(
+        !sh.writable || frames < 100 || writes > 0,
+        "no write was accepted"
+    );
     // the fuzz reached every kind of refusal
     assert!(
         s.bad_crc > 0 && s.unknown_cmd > 0 && s.bad_argument > 0 && s.timeouts > 0,

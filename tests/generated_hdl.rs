@@ -1,7 +1,7 @@
 //! Generated Verilog: reproducible to the byte, and clean under
 //! `verilator --lint-only -Wall` and Yosys `check -assert` (scripts/lint.sh).
 
-use phasegen_sim::config::Config;
+use phasegen_sim::config::{Config, ParamMemory, UMemory};
 use phasegen_sim::net::Params;
 use phasegen_sim::quant::quantize;
 use std::process::Command;
@@ -95,6 +95,22 @@ fn designs_with_lanes_are_lint_clean() {
     c.hardware.lanes = 2;
     c.hardware.u_memory = phasegen_sim::config::UMemory::Ram;
     lint("lint-uram-2", &c);
+    // writable parameters: W, the oscillator constants and U in RAM (U
+    // initialised; and U in SPRAM-style RAM with one lane, so the word
+    // sizes of the blocks differ), and a net whose inputs are padded
+    for (lanes, u_memory) in [(2, UMemory::Auto), (1, UMemory::Ram)] {
+        let mut c = Config::default_config();
+        c.hardware.lanes = lanes;
+        c.hardware.u_memory = u_memory;
+        c.hardware.params = ParamMemory::Ram;
+        lint(&format!("lint-params-{lanes}"), &c);
+    }
+    let mut c = Config::default_config();
+    c.network.inputs = 3;
+    c.network.layers = vec![4, 2];
+    c.hardware.lanes = 3;
+    c.hardware.params = ParamMemory::Ram;
+    lint("lint-params-pad", &c);
 }
 
 /// 1024-oscillator designs, generated in under a second (printed, not

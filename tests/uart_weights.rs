@@ -7,12 +7,12 @@ use phasegen::cosim::scratch_dir;
 use phasegen::uartsim::{build_top, PtyServer, TopSim};
 use phasegen_hdl::sched::Schedule;
 use phasegen_hdl::uart::clocks_per_bit;
-use phasegen_sim::config::{Config, UMemory};
+use phasegen_sim::config::{Config, ParamMemory, UMemory};
 use phasegen_sim::data::load_dir;
 use phasegen_sim::net::{ModelFile, Params};
-use phasegen_sim::protocol::{self, Cmd, Decoder, Response};
+use phasegen_sim::protocol::{self, Block, Cmd, Decoder, Response};
 use phasegen_sim::quant::quantize;
-use phasegen_sim::twin::Twin;
+use phasegen_sim::twin::{HwModel, Twin};
 use std::path::Path;
 use std::process::Command;
 
@@ -48,15 +48,15 @@ fn weights_written_over_the_uart_then_inference_matches_twin() {
     let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
     let mut top = TopSim::new(&built, cpb).unwrap();
     let sched = Schedule::new(&hw);
-    let wbytes = sched.u_word_bytes(&hw);
-    let image = sched.u_image(&hw);
+    let wbytes = sched.word_bytes(&hw, Block::U);
+    let image = sched.image(&hw, Block::U);
     let words = image.len() / wbytes;
     assert_eq!(wbytes, 2);
 
     // refused, changing nothing: a partial word, a write past the end
     let r = exchange(
         &mut top,
-        &protocol::request(Cmd::WriteWeights, &[0, 0, 0, 1, 2, 3]),
+        &protocol::request(Cmd::WriteWeights, &[0, 0, 0, 0, 1, 2, 3]),
     );
     assert_eq!(
         (r.cmd, r.payload),
@@ -66,20 +66,26 @@ fn weights_written_over_the_uart_then_inference_matches_twin() {
     let end = (words as u32).to_be_bytes();
     let r = exchange(
         &mut top,
-        &protocol::request(Cmd::WriteWeights, &[end[1], end[2], end[3], 1, 2]),
+        &protocol::request(Cmd::WriteWeights, &[0, end[1], end[2], end[3], 1, 2]),
     );
     assert_eq!(
         (r.cmd, r.payload),
         (protocol::ERROR, vec![3]),
         "past the end"
     );
+    // only U is writable in this design
+    for b in [Block::W as u8, Block::Osc as u8, 3] {
+        let r = exchange(
+            &mut top,
+            &protocol::request(Cmd::WriteWeights, &[b, 0, 0, 0, 1, 2]),
+        );
+        assert_eq!((r.cmd, r.payload), (protocol::ERROR, vec![3]), "block {b}");
+    }
 
     // the image in frames of 126 words
     let per = protocol::MAX_WEIGHT_CHUNK / wbytes;
     for (c, chunk) in image.chunks(per * wbytes).enumerate() {
-        let off = ((c * per) as u32).to_be_bytes();
-        let mut p = off[1..].to_vec();
-        p.extend_from_slice(chunk);
+        let p = protocol::write_weights_payload(Block::U, c * per, chunk);
         let r = exchange(&mut top, &protocol::request(Cmd::WriteWeights, &p));
         assert_eq!(r.cmd, Cmd::WriteWeights as u8, "{r:?}");
     }
@@ -117,7 +123,7 @@ fn rom_designs_do_not_take_weights() {
         TopSim::new(&built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
     let r = exchange(
         &mut top,
-        &protocol::request(Cmd::WriteWeights, &[0, 0, 0, 1]),
+        &protocol::request(Cmd::WriteWeights, &[0, 0, 0, 0, 1]),
     );
     assert_eq!((r.cmd, r.payload), (protocol::ERROR, vec![2]));
 }
@@ -160,4 +166,231 @@ fn infer_uploads_the_weights_over_a_pty() {
     );
     assert!(stdout.contains("device = twin on 4/4"), "{stdout}");
     server.stop().unwrap();
+}
+
+fn read_phases(top: &mut TopSim, n: usize) -> Vec<u64> {
+    let r = exchange(top, &protocol::request(Cmd::ReadPhases, &[0, 0, n as u8]));
+    assert_eq!(r.cmd, Cmd::ReadPhases as u8, "{r:?}");
+    r.payload
+        .chunks(2)
+        .map(|c| (c[0] as u64) << 8 | c[1] as u64)
+        .collect()
+}
+
+/// WriteInput, a free run from the initial phases, a nudged run on from
+/// there, and a nudged run of the other sign from a new free run: the
+/// phases after each, from the device and from the twin of `hw`.
+fn settles(top: &mut TopSim, hw: &HwModel, x: &[u64], label: usize) -> [(Vec<u64>, Vec<u64>); 3] {
+    let (t1, t2, beta) = (12u16, 5u16, 1i64 << hw.fmt.frac);
+    let classes = hw.topo.classes();
+    let target: Vec<bool> = (0..classes).map(|o| o == label).collect();
+    let mut p = vec![0, 0];
+    p.extend(x.iter().map(|&v| v as u8));
+    let r = exchange(top, &protocol::request(Cmd::WriteInput, &p));
+    assert_eq!(r.cmd, Cmd::WriteInput as u8);
+    let mut twin = Twin::new(hw);
+    let mut out: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
+    for b in [beta, -beta] {
+        let run = protocol::run_payload(true, t1, 0, &vec![false; classes]);
+        assert_eq!(
+            exchange(top, &protocol::request(Cmd::Run, &run)).cmd,
+            Cmd::Run as u8
+        );
+        twin.load_input(x);
+        twin.set_nudge(0, None);
+        (0..t1).for_each(|_| twin.step());
+        if b > 0 {
+            out.push((read_phases(top, hw.n()), twin.theta.clone()));
+        }
+        let run = protocol::run_payload(false, t2, b, &target);
+        assert_eq!(
+            exchange(top, &protocol::request(Cmd::Run, &run)).cmd,
+            Cmd::Run as u8
+        );
+        twin.set_nudge(b, Some(label));
+        (0..t2).for_each(|_| twin.step());
+        out.push((read_phases(top, hw.n()), twin.theta.clone()));
+    }
+    out.try_into().unwrap()
+}
+
+/// Writable parameters (`hardware.params = "ram"`): the design powers up
+/// with its model; bad writes are refused and change nothing; after every
+/// block of a different model (other weights, biases, detuning, initial
+/// phases) is written over the UART, free and nudged runs of either sign
+/// read back exactly the phases of that model's twin.
+#[test]
+fn every_block_of_another_model_written_over_the_uart_matches_its_twin() {
+    let mut cfg = Config::default_config();
+    cfg.network.layers = vec![8, 10];
+    cfg.hardware.lanes = 2;
+    cfg.hardware.weight_frac = 5;
+    cfg.hardware.params = ParamMemory::Ram;
+    cfg.train.dispersion = 0.05;
+    let data = load_dir(Path::new(DATA)).unwrap();
+    let (a, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
+    let mut cfg_b = cfg.clone();
+    cfg_b.train.seed = 11;
+    let mut pb = Params::init(&cfg_b);
+    for (i, (h, k)) in pb.h.iter_mut().zip(pb.k.iter_mut()).enumerate() {
+        *h = 0.1 * (i % 5) as f32 - 0.2;
+        *k = 0.05 * (i % 3) as f32;
+    }
+    let (b, _) = quantize(&cfg_b, &pb, data.train.max_pixel).unwrap();
+    assert_eq!(a.fmt, b.fmt);
+    assert!(
+        a.rows != b.rows && a.u != b.u && a.h != b.h && a.theta0 != b.theta0 && a.omega != b.omega
+    );
+    assert!(a.params_in_ram && !a.u_in_ram);
+    let built = build_top(&cfg, &a, &scratch_dir("uart-params")).unwrap();
+    let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
+    let mut top = TopSim::new(&built, cpb).unwrap();
+    let id = protocol::Identity::from_bytes(
+        &exchange(&mut top, &protocol::request(Cmd::Identify, &[])).payload,
+    )
+    .unwrap();
+    assert!(Block::ALL.iter().all(|&blk| id.writable(blk)), "{id:?}");
+    let x = a.inputs_of_image(data.test.image(0));
+    let label = data.test.labels[0] as usize;
+    // power-up contents: model a
+    for (dev, twin) in settles(&mut top, &a, &x, 1 + label % 9) {
+        assert_eq!(dev, twin, "power-up contents");
+    }
+
+    let sched = Schedule::new(&a);
+    let bad = |top: &mut TopSim, p: &[u8], what: &str| {
+        let r = exchange(top, &protocol::request(Cmd::WriteWeights, p));
+        assert_eq!((r.cmd, r.payload), (protocol::ERROR, vec![3]), "{what}");
+    };
+    for blk in Block::ALL {
+        let (words, wb) = (sched.block_words(&a, blk), sched.word_bytes(&a, blk));
+        let junk = vec![0x11; wb];
+        bad(
+            &mut top,
+            &protocol::write_weights_payload(blk, words, &junk),
+            "past the end",
+        );
+        let two = vec![0x11; 2 * wb];
+        bad(
+            &mut top,
+            &protocol::write_weights_payload(blk, words - 1, &two),
+            "over the end",
+        );
+        bad(
+            &mut top,
+            &protocol::write_weights_payload(blk, 0, &junk[1..]),
+            "partial word",
+        );
+        let mut p = protocol::write_weights_payload(blk, 0, &junk);
+        p.push(0);
+        bad(&mut top, &p, "a word and a byte");
+        bad(
+            &mut top,
+            &protocol::write_weights_payload(blk, 0, &[]),
+            "no word",
+        );
+    }
+    bad(&mut top, &[3, 0, 0, 0, 1, 2], "unknown block 3");
+    bad(&mut top, &[0xff, 0, 0, 0, 1, 2], "unknown block 255");
+    for (dev, twin) in settles(&mut top, &a, &x, label) {
+        assert_eq!(dev, twin, "after refused writes");
+    }
+
+    // every block of model b, in frames of whole words
+    for blk in Block::ALL {
+        let image = sched.image(&b, blk);
+        let wb = sched.word_bytes(&b, blk);
+        let per = protocol::MAX_WEIGHT_CHUNK / wb;
+        for (c, chunk) in image.chunks(per * wb).enumerate() {
+            let p = protocol::write_weights_payload(blk, c * per, chunk);
+            let r = exchange(&mut top, &protocol::request(Cmd::WriteWeights, &p));
+            assert_eq!(r.cmd, Cmd::WriteWeights as u8, "{blk:?} frame {c}: {r:?}");
+        }
+    }
+    for s in 0..2 {
+        let x = b.inputs_of_image(data.test.image(s));
+        let label = data.test.labels[s] as usize;
+        for (k, (dev, twin)) in settles(&mut top, &b, &x, label).into_iter().enumerate() {
+            assert_eq!(
+                dev, twin,
+                "model b, sample {s}, settle {k} (free, +beta, -beta)"
+            );
+        }
+    }
+}
+
+/// Words of the U and W images that hold no parameter (U's padding past the
+/// inputs, which the field stream still reads, and lanes beyond a group's
+/// rows; W's bubbles and lanes without an entry) take garbage and change
+/// nothing: the device still settles as the twin of its model.
+#[test]
+fn writes_where_no_parameter_lives_change_nothing() {
+    let mut cfg = Config::default_config();
+    cfg.network.inputs = 3;
+    cfg.network.layers = vec![4, 2];
+    cfg.network.intralayer = true;
+    cfg.hardware.lanes = 3;
+    cfg.hardware.weight_frac = 5;
+    cfg.hardware.params = ParamMemory::Ram;
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+    let sched = Schedule::new(&hw);
+    assert!(
+        sched.field_len > hw.topo.inputs,
+        "the field stream has padding"
+    );
+    let built = build_top(&cfg, &hw, &scratch_dir("uart-params-pad")).unwrap();
+    let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
+    let mut top = TopSim::new(&built, cpb).unwrap();
+    let x = [15u64, 7, 11];
+    let before = settles(&mut top, &hw, &x, 1);
+    for (dev, twin) in &before {
+        assert_eq!(dev, twin, "power-up contents");
+    }
+    // rewrite both images with 0x55 in every byte of a slot without a parameter
+    let mut written = 0;
+    for blk in [Block::U, Block::W] {
+        let wb = sched.word_bytes(&hw, blk);
+        let lanes = sched.lanes;
+        let per_lane = wb / lanes;
+        let mut image = sched.image(&hw, blk);
+        let mut g = 0;
+        for a in 0..sched.block_words(&hw, blk) {
+            let (rows, live): (usize, Box<dyn Fn(usize) -> bool>) = match blk {
+                Block::U => {
+                    let gr = sched.field[a / sched.field_len];
+                    let k = a % sched.field_len;
+                    (gr.rows, Box::new(move |_| k < 3))
+                }
+                _ => {
+                    let w = &sched.words[a];
+                    let mask = w.mask;
+                    let rows = sched.groups[g].rows;
+                    g += w.last as usize;
+                    (rows, Box::new(move |l| mask >> l & 1 == 1))
+                }
+            };
+            for l in 0..lanes {
+                if l >= rows || !live(l) {
+                    let at = a * wb + (lanes - 1 - l) * per_lane;
+                    image[at..at + per_lane].fill(0x55);
+                    written += 1;
+                }
+            }
+        }
+        for (c, chunk) in image
+            .chunks(wb * (protocol::MAX_WEIGHT_CHUNK / wb))
+            .enumerate()
+        {
+            let p =
+                protocol::write_weights_payload(blk, c * (protocol::MAX_WEIGHT_CHUNK / wb), chunk);
+            let r = exchange(&mut top, &protocol::request(Cmd::WriteWeights, &p));
+            assert_eq!(r.cmd, Cmd::WriteWeights as u8, "{r:?}");
+        }
+    }
+    assert!(written > 10, "{written} garbage slots");
+    assert_eq!(
+        settles(&mut top, &hw, &x, 1),
+        before,
+        "garbage slots changed the settles"
+    );
 }

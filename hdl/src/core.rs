@@ -29,6 +29,7 @@
 use crate::arith;
 use crate::sched::{Schedule, SEQ_CYCLES};
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};
+use phasegen_sim::protocol::Block;
 use phasegen_sim::qformat::{clog2, wrap};
 use phasegen_sim::twin::{sin_table, HwModel};
 
@@ -157,11 +158,25 @@ pub fn generate(hw: &HwModel) -> Module {
     let target_in = m.input("i_target", sh.classes as u32);
     let rd_addr = m.input("i_rd_addr", a);
     // U in RAM: the host writes it, one word (all lanes) at a time
-    let u_port = hw.u_in_ram.then(|| {
+    let u_ram = Schedule::writable(hw, Block::U);
+    let u_port = u_ram.then(|| {
         (
             m.input("i_u_we", 1),
             m.input("i_u_addr", ua),
             m.input("i_u_data", lanes as u32 * wb),
+        )
+    });
+    // writable parameters: a stream word of W (all lanes) and one
+    // oscillator's constants {h, K, ω0 + δω, θ0} at a time
+    let ow = 2 * wb + 2 * p;
+    let p_ports = hw.params_in_ram.then(|| {
+        (
+            m.input("i_w_we", 1),
+            m.input("i_w_addr", ea),
+            m.input("i_w_data", lanes as u32 * wb),
+            m.input("i_o_we", 1),
+            m.input("i_o_addr", a),
+            m.input("i_o_data", ow),
         )
     });
 
@@ -192,14 +207,39 @@ pub fn generate(hw: &HwModel) -> Module {
     let w_roms: Vec<Mem> = (0..lanes)
         .map(|l| {
             let v = sched.words.iter().map(|w| wrap(w.w[l], wb)).collect();
-            rom(&mut m, &format!("w_rom_{l}"), wb, v)
+            let name = if hw.params_in_ram { "w_ram" } else { "w_rom" };
+            rom(&mut m, &format!("{name}_{l}"), wb, v)
         })
         .collect();
+    if let Some((we, addr, data, _, _, _)) = &p_ports {
+        let wr = (0..lanes as u32)
+            .map(|l| {
+                set_mem(
+                    &w_roms[l as usize],
+                    addr.e(),
+                    data.slice(l * wb + wb - 1, l * wb),
+                )
+            })
+            .collect();
+        m.always(&clk, vec![if_(we.e(), wr)]);
+    }
     // input weights: group g, input k at g * field_len + k; one ROM per lane,
     // or one RAM of all lanes (single address, no-change read: the form
     // Yosys maps to the UP5K's SPRAM)
-    let u_roms: Vec<Mem> = if hw.u_in_ram {
-        vec![m.mem("u_ram", lanes as u32 * wb, nu, None)]
+    let u_roms: Vec<Mem> = if u_ram {
+        // filled by the bitstream where it can be (not U in SPRAM)
+        let init = (!hw.u_in_ram).then(|| {
+            sched
+                .u_words(hw)
+                .iter()
+                .map(|w| {
+                    (0..lanes)
+                        .rev()
+                        .fold(0u64, |acc, l| acc << wb | wrap(w[l], wb))
+                })
+                .collect()
+        });
+        vec![m.mem("u_ram", lanes as u32 * wb, nu, init)]
     } else {
         let u_words = sched.u_words(hw);
         (0..lanes)
@@ -210,21 +250,35 @@ pub fn generate(hw: &HwModel) -> Module {
             .collect()
     };
     // per oscillator: {last row of its group, h, K, ω0 + δω_i, theta0}
-    let ow = 1 + 2 * wb + 2 * p;
+    // (with writable parameters the last-row bits are a ROM of their own)
     let mut last_row = vec![false; n];
     for g in &sched.groups {
         last_row[g.first + g.rows - 1] = true;
     }
     let ov: Vec<u64> = (0..n)
         .map(|i| {
-            ((last_row[i] as u64) << (2 * wb + 2 * p))
-                | (wrap(hw.h[i], wb) << (wb + 2 * p))
+            (wrap(hw.h[i], wb) << (wb + 2 * p))
                 | (wrap(hw.k[i], wb) << (2 * p))
                 | (wrap(hw.omega0 + hw.omega[i], p) << p)
                 | hw.theta0[i]
         })
         .collect();
-    let osc_rom = rom(&mut m, "osc_rom", ow, ov);
+    let (osc_rom, last_rom) = if hw.params_in_ram {
+        let last = last_row.iter().map(|&b| b as u64).collect();
+        (
+            rom(&mut m, "osc_ram", ow, ov),
+            Some(rom(&mut m, "row_last_rom", 1, last)),
+        )
+    } else {
+        let ov = (0..n).map(|i| (last_row[i] as u64) << ow | ov[i]).collect();
+        (rom(&mut m, "osc_rom", ow + 1, ov), None)
+    };
+    if let Some((_, _, _, we, addr, data)) = &p_ports {
+        m.always(
+            &clk,
+            vec![if_(we.e(), vec![set_mem(&osc_rom, addr.e(), data.e())])],
+        );
+    }
     let x_mem = m.mem("x_mem", xb, 1 << ia, None);
     let b_mem = m.mem("b_mem", d, 1 << a, None);
     let ph_str = m.mem("ph_str", p, 2 << a, None);
@@ -348,7 +402,14 @@ pub fn generate(hw: &HwModel) -> Module {
 
     // ---------------- lanes: products and sums ----------------
     m.comment("lanes: W cos / U x and W sin, exact sums per row");
-    let x_s = m.wire("x_s", Expr::concat(vec![lit(1, 0), x_q.e()]).as_signed());
+    // a writable U may hold anything in the padding words past the inputs
+    // (whose x_k reads are not inputs): their x is 0
+    let fpad1 = (u_ram && fl > ni).then(|| m.reg("fpad1", 1));
+    let x_v = match &fpad1 {
+        Some(fp) => Expr::mux(fp.e(), lit(xb, 0), x_q.e()),
+        None => x_q.e(),
+    };
+    let x_s = m.wire("x_s", Expr::concat(vec![lit(1, 0), x_v]).as_signed());
     let x_b = sx(&mut m, "x_b", x_s.e(), sb);
     let cos_b = sx(&mut m, "cos_b", cos_j.e(), sb);
     let mul_b = m.wire("lane_b", Expr::mux(fmode.e(), x_b, cos_b));
@@ -414,10 +475,17 @@ pub fn generate(hw: &HwModel) -> Module {
     let d0 = m.wire("d0", seq_busy.e().land(seq_ph.e().not()));
     let d1 = m.wire("d1", seq_busy.e().land(seq_ph.e()));
     // own reads (D0 address, D1 data)
-    let osc_q = m.reg("osc_q", ow);
+    let osc_q = m.reg("osc_q", ow + last_rom.is_none() as u32);
     let osc_ra = m.wire("osc_raddr", Expr::mux(in_state(S_INIT), ii.e(), seq_i.e()));
     m.mem_read(&clk, &osc_rom, &osc_q, osc_ra.e());
-    let row_last = m.wire("row_last", osc_q.bit(ow - 1));
+    let row_last = match &last_rom {
+        Some(r) => {
+            let q = m.reg("row_last_q", 1);
+            m.mem_read(&clk, r, &q, osc_ra.e());
+            m.wire("row_last", q.e())
+        }
+        None => m.wire("row_last", osc_q.bit(ow)),
+    };
     let h_q = arith::field(&mut m, "h_q", &osc_q, 2 * wb + 2 * p - 1, wb + 2 * p, true);
     let k_q = arith::field(&mut m, "k_q", &osc_q, wb + 2 * p - 1, 2 * p, true);
     let om_q = arith::field(&mut m, "om_q", &osc_q, 2 * p - 1, p, false);
@@ -824,7 +892,14 @@ pub fn generate(hw: &HwModel) -> Module {
     ];
     let mut lane_regs = Vec::new();
     for l in 0..lanes {
-        lane_regs.push(set(&w2[l], wq[l].e().as_signed()));
+        // a writable W may hold anything where a word has no entry for the
+        // lane (bubbles, non-neighbours): only entries reach the products
+        let wl = if hw.params_in_ram {
+            Expr::mux(mask1.bit(l as u32), wq[l].e().as_signed(), slit(wb, 0))
+        } else {
+            wq[l].e().as_signed()
+        };
+        lane_regs.push(set(&w2[l], wl));
         lane_regs.push(set(&w3[l], w2[l].e()));
     }
     m.always(&clk, lane_regs);
@@ -841,12 +916,15 @@ pub fn generate(hw: &HwModel) -> Module {
             if_(ue.e().eq(lit(ua, nu as u64 - 1)), vec![clr(&fissuing)]),
         ],
     );
-    let fstream = vec![
+    let mut fstream = vec![
         set(&fv1, fissuing.e()),
         set(&flast1, fk.e().eq(lit(kb, fl as u64 - 1))),
         set(&fv2, fv1.e()),
         set(&flast2, flast1.e()),
     ];
+    if let Some(fp) = &fpad1 {
+        fstream.push(set(fp, fk.e().ge(lit(kb, ni as u64))));
+    }
     // lane sums
     let mut accum = Vec::new();
     let mut latch_regs = Vec::new();

@@ -5,7 +5,9 @@
 pub mod arith;
 pub mod core;
 pub mod pll;
-pub mod sched;
+/// The schedule lives in the model crate (the device model decodes the same
+/// memory images); re-exported where the generator always had it.
+pub use phasegen_sim::sched;
 pub mod top;
 pub mod uart;
 pub mod vlog;

@@ -12,10 +12,11 @@
 //! dropped, so a partial frame never blocks the device.
 
 use crate::core::CoreShape;
+use crate::sched::Schedule;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
 use phasegen_sim::protocol::{
-    phase_bytes, target_bytes, Cmd, ErrCode, Identity, ERROR, STATUS_LEN, SYNC_REQ, SYNC_RSP,
-    VERSION,
+    phase_bytes, target_bytes, Block, Cmd, ErrCode, Identity, ERROR, STATUS_LEN, SYNC_REQ,
+    SYNC_RSP, VERSION,
 };
 use phasegen_sim::qformat::clog2;
 use phasegen_sim::twin::HwModel;
@@ -80,6 +81,7 @@ pub fn identity(hw: &HwModel, design_id: u32) -> Identity {
         weight_bits: hw.fmt.weight_bits as u8,
         frac: hw.fmt.frac as u8,
         input_bits: hw.fmt.input_bits as u8,
+        blocks: Schedule::blocks_mask(hw),
     }
 }
 
@@ -193,20 +195,45 @@ pub fn generate(
     let mac_loop = obs(&mut m, "loop");
     let fault = obs(&mut m, "fault");
     let osc = (hw.pins > 0).then(|| m.wire_decl("core_osc", hw.pins as u32));
-    // input weights in RAM: written by WriteWeights, a word at a time
-    let sched = crate::sched::Schedule::new(hw);
-    let u_words = sched.field.len() * sched.field_len;
-    let ua = clog2(u_words as u64);
+    // writable memories (WriteWeights), a word at a time: per block its
+    // words, word bytes and write port (write enable, address, data)
+    let sched = Schedule::new(hw);
     let lanes = sched.lanes as u32;
     let wbytes = sh.weight_bits.div_ceil(8);
-    let word_bytes = sched.u_word_bytes(hw) as u64;
-    let u_regs = hw.u_in_ram.then(|| {
-        (
-            m.reg_init("u_we", 1, false, Some(0)),
-            m.reg("u_addr", ua),
-            m.reg("u_data", lanes * sh.weight_bits),
-        )
-    });
+    let pbytes = sh.phase_bits.div_ceil(8);
+    struct WBlock {
+        b: Block,
+        words: u64,
+        word_bytes: u64,
+        we: Sig,
+        addr: Sig,
+        data: Sig,
+    }
+    let wblocks: Vec<WBlock> = Block::ALL
+        .into_iter()
+        .filter(|&b| Schedule::writable(hw, b))
+        .map(|b| {
+            let words = sched.block_words(hw, b) as u64;
+            let (port, width) = match b {
+                Block::U => ("u", lanes * sh.weight_bits),
+                Block::W => ("w", lanes * sh.weight_bits),
+                Block::Osc => ("o", 2 * sh.weight_bits + 2 * sh.phase_bits),
+            };
+            WBlock {
+                b,
+                words,
+                word_bytes: sched.word_bytes(hw, b) as u64,
+                we: m.reg_init(&format!("{port}_we"), 1, false, Some(0)),
+                addr: m.reg(&format!("{port}_addr"), clog2(words.max(1))),
+                data: m.reg(&format!("{port}_data"), width),
+            }
+        })
+        .collect();
+    let port_of = |b: Block| match b {
+        Block::U => ["i_u_we", "i_u_addr", "i_u_data"],
+        Block::W => ["i_w_we", "i_w_addr", "i_w_data"],
+        Block::Osc => ["i_o_we", "i_o_addr", "i_o_data"],
+    };
     m.instance(
         core,
         "u_core",
@@ -224,12 +251,9 @@ pub fn generate(
             ("i_rd_addr", rd_addr.e()),
         ]
         .into_iter()
-        .chain(u_regs.iter().flat_map(|(we, ad, da)| {
-            [
-                ("i_u_we", we.e()),
-                ("i_u_addr", ad.e()),
-                ("i_u_data", da.e()),
-            ]
+        .chain(wblocks.iter().flat_map(|w| {
+            let [we, addr, data] = port_of(w.b);
+            [(we, w.we.e()), (addr, w.addr.e()), (data, w.data.e())]
         }))
         .chain([
             ("o_busy", busy.e()),
@@ -472,19 +496,32 @@ pub fn generate(
     ];
     pay_stmts.extend(hdr_store);
     // WriteWeights: count whole words while the payload arrives (after the
-    // three offset bytes), so the request is checked before it is executed.
+    // block byte and the three offset bytes; the word size is the block's),
+    // so the request is checked before it is executed.
     // The executor reads these two registers in E_EXEC, the cycle after it
     // takes the request; the receiver cannot reset them (at the next
     // frame's length byte) sooner than three byte times later.
-    let wbw = clog2(word_bytes);
+    let max_wbytes = wblocks.iter().map(|w| w.word_bytes).max().unwrap_or(1);
+    let wbw = clog2(max_wbytes).max(1);
     let mut len_extra = Vec::new();
-    let wcount = u_regs.as_ref().map(|_| {
+    let wcount = (!wblocks.is_empty()).then(|| {
         let wb_ = m.reg("r_wbyte", wbw);
         let words = m.reg("r_words", 8);
+        // the received frame's block byte (payload byte 0)
+        let r_block = hdr_reg.slice(7, 0);
+        let mut last_byte = lit(wbw, wblocks[0].word_bytes - 1);
+        for w in &wblocks[1..] {
+            last_byte = Expr::mux(
+                r_block.clone().eq(lit(8, w.b as u64)),
+                lit(wbw, w.word_bytes - 1),
+                last_byte,
+            );
+        }
+        let last_byte = m.wire("r_wlast", last_byte);
         pay_stmts.push(if_(
-            cnt.e().ge(lit(8, 3)),
+            cnt.e().ge(lit(8, 4)),
             vec![if_else(
-                wb_.e().eq(lit(wbw, word_bytes - 1)),
+                wb_.e().eq(last_byte.e()),
                 vec![
                     set(&wb_, lit(wbw, 0)),
                     set(&words, words.e().add(lit(8, 1))),
@@ -538,25 +575,29 @@ pub fn generate(
     } else {
         rd_off.e()
     };
-    // WriteWeights (designs with U in RAM): offset[3] in words, then whole
-    // words, assembled byte by byte (big-endian) and written one per word
+    // WriteWeights (designs with a writable memory): block, offset[3] in
+    // words, then whole words, assembled byte by byte (big-endian) and
+    // written one per word into the block's memory
     let mut wcopy = Vec::new();
-    let unknown = match (&u_regs, &wcount) {
-        (Some((u_we, u_addr, u_data)), Some((wbyte, words))) => {
+    let unknown = match &wcount {
+        Some((wbyte, words)) => {
             // the word's earlier bytes; the current byte completes it
-            let wsr_w = 8 * word_bytes as u32;
-            let wsr = (word_bytes > 1).then(|| m.reg("r_wsr", wsr_w - 8));
+            let wsr_w = 8 * max_wbytes as u32;
+            let wsr = (max_wbytes > 1).then(|| m.reg("r_wsr", wsr_w - 8));
             let wbc = m.reg("r_wbc", wbw);
-            let waddr = m.reg("r_waddr", ua);
-            let off24 = m.wire("arg_woffset", Expr::concat(vec![hb(0), hb(1), hb(2)]));
+            let aw = wblocks.iter().map(|w| w.addr.width).max().unwrap_or(1);
+            let waddr = m.reg("r_waddr", aw);
+            let blk = hb(0);
+            let is_blk = |b: Block| blk.clone().eq(lit(8, b as u64));
+            let off24 = m.wire("arg_woffset", Expr::concat(vec![hb(1), hb(2), hb(3)]));
             let wend = m.wire("wweights_end", off24.e().zext(25).add(words.e().zext(25)));
             let off_a = m.wire_partial(
                 "arg_woffset_a",
                 off24.e(),
-                "weight offset: checked against the U memory's words, low bits address it",
+                "weight offset: checked against the block's words, low bits address it",
             );
-            let off_low = if ua < 24 {
-                off_a.slice(ua - 1, 0)
+            let off_low = if aw < 24 {
+                off_a.slice(aw - 1, 0)
             } else {
                 off_a.e()
             };
@@ -567,28 +608,61 @@ pub fn generate(
             let next = m.wire_partial(
                 "r_wsr_next",
                 next,
-                "bits above weight_bits in each weight's bytes are its sign extension",
+                "bits above weight_bits (phase_bits) in each field's bytes are ignored",
             );
             let w = sh.weight_bits;
-            let word = Expr::concat(
-                (0..lanes)
-                    .rev()
-                    .map(|l| next.slice(8 * wbytes * l + w - 1, 8 * wbytes * l))
-                    .collect(),
-            );
+            let p = sh.phase_bits;
+            let (wb8, pb8) = (8 * wbytes, 8 * pbytes);
+            // the completed word of a block, from the low bytes of `next`
+            let word_of = |b: Block| match b {
+                Block::U | Block::W => Expr::concat(
+                    (0..lanes)
+                        .rev()
+                        .map(|l| next.slice(wb8 * l + w - 1, wb8 * l))
+                        .collect(),
+                ),
+                Block::Osc => Expr::concat(vec![
+                    next.slice(2 * pb8 + wb8 + w - 1, 2 * pb8 + wb8),
+                    next.slice(2 * pb8 + w - 1, 2 * pb8),
+                    next.slice(pb8 + p - 1, pb8),
+                    next.slice(p - 1, 0),
+                ]),
+            };
+            let mut block_last = lit(wbw, wblocks[0].word_bytes - 1);
+            let mut ok_range = lit(1, 0);
+            for wbk in &wblocks {
+                block_last = Expr::mux(is_blk(wbk.b), lit(wbw, wbk.word_bytes - 1), block_last);
+                ok_range = Expr::mux(is_blk(wbk.b), wend.e().le(lit(25, wbk.words)), ok_range);
+            }
+            let block_last = m.wire("e_wlast", block_last);
+            let ok_range = m.wire("wweights_in_range", ok_range);
+            let mut complete = vec![
+                set(&wbc, lit(wbw, 0)),
+                set(&waddr, waddr.e().add(lit(aw, 1))),
+            ];
+            for wbk in &wblocks {
+                let aw_b = wbk.addr.width;
+                let a_b = if aw_b < aw {
+                    waddr.slice(aw_b - 1, 0)
+                } else {
+                    waddr.e()
+                };
+                complete.push(if_(
+                    is_blk(wbk.b),
+                    vec![
+                        set(&wbk.we, lit(1, 1)),
+                        set(&wbk.addr, a_b),
+                        set(&wbk.data, word_of(wbk.b)),
+                    ],
+                ));
+            }
             let mut on_byte: Vec<Stmt> = wsr
                 .iter()
                 .map(|r| set(r, next.slice(wsr_w - 9, 0)))
                 .collect();
             on_byte.push(if_else(
-                wbc.e().eq(lit(wbw, word_bytes - 1)),
-                vec![
-                    set(&wbc, lit(wbw, 0)),
-                    set(u_we, lit(1, 1)),
-                    set(u_addr, waddr.e()),
-                    set(u_data, word),
-                    set(&waddr, waddr.e().add(lit(ua, 1))),
-                ],
+                wbc.e().eq(block_last.e()),
+                complete,
                 vec![set(&wbc, wbc.e().add(lit(wbw, 1)))],
             ));
             wcopy = vec![
@@ -612,9 +686,9 @@ pub fn generate(
                         .e()
                         .ne(lit(8, 0))
                         .land(wbyte.e().eq(lit(wbw, 0)))
-                        .land(wend.e().le(lit(25, u_words as u64))),
+                        .land(ok_range.e()),
                     vec![
-                        set(&copy_k, lit(8, 3)),
+                        set(&copy_k, lit(8, 4)),
                         set(&copy_v, lit(1, 0)),
                         set(&wbc, lit(wbw, 0)),
                         set(&waddr, off_low),
@@ -625,7 +699,7 @@ pub fn generate(
                 fail(ErrCode::UnknownCmd),
             )]
         }
-        _ => fail(ErrCode::UnknownCmd),
+        None => fail(ErrCode::UnknownCmd),
     };
     let exec_cmd = vec![if_else(
         cmd_is(Cmd::Identify),
@@ -922,9 +996,7 @@ pub fn generate(
                     set(&tmo, lit(tmo_w, 0)),
                 ];
                 v.extend(counters.iter().map(|c| set(c, lit(16, 0))));
-                if let Some((u_we, _, _)) = &u_regs {
-                    v.push(set(u_we, lit(1, 0)));
-                }
+                v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
                 v
             },
             {
@@ -934,9 +1006,7 @@ pub fn generate(
                     timeout_stmt,
                     if_(rx_ferr.e(), vec![bump(&counters[5])]),
                 ];
-                if let Some((u_we, _, _)) = &u_regs {
-                    v.push(set(u_we, lit(1, 0)));
-                }
+                v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));
                 v.push(case(es.e(), e_arms, vec![go_e(E_IDLE)]));

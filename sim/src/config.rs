@@ -203,6 +203,30 @@ pub struct HardwareConfig {
     /// bitstream cannot fill). `auto`: RAM on a UP5K when U is larger than
     /// [`U_ROM_LIMIT_BITS`], else ROM.
     pub u_memory: UMemory,
+    /// Where the trained parameters live: `rom` (filled by the bitstream,
+    /// fixed) or `ram` (the coupling weights W, the per-oscillator constants
+    /// and U are RAMs the host can write over the UART with WriteWeights,
+    /// powered up with the trained model wherever the memory can be
+    /// initialised; needed by `phasegen train --backend device`).
+    /// Left out of the canonical form when `rom`, so older configs keep
+    /// their hashes.
+    #[serde(skip_serializing_if = "ParamMemory::is_rom")]
+    pub params: ParamMemory,
+}
+
+/// Where the coupling weights and per-oscillator constants live
+/// (`hardware.params`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamMemory {
+    Rom,
+    Ram,
+}
+
+impl ParamMemory {
+    fn is_rom(&self) -> bool {
+        *self == ParamMemory::Rom
+    }
 }
 
 /// Where the input weights live (`hardware.u_memory`).
@@ -259,6 +283,7 @@ impl Default for HardwareConfig {
             pins: None,
             pin_first: None,
             u_memory: UMemory::Auto,
+            params: ParamMemory::Rom,
         }
     }
 }

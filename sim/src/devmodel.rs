@@ -10,8 +10,9 @@
 //! listen: a host waits for each reply before it sends again.
 
 use crate::protocol::{
-    crc8_byte, phase_bytes, response, target_bytes, Cmd, ErrCode, Status, ERROR, SYNC_REQ,
+    crc8_byte, phase_bytes, response, target_bytes, Block, Cmd, ErrCode, Status, ERROR, SYNC_REQ,
 };
+use crate::sched::Schedule;
 use crate::twin::{HwModel, Twin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,10 +24,24 @@ enum State {
     Crc,
 }
 
+/// What the device's core holds between requests (a [`Twin`]'s state).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoreState {
+    pub theta: Vec<u64>,
+    pub phi: u64,
+    pub field: Vec<i64>,
+    pub beta: i64,
+    pub target: Vec<bool>,
+}
+
 /// The device as the host sees it.
 #[derive(Debug, Clone)]
-pub struct DeviceModel<'a> {
-    pub twin: Twin<'a>,
+pub struct DeviceModel {
+    /// The parameters the device computes with: the generated model, as
+    /// changed by WriteWeights.
+    pub hw: HwModel,
+    sched: Schedule,
+    pub core: CoreState,
     /// The input RAM.
     pub x: Vec<u64>,
     /// The Identify payload.
@@ -43,11 +58,21 @@ fn bump(c: &mut u16) {
     *c = c.saturating_add(1);
 }
 
-impl<'a> DeviceModel<'a> {
+impl DeviceModel {
     /// The device after reset, with `identity` its Identify payload.
-    pub fn new(hw: &'a HwModel, identity: Vec<u8>) -> DeviceModel<'a> {
+    pub fn new(hw: &HwModel, identity: Vec<u8>) -> DeviceModel {
+        let t = Twin::new(hw);
+        let core = CoreState {
+            theta: t.theta,
+            phi: t.phi,
+            field: t.field,
+            beta: t.beta,
+            target: t.target,
+        };
         DeviceModel {
-            twin: Twin::new(hw),
+            hw: hw.clone(),
+            sched: Schedule::new(hw),
+            core,
             x: vec![0; hw.topo.inputs],
             identity,
             status: Status::default(),
@@ -57,6 +82,25 @@ impl<'a> DeviceModel<'a> {
             crc: 0,
             payload: Vec::new(),
         }
+    }
+
+    /// Runs `f` on a twin of the current parameters and core state, and
+    /// keeps the state it leaves.
+    fn with_twin<R>(&mut self, f: impl FnOnce(&mut Twin) -> R) -> R {
+        let mut t = Twin::new(&self.hw);
+        let c = &mut self.core;
+        t.theta = std::mem::take(&mut c.theta);
+        t.phi = c.phi;
+        t.field = std::mem::take(&mut c.field);
+        t.beta = c.beta;
+        t.target = std::mem::take(&mut c.target);
+        let r = f(&mut t);
+        c.theta = t.theta;
+        c.phi = t.phi;
+        c.field = t.field;
+        c.beta = t.beta;
+        c.target = t.target;
+        r
     }
 
     /// Inside a frame: a pause of the frame timeout would drop it.
@@ -125,8 +169,9 @@ impl<'a> DeviceModel<'a> {
     }
 
     fn execute(&mut self) -> Vec<u8> {
-        let m = self.twin.m;
+        let m = &self.hw;
         let f = m.fmt;
+        let (n, ni, classes) = (m.n(), m.topo.inputs, m.topo.classes());
         let p = self.payload.clone();
         let len = p.len();
         let arg16 = |k: usize| u16::from_be_bytes([p[k], p[k + 1]]) as usize;
@@ -138,7 +183,7 @@ impl<'a> DeviceModel<'a> {
             }
             Some(c @ (Cmd::WriteInput | Cmd::Infer))
                 if len >= 3
-                    && arg16(0) + len - 2 <= m.topo.inputs
+                    && arg16(0) + len - 2 <= ni
                     && p[2..]
                         .iter()
                         .all(|&v| (v as u64) < (1u64 << f.input_bits.min(8))) =>
@@ -148,14 +193,14 @@ impl<'a> DeviceModel<'a> {
                     self.x[off + k] = v as u64;
                 }
                 bump(&mut self.status.ok);
-                if c == Cmd::Infer && off + len - 2 == m.topo.inputs {
+                if c == Cmd::Infer && off + len - 2 == ni {
                     let x = self.x.clone();
-                    let class = self.twin.infer(&x) as u8;
+                    let class = self.with_twin(|t| t.infer(&x)) as u8;
                     return self.ok(Cmd::Infer, &[class]);
                 }
                 self.ok(c, &[])
             }
-            Some(Cmd::Run) if len == (5 + target_bytes(m.topo.classes())).max(3) => {
+            Some(Cmd::Run) if len == (5 + target_bytes(classes)).max(3) => {
                 let steps = arg16(1);
                 let beta = i16::from_be_bytes([p[3], p[4]]) as i64;
                 let wb = f.weight_bits;
@@ -163,33 +208,35 @@ impl<'a> DeviceModel<'a> {
                 if steps == 0 || !fits {
                     return self.fail(ErrCode::BadArgument);
                 }
-                if p[0] & 1 == 1 {
-                    let x = self.x.clone();
-                    self.twin.load_input(&x);
-                }
-                self.twin.beta = beta;
-                for (o, t) in self.twin.target.iter_mut().enumerate() {
-                    *t = p[5 + o / 8] >> (o % 8) & 1 == 1;
-                }
-                for _ in 0..steps {
-                    self.twin.step();
-                }
+                let x = self.x.clone();
+                self.with_twin(|t| {
+                    if p[0] & 1 == 1 {
+                        t.load_input(&x);
+                    }
+                    t.beta = beta;
+                    for (o, tg) in t.target.iter_mut().enumerate() {
+                        *tg = p[5 + o / 8] >> (o % 8) & 1 == 1;
+                    }
+                    for _ in 0..steps {
+                        t.step();
+                    }
+                });
                 bump(&mut self.status.ok);
                 self.ok(Cmd::Run, &[])
             }
             Some(Cmd::ReadClass) if len == 0 => {
                 bump(&mut self.status.ok);
-                let c = self.twin.class() as u8;
+                let c = self.with_twin(|t| t.class()) as u8;
                 self.ok(Cmd::ReadClass, &[c])
             }
             Some(Cmd::ReadPhases) if len == 3 => {
                 let (off, count) = (arg16(0), p[2] as usize);
                 let pb = phase_bytes(f.phase_bits);
-                if count == 0 || off + count > m.n() || count * pb > 255 {
+                if count == 0 || off + count > n || count * pb > 255 {
                     return self.fail(ErrCode::BadArgument);
                 }
                 let mut out = Vec::with_capacity(count * pb);
-                for &t in &self.twin.theta[off..off + count] {
+                for &t in &self.core.theta[off..off + count] {
                     out.extend_from_slice(&t.to_be_bytes()[8 - pb..]);
                 }
                 bump(&mut self.status.ok);
@@ -201,11 +248,27 @@ impl<'a> DeviceModel<'a> {
                 let s = self.status.to_bytes();
                 self.ok(Cmd::Status, &s)
             }
-            // only designs with their input weights in RAM know WriteWeights;
-            // this model covers the others (the fuzz test's design)
-            Some(Cmd::WriteWeights) if !m.u_in_ram => self.fail(ErrCode::UnknownCmd),
+            // only designs with a writable memory know WriteWeights
+            Some(Cmd::WriteWeights) if Schedule::blocks_mask(m) == 0 => {
+                self.fail(ErrCode::UnknownCmd)
+            }
             Some(Cmd::WriteWeights) => {
-                unimplemented!("the device model does not cover designs with input weights in RAM")
+                let block = p
+                    .first()
+                    .and_then(|&b| Block::from_u8(b))
+                    .filter(|&b| Schedule::writable(m, b));
+                let Some(b) = block.filter(|_| len > 4) else {
+                    return self.fail(ErrCode::BadArgument);
+                };
+                let off = u32::from_be_bytes([0, p[1], p[2], p[3]]) as usize;
+                let wbytes = self.sched.word_bytes(m, b);
+                let words = (len - 4) / wbytes;
+                if !(len - 4).is_multiple_of(wbytes) || off + words > self.sched.block_words(m, b) {
+                    return self.fail(ErrCode::BadArgument);
+                }
+                self.sched.apply(&mut self.hw, b, off, &p[4..]);
+                bump(&mut self.status.ok);
+                self.ok(Cmd::WriteWeights, &[])
             }
             Some(_) => self.fail(ErrCode::BadArgument),
             None => self.fail(ErrCode::UnknownCmd),

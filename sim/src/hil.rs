@@ -34,7 +34,7 @@ pub fn phase_rad(theta: u64, phase_bits: u32) -> f32 {
 /// (`t1` steps from `theta0`), then from the free state nudged at `+β` and
 /// (symmetric) `−β` for `t2` steps. The hardware input is the pixel value
 /// nearest to `x · max_pixel`.
-fn twin_states(
+pub fn twin_states(
     hw: &HwModel,
     x: &[f32],
     label: usize,
@@ -42,7 +42,7 @@ fn twin_states(
     symmetric: bool,
     t1: usize,
     t2: usize,
-) -> [Vec<u64>; 3] {
+) -> States {
     let mut twin = Twin::new(hw);
     twin.load_input(&pixels(hw, x));
     twin.set_nudge(0, None);
@@ -120,6 +120,99 @@ fn lanes(states: &[Vec<u64>], phase_bits: u32) -> Vec<Lane> {
     out
 }
 
+/// The nudge the hardware applies for `ep.beta`: the integer β in the
+/// parameter format, and the EP gradient's denominator from the β it really
+/// is (`2β` symmetric, `β` one-sided).
+pub fn hw_beta(hw: &HwModel, ep: &EpSettings) -> Result<(i64, f32)> {
+    let b = beta_int(&hw.fmt, ep.beta as f64);
+    if b == 0 {
+        bail!(
+            "train.beta = {} rounds to 0 in the hardware format Q.{}: raise beta or hardware.weight_frac",
+            ep.beta,
+            hw.fmt.frac
+        );
+    }
+    let beta_q = b as f32 / 2f32.powi(hw.fmt.frac as i32);
+    Ok((b, if ep.symmetric { 2.0 * beta_q } else { beta_q }))
+}
+
+/// The hardware states of one sample, as [`ep_from_states`] takes them:
+/// free, nudged at `+β`, and nudged at `−β` (symmetric) or free again.
+pub type States = [Vec<u64>; 3];
+
+/// The EP update of the samples `idx` from the phases the hardware settled
+/// to (`states[k]` for sample `idx[k]`, see [`States`]), with the float
+/// engine's formulas: the part every hardware backend shares (the twin here,
+/// a device over the UART in `phasegen::hil_device`), so equal phases give
+/// equal updates.
+pub fn ep_from_states(
+    p: &Params,
+    data: &Inputs,
+    idx: &[usize],
+    ep: &EpSettings,
+    hw: &HwModel,
+    den: f32,
+    states: &[States],
+) -> BatchGrad {
+    assert_eq!(states.len(), idx.len(), "one state triple per sample");
+    let eng = Engine::new(p);
+    let pb = hw.fmt.phase_bits;
+    let chunks: Vec<&[usize]> = idx.chunks(LANES).collect();
+    let parts: Vec<ChunkGrad> = chunks
+        .par_iter()
+        .enumerate()
+        .map(|(c, ch)| {
+            let st = &states[c * LANES..c * LANES + ch.len()];
+            let mut xs = Vec::with_capacity(ch.len() * data.inputs);
+            for &i in ch.iter() {
+                xs.extend_from_slice(data.row(i));
+            }
+            let phases = |k: usize| {
+                let v: Vec<Vec<u64>> = st.iter().map(|s| s[k].clone()).collect();
+                lanes(&v, pb)
+            };
+            let labels: Vec<usize> = ch.iter().map(|&i| data.labels[i]).collect();
+            let (free, a, bb) = (phases(0), phases(1), phases(2));
+            let mut g = chunk_grad_zeros(p);
+            let d = eng.ep_grad(&a, &bb, den, ch.len(), &mut g);
+            let per = ep.free.steps + ep.nudged.steps * (1 + ep.symmetric as usize);
+            ChunkGrad {
+                g,
+                d,
+                res: readout(p, &free, &labels),
+                steps: per * ch.len(),
+                xs,
+            }
+        })
+        .collect();
+    reduce_chunks(p, data, &chunks, &parts)
+}
+
+/// Accuracy and mean cost of `p` on `data` from the free phases the
+/// hardware settled to for each sample (`free[i]` for sample `i`).
+pub fn evaluate_from_phases(p: &Params, data: &Inputs, pb: u32, free: &[Vec<u64>]) -> (f64, f64) {
+    let res: Vec<(f64, usize)> = free
+        .par_iter()
+        .enumerate()
+        .map(|(i, th)| readout(p, &lanes(std::slice::from_ref(th), pb), &[data.labels[i]])[0])
+        .collect();
+    let n = data.len().max(1) as f64;
+    let correct = res
+        .iter()
+        .zip(&data.labels)
+        .filter(|((_, pred), &l)| *pred == l)
+        .count();
+    (correct as f64 / n, res.iter().map(|r| r.0).sum::<f64>() / n)
+}
+
+impl TwinBackend {
+    /// The parameters as the hardware holds them (quantized exactly as the
+    /// generator does; every hardware backend uses this).
+    pub fn quantized(&self, p: &Params) -> Result<HwModel> {
+        self.hw(p)
+    }
+}
+
 impl Backend for TwinBackend {
     fn name(&self) -> &'static str {
         "twin"
@@ -133,56 +226,22 @@ impl Backend for TwinBackend {
         ep: &EpSettings,
     ) -> Result<BatchGrad> {
         let hw = self.hw(p)?;
-        let b = beta_int(&hw.fmt, ep.beta as f64);
-        if b == 0 {
-            bail!(
-                "train.beta = {} rounds to 0 in the hardware format Q.{}: raise beta or hardware.weight_frac",
-                ep.beta,
-                hw.fmt.frac
-            );
-        }
-        // the nudge the hardware really applies
-        let beta_q = b as f32 / 2f32.powi(hw.fmt.frac as i32);
-        let den = if ep.symmetric { 2.0 * beta_q } else { beta_q };
-        let eng = Engine::new(p);
-        let pb = hw.fmt.phase_bits;
-        let chunks: Vec<&[usize]> = idx.chunks(LANES).collect();
-        let parts: Vec<ChunkGrad> = chunks
+        let (b, den) = hw_beta(&hw, ep)?;
+        let states: Vec<States> = idx
             .par_iter()
-            .map(|ch| {
-                let mut xs = Vec::with_capacity(ch.len() * data.inputs);
-                let mut st: [Vec<Vec<u64>>; 3] = Default::default();
-                for &i in ch.iter() {
-                    let x = data.row(i);
-                    let s = twin_states(
-                        &hw,
-                        x,
-                        data.labels[i],
-                        b,
-                        ep.symmetric,
-                        ep.free.steps,
-                        ep.nudged.steps,
-                    );
-                    for (k, v) in s.into_iter().enumerate() {
-                        st[k].push(v);
-                    }
-                    xs.extend_from_slice(x);
-                }
-                let labels: Vec<usize> = ch.iter().map(|&i| data.labels[i]).collect();
-                let (free, a, bb) = (lanes(&st[0], pb), lanes(&st[1], pb), lanes(&st[2], pb));
-                let mut g = chunk_grad_zeros(p);
-                let d = eng.ep_grad(&a, &bb, den, ch.len(), &mut g);
-                let per = ep.free.steps + ep.nudged.steps * (1 + ep.symmetric as usize);
-                ChunkGrad {
-                    g,
-                    d,
-                    res: readout(p, &free, &labels),
-                    steps: per * ch.len(),
-                    xs,
-                }
+            .map(|&i| {
+                twin_states(
+                    &hw,
+                    data.row(i),
+                    data.labels[i],
+                    b,
+                    ep.symmetric,
+                    ep.free.steps,
+                    ep.nudged.steps,
+                )
             })
             .collect();
-        Ok(reduce_chunks(p, data, &chunks, &parts))
+        Ok(ep_from_states(p, data, idx, ep, &hw, den, &states))
     }
 
     fn evaluate(
@@ -193,8 +252,7 @@ impl Backend for TwinBackend {
         _seed: u64,
     ) -> Result<(f64, f64)> {
         let hw = self.hw(p)?;
-        let pb = hw.fmt.phase_bits;
-        let res: Vec<(f64, usize)> = (0..data.len())
+        let free: Vec<Vec<u64>> = (0..data.len())
             .into_par_iter()
             .map(|i| {
                 let mut twin = Twin::new(&hw);
@@ -203,17 +261,10 @@ impl Backend for TwinBackend {
                 for _ in 0..s.steps {
                     twin.step();
                 }
-                let th = lanes(&[twin.theta.clone()], pb);
-                readout(p, &th, &[data.labels[i]])[0]
+                twin.theta
             })
             .collect();
-        let n = data.len().max(1) as f64;
-        let correct = res
-            .iter()
-            .zip(&data.labels)
-            .filter(|((_, pred), &l)| *pred == l)
-            .count();
-        Ok((correct as f64 / n, res.iter().map(|r| r.0).sum::<f64>() / n))
+        Ok(evaluate_from_phases(p, data, hw.fmt.phase_bits, &free))
     }
 }
 

@@ -13,6 +13,7 @@
 //! - [`twin`]: the integer, bit-exact model of the generated hardware.
 //! - [`protocol`]: the UART protocol, used by the generator and the host.
 //! - [`devmodel`]: the reference model of the device's protocol engine.
+//! - [`sched`]: the core's static lane schedule and its memory images.
 //! - [`pll`]: the core clock from a board's oscillator (icepll/ecppll searches).
 
 pub mod batch;
@@ -29,5 +30,6 @@ pub mod qformat;
 pub mod quant;
 pub mod r2nn;
 pub mod rng;
+pub mod sched;
 pub mod train;
 pub mod twin;

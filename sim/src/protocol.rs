@@ -12,7 +12,8 @@ use anyhow::{bail, Result};
 
 pub const SYNC_REQ: u8 = 0xA5;
 pub const SYNC_RSP: u8 = 0x5A;
-pub const VERSION: u8 = 1;
+/// 2: WriteWeights addresses a block; Identify reports the writable blocks.
+pub const VERSION: u8 = 2;
 pub const CRC_POLY: u8 = 0x07;
 
 /// Request commands. A response echoes the command, or carries [`ERROR`].
@@ -20,7 +21,8 @@ pub const CRC_POLY: u8 = 0x07;
 #[repr(u8)]
 pub enum Cmd {
     /// `-> version, design_id[4], inputs[2], oscillators[2], classes,
-    /// phase_bits, weight_bits, frac, input_bits` (14 bytes)
+    /// phase_bits, weight_bits, frac, input_bits, blocks` ([`IDENTIFY_LEN`]
+    /// bytes; `blocks`: bit `b` set when [`Block`] `b` is writable)
     Identify = 0x01,
     /// `offset[2], x[...]` (one byte per input, `input_bits` wide) `->` empty
     WriteInput = 0x02,
@@ -38,13 +40,49 @@ pub enum Cmd {
     /// input also runs the device's `steps` free steps from the initial
     /// phases and answers `-> class`; earlier chunks answer empty.
     Infer = 0x07,
-    /// Only on designs whose input weights live in RAM (`hardware.u_memory`):
-    /// `offset[3] (in words), words[...]`, whole words of the U memory image
-    /// (`phasegen_hdl::sched::Schedule::u_image`) `->` empty
+    /// Only on designs with a writable memory (`hardware.u_memory`,
+    /// `hardware.params`): `block, offset[3] (in words), words[...]`, whole
+    /// words of that block's image ([`crate::sched::Schedule::image`]) `->`
+    /// empty
     WriteWeights = 0x08,
 }
 
 pub const ERROR: u8 = 0x7F;
+
+/// The memories WriteWeights can address (its first payload byte). Each
+/// block's image, word layout and size are defined by
+/// [`crate::sched::Schedule::image`] and its neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Block {
+    /// The input weights U: the field stream's words, one weight per lane.
+    U = 0,
+    /// The coupling weights W: the coupling stream's words, one weight per lane.
+    W = 1,
+    /// The per-oscillator constants: `h, K, ω0 + δω, θ0` per oscillator.
+    Osc = 2,
+}
+
+impl Block {
+    pub const ALL: [Block; 3] = [Block::U, Block::W, Block::Osc];
+
+    pub fn from_u8(v: u8) -> Option<Block> {
+        Block::ALL.into_iter().find(|b| *b as u8 == v)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Block::U => "U (input weights)",
+            Block::W => "W (coupling weights)",
+            Block::Osc => "oscillator constants",
+        }
+    }
+
+    /// This block's bit in Identify's `blocks`.
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
 
 /// Error codes in an [`ERROR`] response's one-byte payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,11 +184,21 @@ impl Status {
 }
 
 /// Bytes in the Identify response payload.
-pub const IDENTIFY_LEN: usize = 14;
+pub const IDENTIFY_LEN: usize = 15;
 /// Most bytes of input one WriteInput frame carries (255 minus the offset).
 pub const MAX_INPUT_CHUNK: usize = 253;
-/// Most bytes of weights one WriteWeights frame carries (255 minus the offset).
-pub const MAX_WEIGHT_CHUNK: usize = 252;
+/// Most bytes of weights one WriteWeights frame carries (255 minus the
+/// block and the offset).
+pub const MAX_WEIGHT_CHUNK: usize = 251;
+
+/// The WriteWeights payload: `block, offset[3]` (in words), then `words`
+/// (whole words of the block's image).
+pub fn write_weights_payload(block: Block, offset: usize, words: &[u8]) -> Vec<u8> {
+    let mut v = vec![block as u8];
+    v.extend_from_slice(&(offset as u32).to_be_bytes()[1..]);
+    v.extend_from_slice(words);
+    v
+}
 
 /// One CRC-8 step: the same recurrence the RTL unrolls.
 pub fn crc8_byte(crc: u8, b: u8) -> u8 {
@@ -221,9 +269,16 @@ pub struct Identity {
     pub weight_bits: u8,
     pub frac: u8,
     pub input_bits: u8,
+    /// Writable blocks: bit `b` for [`Block`] `b` ([`Block::bit`]).
+    pub blocks: u8,
 }
 
 impl Identity {
+    /// Can WriteWeights write this block?
+    pub fn writable(&self, b: Block) -> bool {
+        self.blocks & b.bit() != 0
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = vec![self.version];
         v.extend_from_slice(&self.design_id.to_be_bytes());
@@ -235,6 +290,7 @@ impl Identity {
             self.weight_bits,
             self.frac,
             self.input_bits,
+            self.blocks,
         ]);
         v
     }
@@ -256,6 +312,7 @@ impl Identity {
             weight_bits: b[11],
             frac: b[12],
             input_bits: b[13],
+            blocks: b[14],
         })
     }
 }
@@ -332,6 +389,7 @@ mod tests {
             weight_bits: 8,
             frac: 5,
             input_bits: 4,
+            blocks: 0b101,
         };
         let f = response(Cmd::Identify as u8, &id.to_bytes());
         let mut d = Decoder::default();
@@ -340,7 +398,15 @@ mod tests {
         assert_eq!(d.next_frame().unwrap(), None);
         d.push(&f[5..]);
         let r = d.next_frame().unwrap().unwrap();
-        assert_eq!(Identity::from_bytes(&r.payload).unwrap(), id);
+        let back = Identity::from_bytes(&r.payload).unwrap();
+        assert_eq!(back, id);
+        assert!(back.writable(Block::U) && !back.writable(Block::W) && back.writable(Block::Osc));
+        assert_eq!(
+            write_weights_payload(Block::Osc, 0x010203, &[9]),
+            vec![2, 1, 2, 3, 9]
+        );
+        assert_eq!(Block::from_u8(1), Some(Block::W));
+        assert_eq!(Block::from_u8(3), None);
         assert_eq!(d.skipped, 3);
         let mut bad = f.clone();
         bad[6] ^= 0x10;

@@ -266,6 +266,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         pin_first,
         pins,
         u_in_ram: hw.u_in_ram(&cfg.network, &cfg.target.board),
+        params_in_ram: hw.params == crate::config::ParamMemory::Ram,
         theta0,
         max_pixel,
         steps,

@@ -131,6 +131,11 @@ pub struct HwModel {
     /// U lives in RAM the host fills at run time (`hardware.u_memory`).
     #[serde(default)]
     pub u_in_ram: bool,
+    /// W, the per-oscillator constants and U are writable RAMs
+    /// (`hardware.params = "ram"`); U keeps the trained model at power-up
+    /// unless `u_in_ram` (then nothing fills it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub params_in_ram: bool,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).

@@ -4,8 +4,8 @@
 
 use anyhow::{bail, Context, Result};
 use phasegen_sim::protocol::{
-    self, phase_bytes, run_payload, Cmd, Decoder, ErrCode, Identity, Response, ERROR,
-    MAX_INPUT_CHUNK,
+    self, phase_bytes, run_payload, write_weights_payload, Block, Cmd, Decoder, ErrCode, Identity,
+    Response, ERROR, MAX_INPUT_CHUNK,
 };
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -136,30 +136,48 @@ impl<P: Read + Write> Device<P> {
         Ok(())
     }
 
-    /// Fill a design's input-weight RAM (`hardware.u_memory`): `image` is
-    /// the memory image in words of `word_bytes` bytes, sent in frames of
-    /// whole words.
-    pub fn write_weights(&mut self, image: &[u8], word_bytes: usize) -> Result<()> {
+    /// Write one writable memory (`hardware.u_memory`, `hardware.params`):
+    /// `image` is the block's image in words of `word_bytes` bytes
+    /// (`Schedule::image`, `Schedule::word_bytes`), sent in frames of whole
+    /// words. With `previous`, the image the device holds now, frames whose
+    /// words did not change are not sent. Returns the frames sent.
+    pub fn write_block(
+        &mut self,
+        block: Block,
+        image: &[u8],
+        word_bytes: usize,
+        previous: Option<&[u8]>,
+    ) -> Result<usize> {
         if word_bytes == 0 || word_bytes > protocol::MAX_WEIGHT_CHUNK {
-            bail!("a weight word of {word_bytes} bytes does not fit a frame");
+            bail!(
+                "a word of {} of {word_bytes} bytes does not fit a frame",
+                block.name()
+            );
         }
         if !image.len().is_multiple_of(word_bytes) {
             bail!(
-                "the weight image has {} bytes, not whole words of {word_bytes}",
+                "the image of {} has {} bytes, not whole words of {word_bytes}",
+                block.name(),
                 image.len()
             );
         }
+        let previous = previous.filter(|p| p.len() == image.len());
         let per = protocol::MAX_WEIGHT_CHUNK / word_bytes;
+        let mut sent = 0;
         for (c, chunk) in image.chunks(per * word_bytes).enumerate() {
-            let off = (c * per) as u32;
+            let off = c * per;
             if off >= 1 << 24 {
-                bail!("the weight image has more than 2^24 words");
+                bail!("the image of {} has more than 2^24 words", block.name());
             }
-            let mut p = off.to_be_bytes()[1..].to_vec();
-            p.extend_from_slice(chunk);
+            let at = c * per * word_bytes;
+            if previous.is_some_and(|p| &p[at..at + chunk.len()] == chunk) {
+                continue;
+            }
+            let p = write_weights_payload(block, off, chunk);
             self.transact(Cmd::WriteWeights, &p, self.timeout)?;
+            sent += 1;
         }
-        Ok(())
+        Ok(sent)
     }
 
     pub fn run(&mut self, init: bool, steps: u16, beta: i64, target: &[bool]) -> Result<()> {
@@ -361,6 +379,7 @@ mod tests {
             weight_bits: 8,
             frac: 6,
             input_bits: 4,
+            blocks: 0,
         }
         .to_bytes()
     }

@@ -5,6 +5,7 @@ pub mod bench_sim;
 pub mod capacity;
 pub mod cosim;
 pub mod device;
+pub mod hil_device;
 pub mod netlist;
 pub mod plot;
 pub mod plot_cmd;

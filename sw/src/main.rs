@@ -34,6 +34,7 @@ struct Cli {
 enum BackendKind {
     Float,
     Twin,
+    Device,
 }
 
 #[derive(Subcommand)]
@@ -60,11 +61,19 @@ enum Command {
         /// by the board's PLL).
         #[arg(long)]
         clock_hz: Option<u64>,
-        /// Where the free and nudged phases run: the float engine, or the
+        /// Where the free and nudged phases run: the float engine, the
         /// integer twin of the hardware (parameters quantized every
-        /// mini-batch: quantization-aware training).
+        /// mini-batch: quantization-aware training), or the device on
+        /// --port (a design of this config with hardware.params = "ram"; the
+        /// same results as twin, bit for bit).
         #[arg(long, value_enum, default_value_t = BackendKind::Float)]
         backend: BackendKind,
+        /// Serial port of the device (--backend device).
+        #[arg(long)]
+        port: Option<String>,
+        /// Baud rate (default: the config's target.baud).
+        #[arg(long)]
+        baud: Option<u32>,
     },
     /// Benchmark the training engine: speed (s/epoch, samples/s, memory,
     /// scaling), accuracy of the repo's configs, robustness to dispersion
@@ -449,9 +458,14 @@ fn run(cli: Cli) -> Result<()> {
             out,
             log,
             backend,
+            port,
+            baud,
             board,
             clock_hz,
         } => {
+            if port.is_some() != (backend == BackendKind::Device) {
+                bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
+            }
             let mut cfg = match &config {
                 Some(p) => Config::load(p)?,
                 None => Config::default_config(),
@@ -507,6 +521,14 @@ fn run(cli: Cli) -> Result<()> {
                     &cfg,
                     split.train.max_pixel,
                 )?),
+                BackendKind::Device => {
+                    let port = port.as_deref().expect("checked above");
+                    let dev = device::open(port, baud.unwrap_or(cfg.target.baud as u32))?;
+                    Box::new(
+                        phasegen::hil_device::DeviceBackend::new(&cfg, split.train.max_pixel, dev)
+                            .with_context(|| format!("the device on {port}"))?,
+                    )
+                }
             };
             let params = train::train_on(be.as_mut(), &cfg, &split, &mut on_epoch, &mut on_batch)?;
             if let Some(e) = log_err {
@@ -873,9 +895,10 @@ fn run(cli: Cli) -> Result<()> {
                 // the input weights live in RAM (SPRAM on a UP5K), which the
                 // bitstream cannot fill: send them first
                 let sched = phasegen_hdl::sched::Schedule::new(&hw);
-                let image = sched.u_image(&hw);
+                let u = phasegen_sim::protocol::Block::U;
+                let image = sched.image(&hw, u);
                 let t = Instant::now();
-                dev.write_weights(&image, sched.u_word_bytes(&hw))?;
+                dev.write_block(u, &image, sched.word_bytes(&hw, u), None)?;
                 eprintln!(
                     "wrote {} bytes of input weights in {:.1} s",
                     image.len(),
