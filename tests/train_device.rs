@@ -99,7 +99,11 @@ fn device_in_the_loop_training_equals_twin_training() {
 
     // the device: generated from the untrained parameters (training writes
     // every block before its first settle)
+    // with the formats the trainer pins (the shared fraction bits for W and U)
     let split = load_dir(&data_dir).unwrap();
+    let mut cfg = cfg;
+    phasegen_sim::hil::pin_formats(&mut cfg, split.train.max_pixel).unwrap();
+    assert_eq!((cfg.hardware.w_frac, cfg.hardware.u_frac), (5, 5));
     let (hw, _) = quantize(&cfg, &Params::init(&cfg), split.train.max_pixel).unwrap();
     let built = build_top(&cfg, &hw, &dir.join("gen")).unwrap();
     let server =

@@ -173,6 +173,15 @@ pub struct HardwareConfig {
     /// Fractional bits of the parameters; 0 lets the quantizer choose from
     /// the trained weights' range.
     pub weight_frac: u32,
+    /// Fractional bits of the coupling weights W and of the input weights
+    /// U (each at least the shared one); 0 lets the quantizer choose from
+    /// the group's range. Pinned, a design keeps its formats while its
+    /// weights change (device-in-the-loop training pins them itself).
+    /// Left out of the canonical form when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub w_frac: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub u_frac: u32,
     /// Unsigned bits of each input (pixel).
     pub input_bits: u32,
     /// Signed bits of the saturated operands fed to the drive multiplier.
@@ -221,6 +230,10 @@ pub struct HardwareConfig {
 pub enum ParamMemory {
     Rom,
     Ram,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 impl ParamMemory {
@@ -275,6 +288,8 @@ impl Default for HardwareConfig {
             amp_bits: 10,
             weight_bits: 8,
             weight_frac: 0,
+            w_frac: 0,
+            u_frac: 0,
             input_bits: 4,
             drive_bits: 16,
             steps: 0,
@@ -489,6 +504,8 @@ impl Config {
         range("hardware.amp_bits", h.amp_bits, 4, 16)?;
         range("hardware.weight_bits", h.weight_bits, 2, 16)?;
         range("hardware.weight_frac", h.weight_frac, 0, 24)?;
+        range("hardware.w_frac", h.w_frac, 0, 32)?;
+        range("hardware.u_frac", h.u_frac, 0, 32)?;
         range("hardware.input_bits", h.input_bits, 1, 8)?;
         range("hardware.drive_bits", h.drive_bits, 8, 18)?;
         range("hardware.steps", h.steps, 0, 65_535)?;

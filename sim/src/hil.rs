@@ -82,6 +82,28 @@ pub struct TwinBackend {
     pub max_pixel: u8,
 }
 
+/// Fix the fixed-point formats for training on the twin or a device: a
+/// generated design computes with fixed fraction bits, so they must not
+/// follow the weights from batch to batch. Unless the config sets them,
+/// `hardware.weight_frac` becomes the one the initial parameters quantize to
+/// (β included) and `hardware.w_frac`, `u_frac` the same (W and U then have
+/// the shared range to grow into). Idempotent.
+pub fn pin_formats(cfg: &mut Config, max_pixel: u8) -> Result<()> {
+    let (hw, _) = quantize(cfg, &Params::init(cfg), max_pixel)?;
+    let f = hw.fmt.frac;
+    let h = &mut cfg.hardware;
+    if h.weight_frac == 0 {
+        h.weight_frac = f;
+    }
+    if h.w_frac == 0 {
+        h.w_frac = f;
+    }
+    if h.u_frac == 0 {
+        h.u_frac = f;
+    }
+    Ok(())
+}
+
 impl TwinBackend {
     pub fn new(cfg: &Config, max_pixel: u8) -> Result<TwinBackend> {
         let t = &cfg.train;
@@ -97,10 +119,9 @@ impl TwinBackend {
                 t.tol
             );
         }
-        Ok(TwinBackend {
-            cfg: cfg.clone(),
-            max_pixel,
-        })
+        let mut cfg = cfg.clone();
+        pin_formats(&mut cfg, max_pixel)?;
+        Ok(TwinBackend { cfg, max_pixel })
     }
 
     fn hw(&self, p: &Params) -> Result<HwModel> {
@@ -270,6 +291,25 @@ impl Backend for TwinBackend {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pinned_formats_are_the_initial_shared_ones_and_idempotent() {
+        let mut cfg = Config::default_config();
+        let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+        pin_formats(&mut cfg, 16).unwrap();
+        let h = cfg.hardware.clone();
+        assert_eq!(
+            (h.weight_frac, h.w_frac, h.u_frac),
+            (hw.fmt.frac, hw.fmt.frac, hw.fmt.frac)
+        );
+        pin_formats(&mut cfg, 16).unwrap();
+        assert_eq!(cfg.hardware, h);
+        // set by the config: kept
+        let mut cfg = Config::default_config();
+        cfg.hardware.w_frac = hw.fmt.frac + 1;
+        pin_formats(&mut cfg, 16).unwrap();
+        assert_eq!(cfg.hardware.w_frac, hw.fmt.frac + 1);
+    }
+
     use super::*;
     use crate::data::load_dir;
     use crate::train::{train, train_on};

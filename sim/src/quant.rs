@@ -178,7 +178,20 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             frac
         }
     };
-    let (w_frac, u_frac) = (group_frac(&w), group_frac(&u));
+    let pinned = |name: &str, v: u32, xs: &[f64]| -> Result<u32> {
+        if v == 0 {
+            return Ok(group_frac(xs));
+        }
+        if v < frac || v > frac + MAX_GROUP_SHIFT {
+            bail!(
+                "hardware.{name} = {v} must be within {frac}..={} (the shared fraction bits {frac} and at most {MAX_GROUP_SHIFT} more); use 0 to let the quantizer choose",
+                frac + MAX_GROUP_SHIFT
+            );
+        }
+        Ok(v)
+    };
+    let w_frac = pinned("w_frac", hw.w_frac, &w)?;
+    let u_frac = pinned("u_frac", hw.u_frac, &u)?;
     let qw = Q::signed(hw.weight_bits, w_frac as i32);
     let qu = Q::signed(hw.weight_bits, u_frac as i32);
 
@@ -351,6 +364,20 @@ mod tests {
         p.w[0] = 3.0;
         let (m, _) = quantize(&cfg, &p, 16).unwrap();
         assert_eq!(m.fmt.w_frac, m.fmt.frac);
+        // pinned formats are kept (W clips), and must be in range
+        cfg.hardware.w_frac = 7;
+        cfg.hardware.u_frac = 5;
+        let (m, rep) = quantize(&cfg, &p, 16).unwrap();
+        assert_eq!((m.fmt.w_frac, m.fmt.u_frac), (7, 5));
+        assert_eq!(rep.groups[0].clipped, 1, "{rep}");
+        for bad in [4, 14] {
+            cfg.hardware.w_frac = bad;
+            let e = quantize(&cfg, &p, 16).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("hardware.w_frac = {bad}")) && e.contains("5..=13"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -473,6 +473,11 @@ fn run(cli: Cli) -> Result<()> {
             retarget(&mut cfg, board.as_deref(), clock_hz)?;
             let dir = data_dir(&cfg, &data);
             let split = load_dir(&dir)?;
+            if backend != BackendKind::Float {
+                // the twin and the device keep the formats they start with;
+                // the model file records them, so `gen` builds that design
+                phasegen_sim::hil::pin_formats(&mut cfg, split.train.max_pixel)?;
+            }
             let mut logf = match &log {
                 Some(p) => {
                     if let Some(d) = p.parent() {
