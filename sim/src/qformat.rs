@@ -198,4 +198,60 @@ mod tests {
         assert_eq!(q.to_f64(24), 1.5);
         assert_eq!(q.mul(&Q::signed(10, 9)), Q::signed(18, 13));
     }
+
+    /// The runtime `Q` against the `fixed` crate's compile-time types, for
+    /// static formats: the same values and clipping (away from exact ties,
+    /// which `fixed` rounds to even and `Q` away from zero), and
+    /// `round_shift`/`sat` against `fixed`'s floor and saturating
+    /// conversions. `fixed` is the independent oracle here; the project's
+    /// formats are set by the config at run time, so the code uses `Q`.
+    #[test]
+    fn runtime_formats_agree_with_the_fixed_crate() {
+        use fixed::types::extra::{U0, U4, U6, U9};
+        use fixed::{FixedI16, FixedI32, FixedI8, FixedU8};
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let not_tie = |x: f64, frac: i32| {
+            let s = x * 2f64.powi(frac);
+            (s - s.floor() - 0.5).abs() > 1e-9
+        };
+        for _ in 0..20_000 {
+            let x = (next() - 0.5) * 12.0;
+            if not_tie(x, 6) {
+                let q = Q::signed(8, 6).quantize(x);
+                let f = FixedI8::<U6>::saturating_from_num(x);
+                assert_eq!(q.value, f.to_bits() as i64, "Q2.6 of {x}");
+                assert_eq!(q.clipped, FixedI8::<U6>::checked_from_num(x).is_none());
+            }
+            if not_tie(x, 9) {
+                let q = Q::signed(16, 9).quantize(x);
+                assert_eq!(
+                    q.value,
+                    FixedI16::<U9>::saturating_from_num(x).to_bits() as i64
+                );
+            }
+            if not_tie(x, 4) {
+                let q = Q::unsigned(8, 4).quantize(x);
+                assert_eq!(
+                    q.value,
+                    FixedU8::<U4>::saturating_from_num(x).to_bits() as i64
+                );
+            }
+        }
+        // round_shift(v, 9) = floor(v / 2^9 + 1/2): v as a Q.9 number
+        let half = FixedI32::<U9>::from_num(0.5);
+        for v in -5000i64..5000 {
+            let f = FixedI32::<U9>::from_bits(v as i32);
+            assert_eq!(round_shift(v, 9), (f + half).floor().to_num::<i64>(), "{v}");
+            assert_eq!(
+                sat(v, 8),
+                FixedI8::<U0>::saturating_from_num(v).to_bits() as i64
+            );
+        }
+    }
 }
