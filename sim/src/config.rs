@@ -221,6 +221,15 @@ pub struct HardwareConfig {
     /// their hashes.
     #[serde(skip_serializing_if = "ParamMemory::is_rom")]
     pub params: ParamMemory,
+    /// Where the coupling weights W live: in ROM (block RAM filled by the
+    /// bitstream; writable RAM with `params = "ram"`), or in one RAM of all
+    /// lanes per stream word that the host fills over the UART after
+    /// configuration (on the UP5K Yosys places it in SPRAM). `auto`: RAM on
+    /// a UP5K when W, with U if U stays in ROM, is larger than
+    /// [`W_ROM_LIMIT_BITS`], else ROM. Left out of the canonical form when
+    /// `auto`, so older configs keep their hashes.
+    #[serde(skip_serializing_if = "UMemory::is_auto")]
+    pub w_memory: UMemory,
 }
 
 /// Where the coupling weights and per-oscillator constants live
@@ -242,7 +251,8 @@ impl ParamMemory {
     }
 }
 
-/// Where the input weights live (`hardware.u_memory`).
+/// Where the input weights (`hardware.u_memory`) or the coupling weights
+/// (`hardware.w_memory`) live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UMemory {
@@ -254,6 +264,17 @@ pub enum UMemory {
 /// `u_memory = "auto"` keeps U in ROM up to this many bits (half the UP5K's
 /// 120 kbit of block RAM).
 pub const U_ROM_LIMIT_BITS: usize = 60 * 1024;
+
+/// `w_memory = "auto"` keeps W in ROM while W's bits and U's (when U stays
+/// in ROM) are at most this many together (16 of the UP5K's 30 block RAMs;
+/// the phases, tables and constants take most of the rest).
+pub const W_ROM_LIMIT_BITS: usize = 64 * 1024;
+
+impl UMemory {
+    fn is_auto(&self) -> bool {
+        *self == UMemory::Auto
+    }
+}
 
 impl HardwareConfig {
     /// The oscillators on `o_osc`: `(first, count)` for a network of these
@@ -273,11 +294,34 @@ impl HardwareConfig {
             UMemory::Ram => true,
             UMemory::Auto => {
                 let bits = net.layers[0] * net.inputs * self.weight_bits as usize;
-                let up5k = BOARDS.iter().any(|b| b.name == board && b.device == "up5k");
-                up5k && bits > U_ROM_LIMIT_BITS
+                up5k(board) && bits > U_ROM_LIMIT_BITS
             }
         }
     }
+
+    /// Does W live in RAM loaded at run time, for this network (whose
+    /// coupling matrix has `entries` nonzero entries, both directions
+    /// counted) on `board`?
+    pub fn w_in_ram(&self, net: &NetworkConfig, entries: usize, board: &str) -> bool {
+        match self.w_memory {
+            UMemory::Rom => false,
+            UMemory::Ram => true,
+            UMemory::Auto => {
+                let wb = self.weight_bits as usize;
+                let u_rom = if self.u_in_ram(net, board) {
+                    0
+                } else {
+                    net.layers[0] * net.inputs * wb
+                };
+                up5k(board) && entries * wb + u_rom > W_ROM_LIMIT_BITS
+            }
+        }
+    }
+}
+
+/// Is `board` one with a UP5K (SPRAM for the memories the host fills)?
+fn up5k(board: &str) -> bool {
+    BOARDS.iter().any(|b| b.name == board && b.device == "up5k")
 }
 
 impl Default for HardwareConfig {
@@ -299,6 +343,7 @@ impl Default for HardwareConfig {
             pin_first: None,
             u_memory: UMemory::Auto,
             params: ParamMemory::Rom,
+            w_memory: UMemory::Auto,
         }
     }
 }
