@@ -199,8 +199,8 @@ pub struct HardwareConfig {
     /// 0 = the reference frame (the phases do not rotate).
     pub omega0: f64,
     /// Oscillators whose phase's top bit drives an output of pg_top
-    /// (`o_osc`, 1 to 64 of them), from `pin_first`; absent: the whole
-    /// output layer.
+    /// (`o_osc`, 1 to 64 of them), from `pin_first`; absent: the
+    /// output layer (its first 64).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pins: Option<u32>,
     /// First oscillator on `o_osc`; absent: the first output oscillator.
@@ -276,6 +276,9 @@ impl UMemory {
     }
 }
 
+/// Most oscillators on `o_osc` (`hardware.pins`).
+pub const MAX_PINS: usize = 64;
+
 impl HardwareConfig {
     /// The oscillators on `o_osc`: `(first, count)` for a network of these
     /// layers.
@@ -283,7 +286,7 @@ impl HardwareConfig {
         let n: usize = layers.iter().sum();
         let outs = *layers.last().unwrap_or(&0);
         let first = self.pin_first.map_or(n - outs, |f| f as usize);
-        let count = self.pins.map_or(outs, |k| k as usize);
+        let count = self.pins.map_or(outs.min(MAX_PINS), |k| k as usize);
         (first, count)
     }
 
@@ -558,7 +561,7 @@ impl Config {
         range("hardware.omega0", h.omega0, 0.0, 100.0)?;
         let (pf, pk) = h.pin_range(&n.layers);
         let osc: usize = n.layers.iter().sum();
-        range("hardware.pins", pk, 1, 64)?;
+        range("hardware.pins", pk, 1, MAX_PINS)?;
         if pf + pk > osc {
             bail!(
                 "hardware.pin_first = {pf} with hardware.pins = {pk} reaches past the last oscillator ({}); the network has {osc}",
