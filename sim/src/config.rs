@@ -592,6 +592,32 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// `w_memory = "auto"` puts W in RAM on a UP5K only when W (with U if U
+    /// stays in ROM) outgrows the block RAM budget; `auto` stays out of the
+    /// canonical form, so older configs keep their hashes.
+    #[test]
+    fn w_memory_auto_follows_the_board_and_the_size() {
+        let full = |n: usize, board: &str| {
+            let mut c = Config::default_config();
+            c.network.layers = vec![n];
+            c.network.intralayer = true;
+            c.target.board = board.into();
+            let h = &c.hardware;
+            h.w_in_ram(&c.network, n * (n - 1), board)
+        };
+        assert!(!full(64, "icebreaker"), "64 fully connected fit block RAM");
+        assert!(full(90, "icebreaker"));
+        assert!(full(256, "icebreaker"));
+        assert!(!full(256, "ulx3s-85f"), "only the UP5K has SPRAM");
+        let c = Config::default_config();
+        assert!(!c.canonical().contains("w_memory"));
+        let mut r = c.clone();
+        r.hardware.w_memory = UMemory::Ram;
+        assert!(r.canonical().contains("w_memory"));
+        assert_ne!(r.hash_hex(), c.hash_hex());
+        assert!(r.hardware.w_in_ram(&r.network, 640, "ulx3s-85f"));
+    }
+
     #[test]
     fn embedded_default_parses() {
         let c = Config::default_config();

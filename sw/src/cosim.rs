@@ -590,6 +590,11 @@ pub fn verify_sample(
     }
     let s1 = sim.stats;
     if nudge_steps > 0 {
+        if label >= 64 {
+            bail!(
+                "nudging towards class {label}: the simulator drives the target of the first 64 classes only (pick a label below 64)"
+            );
+        }
         twin.set_nudge(beta, Some(label));
         let (nudged, _) = sim.run(
             false,
