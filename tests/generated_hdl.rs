@@ -142,3 +142,23 @@ fn generates_1024_oscillator_designs_quickly() {
         assert!(files[0].text.contains("module pg_core"));
     }
 }
+
+/// Fully connected designs: the stream's control from counters (lead
+/// bubbles and a last group of one row: 9 at 4 lanes), with W in one RAM of
+/// all lanes (and U), and with writable parameters on top.
+#[test]
+fn dense_and_w_in_ram_designs_are_lint_clean() {
+    let mut c = Config::default_config();
+    c.network.inputs = 16;
+    c.network.layers = vec![9];
+    c.network.intralayer = true;
+    c.hardware.lanes = 4;
+    lint("lint-dense-9-4", &c);
+    c.network.layers = vec![20];
+    c.hardware.lanes = 2;
+    c.hardware.u_memory = UMemory::Ram;
+    c.hardware.w_memory = UMemory::Ram;
+    lint("lint-full-wram", &c);
+    c.hardware.params = ParamMemory::Ram;
+    lint("lint-full-wram-params", &c);
+}

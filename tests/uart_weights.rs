@@ -394,3 +394,111 @@ fn writes_where_no_parameter_lives_change_nothing() {
         "garbage slots changed the settles"
     );
 }
+
+/// The fully connected design of a UP5K (`configs/full-256.toml` in small):
+/// one layer of 20, every pair coupled, two lanes, U and W in RAM the host
+/// fills (`u_memory`, `w_memory = "ram"`; SPRAM on a UP5K), the stream's
+/// control from counters. Identify reports U and W writable, Osc is
+/// refused; after both images (W's slots without an entry full of garbage)
+/// the device settles free and nudged as the twin; W of another model
+/// written over it gives that model's phases; and `phasegen infer` uploads
+/// both images itself through a pseudo-terminal.
+#[test]
+fn fully_connected_weights_in_ram_written_over_the_uart_match_twin() {
+    let mut cfg = Config::default_config();
+    cfg.network.layers = vec![20];
+    cfg.network.intralayer = true;
+    cfg.hardware.lanes = 2;
+    cfg.hardware.weight_frac = 5;
+    cfg.hardware.u_memory = UMemory::Ram;
+    cfg.hardware.w_memory = UMemory::Ram;
+    let data = load_dir(Path::new(DATA)).unwrap();
+    let params = Params::init(&cfg);
+    let (a, _) = quantize(&cfg, &params, data.train.max_pixel).unwrap();
+    assert!(a.u_in_ram && a.w_in_ram && !a.params_in_ram);
+    let sched = Schedule::new(&a);
+    assert!(sched.dense().is_some());
+    let dir = scratch_dir("uart-full-wram");
+    let built = build_top(&cfg, &a, &dir.join("gen")).unwrap();
+    let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
+    let mut top = TopSim::new(&built, cpb).unwrap();
+    let id = protocol::Identity::from_bytes(
+        &exchange(&mut top, &protocol::request(Cmd::Identify, &[])).payload,
+    )
+    .unwrap();
+    assert!(id.writable(Block::U) && id.writable(Block::W) && !id.writable(Block::Osc));
+    let r = exchange(
+        &mut top,
+        &protocol::request(Cmd::WriteWeights, &[Block::Osc as u8, 0, 0, 0, 1, 2]),
+    );
+    assert_eq!((r.cmd, r.payload), (protocol::ERROR, vec![3]), "Osc");
+
+    let send = |top: &mut TopSim, blk: Block, image: &[u8]| {
+        let wb = sched.word_bytes(&a, blk);
+        let per = protocol::MAX_WEIGHT_CHUNK / wb;
+        for (c, chunk) in image.chunks(per * wb).enumerate() {
+            let p = protocol::write_weights_payload(blk, c * per, chunk);
+            let r = exchange(top, &protocol::request(Cmd::WriteWeights, &p));
+            assert_eq!(r.cmd, Cmd::WriteWeights as u8, "{blk:?} frame {c}: {r:?}");
+        }
+    };
+    send(&mut top, Block::U, &sched.image(&a, Block::U));
+    // W with garbage in every lane of a word that is not an entry (the
+    // diagonal, lead bubbles)
+    let mut image = sched.image(&a, Block::W);
+    let wb = sched.word_bytes(&a, Block::W);
+    let per_lane = wb / sched.lanes;
+    let mut garbage = 0;
+    for (e, w) in sched.words.iter().enumerate() {
+        for l in (0..sched.lanes).filter(|&l| w.mask >> l & 1 == 0) {
+            let at = e * wb + (sched.lanes - 1 - l) * per_lane;
+            image[at..at + per_lane].fill(0x55);
+            garbage += 1;
+        }
+    }
+    assert!(garbage >= 20, "{garbage} garbage slots");
+    send(&mut top, Block::W, &image);
+    let x = a.inputs_of_image(data.test.image(0));
+    for (k, (dev, twin)) in settles(&mut top, &a, &x, 3).into_iter().enumerate() {
+        assert_eq!(dev, twin, "settle {k} (free, +beta, -beta)");
+    }
+    // the coupling weights of another model
+    let mut cfg_c = cfg.clone();
+    cfg_c.train.seed = 5;
+    let (c, _) = quantize(&cfg_c, &Params::init(&cfg_c), data.train.max_pixel).unwrap();
+    assert_eq!(c.fmt, a.fmt);
+    let mut b = a.clone();
+    sched.apply(&mut b, Block::W, 0, &sched.image(&c, Block::W));
+    assert!(b.rows == c.rows && b.rows != a.rows);
+    send(&mut top, Block::W, &sched.image(&b, Block::W));
+    for (k, (dev, twin)) in settles(&mut top, &b, &x, 7).into_iter().enumerate() {
+        assert_eq!(dev, twin, "another W, settle {k}");
+    }
+
+    // `phasegen infer` sends U and W before the samples
+    let model = dir.join("model.json");
+    ModelFile::new(cfg.clone(), params, data.train.max_pixel)
+        .save(&model)
+        .unwrap();
+    let server = PtyServer::start(built, cpb).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_phasegen"))
+        .args(["infer", "--port", &server.path, "--data", DATA])
+        .args(["--count", "2", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "infer failed: {stdout}{stderr}");
+    let (u_bytes, w_bytes) = (
+        sched.image(&a, Block::U).len(),
+        sched.image(&a, Block::W).len(),
+    );
+    assert!(
+        stderr.contains(&format!("wrote {u_bytes} bytes of input weights"))
+            && stderr.contains(&format!("wrote {w_bytes} bytes of coupling weights")),
+        "{stderr}"
+    );
+    assert!(stdout.contains("device = twin on 2/2"), "{stdout}");
+    server.stop().unwrap();
+}

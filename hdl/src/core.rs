@@ -166,14 +166,18 @@ pub fn generate(hw: &HwModel) -> Module {
             m.input("i_u_data", lanes as u32 * wb),
         )
     });
-    // writable parameters: a stream word of W (all lanes) and one
-    // oscillator's constants {h, K, ω0 + δω, θ0} at a time
+    // writable parameters: a stream word of W (all lanes; also W in RAM
+    // alone) and one oscillator's constants {h, K, ω0 + δω, θ0} at a time
     let ow = 2 * wb + 2 * p;
-    let p_ports = hw.params_in_ram.then(|| {
+    let w_port = Schedule::writable(hw, Block::W).then(|| {
         (
             m.input("i_w_we", 1),
             m.input("i_w_addr", ea),
             m.input("i_w_data", lanes as u32 * wb),
+        )
+    });
+    let o_port = hw.params_in_ram.then(|| {
+        (
             m.input("i_o_we", 1),
             m.input("i_o_addr", a),
             m.input("i_o_data", ow),
@@ -196,22 +200,33 @@ pub fn generate(hw: &HwModel) -> Module {
         s,
         table.iter().map(|&v| wrap(v, s)).collect(),
     );
-    // coupling stream: {last, mask, j} and one weight ROM per lane
+    // coupling stream: {last, mask, j} from a ROM, or from counters when
+    // the stream is the dense one of a fully connected layer (nothing of
+    // size n^2 stored); the weights in one ROM per lane, or in one RAM of
+    // all lanes the host fills (W in RAM: no initial contents, the form
+    // Yosys maps to the UP5K's SPRAM)
     let cw = 1 + lanes as u32 + a;
-    let ctl: Vec<u64> = sched
-        .words
-        .iter()
-        .map(|w| ((w.last as u64) << (lanes as u32 + a)) | (w.mask << a) | w.j as u64)
-        .collect();
-    let ctl_rom = rom(&mut m, "ctl_rom", cw, ctl);
-    let w_roms: Vec<Mem> = (0..lanes)
-        .map(|l| {
-            let v = sched.words.iter().map(|w| wrap(w.w[l], wb)).collect();
-            let name = if hw.params_in_ram { "w_ram" } else { "w_rom" };
-            rom(&mut m, &format!("{name}_{l}"), wb, v)
-        })
-        .collect();
-    if let Some((we, addr, data, _, _, _)) = &p_ports {
+    let dense = sched.dense();
+    let ctl_rom = dense.is_none().then(|| {
+        let ctl: Vec<u64> = sched
+            .words
+            .iter()
+            .map(|w| ((w.last as u64) << (lanes as u32 + a)) | (w.mask << a) | w.j as u64)
+            .collect();
+        rom(&mut m, "ctl_rom", cw, ctl)
+    });
+    let w_roms: Vec<Mem> = if hw.w_in_ram {
+        vec![m.mem("w_ram", lanes as u32 * wb, nw, None)]
+    } else {
+        (0..lanes)
+            .map(|l| {
+                let v = sched.words.iter().map(|w| wrap(w.w[l], wb)).collect();
+                let name = if hw.params_in_ram { "w_ram" } else { "w_rom" };
+                rom(&mut m, &format!("{name}_{l}"), wb, v)
+            })
+            .collect()
+    };
+    if let (Some((we, addr, data)), false) = (&w_port, hw.w_in_ram) {
         let wr = (0..lanes as u32)
             .map(|l| {
                 set_mem(
@@ -273,7 +288,7 @@ pub fn generate(hw: &HwModel) -> Module {
         let ov = (0..n).map(|i| (last_row[i] as u64) << ow | ov[i]).collect();
         (rom(&mut m, "osc_rom", ow + 1, ov), None)
     };
-    if let Some((_, _, _, we, addr, data)) = &p_ports {
+    if let Some((we, addr, data)) = &o_port {
         m.always(
             &clk,
             vec![if_(we.e(), vec![set_mem(&osc_rom, addr.e(), data.e())])],
@@ -318,11 +333,117 @@ pub fn generate(hw: &HwModel) -> Module {
     let iphi = m.reg("iphi", p);
     let isteps = m.reg("isteps", sh.step_bits);
     let ctl_q = m.reg("ctl_q", cw);
-    m.mem_read(&clk, &ctl_rom, &ctl_q, e.e());
-    let wq: Vec<Sig> = (0..lanes).map(|l| m.reg(&format!("w_q_{l}"), wb)).collect();
-    for l in 0..lanes {
-        m.mem_read(&clk, &w_roms[l], &wq[l], e.e());
+    // the dense stream's counters: word e's neighbour and its group's first
+    // row, advanced with e (held through the lead bubbles), restarted with it
+    let mut dense_restart = Vec::new();
+    let mut dense_advance = Vec::new();
+    match (&ctl_rom, dense) {
+        (Some(r), _) => m.mem_read(&clk, r, &ctl_q, e.e()),
+        (None, Some(d)) => {
+            m.comment("dense stream: {last, mask, j} from counters (see sched::DenseStream)");
+            let dj = m.reg("ctl_j", a);
+            let df = m.reg("ctl_first", a);
+            let st0 = d.start();
+            dense_restart = vec![
+                set(&dj, lit(a, st0.j as u64)),
+                set(&df, lit(a, st0.first as u64)),
+            ];
+            // groups of one row skip their diagonal: every group with one
+            // lane, else only a last group of one row
+            let single = if d.lanes == 1 {
+                Some(lit(1, 1))
+            } else if d.n % d.lanes == 1 {
+                Some(df.e().eq(lit(a, d.n as u64 - 1)))
+            } else {
+                None
+            };
+            let j_last = match &single {
+                Some(_) => Expr::mux(
+                    df.e().eq(lit(a, d.n as u64 - 1)),
+                    lit(a, d.n as u64 - 2),
+                    lit(a, d.n as u64 - 1),
+                ),
+                None => lit(a, d.n as u64 - 1),
+            };
+            let last = m.wire("ctl_last", dj.e().eq(j_last));
+            let next_j = match &single {
+                Some(sg) => Expr::mux(
+                    sg.clone().land(dj.e().add(lit(a, 1)).eq(df.e())),
+                    dj.e().add(lit(a, 2)),
+                    dj.e().add(lit(a, 1)),
+                ),
+                None => dj.e().add(lit(a, 1)),
+            };
+            let step = if_else(
+                last.e(),
+                vec![
+                    set(&dj, lit(a, 0)),
+                    set(&df, df.e().add(lit(a, d.lanes as u64))),
+                ],
+                vec![set(&dj, next_j)],
+            );
+            dense_advance = if d.lead > 0 {
+                vec![if_(e.e().ge(lit(ea, d.lead as u64)), vec![step])]
+            } else {
+                vec![step]
+            };
+            // lane l is active unless it is the diagonal (j = first + l) or
+            // beyond the last group's rows
+            let diag = m.wire("ctl_diag", dj.e().sub(df.e()));
+            let last_first = (d.n - 1) / d.lanes * d.lanes;
+            let last_rows = d.rows(last_first);
+            let in_last = (last_rows < d.lanes)
+                .then(|| m.wire("ctl_in_last", df.e().eq(lit(a, last_first as u64))));
+            let bubble =
+                (d.lead > 0).then(|| m.wire("ctl_bubble", e.e().lt(lit(ea, d.lead as u64))));
+            let mut bits: Vec<Expr> = Vec::new();
+            for l in (0..d.lanes).rev() {
+                let mut b = diag.e().ne(lit(a, l as u64));
+                if let (Some(il), true) = (&in_last, l >= last_rows) {
+                    b = b.land(il.e().not());
+                }
+                if let Some(bb) = &bubble {
+                    b = b.land(bb.e().not());
+                }
+                bits.push(b);
+            }
+            let last_w = match &bubble {
+                Some(bb) => last.e().land(bb.e().not()),
+                None => last.e(),
+            };
+            let mut word = vec![last_w];
+            word.extend(bits);
+            word.push(dj.e());
+            m.always(&clk, vec![set(&ctl_q, Expr::concat(word))]);
+        }
+        (None, None) => unreachable!("the stream control is a ROM or dense"),
     }
+    let wq: Vec<Sig> = match (&w_port, hw.w_in_ram) {
+        (Some((we, addr, data)), true) => {
+            // one RAM of all lanes: written by the host, else read (the
+            // no-change form Yosys maps to SPRAM)
+            let q = m.reg("w_q", lanes as u32 * wb);
+            let wa = m.wire("w_addr", Expr::mux(we.e(), addr.e(), e.e()));
+            m.always(
+                &clk,
+                vec![if_else(
+                    we.e(),
+                    vec![set_mem(&w_roms[0], wa.e(), data.e())],
+                    vec![set(&q, Expr::MemRead(w_roms[0].clone(), Box::new(wa.e())))],
+                )],
+            );
+            (0..lanes as u32)
+                .map(|l| m.wire(&format!("w_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
+                .collect()
+        }
+        _ => {
+            let wq: Vec<Sig> = (0..lanes).map(|l| m.reg(&format!("w_q_{l}"), wb)).collect();
+            for l in 0..lanes {
+                m.mem_read(&clk, &w_roms[l], &wq[l], e.e());
+            }
+            wq
+        }
+    };
     let v1 = m.reg_init("v1", 1, false, Some(0));
     let bank1 = m.reg("bank1", 1);
     let phi1 = m.reg("phi1", p);
@@ -808,7 +929,7 @@ pub fn generate(hw: &HwModel) -> Module {
             .land(init_v.e().not()),
         vec![go(S_GO)],
     )];
-    let go_s = vec![
+    let mut go_s = vec![
         clr(&fmode),
         one(&after_last),
         set(&seq_i, lit(a, first_row)),
@@ -817,6 +938,9 @@ pub fn generate(hw: &HwModel) -> Module {
         set(&sphi, phi.e()),
         set(&iphi, phi.e()),
         zero(&e),
+    ];
+    go_s.extend(dense_restart.clone());
+    go_s.extend(vec![
         set(&isteps, steps_q.e()),
         set(&wsteps, steps_q.e()),
         if_else(
@@ -829,7 +953,7 @@ pub fn generate(hw: &HwModel) -> Module {
         zero(&cls_k),
         set(&best, slit(s, -(1i64 << (s - 1)))),
         zero(&best_o),
-    ];
+    ]);
     let run_s = vec![if_(wsteps.e().eq(lit(sh.step_bits, 0)), vec![go(S_CLS)])];
     let cls_k_low = if ckw > sh.class_bits {
         cls_k.slice(sh.class_bits - 1, 0)
@@ -865,14 +989,18 @@ pub fn generate(hw: &HwModel) -> Module {
         issuing.e(),
         vec![if_else(
             e.e().eq(lit(ea, nw as u64 - 1)),
-            vec![
-                zero(&e),
-                set(&ibank, ibank.e().not()),
-                set(&iphi, iphi.e().add(omega0.clone())),
-                set(&isteps, isteps.e().sub(lit(sh.step_bits, 1))),
-                if_(isteps.e().eq(lit(sh.step_bits, 1)), vec![clr(&issuing)]),
-            ],
-            vec![inc(&e)],
+            [
+                vec![zero(&e)],
+                dense_restart.clone(),
+                vec![
+                    set(&ibank, ibank.e().not()),
+                    set(&iphi, iphi.e().add(omega0.clone())),
+                    set(&isteps, isteps.e().sub(lit(sh.step_bits, 1))),
+                    if_(isteps.e().eq(lit(sh.step_bits, 1)), vec![clr(&issuing)]),
+                ],
+            ]
+            .concat(),
+            [vec![inc(&e)], dense_advance].concat(),
         )],
     );
     let stream = vec![
@@ -894,7 +1022,7 @@ pub fn generate(hw: &HwModel) -> Module {
     for l in 0..lanes {
         // a writable W may hold anything where a word has no entry for the
         // lane (bubbles, non-neighbours): only entries reach the products
-        let wl = if hw.params_in_ram {
+        let wl = if Schedule::writable(hw, Block::W) {
             Expr::mux(mask1.bit(l as u32), wq[l].e().as_signed(), slit(wb, 0))
         } else {
             wq[l].e().as_signed()

@@ -199,8 +199,8 @@ pub struct HardwareConfig {
     /// 0 = the reference frame (the phases do not rotate).
     pub omega0: f64,
     /// Oscillators whose phase's top bit drives an output of pg_top
-    /// (`o_osc`, 1 to 64 of them), from `pin_first`; absent: the whole
-    /// output layer.
+    /// (`o_osc`, 1 to 64 of them), from `pin_first`; absent: the
+    /// output layer (its first 64).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pins: Option<u32>,
     /// First oscillator on `o_osc`; absent: the first output oscillator.
@@ -221,6 +221,15 @@ pub struct HardwareConfig {
     /// their hashes.
     #[serde(skip_serializing_if = "ParamMemory::is_rom")]
     pub params: ParamMemory,
+    /// Where the coupling weights W live: in ROM (block RAM filled by the
+    /// bitstream; writable RAM with `params = "ram"`), or in one RAM of all
+    /// lanes per stream word that the host fills over the UART after
+    /// configuration (on the UP5K Yosys places it in SPRAM). `auto`: RAM on
+    /// a UP5K when W, with U if U stays in ROM, is larger than
+    /// [`W_ROM_LIMIT_BITS`], else ROM. Left out of the canonical form when
+    /// `auto`, so older configs keep their hashes.
+    #[serde(skip_serializing_if = "UMemory::is_auto")]
+    pub w_memory: UMemory,
 }
 
 /// Where the coupling weights and per-oscillator constants live
@@ -242,7 +251,8 @@ impl ParamMemory {
     }
 }
 
-/// Where the input weights live (`hardware.u_memory`).
+/// Where the input weights (`hardware.u_memory`) or the coupling weights
+/// (`hardware.w_memory`) live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UMemory {
@@ -255,6 +265,20 @@ pub enum UMemory {
 /// 120 kbit of block RAM).
 pub const U_ROM_LIMIT_BITS: usize = 60 * 1024;
 
+/// `w_memory = "auto"` keeps W in ROM while W's bits and U's (when U stays
+/// in ROM) are at most this many together (16 of the UP5K's 30 block RAMs;
+/// the phases, tables and constants take most of the rest).
+pub const W_ROM_LIMIT_BITS: usize = 64 * 1024;
+
+impl UMemory {
+    fn is_auto(&self) -> bool {
+        *self == UMemory::Auto
+    }
+}
+
+/// Most oscillators on `o_osc` (`hardware.pins`).
+pub const MAX_PINS: usize = 64;
+
 impl HardwareConfig {
     /// The oscillators on `o_osc`: `(first, count)` for a network of these
     /// layers.
@@ -262,7 +286,7 @@ impl HardwareConfig {
         let n: usize = layers.iter().sum();
         let outs = *layers.last().unwrap_or(&0);
         let first = self.pin_first.map_or(n - outs, |f| f as usize);
-        let count = self.pins.map_or(outs, |k| k as usize);
+        let count = self.pins.map_or(outs.min(MAX_PINS), |k| k as usize);
         (first, count)
     }
 
@@ -273,11 +297,34 @@ impl HardwareConfig {
             UMemory::Ram => true,
             UMemory::Auto => {
                 let bits = net.layers[0] * net.inputs * self.weight_bits as usize;
-                let up5k = BOARDS.iter().any(|b| b.name == board && b.device == "up5k");
-                up5k && bits > U_ROM_LIMIT_BITS
+                up5k(board) && bits > U_ROM_LIMIT_BITS
             }
         }
     }
+
+    /// Does W live in RAM loaded at run time, for this network (whose
+    /// coupling matrix has `entries` nonzero entries, both directions
+    /// counted) on `board`?
+    pub fn w_in_ram(&self, net: &NetworkConfig, entries: usize, board: &str) -> bool {
+        match self.w_memory {
+            UMemory::Rom => false,
+            UMemory::Ram => true,
+            UMemory::Auto => {
+                let wb = self.weight_bits as usize;
+                let u_rom = if self.u_in_ram(net, board) {
+                    0
+                } else {
+                    net.layers[0] * net.inputs * wb
+                };
+                up5k(board) && entries * wb + u_rom > W_ROM_LIMIT_BITS
+            }
+        }
+    }
+}
+
+/// Is `board` one with a UP5K (SPRAM for the memories the host fills)?
+fn up5k(board: &str) -> bool {
+    BOARDS.iter().any(|b| b.name == board && b.device == "up5k")
 }
 
 impl Default for HardwareConfig {
@@ -299,6 +346,7 @@ impl Default for HardwareConfig {
             pin_first: None,
             u_memory: UMemory::Auto,
             params: ParamMemory::Rom,
+            w_memory: UMemory::Auto,
         }
     }
 }
@@ -513,7 +561,7 @@ impl Config {
         range("hardware.omega0", h.omega0, 0.0, 100.0)?;
         let (pf, pk) = h.pin_range(&n.layers);
         let osc: usize = n.layers.iter().sum();
-        range("hardware.pins", pk, 1, 64)?;
+        range("hardware.pins", pk, 1, MAX_PINS)?;
         if pf + pk > osc {
             bail!(
                 "hardware.pin_first = {pf} with hardware.pins = {pk} reaches past the last oscillator ({}); the network has {osc}",
@@ -543,6 +591,32 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `w_memory = "auto"` puts W in RAM on a UP5K only when W (with U if U
+    /// stays in ROM) outgrows the block RAM budget; `auto` stays out of the
+    /// canonical form, so older configs keep their hashes.
+    #[test]
+    fn w_memory_auto_follows_the_board_and_the_size() {
+        let full = |n: usize, board: &str| {
+            let mut c = Config::default_config();
+            c.network.layers = vec![n];
+            c.network.intralayer = true;
+            c.target.board = board.into();
+            let h = &c.hardware;
+            h.w_in_ram(&c.network, n * (n - 1), board)
+        };
+        assert!(!full(64, "icebreaker"), "64 fully connected fit block RAM");
+        assert!(full(90, "icebreaker"));
+        assert!(full(256, "icebreaker"));
+        assert!(!full(256, "ulx3s-85f"), "only the UP5K has SPRAM");
+        let c = Config::default_config();
+        assert!(!c.canonical().contains("w_memory"));
+        let mut r = c.clone();
+        r.hardware.w_memory = UMemory::Ram;
+        assert!(r.canonical().contains("w_memory"));
+        assert_ne!(r.hash_hex(), c.hash_hex());
+        assert!(r.hardware.w_in_ram(&r.network, 640, "ulx3s-85f"));
+    }
 
     #[test]
     fn embedded_default_parses() {

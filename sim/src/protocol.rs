@@ -41,7 +41,7 @@ pub enum Cmd {
     /// phases and answers `-> class`; earlier chunks answer empty.
     Infer = 0x07,
     /// Only on designs with a writable memory (`hardware.u_memory`,
-    /// `hardware.params`): `block, offset[3] (in words), words[...]`, whole
+    /// `hardware.w_memory`, `hardware.params`): `block, offset[3] (in words), words[...]`, whole
     /// words of that block's image ([`crate::sched::Schedule::image`]) `->`
     /// empty
     WriteWeights = 0x08,

@@ -81,6 +81,110 @@ impl Word {
     }
 }
 
+/// The control of a dense stream, made by counters instead of a ROM: one
+/// layer of `n` oscillators, every pair coupled (intralayer, no other
+/// layer), in groups of `lanes` rows from oscillator 0. After `lead` bubble
+/// words each group's words are its neighbours `j = 0 .. n-1` in order
+/// (a group of one row skips its own `j = i`), with no bubble between
+/// groups; lane `l` of a word is active when `first + l` is a row of the
+/// group other than `j`. The generator uses it when
+/// [`Schedule::dense`] finds that it reproduces the schedule's words
+/// exactly, so the counters and the ROM they replace give the same stream
+/// cycle for cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenseStream {
+    pub n: usize,
+    pub lanes: usize,
+    pub lead: usize,
+}
+
+/// The counters' state for one stream word: its neighbour and its group's
+/// first row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenseState {
+    pub j: usize,
+    pub first: usize,
+}
+
+impl DenseStream {
+    /// Rows of the group starting at `first`.
+    pub fn rows(&self, first: usize) -> usize {
+        self.lanes.min(self.n - first)
+    }
+
+    /// A group of one row skips the diagonal `j = first`.
+    fn single(&self, first: usize) -> bool {
+        self.rows(first) == 1
+    }
+
+    /// The counters at the step's first body word (and held through the
+    /// lead bubbles).
+    pub fn start(&self) -> DenseState {
+        DenseState {
+            j: (self.single(0)) as usize,
+            first: 0,
+        }
+    }
+
+    /// The last neighbour of the group starting at `first`.
+    pub fn j_last(&self, first: usize) -> usize {
+        if self.single(first) && first == self.n - 1 {
+            self.n - 2
+        } else {
+            self.n - 1
+        }
+    }
+
+    /// The counters after the word of state `s` (within a step).
+    pub fn advance(&self, s: DenseState) -> DenseState {
+        if s.j == self.j_last(s.first) {
+            // the next group never starts at 0 within a step, so its first
+            // neighbour is 0
+            DenseState {
+                j: 0,
+                first: s.first + self.lanes,
+            }
+        } else if self.single(s.first) && s.j + 1 == s.first {
+            DenseState {
+                j: s.j + 2,
+                first: s.first,
+            }
+        } else {
+            DenseState {
+                j: s.j + 1,
+                first: s.first,
+            }
+        }
+    }
+
+    /// The word of state `s`: `(j, mask, last)`.
+    pub fn word(&self, s: DenseState) -> (usize, u64, bool) {
+        let rows = self.rows(s.first);
+        let mask = (0..rows)
+            .filter(|&l| s.first + l != s.j)
+            .fold(0u64, |m, l| m | 1 << l);
+        (s.j, mask, s.j == self.j_last(s.first))
+    }
+
+    /// The step's words as the counters make them: `(j, mask, last)`, the
+    /// lead bubbles with the start state's `j`, mask 0.
+    pub fn words(&self, len: usize) -> Vec<(usize, u64, bool)> {
+        let mut s = self.start();
+        let mut v = Vec::with_capacity(len);
+        for e in 0..len {
+            if e < self.lead {
+                v.push((s.j, 0, false));
+            } else {
+                v.push(self.word(s));
+                if e + 1 < len {
+                    s = self.advance(s);
+                }
+            }
+        }
+        v
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     pub lanes: usize,
@@ -278,7 +382,8 @@ impl Schedule {
     pub fn writable(hw: &HwModel, b: Block) -> bool {
         match b {
             Block::U => hw.u_in_ram || hw.params_in_ram,
-            Block::W | Block::Osc => hw.params_in_ram,
+            Block::W => hw.params_in_ram || hw.w_in_ram,
+            Block::Osc => hw.params_in_ram,
         }
     }
 
@@ -433,6 +538,27 @@ impl Schedule {
                 }
             }
         }
+    }
+
+    /// The counters that make this schedule's stream control, when it is
+    /// the dense stream of one fully coupled layer ([`DenseStream`]): they
+    /// must give every word's mask and last flag, and every active word's
+    /// neighbour, exactly as [`Schedule::words`] holds them.
+    pub fn dense(&self) -> Option<DenseStream> {
+        let n: usize = self.groups.iter().map(|g| g.rows).sum();
+        if n < 2 || self.groups.first().map(|g| g.first) != Some(0) {
+            return None;
+        }
+        let d = DenseStream {
+            n,
+            lanes: self.lanes,
+            lead: self.lead,
+        };
+        let made = d.words(self.words.len());
+        let same = self.words.iter().zip(&made).all(|(w, &(j, mask, last))| {
+            w.mask == mask && w.last == last && (mask == 0 || w.j == j)
+        });
+        same.then_some(d)
     }
 
     /// Words per step: the step's length in cycles, in steady state.
@@ -666,5 +792,43 @@ mod tests {
         c.network.layers = vec![3, 2];
         let rom = quantize(&c, &Params::init(&c), 16).unwrap().0;
         assert_eq!(Schedule::blocks_mask(&rom), 0);
+    }
+}
+
+#[cfg(test)]
+mod dense_tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::net::Params;
+    use crate::quant::quantize;
+
+    fn schedule(layers: &[usize], intralayer: bool, lanes: u32) -> Schedule {
+        let mut c = Config::default_config();
+        c.network.inputs = 5;
+        c.network.layers = layers.to_vec();
+        c.network.intralayer = intralayer;
+        c.hardware.lanes = lanes;
+        Schedule::new(&quantize(&c, &Params::init(&c), 16).unwrap().0)
+    }
+
+    /// Fully connected layers of 8 or more oscillators, more than twice the
+    /// lanes, have the counters' stream (lead bubbles included, single-row
+    /// last groups skipping their diagonal); smaller ones need bubbles
+    /// between groups, layered networks are not dense: both keep the ROM.
+    #[test]
+    fn fully_connected_streams_are_dense() {
+        for n in 8..40 {
+            for lanes in (1..=8).filter(|&l| n > 2 * l as usize) {
+                let s = schedule(&[n], true, lanes);
+                let d = s.dense().unwrap_or_else(|| panic!("{n} at {lanes} lanes"));
+                assert_eq!((d.n, d.lanes, d.lead), (n, lanes as usize, s.lead));
+            }
+        }
+        assert!(schedule(&[5], true, 4).dense().is_none());
+        assert!(schedule(&[32, 10], false, 2).dense().is_none());
+        // every pair coupled across two layers: dense while the groups line up
+        assert!(schedule(&[12, 10], true, 2).dense().is_some());
+        assert!(schedule(&[13, 10], true, 2).dense().is_none());
+        assert!(schedule(&[12], false, 2).dense().is_none());
     }
 }

@@ -136,6 +136,10 @@ pub struct HwModel {
     /// unless `u_in_ram` (then nothing fills it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub params_in_ram: bool,
+    /// W lives in one RAM the host fills at run time (`hardware.w_memory`;
+    /// SPRAM on a UP5K): nothing fills it at power-up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub w_in_ram: bool,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).

@@ -128,8 +128,8 @@ pub struct CoreSim {
     /// The phase accumulators (absolute frame, `o_ph_abs`) after each step
     /// of the last [`CoreSim::run`] (empty when the design lacks the port).
     pub abs_log: Vec<Vec<u64>>,
-    /// The input weights were written (designs with U in RAM).
-    pub u_loaded: bool,
+    /// The weight RAMs were written (designs with U or W in RAM).
+    pub weights_loaded: bool,
 }
 
 struct CorePorts {
@@ -158,6 +158,9 @@ struct CorePorts {
     u_we: Option<usize>,
     u_addr: Option<usize>,
     u_data: Option<usize>,
+    w_we: Option<usize>,
+    w_addr: Option<usize>,
+    w_data: Option<usize>,
 }
 
 impl CoreSim {
@@ -189,6 +192,9 @@ impl CoreSim {
             u_we: sim.port("i_u_we").ok(),
             u_addr: sim.port("i_u_addr").ok(),
             u_data: sim.port("i_u_data").ok(),
+            w_we: sim.port("i_w_we").ok(),
+            w_addr: sim.port("i_w_addr").ok(),
+            w_data: sim.port("i_w_data").ok(),
         };
         let mut s = CoreSim {
             sim,
@@ -197,7 +203,7 @@ impl CoreSim {
             stats: LoopStats::default(),
             pins_log: Vec::new(),
             abs_log: Vec::new(),
-            u_loaded: false,
+            weights_loaded: false,
         };
         s.sim.set_i(s.p.rst, 1);
         s.sim.tick(2);
@@ -237,7 +243,52 @@ impl CoreSim {
             self.sim.tick(1);
         }
         self.sim.set_i(we, 0);
-        self.u_loaded = true;
+        Ok(())
+    }
+
+    /// Does the design keep W in a writable RAM (written through `i_w_*`)?
+    pub fn has_w_ram(&self) -> bool {
+        self.p.w_we.is_some()
+    }
+
+    /// Write the coupling weights into the core's W RAM, one stream word
+    /// (all lanes, lane 0 in the low bits) per cycle, the words of
+    /// `Schedule::image`. A no-op for designs with W in ROM.
+    pub fn load_w(&mut self, hw: &HwModel) -> Result<()> {
+        let (Some(we), Some(addr), Some(data)) = (self.p.w_we, self.p.w_addr, self.p.w_data) else {
+            return Ok(());
+        };
+        let sched = phasegen_hdl::sched::Schedule::new(hw);
+        let wb = hw.fmt.weight_bits;
+        if sched.lanes as u32 * wb > 64 {
+            bail!(
+                "a W word of {} bits does not fit the simulator's 64-bit port",
+                sched.lanes as u32 * wb
+            );
+        }
+        let b = phasegen_sim::protocol::Block::W;
+        let image = sched.image(hw, b);
+        let wbytes = wb.div_ceil(8) as usize;
+        for (a, w) in image.chunks(sched.word_bytes(hw, b)).enumerate() {
+            // lane L-1 first, each lane in wbytes big-endian bytes
+            let v = w.chunks(wbytes).fold(0u64, |acc, f| {
+                let lane = f.iter().fold(0u64, |x, &y| x << 8 | y as u64);
+                acc << wb | wrap(lane as i64, wb)
+            });
+            self.sim.set_i(we, 1);
+            self.sim.set_i(addr, a as u64);
+            self.sim.set_i(data, v);
+            self.sim.tick(1);
+        }
+        self.sim.set_i(we, 0);
+        Ok(())
+    }
+
+    /// Write every weight RAM the design has (U, W) with `hw`'s weights.
+    pub fn load_weights(&mut self, hw: &HwModel) -> Result<()> {
+        self.load_u(hw)?;
+        self.load_w(hw)?;
+        self.weights_loaded = true;
         Ok(())
     }
 
@@ -423,8 +474,8 @@ pub fn verify_sample(
         fault,
     } = *plan;
     let mut twin = Twin::new(hw);
-    if sim.has_u_ram() && !sim.u_loaded {
-        sim.load_u(hw)?;
+    if (sim.has_u_ram() || sim.has_w_ram()) && !sim.weights_loaded {
+        sim.load_weights(hw)?;
     }
     sim.write_input(x);
     twin.load_input(x);
@@ -539,6 +590,11 @@ pub fn verify_sample(
     }
     let s1 = sim.stats;
     if nudge_steps > 0 {
+        if label >= 64 {
+            bail!(
+                "nudging towards class {label}: the simulator drives the target of the first 64 classes only (pick a label below 64)"
+            );
+        }
         twin.set_nudge(beta, Some(label));
         let (nudged, _) = sim.run(
             false,

@@ -136,7 +136,8 @@ impl<P: Read + Write> Device<P> {
         Ok(())
     }
 
-    /// Write one writable memory (`hardware.u_memory`, `hardware.params`):
+    /// Write one writable memory (`hardware.u_memory`, `hardware.w_memory`,
+    /// `hardware.params`):
     /// `image` is the block's image in words of `word_bytes` bytes
     /// (`Schedule::image`, `Schedule::word_bytes`), sent in frames of whole
     /// words. With `previous`, the image the device holds now, frames whose

@@ -896,19 +896,24 @@ fn run(cli: Cli) -> Result<()> {
                     model.display()
                 );
             }
-            if hw.u_in_ram {
-                // the input weights live in RAM (SPRAM on a UP5K), which the
-                // bitstream cannot fill: send them first
-                let sched = phasegen_hdl::sched::Schedule::new(&hw);
-                let u = phasegen_sim::protocol::Block::U;
-                let image = sched.image(&hw, u);
-                let t = Instant::now();
-                dev.write_block(u, &image, sched.word_bytes(&hw, u), None)?;
-                eprintln!(
-                    "wrote {} bytes of input weights in {:.1} s",
-                    image.len(),
-                    t.elapsed().as_secs_f64()
-                );
+            // the weights that live in RAM (SPRAM on a UP5K), which the
+            // bitstream cannot fill: send them first
+            use phasegen_sim::protocol::Block;
+            let sched = phasegen_hdl::sched::Schedule::new(&hw);
+            for (b, held, what) in [
+                (Block::U, hw.u_in_ram, "input"),
+                (Block::W, hw.w_in_ram, "coupling"),
+            ] {
+                if held {
+                    let image = sched.image(&hw, b);
+                    let t = Instant::now();
+                    dev.write_block(b, &image, sched.word_bytes(&hw, b), None)?;
+                    eprintln!(
+                        "wrote {} bytes of {what} weights in {:.1} s",
+                        image.len(),
+                        t.elapsed().as_secs_f64()
+                    );
+                }
             }
             let n = count_of(count, split.test.len());
             let mut outf = match &out {

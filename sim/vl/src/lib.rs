@@ -16,7 +16,8 @@ const VLRT_LIB: &str = env!("PHASEGEN_VLRT_LIB");
 const VERILATOR_ROOT: &str = env!("PHASEGEN_VERILATOR_ROOT");
 const VERILATOR_VERSION: &str = env!("PHASEGEN_VERILATOR_VERSION");
 
-/// A top-level port the shim exposes (at most 64 bits).
+/// A top-level port the shim exposes. Ports wider than 64 bits are set from
+/// a 64-bit value, zero-extended, and read as their low 64 bits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Port {
     pub name: String,
@@ -180,14 +181,20 @@ fn shim(d: &Design, trace: Option<Trace>) -> Result<String> {
         "void pg_set(void* p, int port, uint64_t v) {{\n  {cls}* m = ((PgSim*)p)->m;\n  switch (port) {{"
     );
     for (k, p) in d.ports.iter().enumerate() {
-        if p.width > 64 {
-            bail!(
-                "port {} is {} bits; the bridge handles at most 64",
-                p.name,
-                p.width
-            );
-        }
-        if !p.output {
+        if p.width > 64 && !p.output {
+            // a wide input (VlWide, 32-bit words): the value, zero-extended
+            let words = p.width.div_ceil(32);
+            let _ = write!(s, "    case {k}: ");
+            for w in 0..words {
+                let v = match w {
+                    0 => "(IData)v",
+                    1 => "(IData)(v >> 32)",
+                    _ => "0",
+                };
+                let _ = write!(s, "m->{}[{w}] = {v}; ", p.name);
+            }
+            let _ = writeln!(s, "break;");
+        } else if !p.output {
             let _ = writeln!(
                 s,
                 "    case {k}: m->{} = ({})v; break;",
@@ -202,7 +209,15 @@ fn shim(d: &Design, trace: Option<Trace>) -> Result<String> {
         "uint64_t pg_get(void* p, int port) {{\n  {cls}* m = ((PgSim*)p)->m;\n  switch (port) {{"
     );
     for (k, p) in d.ports.iter().enumerate() {
-        let _ = writeln!(s, "    case {k}: return (uint64_t)m->{};", p.name);
+        if p.width > 64 {
+            let _ = writeln!(
+                s,
+                "    case {k}: return (uint64_t)m->{0}[0] | (uint64_t)m->{0}[1] << 32;",
+                p.name
+            );
+        } else {
+            let _ = writeln!(s, "    case {k}: return (uint64_t)m->{};", p.name);
+        }
     }
     let _ = writeln!(s, "    default: return 0;\n  }}\n}}");
     let (dump_lo, dump_hi) = if trace.is_some() {
