@@ -601,7 +601,7 @@ pub fn row(
     s: &Study,
     search: &Search,
     trials: &[Trial],
-    cycles: Option<&CycleCheck>,
+    cycles: Option<std::result::Result<&CycleCheck, &str>>,
 ) -> Result<String> {
     let clock_hz = board(&s.board)?.clock_hz as f64;
     let find = |n: usize| trials.iter().rev().find(|t| t.n == n);
@@ -636,7 +636,16 @@ pub fn row(
         .collect();
     let fmax = best.fmax_mhz.unwrap_or(f64::NAN);
     let (cyc, at_fmax, at_clock) = match cycles {
-        Some(c) => {
+        Some(Err(e)) => (
+            format!(
+                "{} (simulation failed: {})",
+                s.kind.describe(best.n),
+                e.replace('|', "/")
+            ),
+            "-".into(),
+            "-".into(),
+        ),
+        Some(Ok(c)) => {
             let sim = if c.agrees() {
                 format!("all {} simulated steps {}", c.intervals.len(), c.schedule)
             } else {
@@ -838,7 +847,7 @@ mod tests {
             build_secs: 0.0,
             sim_secs: 0.0,
         };
-        let r = row(&s, &search, &trials, Some(&c)).unwrap();
+        let r = row(&s, &search, &trials, Some(Ok(&c))).unwrap();
         assert!(
             r.contains("| 784-144-10 | 784-192-10 (ERROR: no BELs) |"),
             "{r}"
@@ -856,9 +865,12 @@ mod tests {
             ..c
         };
         assert!(!bad.agrees());
-        assert!(row(&s, &search, &trials, Some(&bad))
+        assert!(row(&s, &search, &trials, Some(Ok(&bad)))
             .unwrap()
             .contains("MISMATCH 1000..1001"));
+        assert!(row(&s, &search, &trials, Some(Err("no verilator")))
+            .unwrap()
+            .contains("(simulation failed: no verilator) | 24.8 | - |"));
         let none = Search {
             best: None,
             fail: Some(48),

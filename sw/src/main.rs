@@ -595,28 +595,38 @@ fn run(cli: Cli) -> Result<()> {
                 .best
                 .and_then(|n| trials.iter().rev().find(|t| t.n == n));
             let cycles = match best {
-                Some(t) if sim_steps > 0 => {
-                    let c = cap::check_cycles(&t.dir, sim_steps)?;
-                    eprintln!(
-                        "  simulated {} ({} steps, RTL = twin): schedule {} cycles/step, measured {:?} \
-                         (verilated in {:.0} s, simulated in {:.0} s)",
-                        kind.describe(t.n),
-                        c.steps,
-                        c.schedule,
-                        (c.intervals.iter().min(), c.intervals.iter().max()),
-                        c.build_secs,
-                        c.sim_secs
-                    );
-                    if !c.agrees() {
+                Some(t) if sim_steps > 0 => match cap::check_cycles(&t.dir, sim_steps) {
+                    Ok(c) => {
                         eprintln!(
-                            "  WARNING: the simulated steps do not all last the schedule's count"
+                            "  simulated {} ({} steps, RTL = twin): schedule {} cycles/step, \
+                             measured {:?} (verilated in {:.0} s, simulated in {:.0} s)",
+                            kind.describe(t.n),
+                            c.steps,
+                            c.schedule,
+                            (c.intervals.iter().min(), c.intervals.iter().max()),
+                            c.build_secs,
+                            c.sim_secs
                         );
+                        if !c.agrees() {
+                            eprintln!(
+                                "  WARNING: the simulated steps do not all last the schedule's count"
+                            );
+                        }
+                        Some(Ok(c))
                     }
-                    Some(c)
-                }
+                    Err(e) => {
+                        eprintln!("  WARNING: simulating {} failed: {e:#}", t.dir.display());
+                        Some(Err(format!("{e:#}")))
+                    }
+                },
                 _ => None,
             };
-            let row = cap::row(&s, &search, &trials, cycles.as_ref())?;
+            let row = cap::row(
+                &s,
+                &search,
+                &trials,
+                cycles.as_ref().map(|c| c.as_ref().map_err(|e| e.as_str())),
+            )?;
             println!("{row}");
             // the trials, for build/capacity/<board>/<kind>-trials.md
             let mut log = format!(
