@@ -110,17 +110,20 @@ pub fn default_lanes(board_name: &str) -> Result<u32> {
     })
 }
 
-/// Where the input weights go: RAM the host fills on a part with SPRAM (the
-/// UP5K: `U` of a 784-input layer cannot live in its block RAM, and even the
-/// fully connected net's 64-input `U` is block RAM the coupling weights
-/// need), ROM (block RAM filled by the bitstream) elsewhere, where RAM would
-/// take the same block RAM.
-pub fn u_memory(board_name: &str) -> Result<UMemory> {
-    Ok(if board(board_name)?.device == "up5k" {
-        UMemory::Ram
-    } else {
-        UMemory::Rom
-    })
+/// Where the input weights go by default: for MNIST on a part with SPRAM
+/// (the UP5K, whose block RAM cannot hold a 784-input `U`), RAM the host
+/// fills, which Yosys places in SPRAM; ROM (block RAM filled by the
+/// bitstream) otherwise. (The fully connected net's 64-input `U` is small:
+/// as RAM on the UP5K, Yosys put it in block RAM, not SPRAM, so RAM would
+/// only add the upload.)
+pub fn u_memory(board_name: &str, kind: Kind) -> Result<UMemory> {
+    Ok(
+        if board(board_name)?.device == "up5k" && kind == Kind::Layered {
+            UMemory::Ram
+        } else {
+            UMemory::Rom
+        },
+    )
 }
 
 /// The first size tried and the largest, per board and shape: near the
@@ -162,6 +165,8 @@ pub struct Study {
     pub board: String,
     pub kind: Kind,
     pub lanes: u32,
+    /// Where `U` lives (`hardware.u_memory`).
+    pub u_memory: UMemory,
     /// Further `[hardware]` lines (e.g. `weight_bits = 6`), after the
     /// kind's formats, the lanes and `u_memory` (a later line of the same
     /// key is a TOML error, so give only keys not set there).
@@ -185,7 +190,7 @@ impl Study {
             h.push_str(l);
             h.push('\n');
         }
-        let um = match u_memory(&self.board)? {
+        let um = match self.u_memory {
             UMemory::Ram => "ram",
             UMemory::Rom => "rom",
             UMemory::Auto => "auto",
@@ -693,6 +698,7 @@ mod tests {
             board: board.into(),
             kind,
             lanes: default_lanes(board).unwrap(),
+            u_memory: u_memory(board, kind).unwrap(),
             hardware: String::new(),
             lo,
             hi,
@@ -763,7 +769,10 @@ mod tests {
                 let c = Config::parse(&s.config(n).unwrap(), "test").unwrap();
                 assert_eq!(c.target.board, b);
                 assert_eq!(c.hardware.lanes, s.lanes);
-                assert_eq!(c.hardware.u_in_ram(&c.network, b), b == "icebreaker");
+                assert_eq!(
+                    c.hardware.u_in_ram(&c.network, b),
+                    b == "icebreaker" && kind == Kind::Layered
+                );
                 let topo = phasegen_sim::net::Topology::from_config(&c.network);
                 let n_osc: usize = c.network.layers.iter().sum();
                 match kind {

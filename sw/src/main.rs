@@ -109,6 +109,10 @@ enum Command {
         /// allow, at most 16; 2 on the HX8K).
         #[arg(long)]
         lanes: Option<u32>,
+        /// Where the input weights live: rom, ram or auto (default: ram for
+        /// MNIST on the UP5K, whose SPRAM holds it; rom otherwise).
+        #[arg(long)]
+        u_memory: Option<String>,
         /// Further [hardware] lines, comma-separated, e.g. "amp_bits = 8".
         #[arg(long, default_value = "")]
         hardware: String,
@@ -558,6 +562,7 @@ fn run(cli: Cli) -> Result<()> {
             grow,
             resolution,
             lanes,
+            u_memory,
             hardware,
             sim_steps,
             dir,
@@ -577,10 +582,18 @@ fn run(cli: Cli) -> Result<()> {
             if !(1..=cap::MAX_LANES).contains(&lanes) {
                 bail!("--lanes {lanes}: give 1 to {}", cap::MAX_LANES);
             }
+            let u_memory = match u_memory.as_deref() {
+                None => cap::u_memory(&board, kind)?,
+                Some("rom") => phasegen_sim::config::UMemory::Rom,
+                Some("ram") => phasegen_sim::config::UMemory::Ram,
+                Some("auto") => phasegen_sim::config::UMemory::Auto,
+                Some(o) => bail!("--u-memory {o}: give rom, ram or auto"),
+            };
             let s = cap::Study {
                 board: board.clone(),
                 kind,
                 lanes,
+                u_memory,
                 hardware: hardware.replace(',', "\n"),
                 lo: lo.unwrap_or(dlo),
                 hi: hi.unwrap_or(dhi),
