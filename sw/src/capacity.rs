@@ -263,8 +263,9 @@ fn make(s: &Study, goal: &str, dir: &Path) -> Result<(bool, String)> {
 
 /// Build size `n` in its own folder and read the report: `make gen`, the
 /// ROM contents of `gen/pg_core.v` moved into `$readmemh` files
-/// ([`roms_to_files`]; yowasp's 32-bit WebAssembly Yosys runs out of memory
-/// parsing half a million `initial` assignments), then `make report`.
+/// ([`roms_to_files`]; yowasp's 32-bit WebAssembly Yosys stopped with
+/// "thrown Wasm exception" after 2.5 minutes parsing half a million
+/// `initial` assignments), then `make report`.
 pub fn trial(s: &Study, n: usize) -> Result<Trial> {
     let dir = s.trial_dir(n);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -471,8 +472,8 @@ impl CycleCheck {
 /// file into `$readmemh` of a hex file in `dir` (named by a hash of its
 /// contents; the path as given, so relative to the working directory of the
 /// tools that read it), so that neither Yosys nor Verilator parses the ROMs'
-/// contents as statements (yowasp's Yosys runs out of memory, Verilator
-/// compiles them into C++ for minutes). The design is otherwise the same
+/// contents as statements (yowasp's Yosys fails on half a million of them,
+/// Verilator compiles them into C++ for minutes). The design is otherwise the same
 /// text, line for line.
 pub fn roms_to_files(text: &str, dir: &Path) -> Result<String> {
     let mut out = String::with_capacity(text.len() / 4);
