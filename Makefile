@@ -89,7 +89,7 @@ help:
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
-	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (hours)"
+	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
 	@echo "  bench-r2nn   R²NN training speed against the authors' code -> build/bench-r2nn.md (about 1 min)"
 	@echo "  r2nn       the three R²NN task models -> build/r2nn/{tactile,bearing,vowels}.json (docs/r2nn.md)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
