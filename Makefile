@@ -92,7 +92,7 @@ help:
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
-	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (hours)"
+	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
 	@echo "  bench-r2nn   R²NN training speed against the authors' code -> build/bench-r2nn.md (about 1 min)"
 	@echo "  r2nn       the three R²NN task models -> build/r2nn/{tactile,bearing,vowels}.json (docs/r2nn.md)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
@@ -135,17 +135,26 @@ fuzz: | setup
 	PHASEGEN_FUZZ_FRAMES=100000 $(CARGO) test --release --test fuzz_top -- --nocapture
 
 # The capacity study: for each board and shape, bisect on the size with
-# real builds (`phasegen capacity`, one `make report` per size).
+# real builds (`phasegen capacity`, one `make report` per size, then a
+# simulation of the largest that fits). Each board and shape's row is kept
+# in build/capacity/<board>/<kind>.row (delete it to measure again), so
+# boards can be run one at a time (`make capacity CAPACITY_BOARDS=icebreaker`)
+# and a later `make capacity` assembles docs/capacity.md from every row.
 CAPACITY_BOARDS ?= icebreaker hx8k-breakout ulx3s-25f ulx3s-85f
 CAPACITY_KINDS  ?= full layered
-capacity: $(PHASEGEN) | setup
-	@mkdir -p build
-	@printf '| board | largest network | formats | Fmax (MHz) | steps/s | resources |\n|---|---|---|---|---|---|\n' > build/capacity-rows.md
-	set -e; for b in $(CAPACITY_BOARDS); do for k in $(CAPACITY_KINDS); do \
-		$(PHASEGEN) capacity --board $$b --kind $$k --out build/capacity-rows.md; done; done
-	{ cat docs/capacity.head.md; \
-	  echo "Made by \`make capacity CAPACITY_BOARDS='$(CAPACITY_BOARDS)' CAPACITY_KINDS='$(CAPACITY_KINDS)'\`:"; echo; \
-	  cat build/capacity-rows.md; } > docs/capacity.md
+CAPACITY_NICE   ?= nice -n 10
+CAPACITY_FLAGS  ?=
+CAPACITY_ROWS := $(foreach b,$(CAPACITY_BOARDS),$(foreach k,$(CAPACITY_KINDS),build/capacity/$(b)/$(k).row))
+capacity: $(CAPACITY_ROWS) docs/capacity.head.md
+	{ cat docs/capacity.head.md; echo; \
+	  echo "Made by \`make capacity CAPACITY_BOARDS='$(CAPACITY_BOARDS)' CAPACITY_KINDS='$(CAPACITY_KINDS)'$(if $(CAPACITY_FLAGS), CAPACITY_FLAGS='$(CAPACITY_FLAGS)')\`:"; echo; \
+	  printf '| board | largest that fits | smallest that does not (why) | formats | lanes | cycles/step (schedule; simulated) | Fmax (MHz) | steps/s at Fmax | steps/s at the board clock | resources |\n|---|---|---|---|---|---|---|---|---|---|\n'; \
+	  cat $(CAPACITY_ROWS); } > docs/capacity.md
+build/capacity/%.row: | $(PHASEGEN) setup
+	@mkdir -p $(@D)
+	@rm -f $@.tmp
+	$(CAPACITY_NICE) $(PHASEGEN) capacity --board $(*D) --kind $(*F) $(CAPACITY_FLAGS) --out $@.tmp
+	mv $@.tmp $@
 
 # The training engine's figures (docs/training.md quotes them).
 bench-train: $(PHASEGEN)

@@ -1,31 +1,51 @@
 //! `phasegen capacity`: the largest networks that place and route on a
 //! board with timing met, found by building them for real (`make report`
-//! with Yosys and nextpnr) and bisecting on the size.
+//! with Yosys and nextpnr) and bisecting on the size, and how many settle
+//! steps per second they make.
 //!
 //! Each trial writes a config (random weights: training does not change
 //! the resources, so `train.epochs = 0`), runs `make report` for it in its
 //! own build folder and reads the report JSON. A size fits when nextpnr
-//! places it and every clock meets its constraint.
+//! places it and every clock meets its constraint (the board's oscillator).
+//!
+//! The largest fitting design is then simulated: its own `gen/pg_core.v`
+//! (the file that was placed and routed) under Verilator against the twin,
+//! counting the cycles between the ends of consecutive steps, which must
+//! equal the schedule's `Schedule::step_cycles`.
 
+use crate::cosim::{build_core_text, verify_sample, CoreSim, Plan};
 use anyhow::{bail, Context, Result};
+use phasegen_sim::config::{board, UMemory};
+use phasegen_sim::net::ModelFile;
+use phasegen_sim::quant::{beta_int, quantize};
+use phasegen_sim::twin::HwModel;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 /// The two network shapes of the study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
-    /// N oscillators, every pair coupled (one layer with intralayer coupling),
-    /// fed by the 64 inputs of the 8x8 digits.
+    /// N oscillators, every pair coupled: layers [N-10, 10] with intralayer
+    /// coupling (so also every hidden-output pair), the first layer fed by
+    /// the 64 inputs of the 8x8 digits. (A single layer of N would be the
+    /// output layer, limited to 256 classes.)
     Full,
     /// 784-N-10 on MNIST.
     Layered,
 }
 
+/// Outputs of the fully connected network (its last layer; the classes).
+pub const FULL_OUTPUTS: usize = 10;
+
 impl Kind {
-    fn network(self, n: usize) -> String {
+    pub fn network(self, n: usize) -> String {
         match self {
-            Kind::Full => format!("inputs = 64\nlayers = [{n}]\nintralayer = true"),
+            Kind::Full => format!(
+                "inputs = 64\nlayers = [{}, {FULL_OUTPUTS}]\nintralayer = true",
+                n - FULL_OUTPUTS
+            ),
             Kind::Layered => format!("inputs = 784\nlayers = [{n}, 10]"),
         }
     }
@@ -37,12 +57,91 @@ impl Kind {
         }
     }
 
-    fn describe(self, n: usize) -> String {
+    pub fn describe(self, n: usize) -> String {
         match self {
             Kind::Full => format!("{n} fully connected"),
             Kind::Layered => format!("784-{n}-10"),
         }
     }
+
+    /// Smallest size the shape allows.
+    pub fn min_size(self) -> usize {
+        match self {
+            Kind::Full => FULL_OUTPUTS + 2,
+            Kind::Layered => 1,
+        }
+    }
+
+    /// The number formats of the study: the issue's goal formats (5-bit
+    /// weights, 8-bit phases) for the fully connected kind, the defaults
+    /// (8-bit weights, 16-bit phases, as `configs/mnist-100.toml`) for MNIST.
+    pub fn formats(self) -> &'static str {
+        match self {
+            Kind::Full => "weight_bits = 5\nphase_bits = 8\ntable_bits = 7",
+            Kind::Layered => "",
+        }
+    }
+}
+
+/// DSP multipliers of a board's part (docs/boards.md).
+pub fn dsps(board_name: &str) -> Result<u32> {
+    Ok(match board(board_name)?.device {
+        "up5k" => 8,
+        "hx8k" => 0,
+        "25k" => 28,
+        "85k" => 156,
+        d => bail!("no DSP count for device {d}"),
+    })
+}
+
+/// `hardware.lanes` allows at most this many.
+pub const MAX_LANES: u32 = 16;
+
+/// Lanes for a board: as many as its DSPs allow (each lane is two
+/// multipliers, the drive sequencer takes four), at most [`MAX_LANES`]; two
+/// on a part without DSPs (the HX8K builds multipliers from logic, and a
+/// second lane halves the control ROM's share per weight).
+pub fn default_lanes(board_name: &str) -> Result<u32> {
+    let d = dsps(board_name)?;
+    Ok(if d == 0 {
+        2
+    } else {
+        (d.saturating_sub(4) / 2).clamp(1, MAX_LANES)
+    })
+}
+
+/// Where the input weights go by default: for MNIST on a part with SPRAM
+/// (the UP5K, whose block RAM cannot hold a 784-input `U`), RAM the host
+/// fills, which Yosys places in SPRAM; ROM (block RAM filled by the
+/// bitstream) otherwise. (The fully connected net's 64-input `U` is small:
+/// as RAM on the UP5K, Yosys put it in block RAM, not SPRAM, so RAM would
+/// only add the upload.)
+pub fn u_memory(board_name: &str, kind: Kind) -> Result<UMemory> {
+    Ok(
+        if board(board_name)?.device == "up5k" && kind == Kind::Layered {
+            UMemory::Ram
+        } else {
+            UMemory::Rom
+        },
+    )
+}
+
+/// The first size tried and the largest, per board and shape: near the
+/// sizes the block RAM allows (docs/capacity.head.md), so that the slow
+/// ECP5 builds start close to the answer. The search grows from `lo` (or
+/// halves when `lo` does not fit), so these only save trials.
+pub fn default_range(board_name: &str, kind: Kind) -> Result<(usize, usize)> {
+    Ok(match (board(board_name)?.device, kind) {
+        ("up5k", Kind::Full) => (48, 512),
+        ("up5k", Kind::Layered) => (128, 1024),
+        ("hx8k", Kind::Full) => (48, 512),
+        ("hx8k", Kind::Layered) => (8, 256),
+        ("25k", Kind::Full) => (160, 2048),
+        ("25k", Kind::Layered) => (64, 1024),
+        ("85k", Kind::Full) => (512, 2048),
+        ("85k", Kind::Layered) => (320, 2048),
+        (d, _) => bail!("no capacity range for device {d}"),
+    })
 }
 
 /// One build.
@@ -50,11 +149,14 @@ impl Kind {
 pub struct Trial {
     pub n: usize,
     pub fits: bool,
-    /// Why not, or the report's summary line.
+    /// Why not (the tool's message), empty when it fits.
     pub note: String,
     pub fmax_mhz: Option<f64>,
     /// (bel, used, available)
     pub resources: Vec<(String, u64, u64)>,
+    /// Wall time of the build.
+    pub secs: f64,
+    pub dir: PathBuf,
 }
 
 /// What the study needs to know.
@@ -62,180 +164,521 @@ pub struct Trial {
 pub struct Study {
     pub board: String,
     pub kind: Kind,
-    /// Extra `[hardware]` lines (e.g. `weight_bits = 5`).
+    pub lanes: u32,
+    /// Where `U` lives (`hardware.u_memory`).
+    pub u_memory: UMemory,
+    /// Further `[hardware]` lines (e.g. `weight_bits = 6`), after the
+    /// kind's formats, the lanes and `u_memory` (a later line of the same
+    /// key is a TOML error, so give only keys not set there).
     pub hardware: String,
-    /// Smallest and largest size tried.
+    /// First and largest size tried.
     pub lo: usize,
     pub hi: usize,
+    /// Grow the size by this factor while it fits (before bisecting).
+    pub grow: f64,
     /// Stop bisecting when the bracket is this narrow (relative).
     pub resolution: f64,
     pub dir: PathBuf,
     pub make: String,
 }
 
-fn trial(s: &Study, n: usize) -> Result<Trial> {
-    let dir = s.dir.join(format!("{:?}-{n}", s.kind).to_lowercase());
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let cfg = dir.join("cap.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "name = \"cap\"\n[network]\n{}\n[train]\ndata = \"{}\"\nepochs = 0\n[hardware]\n{}\n[target]\nboard = \"{}\"\n",
-            s.kind.network(n),
-            s.kind.data(),
-            s.hardware,
-            s.board
-        ),
-    )?;
+impl Study {
+    /// The `[hardware]` section's lines.
+    pub fn hardware_lines(&self) -> Result<String> {
+        let mut h = String::new();
+        for l in self.kind.formats().lines() {
+            h.push_str(l);
+            h.push('\n');
+        }
+        let um = match self.u_memory {
+            UMemory::Ram => "ram",
+            UMemory::Rom => "rom",
+            UMemory::Auto => "auto",
+        };
+        let _ = writeln!(h, "lanes = {}\nu_memory = \"{um}\"", self.lanes);
+        for l in self
+            .hardware
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            h.push_str(l);
+            h.push('\n');
+        }
+        Ok(h)
+    }
+
+    /// The trial config for size `n`, at the board's oscillator.
+    pub fn config(&self, n: usize) -> Result<String> {
+        let b = board(&self.board)?;
+        Ok(format!(
+            "name = \"cap\"\n[network]\n{}\n[train]\ndata = \"{}\"\nepochs = 0\n[hardware]\n{}[target]\nboard = \"{}\"\nclock_hz = {}\n",
+            self.kind.network(n),
+            self.kind.data(),
+            self.hardware_lines()?,
+            self.board,
+            b.clock_hz
+        ))
+    }
+
+    /// The formats column: the `[hardware]` lines but the lanes.
+    pub fn formats(&self) -> String {
+        let mut v: Vec<String> = self
+            .hardware_lines()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("lanes"))
+            .map(|l| l.replace(" = ", "=").replace('"', ""))
+            .collect();
+        if self.kind == Kind::Layered && !v.iter().any(|l| l.starts_with("weight_bits")) {
+            v.insert(0, "defaults (weight_bits=8, phase_bits=16)".into());
+        }
+        v.join(", ")
+    }
+
+    fn trial_dir(&self, n: usize) -> PathBuf {
+        self.dir.join(format!("{:?}-{n}", self.kind).to_lowercase())
+    }
+}
+
+/// Run `make -s <goal>` for a trial; returns whether it succeeded and its
+/// output.
+fn make(s: &Study, goal: &str, dir: &Path) -> Result<(bool, String)> {
     let out = Command::new(&s.make)
-        .args(["-s", "report"])
+        .args(["-s", goal])
         .arg(format!("BOARD={}", s.board))
-        .arg(format!("CONFIG={}", cfg.display()))
+        .arg(format!("CONFIG={}", dir.join("cap.toml").display()))
         .arg(format!("BUILD={}", dir.display()))
         .output()
         .with_context(|| format!("cannot run {}", s.make))?;
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    Ok((
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
+}
+
+/// Build size `n` in its own folder and read the report: `make gen`, the
+/// ROM contents of `gen/pg_core.v` moved into `$readmemh` files
+/// ([`roms_to_files`]; yowasp's 32-bit WebAssembly Yosys stopped with
+/// "thrown Wasm exception" after 2.5 minutes parsing half a million
+/// `initial` assignments), then `make report`.
+pub fn trial(s: &Study, n: usize) -> Result<Trial> {
+    let dir = s.trial_dir(n);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // unchanged, so that make finds an earlier identical build up to date
+    crate::cosim::write_if_changed(&dir.join("cap.toml"), &s.config(n)?)?;
+    // a report of an earlier run must not be read as this one's
+    let _ = std::fs::remove_file(dir.join("cap.report.json"));
+    let t0 = Instant::now();
+    let (mut ok, mut log) = make(s, "gen", &dir)?;
+    if ok {
+        let core = dir.join("gen").join("pg_core.v");
+        let text = std::fs::read_to_string(&core)
+            .with_context(|| format!("cannot read {}", core.display()))?;
+        let moved = roms_to_files(&text, &dir.join("gen").join("rom"))?;
+        if moved != text {
+            std::fs::write(&core, moved)
+                .with_context(|| format!("cannot write {}", core.display()))?;
+        }
+        let (ok2, log2) = make(s, "report", &dir)?;
+        ok = ok2;
+        log.push_str(&log2);
+    }
+    let secs = t0.elapsed().as_secs_f64();
     std::fs::write(dir.join("make.log"), &log).ok();
-    let report = dir.join("cap.report.json");
     let mut t = Trial {
         n,
-        fits: out.status.success(),
+        fits: ok,
         note: String::new(),
         fmax_mhz: None,
         resources: Vec::new(),
+        secs,
+        dir: dir.clone(),
     };
-    if let Ok(text) = std::fs::read_to_string(&report) {
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", report.display()))?;
-        t.fmax_mhz = v["clocks"].as_array().and_then(|c| {
-            c.iter()
-                .filter_map(|c| c["achieved_mhz"].as_f64())
-                .reduce(f64::min)
-        });
-        for r in v["resources"].as_array().into_iter().flatten() {
-            if let (Some(b), Some(u), Some(a)) = (
-                r["bel"].as_str(),
-                r["used"].as_u64(),
-                r["available"].as_u64(),
-            ) {
-                t.resources.push((b.to_string(), u, a));
-            }
-        }
+    let report = dir.join("cap.report.json");
+    if report.exists() {
+        let text = std::fs::read_to_string(&report)?;
+        parse_report(&text, &mut t).with_context(|| format!("{}", report.display()))?;
+    } else if t.fits {
+        bail!("make report succeeded but wrote no {}", report.display());
     }
     if !t.fits {
-        // the tool's own message first (nextpnr's ERROR, the report's
-        // timing verdict), make's summary line last
-        let find = |pat: &str| log.lines().find(|l| l.contains(pat));
-        let last = find("ERROR")
-            .or_else(|| find("timing"))
-            .or_else(|| find("rror"))
-            .unwrap_or("the build failed (see make.log)");
-        t.note = last.trim().chars().take(160).collect();
+        t.note = failure_note(&log);
     }
     eprintln!(
-        "  {} on {}: {}{}",
+        "  {} on {}: {}{} ({:.0} s)",
         s.kind.describe(n),
         s.board,
         if t.fits { "fits" } else { "does not fit" },
         t.fmax_mhz
             .map(|f| format!(", Fmax {f:.1} MHz"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        secs
     );
     Ok(t)
 }
 
-/// Doubles from `lo` until a size fails (or `hi`), then bisects the bracket.
-pub fn largest(s: &Study) -> Result<(Option<Trial>, Vec<Trial>)> {
-    if s.lo < 2 || s.hi < s.lo {
-        bail!(
-            "capacity range {}..{} is empty; give 2 <= lo <= hi",
-            s.lo,
-            s.hi
-        );
+/// Fmax (the slowest clock) and the resources of `phasegen report`'s JSON.
+pub fn parse_report(text: &str, t: &mut Trial) -> Result<()> {
+    let v: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
+    t.fmax_mhz = v["clocks"].as_array().and_then(|c| {
+        c.iter()
+            .filter_map(|c| c["achieved_mhz"].as_f64())
+            .reduce(f64::min)
+    });
+    t.resources.clear();
+    for r in v["resources"].as_array().into_iter().flatten() {
+        if let (Some(b), Some(u), Some(a)) = (
+            r["bel"].as_str(),
+            r["used"].as_u64(),
+            r["available"].as_u64(),
+        ) {
+            t.resources.push((b.to_string(), u, a));
+        }
     }
-    let mut all = Vec::new();
-    let mut best: Option<Trial> = None;
-    let mut n = s.lo;
-    let mut fail_at = None;
+    Ok(())
+}
+
+/// The line of a failed build's log that says why: nextpnr's or the
+/// config's error, the report's timing verdict, else make's own.
+pub fn failure_note(log: &str) -> String {
+    let find = |pat: &str| log.lines().find(|l| l.contains(pat));
+    let line = find("ERROR")
+        .or_else(|| find("error:"))
+        .or_else(|| find("timing"))
+        .or_else(|| find("rror"))
+        .unwrap_or("the build failed (see make.log)");
+    line.trim().chars().take(160).collect()
+}
+
+/// The search's outcome (sizes only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    /// Largest size that fit.
+    pub best: Option<usize>,
+    /// Smallest size above `best` that did not fit (None: `best` is the cap).
+    pub fail: Option<usize>,
+    /// Every size tried, in order, and whether it fit.
+    pub tried: Vec<(usize, bool)>,
+}
+
+/// Grows from `lo` by `grow` while sizes fit (up to `hi`), or halves from
+/// `lo` (down to `min`) until one fits, then bisects between the largest
+/// size that fit and the smallest that did not until they are within
+/// `resolution` of the former.
+pub fn search(
+    lo: usize,
+    hi: usize,
+    min: usize,
+    grow: f64,
+    resolution: f64,
+    mut fits: impl FnMut(usize) -> Result<bool>,
+) -> Result<Search> {
+    if lo < min || hi < lo {
+        bail!("capacity range {lo}..{hi} is empty; give {min} <= lo <= hi");
+    }
+    if grow.is_nan() || grow <= 1.0 {
+        bail!("growth factor {grow}: give more than 1");
+    }
+    let mut tried = Vec::new();
+    let mut try_n = |n: usize, tried: &mut Vec<(usize, bool)>| -> Result<bool> {
+        let ok = fits(n)?;
+        tried.push((n, ok));
+        Ok(ok)
+    };
+    let (mut good, mut bad) = (None, None);
+    let mut n = lo;
     loop {
-        let t = trial(s, n)?;
-        let ok = t.fits;
-        all.push(t.clone());
-        if ok {
-            best = Some(t);
-            if n >= s.hi {
+        if try_n(n, &mut tried)? {
+            good = Some(n);
+            if n >= hi {
                 break;
             }
-            n = (n * 2).min(s.hi);
+            n = ((n as f64 * grow).ceil() as usize).clamp(n + 1, hi);
         } else {
-            fail_at = Some(n);
+            bad = Some(n);
             break;
         }
     }
-    if let (Some(mut bad), Some(_)) = (fail_at, &best) {
-        let mut good = best.as_ref().unwrap().n;
-        while (bad - good) as f64 > s.resolution * good as f64 && bad - good > 1 {
-            let mid = (good + bad) / 2;
-            let t = trial(s, mid)?;
-            all.push(t.clone());
-            if t.fits {
-                good = mid;
-                best = Some(t);
-            } else {
-                bad = mid;
+    if good.is_none() {
+        let mut n = lo;
+        while n > min {
+            n = (n / 2).max(min);
+            if try_n(n, &mut tried)? {
+                good = Some(n);
+                break;
             }
+            bad = Some(n);
         }
     }
-    Ok((best, all))
+    if let (Some(mut g), Some(mut b)) = (good, bad) {
+        while (b - g) as f64 > resolution * g as f64 && b - g > 1 {
+            let mid = (g + b) / 2;
+            if try_n(mid, &mut tried)? {
+                g = mid;
+            } else {
+                b = mid;
+            }
+        }
+        good = Some(g);
+        bad = Some(b);
+    }
+    Ok(Search {
+        best: good,
+        fail: bad,
+        tried,
+    })
+}
+
+/// Runs the search with real builds; returns it and every trial.
+pub fn largest(s: &Study) -> Result<(Search, Vec<Trial>)> {
+    let mut all: Vec<Trial> = Vec::new();
+    let r = search(s.lo, s.hi, s.kind.min_size(), s.grow, s.resolution, |n| {
+        let t = trial(s, n)?;
+        let ok = t.fits;
+        all.push(t);
+        Ok(ok)
+    })?;
+    Ok((r, all))
+}
+
+/// Cycles per step of a design: the schedule's count and the intervals
+/// measured in simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleCheck {
+    /// `Schedule::step_cycles()`: words of the coupling stream per step.
+    pub schedule: usize,
+    /// Steps simulated (free, nudged and a whole inference).
+    pub steps: u64,
+    /// Cycles between consecutive step ends inside each run.
+    pub intervals: Vec<u64>,
+    /// Seconds to verilate and compile, and to simulate.
+    pub build_secs: f64,
+    pub sim_secs: f64,
+}
+
+impl CycleCheck {
+    /// Every measured interval equals the schedule's count.
+    pub fn agrees(&self) -> bool {
+        !self.intervals.is_empty() && self.intervals.iter().all(|&c| c == self.schedule as u64)
+    }
+}
+
+/// Rewrite every `initial begin M[a] = W'hX; ... end` block of a generated
+/// file into `$readmemh` of a hex file in `dir` (named by a hash of its
+/// contents; the path as given, so relative to the working directory of the
+/// tools that read it), so that neither Yosys nor Verilator parses the ROMs'
+/// contents as statements (yowasp's Yosys fails on half a million of them,
+/// Verilator compiles them into C++ for minutes). The design is otherwise the same
+/// text, line for line.
+pub fn roms_to_files(text: &str, dir: &Path) -> Result<String> {
+    let mut out = String::with_capacity(text.len() / 4);
+    let mut lines = text.lines();
+    let mut last_mem: Option<String> = None;
+    while let Some(line) = lines.next() {
+        if line.trim() == "initial begin" {
+            if let Some(mem) = last_mem.take() {
+                let mut hex = String::new();
+                for (next, l) in lines.by_ref().enumerate() {
+                    let l = l.trim();
+                    if l == "end" {
+                        break;
+                    }
+                    // `M[a] = W'hX;`
+                    let (lhs, rhs) = l
+                        .split_once(" = ")
+                        .with_context(|| format!("unexpected ROM line `{l}`"))?;
+                    let a: usize = lhs
+                        .strip_prefix(&format!("{mem}["))
+                        .and_then(|r| r.strip_suffix(']'))
+                        .and_then(|a| a.parse().ok())
+                        .with_context(|| format!("unexpected ROM line `{l}`"))?;
+                    if a != next {
+                        bail!("ROM {mem}: address {a} where {next} was due");
+                    }
+                    let v = rhs
+                        .trim_end_matches(';')
+                        .split_once("'h")
+                        .map(|(_, v)| v)
+                        .with_context(|| format!("unexpected ROM value `{rhs}`"))?;
+                    hex.push_str(v);
+                    hex.push('\n');
+                }
+                let path = dir.join(format!("{mem}-{:016x}.hex", fnv1a(hex.as_bytes())));
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                if !path.exists() {
+                    std::fs::write(&path, &hex)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                let _ = writeln!(out, "    initial $readmemh(\"{}\", {mem});", path.display());
+                continue;
+            }
+        }
+        last_mem = mem_decl(line);
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The name of `reg [W:0] NAME [0:D];`.
+fn mem_decl(line: &str) -> Option<String> {
+    let l = line.trim().strip_prefix("reg [")?;
+    let (_, rest) = l.split_once("] ")?;
+    let (name, dims) = rest.split_once(" [0:")?;
+    dims.ends_with("];").then(|| name.to_string())
+}
+
+fn fnv1a(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+        (h ^ x as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Deterministic inputs over the input range (the weights are random too).
+fn inputs(hw: &HwModel) -> Vec<u64> {
+    let top = (1u64 << hw.fmt.input_bits) - 1;
+    (0..hw.topo.inputs as u64)
+        .map(|k| (k * 7 + 3) % top.max(1))
+        .collect()
+}
+
+/// Simulate a trial's placed-and-routed core (`dir/gen/pg_core.v`, its
+/// model `dir/model.json`) against the twin for `steps` free and `steps`
+/// nudged steps and a whole inference, and count the cycles per step.
+pub fn check_cycles(dir: &Path, steps: u32) -> Result<CycleCheck> {
+    let mf = ModelFile::load(&dir.join("model.json"))?;
+    let (hw, _) = quantize(&mf.config, &mf.params, mf.max_pixel)
+        .with_context(|| format!("cannot quantize {}", dir.join("model.json").display()))?;
+    let core = dir.join("gen").join("pg_core.v");
+    let text = std::fs::read_to_string(&core)
+        .with_context(|| format!("cannot read {}", core.display()))?;
+    let sim_dir = dir.join("sim");
+    let text = roms_to_files(&text, &sim_dir)?;
+    let t0 = Instant::now();
+    let built = build_core_text(&hw, &text, &sim_dir, &phasegen_vl::Options::default())?;
+    let build_secs = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let mut sim = CoreSim::new(&built, hw.n())?;
+    let r = verify_sample(
+        &mut sim,
+        &hw,
+        &inputs(&hw),
+        &Plan {
+            free_steps: steps,
+            nudge_steps: steps,
+            beta: beta_int(&hw.fmt, mf.config.train.beta),
+            label: 1,
+            fault: None,
+        },
+    )?;
+    if let Err(m) = r {
+        bail!("{}: the RTL does not match the twin: {m}", core.display());
+    }
+    Ok(CycleCheck {
+        schedule: phasegen_hdl::sched::Schedule::new(&hw).step_cycles(),
+        steps: sim.stats.steps,
+        intervals: sim.step_intervals.clone(),
+        build_secs,
+        sim_secs: t1.elapsed().as_secs_f64(),
+    })
+}
+
+/// The Markdown header of [`row`].
+pub const HEADER: &str = "| board | largest that fits | smallest that does not (why) | formats | lanes | cycles/step (schedule; simulated) | Fmax (MHz) | steps/s at Fmax | steps/s at the board clock | resources |\n|---|---|---|---|---|---|---|---|---|---|\n";
+
+fn si(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1} k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
 }
 
 /// The Markdown row of a study's result.
 pub fn row(
     s: &Study,
-    best: &Option<Trial>,
-    trials_note: Option<&str>,
-    cycles_per_step: Option<f64>,
-) -> String {
+    search: &Search,
+    trials: &[Trial],
+    cycles: Option<std::result::Result<&CycleCheck, &str>>,
+) -> Result<String> {
+    let clock_hz = board(&s.board)?.clock_hz as f64;
+    let find = |n: usize| trials.iter().rev().find(|t| t.n == n);
+    let fail = match search.fail {
+        None => format!("none up to {} (the range's cap)", s.hi),
+        Some(n) => {
+            let why = find(n)
+                .map(|t| t.note.replace('|', "/"))
+                .unwrap_or_default();
+            format!("{} ({why})", s.kind.describe(n))
+        }
+    };
     let mut o = String::new();
-    match best {
-        None => {
-            let _ = write!(
-                o,
-                "| {} | none fits: {} (smallest tried) | | | | {} |",
-                s.board,
-                s.kind.describe(s.lo),
-                trials_note.unwrap_or("")
-            );
+    let Some(best) = search.best.and_then(find) else {
+        let _ = write!(
+            o,
+            "| {} | none ({} smallest tried) | {fail} | {} | {} | | | | | |",
+            s.board,
+            s.kind
+                .describe(search.tried.iter().map(|t| t.0).min().unwrap_or(s.lo)),
+            s.formats(),
+            s.lanes
+        );
+        return Ok(o);
+    };
+    let res: Vec<String> = best
+        .resources
+        .iter()
+        .filter(|(_, u, _)| *u > 0)
+        .filter(|(b, _, _)| !b.contains("IO") && !b.contains("OSC"))
+        .map(|(b, u, a)| format!("{b} {u}/{a}"))
+        .collect();
+    let fmax = best.fmax_mhz.unwrap_or(f64::NAN);
+    let (cyc, at_fmax, at_clock) = match cycles {
+        Some(Err(e)) => (
+            format!(
+                "{} (simulation failed: {})",
+                s.kind.describe(best.n),
+                e.replace('|', "/")
+            ),
+            "-".into(),
+            "-".into(),
+        ),
+        Some(Ok(c)) => {
+            let sim = if c.agrees() {
+                format!("all {} simulated steps {}", c.intervals.len(), c.schedule)
+            } else {
+                let lo = c.intervals.iter().min().copied().unwrap_or(0);
+                let hi = c.intervals.iter().max().copied().unwrap_or(0);
+                format!("MISMATCH {lo}..{hi}")
+            };
+            let per = c.schedule as f64;
+            (
+                format!("{}; {sim}", c.schedule),
+                si(fmax * 1e6 / per),
+                si(clock_hz / per),
+            )
         }
-        Some(t) => {
-            let res: Vec<String> = t
-                .resources
-                .iter()
-                .filter(|(_, u, _)| *u > 0)
-                .filter(|(b, _, _)| !b.contains("IO") && !b.contains("OSC"))
-                .map(|(b, u, a)| format!("{b} {u}/{a}"))
-                .collect();
-            let fmax = t.fmax_mhz.unwrap_or(f64::NAN);
-            let sps = cycles_per_step
-                .map(|c| format!("{:.0}", fmax * 1e6 / c))
-                .unwrap_or_else(|| "-".into());
-            let _ = write!(
-                o,
-                "| {} | {} | {} | {:.1} | {} | {} |",
-                s.board,
-                s.kind.describe(t.n),
-                if s.hardware.is_empty() {
-                    "defaults".to_string()
-                } else {
-                    s.hardware.replace('\n', ", ")
-                },
-                fmax,
-                sps,
-                res.join(", ")
-            );
-        }
-    }
-    o
+        None => ("not simulated".into(), "-".into(), "-".into()),
+    };
+    let _ = write!(
+        o,
+        "| {} | {} | {fail} | {} | {} | {cyc} | {fmax:.1} | {at_fmax} | {at_clock} at {} MHz | {} |",
+        s.board,
+        s.kind.describe(best.n),
+        s.formats(),
+        s.lanes,
+        clock_hz / 1e6,
+        res.join(", ")
+    );
+    Ok(o)
 }
 
 /// The repository root for `make` (the folder with the Makefile).
@@ -244,4 +687,235 @@ pub fn check_root() -> Result<()> {
         bail!("run phasegen capacity from the repository root (it runs `make report`)");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn study(board: &str, kind: Kind) -> Study {
+        let (lo, hi) = default_range(board, kind).unwrap();
+        Study {
+            board: board.into(),
+            kind,
+            lanes: default_lanes(board).unwrap(),
+            u_memory: u_memory(board, kind).unwrap(),
+            hardware: String::new(),
+            lo,
+            hi,
+            grow: 1.5,
+            resolution: 0.1,
+            dir: PathBuf::from("build/capacity").join(board),
+            make: "make".into(),
+        }
+    }
+
+    /// A size fits up to `limit`; every size tried is recorded.
+    fn run(lo: usize, hi: usize, grow: f64, limit: usize) -> Search {
+        search(lo, hi, 2, grow, 0.1, |n| Ok(n <= limit)).unwrap()
+    }
+
+    #[test]
+    fn search_brackets_within_the_resolution() {
+        for limit in [2, 3, 17, 40, 47, 100, 333, 700, 1023] {
+            for (lo, grow) in [(2, 2.0), (16, 1.5), (48, 1.01), (384, 1.5)] {
+                let r = run(lo, 4096, grow, limit);
+                let b = r.best.expect("some size fits");
+                let f = r.fail.expect("a size fails");
+                assert!(b <= limit && f > limit, "{limit} from {lo}: {r:?}");
+                assert!((f - b) as f64 <= 0.1 * b as f64 || f - b == 1, "{r:?}");
+                // the answer is among the sizes tried, with the right verdicts
+                assert!(r.tried.contains(&(b, true)) && r.tried.contains(&(f, false)));
+                for &(n, ok) in &r.tried {
+                    assert_eq!(ok, n <= limit);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn search_reports_the_cap_and_none() {
+        let r = run(16, 64, 2.0, 1000);
+        assert_eq!((r.best, r.fail), (Some(64), None));
+        assert_eq!(r.tried, vec![(16, true), (32, true), (64, true)]);
+        let r = run(16, 64, 1.5, 1000);
+        assert_eq!(
+            r.tried,
+            vec![(16, true), (24, true), (36, true), (54, true), (64, true)]
+        );
+        let r = search(8, 64, 4, 2.0, 0.1, |_| Ok(false)).unwrap();
+        assert_eq!((r.best, r.fail), (None, Some(4)));
+        assert_eq!(r.tried, vec![(8, false), (4, false)]);
+        assert!(search(8, 4, 2, 2.0, 0.1, |_| Ok(true)).is_err());
+        assert!(search(8, 64, 2, 1.0, 0.1, |_| Ok(true)).is_err());
+        // a build error ends the search
+        assert!(search(8, 64, 2, 2.0, 0.1, |_| bail!("no make")).is_err());
+    }
+
+    #[test]
+    fn lanes_follow_the_dsps() {
+        assert_eq!(default_lanes("icebreaker").unwrap(), 2);
+        assert_eq!(default_lanes("hx8k-breakout").unwrap(), 2);
+        assert_eq!(default_lanes("ulx3s-25f").unwrap(), 12);
+        assert_eq!(default_lanes("ulx3s-85f").unwrap(), 16);
+        assert!(default_lanes("nope").is_err());
+    }
+
+    #[test]
+    fn trial_configs_are_valid_and_fully_connected() {
+        use phasegen_sim::config::Config;
+        for b in ["icebreaker", "hx8k-breakout", "ulx3s-25f", "ulx3s-85f"] {
+            for (kind, n) in [(Kind::Full, 300), (Kind::Layered, 100)] {
+                let s = study(b, kind);
+                let c = Config::parse(&s.config(n).unwrap(), "test").unwrap();
+                assert_eq!(c.target.board, b);
+                assert_eq!(c.hardware.lanes, s.lanes);
+                assert_eq!(
+                    c.hardware.u_in_ram(&c.network, b),
+                    b == "icebreaker" && kind == Kind::Layered
+                );
+                let topo = phasegen_sim::net::Topology::from_config(&c.network);
+                let n_osc: usize = c.network.layers.iter().sum();
+                match kind {
+                    Kind::Full => {
+                        assert_eq!(n_osc, n);
+                        assert_eq!(topo.edges().len(), n * (n - 1) / 2, "every pair");
+                        assert_eq!((c.hardware.weight_bits, c.hardware.phase_bits), (5, 8));
+                    }
+                    Kind::Layered => assert_eq!(c.network.layers, vec![n, 10]),
+                }
+            }
+        }
+        let mut s = study("ulx3s-85f", Kind::Full);
+        s.hardware = "amp_bits = 8\n".into();
+        assert!(s.config(64).unwrap().contains("amp_bits = 8\n"));
+        assert_eq!(
+            s.formats(),
+            "weight_bits=5, phase_bits=8, table_bits=7, u_memory=rom, amp_bits=8"
+        );
+    }
+
+    #[test]
+    fn report_and_failure_parsing() {
+        let mut t = Trial {
+            n: 64,
+            fits: true,
+            note: String::new(),
+            fmax_mhz: None,
+            resources: vec![],
+            secs: 0.0,
+            dir: PathBuf::new(),
+        };
+        parse_report(
+            r#"{"clocks":[{"achieved_mhz":30.5,"constraint_mhz":12.0,"met":true,"name":"a"},
+                {"achieved_mhz":22.25,"constraint_mhz":12.0,"met":true,"name":"b"}],
+               "resources":[{"available":8,"bel":"ICESTORM_DSP","used":4},
+                {"available":30,"bel":"ICESTORM_RAM","used":28}]}"#,
+            &mut t,
+        )
+        .unwrap();
+        assert_eq!(t.fmax_mhz, Some(22.25));
+        assert_eq!(t.resources[1], ("ICESTORM_RAM".into(), 28, 30));
+        assert!(parse_report("nope", &mut t).is_err());
+        let log = "info\nERROR: Unable to place cell 'x', no BELs remaining to implement cell type 'ICESTORM_RAM'\nmake: *** [Makefile:1] Error 1\n";
+        assert!(failure_note(log).starts_with("ERROR: Unable to place cell"));
+        assert!(
+            failure_note("x\nerror: clock 'c' misses timing: 10 MHz < 12 MHz\n").contains("timing")
+        );
+        assert_eq!(failure_note(""), "the build failed (see make.log)");
+    }
+
+    #[test]
+    fn rows_say_what_was_found() {
+        let s = study("icebreaker", Kind::Layered);
+        let t = |n, fits, note: &str| Trial {
+            n,
+            fits,
+            note: note.into(),
+            fmax_mhz: fits.then_some(24.8),
+            resources: vec![
+                ("ICESTORM_RAM".into(), 20, 30),
+                ("ICESTORM_LFOSC".into(), 0, 1),
+            ],
+            secs: 1.0,
+            dir: PathBuf::new(),
+        };
+        let trials = vec![
+            t(96, true, ""),
+            t(192, false, "ERROR: no BELs"),
+            t(144, true, ""),
+        ];
+        let search = Search {
+            best: Some(144),
+            fail: Some(192),
+            tried: vec![(96, true), (192, false), (144, true)],
+        };
+        let c = CycleCheck {
+            schedule: 1000,
+            steps: 10,
+            intervals: vec![1000; 9],
+            build_secs: 0.0,
+            sim_secs: 0.0,
+        };
+        let r = row(&s, &search, &trials, Some(Ok(&c))).unwrap();
+        assert!(
+            r.contains("| 784-144-10 | 784-192-10 (ERROR: no BELs) |"),
+            "{r}"
+        );
+        assert!(
+            r.contains("| 1000; all 9 simulated steps 1000 | 24.8 | 24.8 k | 12.0 k at 12 MHz |"),
+            "{r}"
+        );
+        assert!(
+            r.contains("ICESTORM_RAM 20/30") && !r.contains("OSC"),
+            "{r}"
+        );
+        let bad = CycleCheck {
+            intervals: vec![1000, 1001],
+            ..c
+        };
+        assert!(!bad.agrees());
+        assert!(row(&s, &search, &trials, Some(Ok(&bad)))
+            .unwrap()
+            .contains("MISMATCH 1000..1001"));
+        assert!(row(&s, &search, &trials, Some(Err("no verilator")))
+            .unwrap()
+            .contains("(simulation failed: no verilator) | 24.8 | - |"));
+        let none = Search {
+            best: None,
+            fail: Some(48),
+            tried: vec![(96, false), (48, false)],
+        };
+        let r = row(&s, &none, &[t(96, false, "x"), t(48, false, "y")], None).unwrap();
+        assert!(
+            r.contains("none (784-48-10 smallest tried) | 784-48-10 (y)"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn the_makefile_writes_the_rows_header() {
+        let mk = include_str!("../../Makefile");
+        let cols = HEADER.lines().next().unwrap();
+        assert!(
+            mk.contains(cols),
+            "the Makefile's capacity header differs from HEADER"
+        );
+    }
+
+    #[test]
+    fn roms_become_hex_files() {
+        let dir = std::env::temp_dir().join(format!("pg-cap-roms-{}", std::process::id()));
+        let v = "module m;\n    reg [4:0] w_rom_0 [0:3];\n    initial begin\n        w_rom_0[0] = 5'h1f;\n        w_rom_0[1] = 5'h0;\n        w_rom_0[2] = 5'h3;\n        w_rom_0[3] = 5'h0;\n    end\n    reg [7:0] ph [0:1];\n    always @(posedge c) begin\n    end\nendmodule\n";
+        let out = roms_to_files(v, &dir).unwrap();
+        assert!(!out.contains("w_rom_0[1]"), "{out}");
+        assert!(out.contains("    reg [7:0] ph [0:1];\n    always @(posedge c) begin\n    end\n"));
+        let line = out.lines().find(|l| l.contains("$readmemh")).unwrap();
+        let path = line.split('"').nth(1).unwrap();
+        assert_eq!(std::fs::read_to_string(path).unwrap(), "1f\n0\n3\n0\n");
+        assert!(line.ends_with(", w_rom_0);"));
+        let gap = v.replace("w_rom_0[2]", "w_rom_0[7]");
+        assert!(roms_to_files(&gap, &dir).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

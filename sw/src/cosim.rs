@@ -130,6 +130,10 @@ pub struct CoreSim {
     pub abs_log: Vec<Vec<u64>>,
     /// The weight RAMs were written (designs with U or W in RAM).
     pub weights_loaded: bool,
+    /// Cycles from one step's last phase write to the next one's, for every
+    /// pair of consecutive steps inside a [`CoreSim::run`], over all runs:
+    /// the steady-state length of a step.
+    pub step_intervals: Vec<u64>,
 }
 
 struct CorePorts {
@@ -204,6 +208,7 @@ impl CoreSim {
             pins_log: Vec::new(),
             abs_log: Vec::new(),
             weights_loaded: false,
+            step_intervals: Vec::new(),
         };
         s.sim.set_i(s.p.rst, 1);
         s.sim.tick(2);
@@ -331,6 +336,7 @@ impl CoreSim {
         self.abs_log.clear();
         let mut written = 0usize;
         let t0 = self.sim.cycles;
+        let mut last_end: Option<u64> = None;
         self.pins_log.clear();
         // o_osc is sampled the cycle after a step's last write
         let mut pins_due = false;
@@ -361,6 +367,10 @@ impl CoreSim {
                         self.abs_log.push(cur_abs.clone());
                     }
                     self.stats.steps += 1;
+                    if let Some(e) = last_end {
+                        self.step_intervals.push(self.sim.cycles - e);
+                    }
+                    last_end = Some(self.sim.cycles);
                     pins_due = true;
                 }
             }
