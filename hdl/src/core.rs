@@ -216,7 +216,12 @@ pub fn generate(hw: &HwModel) -> Module {
         rom(&mut m, "ctl_rom", cw, ctl)
     });
     let w_roms: Vec<Mem> = if hw.w_in_ram {
-        vec![m.mem("w_ram", lanes as u32 * wb, nw, None)]
+        // host-filled, no power-up contents: SPRAM on the UP5K
+        vec![if hw.spram {
+            m.mem_styled("w_ram", lanes as u32 * wb, nw, "huge")
+        } else {
+            m.mem("w_ram", lanes as u32 * wb, nw, None)
+        }]
     } else {
         (0..lanes)
             .map(|l| {
@@ -254,7 +259,11 @@ pub fn generate(hw: &HwModel) -> Module {
                 })
                 .collect()
         });
-        vec![m.mem("u_ram", lanes as u32 * wb, nu, init)]
+        vec![if hw.spram && init.is_none() {
+            m.mem_styled("u_ram", lanes as u32 * wb, nu, "huge")
+        } else {
+            m.mem("u_ram", lanes as u32 * wb, nu, init)
+        }]
     } else {
         let u_words = sched.u_words(hw);
         (0..lanes)

@@ -581,6 +581,8 @@ enum Item {
     Mem {
         mem: Mem,
         init: Option<Vec<u64>>,
+        /// Synthesis `ram_style`, if forced.
+        style: Option<String>,
     },
     /// `always @(posedge clk)`.
     Always(Sig, Vec<Stmt>),
@@ -780,7 +782,20 @@ impl Module {
         self.items.push(Item::Mem {
             mem: m.clone(),
             init,
+            style: None,
         });
+        m
+    }
+
+    /// A memory without initial contents that synthesis must map to the
+    /// memory kind `style` (Yosys's `ram_style` attribute, e.g. "huge" for
+    /// the UP5K's SPRAM): left to its cost model, Yosys fills block RAM
+    /// first whatever else the design needs.
+    pub fn mem_styled(&mut self, name: &str, width: u32, depth: usize, style: &str) -> Mem {
+        let m = self.mem(name, width, depth, None);
+        if let Some(Item::Mem { style: s, .. }) = self.items.last_mut() {
+            *s = Some(style.to_string());
+        }
         m
     }
 
@@ -904,7 +919,10 @@ impl Module {
                 Item::Assign(s, e) => {
                     let _ = writeln!(o, "    assign {} = {};", s.name, e.render());
                 }
-                Item::Mem { mem, init } => {
+                Item::Mem { mem, init, style } => {
+                    if let Some(st) = style {
+                        let _ = writeln!(o, "    (* ram_style = \"{st}\" *)");
+                    }
                     let _ = writeln!(
                         o,
                         "    reg [{}:0] {} [0:{}];",

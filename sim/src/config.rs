@@ -323,7 +323,7 @@ impl HardwareConfig {
 }
 
 /// Is `board` one with a UP5K (SPRAM for the memories the host fills)?
-fn up5k(board: &str) -> bool {
+pub fn up5k(board: &str) -> bool {
     BOARDS.iter().any(|b| b.name == board && b.device == "up5k")
 }
 

@@ -140,6 +140,10 @@ pub struct HwModel {
     /// SPRAM on a UP5K): nothing fills it at power-up.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub w_in_ram: bool,
+    /// The target has SPRAM (a UP5K): the memories the host fills (U, W in
+    /// RAM) are generated for it.
+    #[serde(default)]
+    pub spram: bool,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).
