@@ -162,3 +162,36 @@ fn dense_and_w_in_ram_designs_are_lint_clean() {
     c.hardware.params = ParamMemory::Ram;
     lint("lint-full-wram-params", &c);
 }
+
+/// The memories the host fills are marked for the UP5K's SPRAM (Yosys's
+/// cost model alone puts small ones in block RAM, which the rest of the
+/// design needs); on other parts they stay plain.
+#[test]
+fn host_filled_memories_are_marked_for_spram_on_the_up5k() {
+    for (board, marked) in [("icebreaker", true), ("ulx3s-25f", false)] {
+        let mut c = Config::default_config();
+        c.target.board = board.into();
+        c.target.clock_hz = if marked { 12_000_000 } else { 25_000_000 };
+        c.hardware.lanes = 2;
+        c.hardware.u_memory = UMemory::Ram;
+        c.hardware.w_memory = UMemory::Ram;
+        let core = design(&c)
+            .into_iter()
+            .find(|f| f.name == "pg_core.v")
+            .unwrap();
+        for mem in ["w_ram", "u_ram"] {
+            let at = core
+                .text
+                .find(&format!("] {mem} ["))
+                .unwrap_or_else(|| panic!("{board}: no {mem} in pg_core.v"));
+            let before = &core.text[..at];
+            let line_start = before[..before.rfind('\n').unwrap()].rfind('\n').unwrap();
+            let prev = &before[line_start..];
+            assert_eq!(
+                prev.contains("(* ram_style = \"huge\" *)"),
+                marked,
+                "{board} {mem}: {prev}"
+            );
+        }
+    }
+}
