@@ -226,29 +226,21 @@ impl CoreSim {
     /// per cycle, in the layout of `phasegen_hdl::sched`. A no-op for
     /// designs with U in ROM.
     pub fn load_u(&mut self, hw: &HwModel) -> Result<()> {
-        let (Some(we), Some(addr), Some(data)) = (self.p.u_we, self.p.u_addr, self.p.u_data) else {
+        let Some(ports) = self.p.u_we.zip(self.p.u_addr).zip(self.p.u_data) else {
             return Ok(());
         };
         let sched = phasegen_hdl::sched::Schedule::new(hw);
         let wb = hw.fmt.weight_bits;
-        if sched.lanes as u32 * wb > 64 {
-            bail!(
-                "a U word of {} bits does not fit the simulator's 64-bit port",
-                sched.lanes as u32 * wb
-            );
-        }
-        for (a, w) in sched.u_words(hw).iter().enumerate() {
-            let v = w
-                .iter()
-                .enumerate()
-                .fold(0u64, |acc, (l, &u)| acc | (wrap(u, wb) << (l as u32 * wb)));
-            self.sim.set_i(we, 1);
-            self.sim.set_i(addr, a as u64);
-            self.sim.set_i(data, v);
-            self.sim.tick(1);
-        }
-        self.sim.set_i(we, 0);
-        Ok(())
+        let words: Vec<u64> = sched
+            .u_words(hw)
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .enumerate()
+                    .fold(0u64, |acc, (l, &u)| acc | (wrap(u, wb) << (l as u32 * wb)))
+            })
+            .collect();
+        self.write_ram("U", ports, sched.lanes as u32 * wb, &words)
     }
 
     /// Does the design keep W in a writable RAM (written through `i_w_*`)?
@@ -260,26 +252,41 @@ impl CoreSim {
     /// (all lanes, lane 0 in the low bits) per cycle, the words of
     /// `Schedule::image`. A no-op for designs with W in ROM.
     pub fn load_w(&mut self, hw: &HwModel) -> Result<()> {
-        let (Some(we), Some(addr), Some(data)) = (self.p.w_we, self.p.w_addr, self.p.w_data) else {
+        let Some(ports) = self.p.w_we.zip(self.p.w_addr).zip(self.p.w_data) else {
             return Ok(());
         };
         let sched = phasegen_hdl::sched::Schedule::new(hw);
         let wb = hw.fmt.weight_bits;
-        if sched.lanes as u32 * wb > 64 {
-            bail!(
-                "a W word of {} bits does not fit the simulator's 64-bit port",
-                sched.lanes as u32 * wb
-            );
-        }
         let b = phasegen_sim::protocol::Block::W;
-        let image = sched.image(hw, b);
         let wbytes = wb.div_ceil(8) as usize;
-        for (a, w) in image.chunks(sched.word_bytes(hw, b)).enumerate() {
-            // lane L-1 first, each lane in wbytes big-endian bytes
-            let v = w.chunks(wbytes).fold(0u64, |acc, f| {
-                let lane = f.iter().fold(0u64, |x, &y| x << 8 | y as u64);
-                acc << wb | wrap(lane as i64, wb)
-            });
+        let words: Vec<u64> = sched
+            .image(hw, b)
+            .chunks(sched.word_bytes(hw, b))
+            .map(|w| {
+                // lane L-1 first, each lane in wbytes big-endian bytes
+                w.chunks(wbytes).fold(0u64, |acc, f| {
+                    let lane = f.iter().fold(0u64, |x, &y| x << 8 | y as u64);
+                    acc << wb | wrap(lane as i64, wb)
+                })
+            })
+            .collect();
+        self.write_ram("W", ports, sched.lanes as u32 * wb, &words)
+    }
+
+    /// Write `words` into a RAM through its `(we, addr), data` ports, one
+    /// per cycle from address 0; `bits` is the word's width, which the
+    /// simulator's ports carry up to 64 bits.
+    fn write_ram(
+        &mut self,
+        name: &str,
+        ((we, addr), data): ((usize, usize), usize),
+        bits: u32,
+        words: &[u64],
+    ) -> Result<()> {
+        if bits > 64 {
+            bail!("a {name} word of {bits} bits does not fit the simulator's 64-bit port");
+        }
+        for (a, &v) in words.iter().enumerate() {
             self.sim.set_i(we, 1);
             self.sim.set_i(addr, a as u64);
             self.sim.set_i(data, v);
