@@ -291,6 +291,11 @@ impl Backend for TwinBackend {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::data::load_dir;
+    use crate::train::{train, train_on};
+    use std::path::Path;
+
     #[test]
     fn pinned_formats_are_the_initial_shared_ones_and_idempotent() {
         let mut cfg = Config::default_config();
@@ -309,11 +314,6 @@ mod tests {
         pin_formats(&mut cfg, 16).unwrap();
         assert_eq!(cfg.hardware.w_frac, hw.fmt.frac + 1);
     }
-
-    use super::*;
-    use crate::data::load_dir;
-    use crate::train::{train, train_on};
-    use std::path::Path;
 
     #[test]
     fn phases_convert_to_radians() {
