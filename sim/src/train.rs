@@ -573,10 +573,23 @@ const DISPERSION_SEED: u64 = 0x6469_7370_6572_7365;
 /// The largest magnitudes `[lo, hi]` that `train.clip` keeps parameters in:
 /// the range of the hardware's signed weight format.
 pub fn clip_range(cfg: &Config) -> (f32, f32) {
-    let h = &cfg.hardware;
-    let scale = 2f64.powi(-(h.weight_frac as i32));
-    let top = 2f64.powi(h.weight_bits as i32 - 1);
+    format_range(cfg.hardware.weight_bits, cfg.hardware.weight_frac)
+}
+
+/// The range of `bits` signed bits at `2^-frac`.
+fn format_range(bits: u32, frac: u32) -> (f32, f32) {
+    let scale = 2f64.powi(-(frac as i32));
+    let top = 2f64.powi(bits as i32 - 1);
     ((-top * scale) as f32, ((top - 1.0) * scale) as f32)
+}
+
+/// The clip ranges of W, U, h and K: the shared format's, or W's and U's
+/// own where `hardware.w_frac` / `u_frac` pin them.
+pub fn clip_ranges(cfg: &Config) -> [(f32, f32); 4] {
+    let h = &cfg.hardware;
+    let own = |f: u32| format_range(h.weight_bits, if f > 0 { f } else { h.weight_frac });
+    let shared = clip_range(cfg);
+    [own(h.w_frac), own(h.u_frac), shared, shared]
 }
 
 /// Progress of a running epoch, for a progress bar.
@@ -642,7 +655,7 @@ pub fn train_on(
         stream_base: 0,
         augment: t.augment as f32,
     };
-    let clip = t.clip.then(|| clip_range(cfg));
+    let clip = t.clip.then(|| clip_ranges(cfg));
     let mut stepper = Stepper::new(t, &p);
     let mut order: Vec<usize> = (0..n).collect();
     let batches = n.div_ceil(t.batch);
@@ -693,8 +706,11 @@ pub fn train_on(
                     *x *= keep;
                 }
             }
-            if let Some((lo, hi)) = clip {
-                for v in [&mut p.w, &mut p.u, &mut p.h, &mut p.k] {
+            if let Some(ranges) = clip {
+                for (v, (lo, hi)) in [&mut p.w, &mut p.u, &mut p.h, &mut p.k]
+                    .into_iter()
+                    .zip(ranges)
+                {
                     for x in v.iter_mut() {
                         *x = x.clamp(lo, hi);
                     }
@@ -884,6 +900,11 @@ mod tests {
         cfg.hardware.weight_bits = 8;
         cfg.hardware.weight_frac = 6;
         assert_eq!(clip_range(&cfg), (-2.0, 127.0 / 64.0));
+        // W pinned to two more fraction bits: its own, smaller range
+        cfg.hardware.w_frac = cfg.hardware.weight_frac + 2;
+        let r = clip_ranges(&cfg);
+        assert_eq!(r[0], (-0.5, 127.0 / 256.0));
+        assert_eq!(&r[1..], &[(-2.0, 127.0 / 64.0); 3]);
     }
 
     /// Adam, random β signs, weight decay, augmentation and clipping all run,
