@@ -87,7 +87,9 @@ pub struct TwinBackend {
 /// follow the weights from batch to batch. Unless the config sets them,
 /// `hardware.weight_frac` becomes the one the initial parameters quantize to
 /// (β included) and `hardware.w_frac`, `u_frac` the same (W and U then have
-/// the shared range to grow into). Idempotent.
+/// the shared range to grow into). Idempotent. (0 fraction bits cannot be
+/// pinned, 0 being "auto": parameters that large leave the formats free,
+/// and the device backend then refuses a batch whose format moved.)
 pub fn pin_formats(cfg: &mut Config, max_pixel: u8) -> Result<()> {
     let (hw, _) = quantize(cfg, &Params::init(cfg), max_pixel)?;
     let f = hw.fmt.frac;
