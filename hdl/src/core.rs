@@ -205,9 +205,13 @@ pub fn generate(hw: &HwModel) -> Module {
     // size n^2 stored); the weights in one ROM per lane, or in one RAM of
     // all lanes the host fills (W in RAM: no initial contents, the form
     // Yosys maps to the UP5K's SPRAM)
-    let cw = 1 + lanes as u32 + a;
+    // the pairs stream's control word also holds the capture lane and the
+    // scatter kind: {last, add, store, capture valid, capture lane, mask, j}
+    let pairs = sched.pairs;
+    let lbw = lb.max(1);
+    let cw = 1 + lanes as u32 + a + if pairs.is_some() { 3 + lbw } else { 0 };
     let dense = sched.dense();
-    let ctl_rom = dense.is_none().then(|| {
+    let ctl_rom = (dense.is_none() && pairs.is_none()).then(|| {
         let ctl: Vec<u64> = sched
             .words
             .iter()
@@ -215,6 +219,10 @@ pub fn generate(hw: &HwModel) -> Module {
             .collect();
         rom(&mut m, "ctl_rom", cw, ctl)
     });
+    // one memory of all lanes when the host fills W, and for the pairs
+    // stream (whose W is large: one wide word packs the block RAM better
+    // than a narrow memory per lane; depth not padded)
+    let wide = hw.w_in_ram || pairs.is_some();
     let w_roms: Vec<Mem> = if hw.w_in_ram {
         // host-filled, no power-up contents: SPRAM on the UP5K
         vec![if hw.spram {
@@ -222,6 +230,18 @@ pub fn generate(hw: &HwModel) -> Module {
         } else {
             m.mem("w_ram", lanes as u32 * wb, nw, None)
         }]
+    } else if wide {
+        let v = sched
+            .words
+            .iter()
+            .map(|w| {
+                (0..lanes)
+                    .rev()
+                    .fold(0u128, |acc, l| acc << wb | wrap(w.w[l], wb) as u128)
+            })
+            .collect();
+        let name = if hw.params_in_ram { "w_ram" } else { "w_rom" };
+        vec![m.mem_wide(name, lanes as u32 * wb, nw, Some(v))]
     } else {
         (0..lanes)
             .map(|l| {
@@ -231,7 +251,7 @@ pub fn generate(hw: &HwModel) -> Module {
             })
             .collect()
     };
-    if let (Some((we, addr, data)), false) = (&w_port, hw.w_in_ram) {
+    if let (Some((we, addr, data)), false) = (&w_port, wide) {
         let wr = (0..lanes as u32)
             .map(|l| {
                 set_mem(
@@ -348,6 +368,84 @@ pub fn generate(hw: &HwModel) -> Module {
     let mut dense_advance = Vec::new();
     match (&ctl_rom, dense) {
         (Some(r), _) => m.mem_read(&clk, r, &ctl_q, e.e()),
+        (None, None) if pairs.is_some() => {
+            let d = pairs.expect("a pairs stream");
+            m.comment(
+                "pairs stream: {last, add, store, capture, lane, mask, j} from counters (see pairs::PairStream)",
+            );
+            let dj = m.reg("ctl_j", a);
+            let df = m.reg("ctl_first", a);
+            let st0 = d.start();
+            dense_restart = vec![
+                set(&dj, lit(a, st0.j as u64)),
+                set(&df, lit(a, st0.first as u64)),
+            ];
+            let a1 = a + 1;
+            // the next group's first row and its first neighbour,
+            // min(first, n - min_len)
+            let nf = m.wire(
+                "ctl_next_first",
+                df.e().zext(a1).add(lit(a1, d.lanes as u64)),
+            );
+            let jlo = (d.n - d.min_len) as u64;
+            let nj = m.wire(
+                "ctl_next_j",
+                Expr::mux(nf.e().lt(lit(a1, jlo)), nf.e(), lit(a1, jlo)),
+            );
+            let last = m.wire("ctl_last", dj.e().eq(lit(a, d.n as u64 - 1)));
+            let step = if_else(
+                last.e(),
+                vec![set(&dj, nj.slice(a - 1, 0)), set(&df, nf.slice(a - 1, 0))],
+                vec![set(&dj, dj.e().add(lit(a, 1)))],
+            );
+            dense_advance = if d.lead > 0 {
+                vec![if_(e.e().ge(lit(ea, d.lead as u64)), vec![step])]
+            } else {
+                vec![step]
+            };
+            let bubble = if d.lead > 0 {
+                m.wire("ctl_bubble", e.e().lt(lit(ea, d.lead as u64)))
+                    .e()
+                    .not()
+            } else {
+                lit(1, 1)
+            };
+            // a word of the group: j >= first; its offset j - first is a
+            // row of the group (a capture) or past it (a scatter)
+            let live = m.wire("ctl_live", bubble.land(dj.e().ge(df.e())));
+            let diag = m.wire("ctl_diag", dj.e().sub(df.e()));
+            let last_first = (d.n - 1) / d.lanes * d.lanes;
+            let last_rows = d.rows(last_first);
+            let in_last = (last_rows < d.lanes)
+                .then(|| m.wire("ctl_in_last", df.e().eq(lit(a, last_first as u64))));
+            let in_tile = m.wire("ctl_in_tile", diag.e().lt(lit(a, d.lanes as u64)));
+            let capv = m.wire("ctl_cap", live.e().land(in_tile.e()));
+            let scat = m.wire("ctl_scat", live.e().land(in_tile.e().not()));
+            let first0 = m.wire("ctl_first0", df.e().eq(lit(a, 0)));
+            let mut bits: Vec<Expr> = Vec::new();
+            for l in (0..d.lanes).rev() {
+                let mut b = live.e().land(diag.e().ne(lit(a, l as u64)));
+                if let (Some(il), true) = (&in_last, l >= last_rows) {
+                    b = b.land(il.e().not());
+                }
+                bits.push(b);
+            }
+            let lane = if lb == 0 {
+                lit(1, 0)
+            } else {
+                diag.slice(lb - 1, 0)
+            };
+            let mut word = vec![
+                live.e().land(last.e()),
+                scat.e().land(first0.e().not()),
+                scat.e().land(first0.e()),
+                capv.e(),
+                lane,
+            ];
+            word.extend(bits);
+            word.push(dj.e());
+            m.always(&clk, vec![set(&ctl_q, Expr::concat(word))]);
+        }
         (None, Some(d)) => {
             m.comment("dense stream: {last, mask, j} from counters (see sched::DenseStream)");
             let dj = m.reg("ctl_j", a);
@@ -427,7 +525,7 @@ pub fn generate(hw: &HwModel) -> Module {
         }
         (None, None) => unreachable!("the stream control is a ROM or dense"),
     }
-    let wq: Vec<Sig> = match (&w_port, hw.w_in_ram) {
+    let wq: Vec<Sig> = match (&w_port, wide) {
         (Some((we, addr, data)), true) => {
             // one RAM of all lanes: written by the host, else read (the
             // no-change form Yosys maps to SPRAM)
@@ -441,6 +539,13 @@ pub fn generate(hw: &HwModel) -> Module {
                     vec![set(&q, Expr::MemRead(w_roms[0].clone(), Box::new(wa.e())))],
                 )],
             );
+            (0..lanes as u32)
+                .map(|l| m.wire(&format!("w_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
+                .collect()
+        }
+        (None, true) => {
+            let q = m.reg("w_q", lanes as u32 * wb);
+            m.mem_read(&clk, &w_roms[0], &q, e.e());
             (0..lanes as u32)
                 .map(|l| m.wire(&format!("w_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
                 .collect()
@@ -590,6 +695,117 @@ pub fn generate(hw: &HwModel) -> Module {
     }
     let latch = m.wire("latch", acc_v.e().land(acc_last.e()));
 
+    // ---------------- pairs stream: capture and scatter ----------------
+    // (see phasegen_sim::pairs) stage 3 keeps each lane's own sin/cos from
+    // its capture word and multiplies the scatter words' weights by them;
+    // stage 4 sums groups of four lanes and reads row j's partial sums;
+    // stage 5 adds (or, in the first group, stores) and writes them back.
+    // acc_str serves this read-modify-write, acc_own (the same writes) the
+    // drive sequencer.
+    let mut scatter_regs: Vec<Stmt> = Vec::new();
+    let mut scatter_rst: Vec<Stmt> = Vec::new();
+    let (acc_own, sv4) = if pairs.is_some() {
+        m.comment(
+            "pairs stream: capture own sin/cos, scatter W (cos, sin) θ_i into row j's partial sums",
+        );
+        let base = a + lanes as u32;
+        let cap1 = m.wire("w_cap", ctl_q.slice(base + lbw - 1, base));
+        let capv1 = m.wire("w_capv", ctl_q.bit(base + lbw));
+        let store1 = m.wire("w_store", ctl_q.bit(base + lbw + 1));
+        let add1 = m.wire("w_add", ctl_q.bit(base + lbw + 2));
+        let capv2 = m.reg_init("capv2", 1, false, Some(0));
+        let cap2 = m.reg("cap2", lbw);
+        let capv3 = m.reg_init("capv3", 1, false, Some(0));
+        let cap3 = m.reg("cap3", lbw);
+        let sv: Vec<Sig> = (2..=5)
+            .map(|k| m.reg_init(&format!("sv{k}"), 1, false, Some(0)))
+            .collect();
+        let sst: Vec<Sig> = (2..=5).map(|k| m.reg(&format!("store{k}"), 1)).collect();
+        let sj: Vec<Sig> = (2..=5).map(|k| m.reg(&format!("j{k}"), a)).collect();
+        scatter_regs.extend(vec![
+            set(&capv2, v1.e().land(capv1.e())),
+            set(&cap2, cap1.e()),
+            set(&capv3, capv2.e()),
+            set(&cap3, cap2.e()),
+            set(&sv[0], v1.e().land(store1.e().lor(add1.e()))),
+            set(&sst[0], store1.e()),
+            set(&sj[0], j1.e()),
+        ]);
+        for k in 1..4 {
+            scatter_regs.push(set(&sv[k], sv[k - 1].e()));
+            scatter_regs.push(set(&sst[k], sst[k - 1].e()));
+            scatter_regs.push(set(&sj[k], sj[k - 1].e()));
+        }
+        for r in [&capv2, &capv3, &sv[0], &sv[1], &sv[2], &sv[3]] {
+            scatter_rst.push(set(r, lit(1, 0)));
+        }
+        // stage 3: captures and the scatter products
+        let mut prods_c = Vec::new();
+        let mut prods_s = Vec::new();
+        for l in 0..lanes {
+            let oc = m.reg_signed(&format!("own_c_{l}"), s);
+            let os = m.reg_signed(&format!("own_s_{l}"), s);
+            let hit = capv3.e().land(cap3.e().eq(lit(lbw, l as u64)));
+            scatter_regs.push(if_(hit, vec![set(&oc, cos_j.e()), set(&os, sin_j.e())]));
+            let pc = m.reg_signed(&format!("sprod_c_{l}"), wb + s);
+            let ps = m.reg_signed(&format!("sprod_s_{l}"), wb + s);
+            scatter_regs.push(set(&pc, w3[l].e().mul(oc.e())));
+            scatter_regs.push(set(&ps, w3[l].e().mul(os.e())));
+            prods_c.push(sx(&mut m, &format!("sprod_c_ext_{l}"), pc.e(), acc_w));
+            prods_s.push(sx(&mut m, &format!("sprod_s_ext_{l}"), ps.e(), acc_w));
+        }
+        // stage 4: sums of four lanes; the partial sums' read
+        let quad = |m: &mut Module, regs: &mut Vec<Stmt>, name: &str, v: &[Expr]| -> Vec<Sig> {
+            v.chunks(4)
+                .enumerate()
+                .map(|(k, c)| {
+                    let r = m.reg_signed(&format!("{name}_{k}"), acc_w);
+                    let sum = c.iter().cloned().reduce(|x, y| x.add(y)).expect("a lane");
+                    regs.push(set(&r, sum));
+                    r
+                })
+                .collect()
+        };
+        let qc = quad(&mut m, &mut scatter_regs, "squad_c", &prods_c);
+        let qs = quad(&mut m, &mut scatter_regs, "squad_s", &prods_s);
+        let pw = 2 * acc_w;
+        let acc_str = m.mem("acc_str", pw, 1 << a, None);
+        let acc_own = m.mem("acc_own", pw, 1 << a, None);
+        let acc_rq = m.reg("acc_rq", pw);
+        m.mem_read(&clk, &acc_str, &acc_rq, sj[2].e());
+        // stage 5: add (store) and write
+        let old_c = m.wire("acc_old_c", acc_rq.slice(acc_w - 1, 0).as_signed());
+        let old_s = m.wire("acc_old_s", acc_rq.slice(pw - 1, acc_w).as_signed());
+        let tot = |m: &mut Module, name: &str, q: &[Sig], old: &Sig| -> Sig {
+            let sum = q
+                .iter()
+                .map(|r| r.e())
+                .reduce(|x, y| x.add(y))
+                .expect("a quad");
+            let base = Expr::mux(sst[3].e(), slit(acc_w, 0), old.e());
+            m.wire(name, sum.add(base))
+        };
+        let tc = tot(&mut m, "acc_new_c", &qc, &old_c);
+        let ts = tot(&mut m, "acc_new_s", &qs, &old_s);
+        let wd = m.wire(
+            "acc_wdata",
+            Expr::concat(vec![ts.e().as_unsigned(), tc.e().as_unsigned()]),
+        );
+        m.always(
+            &clk,
+            vec![if_(
+                sv[3].e(),
+                vec![
+                    set_mem(&acc_str, sj[3].e(), wd.e()),
+                    set_mem(&acc_own, sj[3].e(), wd.e()),
+                ],
+            )],
+        );
+        (Some(acc_own), Some(sv[2].clone()))
+    } else {
+        (None, None)
+    };
+
     // ---------------- drive sequencer ----------------
     m.comment("drive sequencer: one latched row every two cycles (D0 .. D6)");
     assert_eq!(
@@ -671,6 +887,41 @@ pub fn generate(hw: &HwModel) -> Module {
         &hold_s.iter().map(|h| h.e()).collect::<Vec<_>>(),
     );
     let hks = m.wire("hold_s_sel", hks);
+    // the pairs stream: plus the row's partial sums from the earlier groups
+    // (none for the first group's rows, whose words are never written, nor
+    // in the field)
+    let (hk, hks) = match &acc_own {
+        Some(mem) => {
+            let q = m.reg("acc_oq", 2 * acc_w);
+            let z = m.reg("acc_oz", 1);
+            m.always(
+                &clk,
+                vec![
+                    set(&q, Expr::MemRead(mem.clone(), Box::new(seq_i.e()))),
+                    set(&z, seq_i.e().lt(lit(a, sched.groups[0].rows as u64))),
+                ],
+            );
+            let off = m.wire("acc_off", z.e().lor(fmode.e()));
+            let pc = m.wire(
+                "acc_part_c",
+                Expr::mux(off.e(), slit(acc_w, 0), q.slice(acc_w - 1, 0).as_signed()),
+            );
+            let ps = m.wire(
+                "acc_part_s",
+                Expr::mux(
+                    off.e(),
+                    slit(acc_w, 0),
+                    q.slice(2 * acc_w - 1, acc_w).as_signed(),
+                ),
+            );
+            let pce = sx(&mut m, "acc_part_c_ext", pc.e(), accc_w);
+            (
+                m.wire("sum_c_row", hk.e().add(pce)),
+                m.wire("sum_s_row", hks.e().add(ps.e())),
+            )
+        }
+        None => (hk, hks),
+    };
     // the field: (h << B') + Σ U x at U's scale, B' = input_bits + u_frac - frac
     let fsh = f.field_shift();
     // the coupling sums at W's scale: S - 1 + w_frac - frac
@@ -1157,6 +1408,7 @@ pub fn generate(hw: &HwModel) -> Module {
         sums,
     ];
     body.extend(stream);
+    body.extend(scatter_regs);
     body.extend(fstream);
     body.extend(seq);
     body.extend(wstage);
@@ -1193,7 +1445,10 @@ pub fn generate(hw: &HwModel) -> Module {
                 one(&after_last),
                 zero(&phi),
                 zero(&sphi),
-            ],
+            ]
+            .into_iter()
+            .chain(scatter_rst)
+            .collect(),
             body,
         )],
     );
@@ -1219,9 +1474,24 @@ pub fn generate(hw: &HwModel) -> Module {
         .map(|l| mask4.slice(l, l).zext(mcw))
         .reduce(|x, y| x.add(y))
         .expect("at least one lane");
+    // (a pairs stream's scatter words make each lane's product twice)
+    let (pop, mw) = match &sv4 {
+        Some(sv) => {
+            let p = m.wire("macs_pop", pop);
+            (
+                Expr::mux(
+                    sv.e(),
+                    Expr::concat(vec![p.e(), lit(1, 0)]),
+                    p.e().zext(mcw + 1),
+                ),
+                mcw + 1,
+            )
+        }
+        None => (pop, mcw),
+    };
     m.output(
         "o_macs",
-        Expr::mux(v4.e().land(fmode.e().not()), pop, lit(mcw, 0)),
+        Expr::mux(v4.e().land(fmode.e().not()), pop, lit(mw, 0)),
     );
     m.output("o_loop", issuing.e());
     // a schedule error: a group's sums arrived while the sequencer was busy

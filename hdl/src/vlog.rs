@@ -580,7 +580,7 @@ enum Item {
     Assign(Sig, Expr),
     Mem {
         mem: Mem,
-        init: Option<Vec<u64>>,
+        init: Option<Vec<u128>>,
         /// Synthesis `ram_style`, if forced.
         style: Option<String>,
     },
@@ -758,7 +758,24 @@ impl Module {
 
     /// A memory, optionally with initial contents (a ROM when never written).
     pub fn mem(&mut self, name: &str, width: u32, depth: usize, init: Option<Vec<u64>>) -> Mem {
+        self.mem_wide(
+            name,
+            width,
+            depth,
+            init.map(|v| v.into_iter().map(u128::from).collect()),
+        )
+    }
+
+    /// A memory of words up to 128 bits, optionally with initial contents.
+    pub fn mem_wide(
+        &mut self,
+        name: &str,
+        width: u32,
+        depth: usize,
+        init: Option<Vec<u128>>,
+    ) -> Mem {
         assert!(depth >= 1);
+        assert!(width <= 128, "{name}: words of {width} bits (at most 128)");
         assert!(
             self.names.insert(name.to_string()),
             "{name} declared twice in {}",
@@ -768,7 +785,7 @@ impl Module {
             assert_eq!(v.len(), depth, "initial contents of {name}");
             for (a, &x) in v.iter().enumerate() {
                 assert!(
-                    x <= mask(width),
+                    width == 128 || x >> width == 0,
                     "{name}[{a}] = {x} does not fit {width} bits"
                 );
             }

@@ -230,6 +230,29 @@ pub struct HardwareConfig {
     /// `auto`, so older configs keep their hashes.
     #[serde(skip_serializing_if = "UMemory::is_auto")]
     pub w_memory: UMemory,
+    /// How the coupling stream reads W: `rows` (every row's neighbours,
+    /// each weight twice: `W_ij` for row `i` and `W_ji` for row `j`) or
+    /// `pairs` (each pair once, its products going to both rows: half the
+    /// weight memory and half the cycles per step; needs every pair
+    /// coupled, i.e. `network.intralayer = true` and at most two layers).
+    /// Left out of the canonical form when `rows`, so older configs keep
+    /// their hashes.
+    #[serde(skip_serializing_if = "Coupling::is_rows")]
+    pub coupling: Coupling,
+}
+
+/// How the coupling stream reads W (`hardware.coupling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Coupling {
+    Rows,
+    Pairs,
+}
+
+impl Coupling {
+    fn is_rows(&self) -> bool {
+        *self == Coupling::Rows
+    }
 }
 
 /// Where the coupling weights and per-oscillator constants live
@@ -347,6 +370,7 @@ impl Default for HardwareConfig {
             u_memory: UMemory::Auto,
             params: ParamMemory::Rom,
             w_memory: UMemory::Auto,
+            coupling: Coupling::Rows,
         }
     }
 }
@@ -559,6 +583,22 @@ impl Config {
         range("hardware.steps", h.steps, 0, 65_535)?;
         range("hardware.lanes", h.lanes, 1, 16)?;
         range("hardware.omega0", h.omega0, 0.0, 100.0)?;
+        if h.coupling == Coupling::Pairs {
+            let osc: usize = n.layers.iter().sum();
+            if !n.intralayer || n.layers.len() > 2 {
+                bail!(
+                    "hardware.coupling = \"pairs\" streams every pair of oscillators, so it needs a fully connected network (network.intralayer = true and at most two layers; this one has {} layer(s), intralayer = {}); use coupling = \"rows\"",
+                    n.layers.len(),
+                    n.intralayer
+                );
+            }
+            if osc < 2 * h.lanes as usize {
+                bail!(
+                    "hardware.coupling = \"pairs\" needs at least 2 x hardware.lanes oscillators (the drive takes two cycles per row of a group); this network has {osc} on {} lanes: use fewer lanes or coupling = \"rows\"",
+                    h.lanes
+                );
+            }
+        }
         let (pf, pk) = h.pin_range(&n.layers);
         let osc: usize = n.layers.iter().sum();
         range("hardware.pins", pk, 1, MAX_PINS)?;

@@ -14,6 +14,7 @@
 //! - [`protocol`]: the UART protocol, used by the generator and the host.
 //! - [`devmodel`]: the reference model of the device's protocol engine.
 //! - [`sched`]: the core's static lane schedule and its memory images.
+//! - [`pairs`]: the pairs stream (each coupled pair's weight once).
 //! - [`pll`]: the core clock from a board's oscillator (icepll/ecppll searches).
 
 pub mod batch;
@@ -24,6 +25,7 @@ pub mod float;
 pub mod hil;
 pub mod memory;
 pub mod net;
+pub mod pairs;
 pub mod pll;
 pub mod protocol;
 pub mod qformat;

@@ -280,8 +280,18 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         pins,
         u_in_ram: hw.u_in_ram(&cfg.network, &cfg.target.board),
         params_in_ram: hw.params == crate::config::ParamMemory::Ram,
-        w_in_ram: hw.w_in_ram(&cfg.network, 2 * edges.len(), &cfg.target.board),
+        w_in_ram: hw.w_in_ram(
+            &cfg.network,
+            // the pairs stream stores each pair once
+            if hw.coupling == crate::config::Coupling::Pairs {
+                edges.len()
+            } else {
+                2 * edges.len()
+            },
+            &cfg.target.board,
+        ),
         spram: crate::config::up5k(&cfg.target.board),
+        pairs: hw.coupling == crate::config::Coupling::Pairs,
         theta0,
         max_pixel,
         steps,

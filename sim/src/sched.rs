@@ -27,6 +27,7 @@
 //! the start of the step keep every read of `θ_j` after the write of `θ_j` by
 //! the previous step (the timing model below is the RTL's, cycle for cycle).
 
+pub use crate::pairs::PairStream;
 use crate::protocol::Block;
 use crate::qformat::wrap;
 use crate::twin::HwModel;
@@ -68,16 +69,38 @@ pub struct Word {
     pub mask: u64,
     /// Last word of its group: the lane sums are complete.
     pub last: bool,
+    /// Pairs stream ([`crate::pairs`]): the lane whose own oscillator is
+    /// `j`, which keeps `θ_j`'s sin and cos for the group's scatter words.
+    pub cap: Option<usize>,
+    /// Pairs stream: what the word does with row `j`'s partial sums.
+    pub scat: Scatter,
+}
+
+/// What a word of the pairs stream does with the partial sums of row `j`:
+/// `Σ_l W_{first+l, j} (cos, sin) θ_{first+l}` over its lanes is stored
+/// there (the first group's words) or added to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scatter {
+    Off,
+    Store,
+    Add,
 }
 
 impl Word {
-    fn bubble(lanes: usize) -> Word {
+    pub(crate) fn bubble(lanes: usize) -> Word {
         Word {
             j: 0,
             w: vec![0; lanes],
             mask: 0,
             last: false,
+            cap: None,
+            scat: Scatter::Off,
         }
+    }
+
+    /// Does the word use `θ_j` (a lane entry, a capture or a scatter)?
+    pub fn uses_phase(&self) -> bool {
+        self.mask != 0 || self.cap.is_some() || self.scat != Scatter::Off
     }
 }
 
@@ -199,10 +222,16 @@ pub struct Schedule {
     pub words: Vec<Word>,
     /// Bubble words at the start of every step.
     pub lead: usize,
+    /// The pairs stream's counters, when the schedule is one
+    /// (`hardware.coupling = "pairs"`, [`crate::pairs`]).
+    pub pairs: Option<PairStream>,
 }
 
 impl Schedule {
     pub fn new(hw: &HwModel) -> Schedule {
+        if hw.pairs {
+            return Schedule::pairs(hw);
+        }
         let lanes = hw.lanes.max(1) as usize;
         let n = hw.n();
         let mut groups = Vec::new();
@@ -246,6 +275,8 @@ impl Schedule {
                         w: vec![0; lanes],
                         mask: 0,
                         last: false,
+                        cap: None,
+                        scat: Scatter::Off,
                     }
                 })
                 .collect();
@@ -317,6 +348,7 @@ impl Schedule {
             field_len,
             words: body,
             lead: 0,
+            pairs: None,
         };
         // lead bubbles: the sequencer across the step boundary, and every
         // read of the next step after the write it needs
@@ -326,7 +358,7 @@ impl Schedule {
         let last_rows = s.groups.last().map_or(0, |g| g.rows);
         let mut lead = (SEQ_CYCLES * last_rows).saturating_sub(first_group_words) as i64;
         for (u, w) in s.words.iter().enumerate() {
-            if w.mask != 0 {
+            if w.uses_phase() {
                 lead = lead.max(writes[w.j] as i64 - wr as i64 - u as i64);
             }
         }
@@ -365,7 +397,8 @@ impl Schedule {
                 v.push(
                     (0..self.lanes)
                         .map(|l| {
-                            if l < g.rows && k < ni {
+                            // (a pairs-stream group may reach past the input layer)
+                            if l < g.rows && k < ni && g.first + l < hw.topo.layers[0] {
                                 hw.u[(g.first + l) * ni + k]
                             } else {
                                 0
@@ -509,7 +542,7 @@ impl Schedule {
                     let (g, k) = (self.field[a / self.field_len], a % self.field_len);
                     let ni = hw.topo.inputs;
                     if k < ni {
-                        for l in 0..g.rows {
+                        for l in (0..g.rows).filter(|&l| g.first + l < hw.topo.layers[0]) {
                             hw.u[(g.first + l) * ni + k] = lane(w, l);
                         }
                     }
@@ -525,6 +558,15 @@ impl Schedule {
                                 .find(|(j, _)| *j == word.j)
                                 .expect("a stream entry is a row entry");
                             e.1 = lane(w, l);
+                            if self.pairs.is_some() {
+                                // one memory word serves both directions
+                                let i = g.first + l;
+                                let e = hw.rows[word.j]
+                                    .iter_mut()
+                                    .find(|(j, _)| *j == i)
+                                    .expect("a symmetric entry");
+                                e.1 = lane(w, l);
+                            }
                         }
                     }
                 }
@@ -545,6 +587,9 @@ impl Schedule {
     /// must give every word's mask and last flag, and every active word's
     /// neighbour, exactly as [`Schedule::words`] holds them.
     pub fn dense(&self) -> Option<DenseStream> {
+        if self.pairs.is_some() {
+            return None;
+        }
         let n: usize = self.groups.iter().map(|g| g.rows).sum();
         if n < 2 || self.groups.first().map(|g| g.first) != Some(0) {
             return None;
@@ -566,11 +611,12 @@ impl Schedule {
         self.words.len()
     }
 
-    /// Coupling entries per step.
+    /// Coupling entries per step (a pairs stream's scatter words count
+    /// their lanes' entries twice: `W_ij` serves rows `i` and `j`).
     pub fn entries(&self) -> usize {
         self.words
             .iter()
-            .map(|w| w.mask.count_ones() as usize)
+            .map(|w| w.mask.count_ones() as usize * (1 + (w.scat != Scatter::Off) as usize))
             .sum()
     }
 
@@ -607,7 +653,7 @@ impl Schedule {
         // reads of step 1 (word u issued at cycle w + u reads at the end of
         // the following cycle) come after the writes of step 0
         for (u, word) in self.words.iter().enumerate() {
-            if word.mask != 0 && writes[word.j] > w + u {
+            if word.uses_phase() && writes[word.j] > w + u {
                 return Err(format!(
                     "word {u} reads θ_{} at cycle {} before its write at {}",
                     word.j,
@@ -652,6 +698,9 @@ impl Schedule {
                     SEQ_CYCLES * prev_rows
                 ));
             }
+        }
+        if self.pairs.is_some() {
+            self.check_pairs()?;
         }
         Ok(())
     }

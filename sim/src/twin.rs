@@ -144,6 +144,10 @@ pub struct HwModel {
     /// RAM) are generated for it.
     #[serde(default)]
     pub spram: bool,
+    /// The coupling stream reads each pair's weight once
+    /// (`hardware.coupling = "pairs"`, [`crate::pairs`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pairs: bool,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).

@@ -1,0 +1,486 @@
+//! The **pairs stream** (`hardware.coupling = "pairs"`): the coupling
+//! stream of a fully connected network that stores and reads each pair's
+//! weight once, for half the weight memory and half the cycles of the rows
+//! stream ([`crate::sched`]).
+//!
+//! The oscillators are cut into groups of `L` consecutive rows from 0 (the
+//! last one shorter). Group `g` streams the neighbours `j = first .. n-1`,
+//! one word per `j` holding `W_{first+l, j}` for each lane `l`:
+//!
+//! - **gather**, as in the rows stream: lane `l` accumulates
+//!   `W_{first+l, j} (cos, sin) θ_j` into its row's sums (all `j` of the
+//!   group's own tile and beyond, not the diagonal);
+//! - **capture**: the words of the group's own tile (`j = first + l`) give
+//!   lane `l` the sin and cos of its own phase (the same table look-up, so
+//!   the same numbers as row `j`'s gather);
+//! - **scatter**, for `j` past the group's tile: the lanes' products
+//!   `W_{first+l, j} (cos, sin) θ_{first+l}` (the same weights, their own
+//!   phases) are summed over the lanes into the **partial sums of row
+//!   `j`**, a RAM of `n` words read, added and written back. The first
+//!   group stores instead of adding, so the RAM needs no clearing.
+//!
+//! Row `i` of group `g` thus gets `W_ij` for `j ≥ first` from its gather and
+//! for `j < first` (every earlier group) from the partial sums, which the
+//! drive sequencer adds to its gather sums (rows of the first group have
+//! none). Every product is exact and every sum is an exact integer sum of the
+//! same products as the twin's `C_i = Σ_j W_ij cos θ_j`, so the order does not
+//! matter and the result is the twin's, bit for bit.
+//!
+//! A group of fewer than `2L` words would reach the drive sequencer before it
+//! is done with the previous group; such a group (only the last ones: group
+//! `g` has `n - first` words) starts its stream earlier, at
+//! `j = n - 2L`, with **null** words (no lane entry, no capture, no scatter)
+//! before its first row. Everything is made by two counters (`j` and the
+//! group's first row), so nothing of size `n²` is stored but the weights.
+
+use crate::sched::{Group, Scatter, Schedule, Word, DRIVE_LAT, SEQ_CYCLES, STREAM_LAT};
+use crate::twin::HwModel;
+
+/// Cycles from issuing a scatter word to the sample of its read of row `j`'s
+/// partial sums (at the end of that cycle): ROM, phase RAM, table,
+/// products, then the read beside the first adder level.
+pub const SCAT_READ: usize = 4;
+/// Cycles from issuing a scatter word to the write of row `j`'s partial
+/// sums (at the end of that cycle).
+pub const SCAT_WRITE: usize = 5;
+
+/// The pairs stream's counters: `n` oscillators in groups of `lanes`, `lead`
+/// bubbles at the start of a step, groups at least `min_len` words long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairStream {
+    pub n: usize,
+    pub lanes: usize,
+    pub lead: usize,
+    pub min_len: usize,
+}
+
+/// The counters for one word: its neighbour and its group's first row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairState {
+    pub j: usize,
+    pub first: usize,
+}
+
+/// A word's control, as the counters make it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairCtl {
+    pub j: usize,
+    pub mask: u64,
+    pub cap: Option<usize>,
+    pub scat: Scatter,
+    pub last: bool,
+}
+
+impl PairStream {
+    /// The stream of `n` oscillators on `lanes` lanes (`n ≥ 2 × lanes`, as
+    /// `hardware.coupling = "pairs"` requires).
+    pub fn new(n: usize, lanes: usize, lead: usize) -> PairStream {
+        let min_len = SEQ_CYCLES * lanes;
+        assert!(n >= min_len, "a pairs stream needs n >= {min_len}");
+        PairStream {
+            n,
+            lanes,
+            lead,
+            min_len,
+        }
+    }
+
+    /// Rows of the group starting at `first`.
+    pub fn rows(&self, first: usize) -> usize {
+        self.lanes.min(self.n - first)
+    }
+
+    /// The first word's neighbour of the group starting at `first`.
+    pub fn j_start(&self, first: usize) -> usize {
+        first.min(self.n - self.min_len)
+    }
+
+    /// The step's first body word.
+    pub fn start(&self) -> PairState {
+        PairState { j: 0, first: 0 }
+    }
+
+    /// The counters after the word of state `s` (within a step).
+    pub fn advance(&self, s: PairState) -> PairState {
+        if s.j == self.n - 1 {
+            let first = s.first + self.lanes;
+            PairState {
+                j: self.j_start(first),
+                first,
+            }
+        } else {
+            PairState {
+                j: s.j + 1,
+                first: s.first,
+            }
+        }
+    }
+
+    /// The word of state `s`.
+    pub fn word(&self, s: PairState) -> PairCtl {
+        if s.j < s.first {
+            return PairCtl {
+                j: s.j,
+                mask: 0,
+                cap: None,
+                scat: Scatter::Off,
+                last: false,
+            };
+        }
+        let rows = self.rows(s.first);
+        let d = s.j - s.first;
+        let mask = (0..rows).filter(|&l| l != d).fold(0u64, |m, l| m | 1 << l);
+        let scat = if d < rows {
+            Scatter::Off
+        } else if s.first == 0 {
+            Scatter::Store
+        } else {
+            Scatter::Add
+        };
+        PairCtl {
+            j: s.j,
+            mask,
+            cap: (d < rows).then_some(d),
+            scat,
+            last: s.j == self.n - 1,
+        }
+    }
+
+    /// Words of one step without the lead bubbles.
+    pub fn body_len(&self) -> usize {
+        (0..self.n)
+            .step_by(self.lanes)
+            .map(|f| self.n - self.j_start(f))
+            .sum()
+    }
+
+    /// The step's words: `lead` bubbles (the start state's `j`, nothing
+    /// active), then the groups' words.
+    pub fn words(&self) -> Vec<PairCtl> {
+        let len = self.lead + self.body_len();
+        let mut s = self.start();
+        let mut v = Vec::with_capacity(len);
+        for e in 0..len {
+            if e < self.lead {
+                v.push(PairCtl {
+                    j: s.j,
+                    mask: 0,
+                    cap: None,
+                    scat: Scatter::Off,
+                    last: false,
+                });
+            } else {
+                v.push(self.word(s));
+                if e + 1 < len {
+                    s = self.advance(s);
+                }
+            }
+        }
+        v
+    }
+}
+
+impl Schedule {
+    /// The pairs stream of a fully connected network (`hw.pairs`), with the
+    /// fewest lead bubbles that keep every timing rule ([`Schedule::check`]).
+    pub fn pairs(hw: &HwModel) -> Schedule {
+        let lanes = hw.lanes.max(1) as usize;
+        let n = hw.n();
+        let groups: Vec<Group> = (0..n)
+            .step_by(lanes)
+            .map(|first| Group {
+                first,
+                rows: lanes.min(n - first),
+            })
+            .collect();
+        // the field runs on the groups that hold input-layer rows (the last
+        // may reach past the layer: its other lanes get U = 0, so b = h)
+        let field: Vec<Group> = groups
+            .iter()
+            .take_while(|g| g.first < hw.topo.layers[0])
+            .copied()
+            .collect();
+        let field_len = hw.topo.inputs.max(SEQ_CYCLES * lanes);
+        let control = |lead: usize| -> Schedule {
+            let ps = PairStream::new(n, lanes, lead);
+            let words = ps
+                .words()
+                .into_iter()
+                .map(|c| Word {
+                    j: c.j,
+                    w: Vec::new(),
+                    mask: c.mask,
+                    last: c.last,
+                    cap: c.cap,
+                    scat: c.scat,
+                })
+                .collect();
+            Schedule {
+                lanes,
+                groups: groups.clone(),
+                field: field.clone(),
+                field_len,
+                words,
+                lead,
+                pairs: Some(ps),
+            }
+        };
+        // the lead bubbles only ease the rules across the step boundary
+        let mut lead = 0;
+        let mut s = control(lead);
+        while let Err(e) = s.check() {
+            lead += 1;
+            assert!(
+                lead <= 4 * n + 64,
+                "no lead makes the pairs stream work: {e}"
+            );
+            s = control(lead);
+        }
+        // the weights, from a dense copy of W
+        let mut dense = vec![0i64; n * n];
+        for (i, r) in hw.rows.iter().enumerate() {
+            for &(j, w) in r {
+                dense[i * n + j] = w;
+            }
+        }
+        let mut g = 0;
+        for word in s.words.iter_mut() {
+            let first = s.groups[g].first;
+            word.w = (0..lanes)
+                .map(|l| {
+                    if word.mask >> l & 1 == 1 {
+                        dense[(first + l) * n + word.j]
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            g += word.last as usize;
+        }
+        s
+    }
+
+    /// The pairs stream's own timing rules, on two consecutive steps: lanes
+    /// capture their phases before they scatter, every row's partial sums
+    /// are stored once and then added to after the previous write, the drive
+    /// reads them after their last write, and the next step's store comes
+    /// after that read.
+    pub(crate) fn check_pairs(&self) -> Result<(), String> {
+        let w = self.words.len();
+        let n: usize = self.groups.iter().map(|g| g.rows).sum();
+        let mut last_wr: Vec<Option<usize>> = vec![None; n];
+        let mut store: Vec<Option<usize>> = vec![None; n];
+        let mut d0 = vec![0usize; n];
+        let mut group_of = vec![0usize; n];
+        let mut g = 0;
+        let mut captured = 0u64;
+        for (u, word) in self.words.iter().enumerate() {
+            let gr = *self
+                .groups
+                .get(g)
+                .ok_or_else(|| format!("word {u} is past the last group"))?;
+            if let Some(l) = word.cap {
+                if l >= gr.rows || gr.first + l != word.j {
+                    return Err(format!("word {u} captures θ_{} in lane {l}", word.j));
+                }
+                captured |= 1 << l;
+            }
+            if word.scat != Scatter::Off {
+                let all = (1u64 << gr.rows) - 1;
+                if captured & all != all {
+                    return Err(format!(
+                        "word {u} scatters before every lane of its group has its phase"
+                    ));
+                }
+                if word.j < gr.first + gr.rows {
+                    return Err(format!(
+                        "word {u} scatters into its own group's row {}",
+                        word.j
+                    ));
+                }
+                match (word.scat, last_wr[word.j]) {
+                    (Scatter::Store, None) => store[word.j] = Some(u),
+                    (Scatter::Store, Some(_)) => {
+                        return Err(format!("word {u} stores row {}'s sums twice", word.j))
+                    }
+                    (_, None) => {
+                        return Err(format!("word {u} adds to row {} before a store", word.j))
+                    }
+                    (_, Some(p)) if u + SCAT_READ <= p => {
+                        return Err(format!(
+                            "word {u} reads row {}'s sums at {} before their write at {p}",
+                            word.j,
+                            u + SCAT_READ
+                        ))
+                    }
+                    _ => {}
+                }
+                last_wr[word.j] = Some(u + SCAT_WRITE);
+            }
+            if word.last {
+                let latch = u + STREAM_LAT;
+                for k in 0..gr.rows {
+                    d0[gr.first + k] = latch + 1 + SEQ_CYCLES * k;
+                    group_of[gr.first + k] = g;
+                }
+                g += 1;
+                captured = 0;
+            }
+        }
+        for i in 0..n {
+            match (group_of[i], last_wr[i], store[i]) {
+                (0, None, _) => {}
+                (0, Some(_), _) => {
+                    return Err(format!("row {i} of the first group gets partial sums"))
+                }
+                (_, None, _) | (_, _, None) => {
+                    return Err(format!("row {i}'s partial sums are never stored"))
+                }
+                (_, Some(t), Some(s)) => {
+                    if d0[i] <= t {
+                        return Err(format!(
+                            "the drive reads row {i}'s partial sums at {} before their write at {t}",
+                            d0[i]
+                        ));
+                    }
+                    if w + s + SCAT_WRITE <= d0[i] {
+                        return Err(format!(
+                            "the next step stores row {i}'s partial sums at {} before the drive reads them at {}",
+                            w + s + SCAT_WRITE,
+                            d0[i]
+                        ));
+                    }
+                }
+            }
+        }
+        // (the drive's writes are DRIVE_LAT after its reads: the rows
+        // stream's rules in `check` cover them)
+        let _ = DRIVE_LAT;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Coupling};
+    use crate::net::Params;
+    use crate::quant::quantize;
+
+    fn model(layers: &[usize], lanes: u32) -> HwModel {
+        let mut c = Config::default_config();
+        c.network.inputs = 5;
+        c.network.layers = layers.to_vec();
+        c.network.intralayer = true;
+        c.hardware.lanes = lanes;
+        c.hardware.coupling = Coupling::Pairs;
+        quantize(&c, &Params::init(&c), 16).unwrap().0
+    }
+
+    /// Each row's coupling sum, replayed from the words: its gather entries
+    /// plus the scatter words into it give every entry of the row once, with
+    /// its weight.
+    #[test]
+    fn pairs_streams_cover_every_pair_and_keep_the_timing_rules() {
+        for &(layers, lanes) in &[
+            (&[6usize, 10][..], 1),
+            (&[6, 10], 2),
+            (&[6, 10], 4),
+            (&[14, 10], 8),
+            (&[3, 5], 3),
+            (&[30, 10], 16),
+            (&[9, 3], 5),
+        ] {
+            let hw = model(layers, lanes);
+            let s = Schedule::new(&hw);
+            assert!(s.pairs.is_some());
+            s.check().unwrap();
+            let n = hw.n();
+            let mut rows: Vec<Vec<(usize, i64)>> = vec![Vec::new(); n];
+            let mut g = 0;
+            for w in &s.words {
+                let gr = s.groups[g];
+                for l in 0..s.lanes {
+                    if w.mask >> l & 1 == 1 {
+                        assert!(l < gr.rows);
+                        rows[gr.first + l].push((w.j, w.w[l]));
+                        if w.scat != Scatter::Off {
+                            rows[w.j].push((gr.first + l, w.w[l]));
+                        }
+                    } else {
+                        assert_eq!(w.w[l], 0);
+                    }
+                }
+                g += w.last as usize;
+            }
+            for r in rows.iter_mut() {
+                r.sort_unstable();
+            }
+            assert_eq!(rows, hw.rows, "{layers:?} on {lanes} lanes");
+            assert_eq!(s.entries(), hw.nnz());
+            // half the rows stream's words, about
+            let body = s.words.len() - s.lead;
+            let half = n * (n + lanes as usize) / (2 * lanes as usize);
+            assert!(
+                body <= half + 2 * (lanes as usize).pow(2),
+                "{body} words for {half}"
+            );
+        }
+    }
+
+    /// Each timing rule of the pairs stream is checked: breaking one is an
+    /// error that names it.
+    #[test]
+    fn broken_pairs_streams_are_refused() {
+        let hw = model(&[14, 10], 4);
+        let s = Schedule::new(&hw);
+        let first_scatter =
+            |s: &Schedule, m: Scatter| s.words.iter().position(|w| w.scat == m).unwrap();
+        // a scatter before its group's captures
+        let mut t = s.clone();
+        let u = first_scatter(&t, Scatter::Store);
+        let c = t.words[..u].iter().rposition(|w| w.cap.is_some()).unwrap();
+        t.words[c].cap = None;
+        assert!(t.check().unwrap_err().contains("before every lane"));
+        // an add with no store before it
+        let mut t = s.clone();
+        let u = first_scatter(&t, Scatter::Store);
+        t.words[u].scat = Scatter::Add;
+        assert!(t.check().unwrap_err().contains("before a store"));
+        // two writes of the same row's sums a cycle apart
+        let mut t = s.clone();
+        let u = (1..t.words.len())
+            .find(|&u| t.words[u].scat == Scatter::Add && t.words[u - 1].scat == Scatter::Add)
+            .unwrap();
+        t.words[u].j = t.words[u - 1].j;
+        let e = t.check().unwrap_err();
+        assert!(
+            e.contains("before their write") || e.contains("reads θ"),
+            "{e}"
+        );
+        // no lead: the next step stores over sums the drive has not read
+        let hw = model(&[6, 10], 4);
+        let s = Schedule::new(&hw);
+        assert!(s.lead > 0, "the small net needs lead bubbles");
+        let mut t = s.clone();
+        t.words.drain(..t.lead);
+        t.lead = 0;
+        assert!(t.check().is_err());
+    }
+
+    /// The counters' words are the schedule's control, cycle for cycle.
+    #[test]
+    fn counters_make_the_schedule() {
+        let hw = model(&[30, 10], 16);
+        let s = Schedule::new(&hw);
+        let ps = s.pairs.unwrap();
+        let made = ps.words();
+        assert_eq!(made.len(), s.words.len());
+        for (w, c) in s.words.iter().zip(&made) {
+            assert_eq!(
+                (w.j, w.mask, w.cap, w.scat, w.last),
+                (c.j, c.mask, c.cap, c.scat, c.last)
+            );
+        }
+    }
+}
