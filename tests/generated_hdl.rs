@@ -1,7 +1,7 @@
 //! Generated Verilog: reproducible to the byte, and clean under
 //! `verilator --lint-only -Wall` and Yosys `check -assert` (scripts/lint.sh).
 
-use phasegen_sim::config::{Config, ParamMemory, UMemory};
+use phasegen_sim::config::{Config, Coupling, ParamMemory, UMemory};
 use phasegen_sim::net::Params;
 use phasegen_sim::quant::quantize;
 use std::process::Command;
@@ -161,6 +161,31 @@ fn dense_and_w_in_ram_designs_are_lint_clean() {
     lint("lint-full-wram", &c);
     c.hardware.params = ParamMemory::Ram;
     lint("lint-full-wram-params", &c);
+}
+
+/// The pairs stream (each pair's weight once, `hardware.coupling =
+/// "pairs"`): one lane, an odd count, sixteen lanes of 5-bit weights (an
+/// 80-bit weight word), and writable parameters.
+#[test]
+fn pairs_designs_are_lint_clean() {
+    let mut c = Config::default_config();
+    c.network.inputs = 16;
+    c.network.layers = vec![4, 10];
+    c.network.intralayer = true;
+    c.hardware.coupling = Coupling::Pairs;
+    c.hardware.lanes = 1;
+    lint("lint-pairs-1", &c);
+    c.hardware.lanes = 3;
+    lint("lint-pairs-3", &c);
+    c.network.layers = vec![40, 10];
+    c.hardware.lanes = 16;
+    c.hardware.weight_bits = 5;
+    c.hardware.phase_bits = 8;
+    c.hardware.table_bits = 7;
+    lint("lint-pairs-16", &c);
+    c.hardware.params = ParamMemory::Ram;
+    c.hardware.lanes = 4;
+    lint("lint-pairs-params", &c);
 }
 
 /// The memories the host fills are marked for the UP5K's SPRAM (Yosys's

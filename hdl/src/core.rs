@@ -390,7 +390,7 @@ pub fn generate(hw: &HwModel) -> Module {
             let jlo = (d.n - d.min_len) as u64;
             let nj = m.wire(
                 "ctl_next_j",
-                Expr::mux(nf.e().lt(lit(a1, jlo)), nf.e(), lit(a1, jlo)),
+                Expr::mux(nf.e().lt(lit(a1, jlo)), nf.slice(a - 1, 0), lit(a, jlo)),
             );
             let last = m.wire("ctl_last", dj.e().eq(lit(a, d.n as u64 - 1)));
             let step = if_else(

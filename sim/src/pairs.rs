@@ -468,6 +468,44 @@ mod tests {
         assert!(t.check().is_err());
     }
 
+    /// A writable W of the pairs stream: another model's image applied to
+    /// a model gives the other model's (symmetric) W; a word sets both
+    /// directions of its pairs.
+    #[test]
+    fn w_images_apply_back_symmetrically() {
+        let mut c = Config::default_config();
+        c.network.inputs = 5;
+        c.network.layers = vec![7, 10];
+        c.network.intralayer = true;
+        c.hardware.lanes = 4;
+        c.hardware.coupling = Coupling::Pairs;
+        c.hardware.params = crate::config::ParamMemory::Ram;
+        let a = quantize(&c, &Params::init(&c), 16).unwrap().0;
+        c.train.seed = 9;
+        let b = quantize(&c, &Params::init(&c), 16).unwrap().0;
+        assert_ne!(a.rows, b.rows);
+        let s = Schedule::new(&a);
+        let mut m = a.clone();
+        for blk in crate::protocol::Block::ALL {
+            s.apply(&mut m, blk, 0, &s.image(&b, blk));
+        }
+        assert_eq!(m, b);
+        // one word: both W_ij and W_ji of its lanes change
+        let mut m = a.clone();
+        let e = s.words.iter().position(|w| w.scat == Scatter::Add).unwrap();
+        let wb = s.word_bytes(&a, crate::protocol::Block::W);
+        s.apply(&mut m, crate::protocol::Block::W, e, &vec![0x01; wb]);
+        let j = s.words[e].j;
+        let changed: Vec<usize> = (0..a.n()).filter(|&i| m.rows[i] != a.rows[i]).collect();
+        assert!(changed.contains(&j), "{changed:?}");
+        for i in &changed {
+            for &(k, w) in &m.rows[*i] {
+                let back = m.rows[k].iter().find(|e| e.0 == *i).unwrap().1;
+                assert_eq!(w, back, "W_{i}{k} and W_{k}{i}");
+            }
+        }
+    }
+
     /// The counters' words are the schedule's control, cycle for cycle.
     #[test]
     fn counters_make_the_schedule() {
