@@ -266,24 +266,30 @@ pub fn generate(hw: &HwModel) -> Module {
     // input weights: group g, input k at g * field_len + k; one ROM per lane,
     // or one RAM of all lanes (single address, no-change read: the form
     // Yosys maps to the UP5K's SPRAM)
+    // (the pairs stream's U is also one word of all lanes: it packs the
+    // block RAM better than a narrow memory per lane)
+    let u_packed = || -> Vec<u128> {
+        sched
+            .u_words(hw)
+            .iter()
+            .map(|w| {
+                (0..lanes)
+                    .rev()
+                    .fold(0u128, |acc, l| acc << wb | wrap(w[l], wb) as u128)
+            })
+            .collect()
+    };
+    let u_wide = !u_ram && pairs.is_some();
     let u_roms: Vec<Mem> = if u_ram {
         // filled by the bitstream where it can be (not U in SPRAM)
-        let init = (!hw.u_in_ram).then(|| {
-            sched
-                .u_words(hw)
-                .iter()
-                .map(|w| {
-                    (0..lanes)
-                        .rev()
-                        .fold(0u64, |acc, l| acc << wb | wrap(w[l], wb))
-                })
-                .collect()
-        });
+        let init = (!hw.u_in_ram).then(u_packed);
         vec![if hw.spram && init.is_none() {
             m.mem_styled("u_ram", lanes as u32 * wb, nu, "huge")
         } else {
-            m.mem("u_ram", lanes as u32 * wb, nu, init)
+            m.mem_wide("u_ram", lanes as u32 * wb, nu, init)
         }]
+    } else if u_wide {
+        vec![m.mem_wide("u_rom", lanes as u32 * wb, nu, Some(u_packed()))]
     } else {
         let u_words = sched.u_words(hw);
         (0..lanes)
@@ -614,6 +620,13 @@ pub fn generate(hw: &HwModel) -> Module {
                 .map(|l| m.wire(&format!("u_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
                 .collect()
         }
+        None if u_wide => {
+            let q = m.reg("u_q", lanes as u32 * wb);
+            m.mem_read(&clk, &u_roms[0], &q, ue.e());
+            (0..lanes as u32)
+                .map(|l| m.wire(&format!("u_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
+                .collect()
+        }
         None => (0..lanes)
             .map(|l| {
                 let q = m.reg(&format!("u_q_{l}"), wb);
@@ -622,6 +635,7 @@ pub fn generate(hw: &HwModel) -> Module {
             })
             .collect(),
     };
+
     let x_q = m.reg("x_q", xb);
     let x_rd = if kb > ia { fk.slice(ia - 1, 0) } else { fk.e() };
     let x_rd = if kb < ia { x_rd.zext(ia) } else { x_rd };
