@@ -227,6 +227,27 @@ fn every_block_of_another_model_written_over_the_uart_matches_its_twin() {
     cfg.hardware.weight_frac = 5;
     cfg.hardware.params = ParamMemory::Ram;
     cfg.train.dispersion = 0.05;
+    every_block_written(&cfg, "uart-params");
+}
+
+/// The same with the pairs stream (`hardware.coupling = "pairs"`), whose
+/// one copy of each pair's weight serves both rows: a written W word sets
+/// `W_ij` and `W_ji`.
+#[test]
+fn every_block_written_to_a_pairs_design_matches_its_twin() {
+    let mut cfg = Config::default_config();
+    cfg.network.layers = vec![8, 10];
+    cfg.network.intralayer = true;
+    cfg.hardware.coupling = phasegen_sim::config::Coupling::Pairs;
+    cfg.hardware.lanes = 3;
+    cfg.hardware.weight_frac = 5;
+    cfg.hardware.params = ParamMemory::Ram;
+    cfg.train.dispersion = 0.05;
+    every_block_written(&cfg, "uart-params-pairs");
+}
+
+fn every_block_written(cfg: &Config, tag: &str) {
+    let cfg = cfg.clone();
     let data = load_dir(Path::new(DATA)).unwrap();
     let (a, _) = quantize(&cfg, &Params::init(&cfg), data.train.max_pixel).unwrap();
     let mut cfg_b = cfg.clone();
@@ -242,7 +263,7 @@ fn every_block_of_another_model_written_over_the_uart_matches_its_twin() {
         a.rows != b.rows && a.u != b.u && a.h != b.h && a.theta0 != b.theta0 && a.omega != b.omega
     );
     assert!(a.params_in_ram && !a.u_in_ram);
-    let built = build_top(&cfg, &a, &scratch_dir("uart-params")).unwrap();
+    let built = build_top(&cfg, &a, &scratch_dir(tag)).unwrap();
     let cpb = clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
     let mut top = TopSim::new(&built, cpb).unwrap();
     let id = protocol::Identity::from_bytes(

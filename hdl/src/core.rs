@@ -756,15 +756,15 @@ pub fn generate(hw: &HwModel) -> Module {
         // stage 3: captures and the scatter products
         let mut prods_c = Vec::new();
         let mut prods_s = Vec::new();
-        for l in 0..lanes {
+        for (l, w3l) in w3.iter().enumerate() {
             let oc = m.reg_signed(&format!("own_c_{l}"), s);
             let os = m.reg_signed(&format!("own_s_{l}"), s);
             let hit = capv3.e().land(cap3.e().eq(lit(lbw, l as u64)));
             scatter_regs.push(if_(hit, vec![set(&oc, cos_j.e()), set(&os, sin_j.e())]));
             let pc = m.reg_signed(&format!("sprod_c_{l}"), wb + s);
             let ps = m.reg_signed(&format!("sprod_s_{l}"), wb + s);
-            scatter_regs.push(set(&pc, w3[l].e().mul(oc.e())));
-            scatter_regs.push(set(&ps, w3[l].e().mul(os.e())));
+            scatter_regs.push(set(&pc, w3l.e().mul(oc.e())));
+            scatter_regs.push(set(&ps, w3l.e().mul(os.e())));
             prods_c.push(sx(&mut m, &format!("sprod_c_ext_{l}"), pc.e(), acc_w));
             prods_s.push(sx(&mut m, &format!("sprod_s_ext_{l}"), ps.e(), acc_w));
         }

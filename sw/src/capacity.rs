@@ -15,7 +15,7 @@
 
 use crate::cosim::{build_core_text, verify_sample, CoreSim, Plan};
 use anyhow::{bail, Context, Result};
-use phasegen_sim::config::{board, UMemory};
+use phasegen_sim::config::{board, Coupling, UMemory};
 use phasegen_sim::net::ModelFile;
 use phasegen_sim::quant::{beta_int, quantize};
 use phasegen_sim::twin::HwModel;
@@ -98,16 +98,30 @@ pub fn dsps(board_name: &str) -> Result<u32> {
 pub const MAX_LANES: u32 = 16;
 
 /// Lanes for a board: as many as its DSPs allow (each lane is two
-/// multipliers, the drive sequencer takes four), at most [`MAX_LANES`]; two
-/// on a part without DSPs (the HX8K builds multipliers from logic, and a
-/// second lane halves the control ROM's share per weight).
-pub fn default_lanes(board_name: &str) -> Result<u32> {
+/// multipliers, four with the pairs stream; the drive sequencer takes
+/// four), at most [`MAX_LANES`]; two on a part without DSPs (the HX8K
+/// builds multipliers from logic, and a second lane halves the control
+/// ROM's share per weight).
+pub fn default_lanes(board_name: &str, coupling: Coupling) -> Result<u32> {
     let d = dsps(board_name)?;
+    let per_lane = match coupling {
+        Coupling::Rows => 2,
+        Coupling::Pairs => 4,
+    };
     Ok(if d == 0 {
         2
     } else {
-        (d.saturating_sub(4) / 2).clamp(1, MAX_LANES)
+        (d.saturating_sub(4) / per_lane).clamp(1, MAX_LANES)
     })
+}
+
+/// How the study's networks read W: the pairs stream (each pair's weight
+/// once) for the fully connected kind, the only one it applies to.
+pub fn default_coupling(kind: Kind) -> Coupling {
+    match kind {
+        Kind::Full => Coupling::Pairs,
+        Kind::Layered => Coupling::Rows,
+    }
 }
 
 /// Where the input weights go by default: for MNIST on a part with SPRAM
@@ -167,6 +181,8 @@ pub struct Study {
     pub lanes: u32,
     /// Where `U` lives (`hardware.u_memory`).
     pub u_memory: UMemory,
+    /// How the coupling stream reads W (`hardware.coupling`).
+    pub coupling: Coupling,
     /// Further `[hardware]` lines (e.g. `weight_bits = 6`), after the
     /// kind's formats, the lanes and `u_memory` (a later line of the same
     /// key is a TOML error, so give only keys not set there).
@@ -196,6 +212,12 @@ impl Study {
             UMemory::Auto => "auto",
         };
         let _ = writeln!(h, "lanes = {}\nu_memory = \"{um}\"", self.lanes);
+        if self.coupling == Coupling::Pairs {
+            if self.kind != Kind::Full {
+                bail!("the pairs stream needs every pair coupled: use it with --kind full");
+            }
+            h.push_str("coupling = \"pairs\"\n");
+        }
         for l in self
             .hardware
             .lines()
@@ -698,8 +720,9 @@ mod tests {
         Study {
             board: board.into(),
             kind,
-            lanes: default_lanes(board).unwrap(),
+            lanes: default_lanes(board, default_coupling(kind)).unwrap(),
             u_memory: u_memory(board, kind).unwrap(),
+            coupling: default_coupling(kind),
             hardware: String::new(),
             lo,
             hi,
@@ -754,11 +777,18 @@ mod tests {
 
     #[test]
     fn lanes_follow_the_dsps() {
-        assert_eq!(default_lanes("icebreaker").unwrap(), 2);
-        assert_eq!(default_lanes("hx8k-breakout").unwrap(), 2);
-        assert_eq!(default_lanes("ulx3s-25f").unwrap(), 12);
-        assert_eq!(default_lanes("ulx3s-85f").unwrap(), 16);
-        assert!(default_lanes("nope").is_err());
+        let r = Coupling::Rows;
+        assert_eq!(default_lanes("icebreaker", r).unwrap(), 2);
+        assert_eq!(default_lanes("hx8k-breakout", r).unwrap(), 2);
+        assert_eq!(default_lanes("ulx3s-25f", r).unwrap(), 12);
+        assert_eq!(default_lanes("ulx3s-85f", r).unwrap(), 16);
+        assert!(default_lanes("nope", r).is_err());
+        // the pairs stream's lanes are four multipliers
+        let p = Coupling::Pairs;
+        assert_eq!(default_lanes("icebreaker", p).unwrap(), 1);
+        assert_eq!(default_lanes("hx8k-breakout", p).unwrap(), 2);
+        assert_eq!(default_lanes("ulx3s-25f", p).unwrap(), 6);
+        assert_eq!(default_lanes("ulx3s-85f", p).unwrap(), 16);
     }
 
     #[test]
@@ -791,8 +821,19 @@ mod tests {
         assert!(s.config(64).unwrap().contains("amp_bits = 8\n"));
         assert_eq!(
             s.formats(),
-            "weight_bits=5, phase_bits=8, table_bits=7, u_memory=rom, amp_bits=8"
+            "weight_bits=5, phase_bits=8, table_bits=7, u_memory=rom, coupling=pairs, amp_bits=8"
         );
+        assert!(c_pairs(&s));
+        s.coupling = Coupling::Rows;
+        assert!(!c_pairs(&s));
+        let mut l = study("ulx3s-85f", Kind::Layered);
+        l.coupling = Coupling::Pairs;
+        assert!(l.config(64).is_err(), "pairs needs every pair coupled");
+    }
+
+    fn c_pairs(s: &Study) -> bool {
+        let c = phasegen_sim::config::Config::parse(&s.config(64).unwrap(), "test").unwrap();
+        c.hardware.coupling == Coupling::Pairs
     }
 
     #[test]

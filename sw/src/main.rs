@@ -122,6 +122,11 @@ enum Command {
         /// MNIST on the UP5K, whose SPRAM holds it; rom otherwise).
         #[arg(long)]
         u_memory: Option<String>,
+        /// How the coupling stream reads W: rows, or pairs (each pair's
+        /// weight once; fully connected only). Default: pairs for --kind
+        /// full, rows for layered.
+        #[arg(long)]
+        coupling: Option<String>,
         /// Further [hardware] lines, comma-separated, e.g. "amp_bits = 8".
         #[arg(long, default_value = "")]
         hardware: String,
@@ -590,6 +595,7 @@ fn run(cli: Cli) -> Result<()> {
             resolution,
             lanes,
             u_memory,
+            coupling,
             hardware,
             sim_steps,
             dir,
@@ -602,9 +608,15 @@ fn run(cli: Cli) -> Result<()> {
             }
             phasegen_sim::config::board(&board).context("--board")?;
             let (dlo, dhi) = cap::default_range(&board, kind)?;
+            let coupling = match coupling.as_deref() {
+                None => cap::default_coupling(kind),
+                Some("rows") => phasegen_sim::config::Coupling::Rows,
+                Some("pairs") => phasegen_sim::config::Coupling::Pairs,
+                Some(o) => bail!("--coupling {o}: give rows or pairs"),
+            };
             let lanes = match lanes {
                 Some(l) => l,
-                None => cap::default_lanes(&board)?,
+                None => cap::default_lanes(&board, coupling)?,
             };
             if !(1..=cap::MAX_LANES).contains(&lanes) {
                 bail!("--lanes {lanes}: give 1 to {}", cap::MAX_LANES);
@@ -621,6 +633,7 @@ fn run(cli: Cli) -> Result<()> {
                 kind,
                 lanes,
                 u_memory,
+                coupling,
                 hardware: hardware.replace(',', "\n"),
                 lo: lo.unwrap_or(dlo),
                 hi: hi.unwrap_or(dhi),
