@@ -143,9 +143,20 @@ pub fn u_memory(board_name: &str, kind: Kind) -> Result<UMemory> {
 /// The first size tried and the largest, per board and shape: near the
 /// sizes the block RAM allows (docs/capacity.head.md), so that the slow
 /// ECP5 builds start close to the answer. The search grows from `lo` (or
-/// halves when `lo` does not fit), so these only save trials.
-pub fn default_range(board_name: &str, kind: Kind) -> Result<(usize, usize)> {
-    Ok(match (board(board_name)?.device, kind) {
+/// halves when `lo` does not fit), so these only save trials. The pairs
+/// stream stores half the weights, so its fully connected search starts
+/// higher.
+pub fn default_range(board_name: &str, kind: Kind, coupling: Coupling) -> Result<(usize, usize)> {
+    let device = board(board_name)?.device;
+    if coupling == Coupling::Pairs {
+        match device {
+            "up5k" | "hx8k" => return Ok((64, 1024)),
+            "25k" => return Ok((256, 2048)),
+            "85k" => return Ok((1024, 4096)),
+            _ => {}
+        }
+    }
+    Ok(match (device, kind) {
         ("up5k", Kind::Full) => (48, 512),
         ("up5k", Kind::Layered) => (128, 1024),
         ("hx8k", Kind::Full) => (48, 512),
@@ -716,7 +727,7 @@ mod tests {
     use super::*;
 
     fn study(board: &str, kind: Kind) -> Study {
-        let (lo, hi) = default_range(board, kind).unwrap();
+        let (lo, hi) = default_range(board, kind, default_coupling(kind)).unwrap();
         Study {
             board: board.into(),
             kind,

@@ -607,7 +607,6 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("--resolution {resolution}: give a fraction in (0, 1), e.g. 0.1");
             }
             phasegen_sim::config::board(&board).context("--board")?;
-            let (dlo, dhi) = cap::default_range(&board, kind)?;
             let coupling = match coupling.as_deref() {
                 None => cap::default_coupling(kind),
                 Some("rows") => phasegen_sim::config::Coupling::Rows,
@@ -618,6 +617,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(l) => l,
                 None => cap::default_lanes(&board, coupling)?,
             };
+            let (dlo, dhi) = cap::default_range(&board, kind, coupling)?;
             if !(1..=cap::MAX_LANES).contains(&lanes) {
                 bail!("--lanes {lanes}: give 1 to {}", cap::MAX_LANES);
             }
