@@ -25,8 +25,8 @@
 //!   `hdl/sim/ecp5_dp16kd.v` (Yosys ships both only as black boxes; the
 //!   library is used without its DP16KD black box). The models cover the
 //!   configurations Yosys instantiates and refuse to elaborate others. The
-//!   test design's block RAMs are ROMs (the tables: 36 and 18 bits wide), so
-//!   the model's write path is written but not exercised here.
+//!   tables are ROMs (36 and 18 bits wide); the pairs stream's partial sums
+//!   (tests/netlist_sim.rs) exercise the write path.
 
 use crate::cosim::{vl_ports, write_if_changed};
 use anyhow::{bail, Context, Result};
