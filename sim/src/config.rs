@@ -598,6 +598,14 @@ impl Config {
                     h.lanes
                 );
             }
+            if h.lanes * h.weight_bits > 128 {
+                bail!(
+                    "hardware.coupling = \"pairs\" keeps one word of all lanes' weights, at most 128 bits; hardware.lanes = {} x weight_bits = {} is {}: use fewer lanes or narrower weights",
+                    h.lanes,
+                    h.weight_bits,
+                    h.lanes * h.weight_bits
+                );
+            }
         }
         let (pf, pk) = h.pin_range(&n.layers);
         let osc: usize = n.layers.iter().sum();
@@ -706,5 +714,36 @@ mod tests {
         assert!(err(&format!("{base}[hardware]\nlanes=17\n")).contains("hardware.lanes = 17"));
         assert!(err(&format!("{base}[hardware]\npins=4\n")).contains("reaches past"));
         assert!(err(&format!("{base}[hardware]\nomega0=-1\n")).contains("hardware.omega0"));
+    }
+
+    /// `coupling = "pairs"` is for fully connected networks with enough
+    /// oscillators for the lanes and a weight word of at most 128 bits; it
+    /// stays out of the canonical form when `rows`.
+    #[test]
+    fn pairs_coupling_is_checked() {
+        let net = |layers: &str, intra: bool| {
+            format!("name='x'\n[network]\ninputs=4\nlayers={layers}\nintralayer={intra}\n[hardware]\ncoupling='pairs'\n")
+        };
+        let e = err(&net("[3,2]", false));
+        assert!(
+            e.contains("coupling = \"pairs\"") && e.contains("intralayer = false"),
+            "{e}"
+        );
+        assert!(err(&net("[3,3,2]", true)).contains("3 layer(s)"));
+        let e = err(&format!("{}lanes=4\n", net("[3,2]", true)));
+        assert!(e.contains("has 5 on 4 lanes"), "{e}");
+        let e = err(&format!(
+            "{}lanes=16\nweight_bits=9\n",
+            net("[30,10]", true)
+        ));
+        assert!(e.contains("144"), "{e}");
+        assert!(
+            err("name='x'\n[network]\ninputs=4\nlayers=[3,2]\n[hardware]\ncoupling='pair'\n")
+                .contains("pair")
+        );
+        let ok = Config::parse(&net("[3,2]", true), "t").unwrap();
+        assert_eq!(ok.hardware.coupling, Coupling::Pairs);
+        assert!(ok.canonical().contains("coupling"));
+        assert!(!Config::default_config().canonical().contains("coupling"));
     }
 }
