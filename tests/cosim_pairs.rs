@@ -94,3 +94,20 @@ fn sixteen_lanes_match_twin() {
     c.hardware.weight_bits = 5;
     run("pairs-96-16", &c, 30, 10);
 }
+
+/// A weight ROM of more than `HEX_MIN_WORDS` words is filled from its hex
+/// file (`$readmemh`), in Verilator as in synthesis.
+#[test]
+fn large_roms_come_from_hex_files() {
+    let mut c = pairs(16, &[120, 10], 2);
+    c.hardware.phase_bits = 8;
+    c.hardware.table_bits = 7;
+    c.hardware.weight_bits = 5;
+    let (hw, _) = quantize(&c, &Params::init(&c), 16).unwrap();
+    let files = phasegen_hdl::generate_core_files(&c.hash_hex(), &hw);
+    let hex: Vec<&str> = files[1..].iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(hex, ["pg_core_w_rom.hex"]);
+    assert!(Schedule::new(&hw).words.len() >= phasegen_hdl::vlog::HEX_MIN_WORDS);
+    assert!(files[0].text.contains("$readmemh"));
+    run("pairs-130-2-hex", &c, 12, 4);
+}

@@ -186,6 +186,13 @@ fn pairs_designs_are_lint_clean() {
     c.hardware.params = ParamMemory::Ram;
     c.hardware.lanes = 4;
     lint("lint-pairs-params", &c);
+    // a weight ROM from its hex file (HEX_MIN_WORDS words or more), which
+    // Yosys reads beside the source
+    c.hardware.params = ParamMemory::Rom;
+    c.network.layers = vec![120, 10];
+    c.hardware.lanes = 2;
+    assert!(design(&c).iter().any(|f| f.name.ends_with(".hex")));
+    lint("lint-pairs-hex", &c);
 }
 
 /// The memories the host fills are marked for the UP5K's SPRAM (Yosys's

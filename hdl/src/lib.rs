@@ -46,13 +46,29 @@ pub fn core_ports(hw: &HwModel) -> Vec<vlog::PortInfo> {
     core::generate(hw).ports()
 }
 
-/// The settle core alone (`pg_core.v`).
+/// The settle core alone (`pg_core.v`); its large ROMs' contents are in
+/// the hex files of [`generate_core_files`].
 pub fn generate_core(config_hash: &str, hw: &HwModel) -> GenFile {
+    generate_core_files(config_hash, hw).remove(0)
+}
+
+/// `pg_core.v` and the hex files of its large ROMs
+/// ([`vlog::HEX_MIN_WORDS`]), which must be written beside it.
+pub fn generate_core_files(config_hash: &str, hw: &HwModel) -> Vec<GenFile> {
     let m = core::generate(hw);
-    GenFile {
+    let mut v = vec![GenFile {
         name: "pg_core.v".into(),
         text: vlog::file(&header(config_hash, hw, "pg_core.v"), &[&m]),
-    }
+    }];
+    v.extend(hex_files(&m));
+    v
+}
+
+fn hex_files(m: &vlog::Module) -> Vec<GenFile> {
+    m.hex_files()
+        .into_iter()
+        .map(|(name, text)| GenFile { name, text })
+        .collect()
 }
 
 /// The whole design, one file per module: `pg_core.v`, `pg_uart_rx.v`,
@@ -71,7 +87,7 @@ pub fn generate_design(
     let utx = uart::tx(cpb);
     let top = top::generate(hw, design_id, cpb, &core, &urx, &utx);
     let mh = model_hash(hw);
-    [&core, &urx, &utx, &top]
+    let mut files: Vec<GenFile> = [&core, &urx, &utx, &top]
         .into_iter()
         .map(|m| {
             let name = format!("{}.v", m.name);
@@ -80,7 +96,9 @@ pub fn generate_design(
                 name,
             }
         })
-        .collect()
+        .collect();
+    files.extend(hex_files(&core));
+    files
 }
 
 /// The clock module the board top instantiates (`pg_pll.v`): the PLL set

@@ -947,7 +947,24 @@ impl Module {
                         mem.name,
                         mem.depth - 1
                     );
-                    if let Some(v) = init {
+                    if let Some(v) = init.as_ref().filter(|v| v.len() >= HEX_MIN_WORDS) {
+                        // large contents from a file beside this one (see
+                        // `Module::hex_files`): Yosys reads it relative to
+                        // the source file, a Verilator build gets the folder
+                        // as PG_HEX_DIR (its $readmemh runs at start-up,
+                        // relative to the working directory otherwise)
+                        let _ = v;
+                        let f = hex_name(&self.name, &mem.name);
+                        let _ = writeln!(o, "`ifdef PG_HEX_DIR");
+                        let _ = writeln!(
+                            o,
+                            "    initial $readmemh({{`PG_HEX_DIR, \"{f}\"}}, {});",
+                            mem.name
+                        );
+                        let _ = writeln!(o, "`else");
+                        let _ = writeln!(o, "    initial $readmemh(\"{f}\", {});", mem.name);
+                        let _ = writeln!(o, "`endif");
+                    } else if let Some(v) = init {
                         let _ = writeln!(o, "    initial begin");
                         for (a, x) in v.iter().enumerate() {
                             let _ =
@@ -1061,6 +1078,41 @@ fn render_stmt(o: &mut String, s: &Stmt, depth: usize) {
 }
 
 /// A complete source file: header, `default_nettype none`, the modules.
+/// Memories with at least this many initial words are filled from a hex
+/// file ([`Module::hex_files`]) instead of `initial` assignments: yowasp's
+/// Yosys spends many minutes on tens of thousands of assignments (a 1024
+/// oscillator design's 33,296 weight words), and Verilator compiles each
+/// into C++.
+pub const HEX_MIN_WORDS: usize = 4096;
+
+/// The hex file of memory `mem` of module `module`.
+pub fn hex_name(module: &str, mem: &str) -> String {
+    format!("{module}_{mem}.hex")
+}
+
+impl Module {
+    /// The contents of the memories filled from hex files (`$readmemh`, one
+    /// word per line, `ceil(width / 4)` digits): `(file name, text)`.
+    pub fn hex_files(&self) -> Vec<(String, String)> {
+        self.items
+            .iter()
+            .filter_map(|it| match it {
+                Item::Mem {
+                    mem, init: Some(v), ..
+                } if v.len() >= HEX_MIN_WORDS => {
+                    let digits = mem.width.div_ceil(4) as usize;
+                    let mut t = String::with_capacity(v.len() * (digits + 1));
+                    for x in v {
+                        let _ = writeln!(t, "{x:0digits$x}");
+                    }
+                    Some((hex_name(&self.name, &mem.name), t))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 pub fn file(header: &[String], modules: &[&Module]) -> String {
     let mut o = String::new();
     for h in header {

@@ -593,6 +593,15 @@ pub fn check_cycles(dir: &Path, steps: u32) -> Result<CycleCheck> {
         .with_context(|| format!("cannot read {}", core.display()))?;
     let sim_dir = dir.join("sim");
     let text = roms_to_files(&text, &sim_dir)?;
+    // the generator's own hex files (large ROMs) go beside the copy
+    for e in std::fs::read_dir(dir.join("gen"))? {
+        let p = e?.path();
+        if p.extension().is_some_and(|x| x == "hex") {
+            let to = sim_dir.join(p.file_name().expect("a file"));
+            std::fs::copy(&p, &to)
+                .with_context(|| format!("cannot copy {} to {}", p.display(), to.display()))?;
+        }
+    }
     let t0 = Instant::now();
     let built = build_core_text(&hw, &text, &sim_dir, &phasegen_vl::Options::default())?;
     let build_secs = t0.elapsed().as_secs_f64();

@@ -31,16 +31,34 @@ pub fn build_core_with(
     dir: &Path,
     options: &Options,
 ) -> Result<Built> {
-    let f = phasegen_hdl::generate_core(config_hash, hw);
-    build_core_text(hw, &f.text, dir, options)
+    let files = phasegen_hdl::generate_core_files(config_hash, hw);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for f in &files[1..] {
+        write_if_changed(&dir.join(&f.name), &f.text)?;
+    }
+    build_core_text(hw, &files[0].text, dir, options)
+}
+
+/// The Verilator define that points the generated memories' `$readmemh`
+/// at `dir` (where their hex files are), as an absolute path: a Verilated
+/// model reads them when it starts, relative to the working directory.
+pub fn hex_dir_define(dir: &Path) -> Result<String> {
+    let abs = dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
+    Ok(format!("PG_HEX_DIR=\"{}/\"", abs.display()))
 }
 
 /// Compile `text` as `pg_core` for `hw`: the generated core, or a deliberately
-/// altered copy of it (tests/wrong_twin.rs).
+/// altered copy of it (tests/wrong_twin.rs). The hex files of its large ROMs
+/// must be in `dir`.
 pub fn build_core_text(hw: &HwModel, text: &str, dir: &Path, options: &Options) -> Result<Built> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join("pg_core.v");
     write_if_changed(&path, text)?;
+    let mut options = options.clone();
+    options.defines.push(hex_dir_define(dir)?);
+    let options = &options;
     phasegen_vl::build_with(
         &Design {
             sources: vec![path],

@@ -361,9 +361,12 @@ pub fn build_core_netlist(
     flow: &Flow,
 ) -> Result<Built> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let f = phasegen_hdl::generate_core(config_hash, hw);
-    let rtl = dir.join(&f.name);
-    write_if_changed(&rtl, &f.text)?;
+    // (Yosys reads the large ROMs' hex files beside the source)
+    let files = phasegen_hdl::generate_core_files(config_hash, hw);
+    for f in &files {
+        write_if_changed(&dir.join(&f.name), &f.text)?;
+    }
+    let rtl = dir.join(&files[0].name);
     let netlist = dir.join(format!("pg_core.{}.nl.v", flow.family));
     flow.synthesize(&[rtl], "pg_core", &netlist)?;
     flow.build_netlist(

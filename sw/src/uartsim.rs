@@ -30,14 +30,23 @@ pub fn build_top(cfg: &Config, hw: &HwModel, dir: &Path) -> Result<Built> {
     for f in &files {
         let p = dir.join(&f.name);
         write_if_changed(&p, &f.text)?;
-        sources.push(p);
+        // (the hex files of large ROMs are read by the model at start-up)
+        if f.name.ends_with(".v") {
+            sources.push(p);
+        }
     }
-    phasegen_vl::build(&Design {
-        sources,
-        top: "pg_top".into(),
-        ports: vl_ports(&phasegen_hdl::top_ports(hw, clock_hz, cfg.target.baud)),
-        clock: "i_clk".into(),
-    })
+    phasegen_vl::build_with(
+        &Design {
+            sources,
+            top: "pg_top".into(),
+            ports: vl_ports(&phasegen_hdl::top_ports(hw, clock_hz, cfg.target.baud)),
+            clock: "i_clk".into(),
+        },
+        &phasegen_vl::Options {
+            defines: vec![crate::cosim::hex_dir_define(dir)?],
+            ..Default::default()
+        },
+    )
 }
 
 /// `pg_top` with a bit-level UART on each side.
