@@ -40,7 +40,7 @@ fn board_table_matches_the_make_fragments() {
         assert_eq!(get("BOARD_CLOCK_HZ"), b.clock_hz.to_string(), "{}", b.name);
         assert_eq!(
             get("SYNTH_FLAGS").contains("-dsp"),
-            b.has_dsp && b.family == "ice40",
+            b.has_dsp() && b.family == "ice40",
             "{}: -dsp only on iCE40 parts with DSPs",
             b.name
         );

@@ -408,8 +408,9 @@ pub struct Board {
     pub package: &'static str,
     /// The oscillator on the board.
     pub clock_hz: u64,
-    /// The part has DSP multipliers (iCE40 HX parts have none).
-    pub has_dsp: bool,
+    /// DSP multipliers of the part (iCE40 HX parts have none: Yosys builds
+    /// multipliers from logic there).
+    pub dsps: u32,
     /// The PLL primitive the oscillator feeds.
     pub pll: PllKind,
 }
@@ -421,7 +422,7 @@ pub const BOARDS: &[Board] = &[
         device: "up5k",
         package: "sg48",
         clock_hz: 12_000_000,
-        has_dsp: true,
+        dsps: 8,
         // Pin 35 is the UP5K's PLL input pad.
         pll: PllKind::Ice40Pad,
     },
@@ -431,7 +432,7 @@ pub const BOARDS: &[Board] = &[
         device: "hx8k",
         package: "ct256",
         clock_hz: 12_000_000,
-        has_dsp: false,
+        dsps: 0,
         // J3 is not one of the HX8K's PLL pads (nextpnr refuses SB_PLL40_PAD
         // there), so the PLL takes the clock from the fabric.
         pll: PllKind::Ice40Core,
@@ -442,7 +443,7 @@ pub const BOARDS: &[Board] = &[
         device: "85k",
         package: "CABGA381",
         clock_hz: 25_000_000,
-        has_dsp: true,
+        dsps: 156,
         pll: PllKind::Ecp5,
     },
     Board {
@@ -451,10 +452,33 @@ pub const BOARDS: &[Board] = &[
         device: "25k",
         package: "CABGA381",
         clock_hz: 25_000_000,
-        has_dsp: true,
+        dsps: 28,
         pll: PllKind::Ecp5,
     },
 ];
+
+impl Board {
+    pub fn has_dsp(&self) -> bool {
+        self.dsps > 0
+    }
+}
+
+impl HardwareConfig {
+    /// Multipliers of the generated core: two per lane (`W cos θ_j`, `W sin
+    /// θ_j`), four with the pairs stream (and `W cos θ_i`, `W sin θ_i`), and
+    /// four in the drive sequencer. Synthesis puts each in a DSP block where
+    /// the part has them.
+    pub fn multipliers(&self) -> u32 {
+        self.lanes * self.multipliers_per_lane() + 4
+    }
+
+    pub fn multipliers_per_lane(&self) -> u32 {
+        match self.coupling {
+            Coupling::Rows => 2,
+            Coupling::Pairs => 4,
+        }
+    }
+}
 
 pub fn board(name: &str) -> Result<&'static Board> {
     BOARDS.iter().find(|b| b.name == name).with_context(|| {
@@ -617,6 +641,18 @@ impl Config {
             );
         }
         let b = board(&self.target.board).context("target.board")?;
+        if b.has_dsp() && h.multipliers() > b.dsps {
+            bail!(
+                "hardware.lanes = {} needs {} multipliers ({} per lane{}, 4 in the drive), more than the {} DSP blocks of target.board = \"{}\" (nextpnr could not place them): use at most {} lane(s)",
+                h.lanes,
+                h.multipliers(),
+                h.multipliers_per_lane(),
+                if h.coupling == Coupling::Pairs { " with coupling = \"pairs\"" } else { "" },
+                b.dsps,
+                b.name,
+                (b.dsps.saturating_sub(4) / h.multipliers_per_lane()).max(1)
+            );
+        }
         range(
             "target.clock_hz",
             self.target.clock_hz,
@@ -714,6 +750,31 @@ mod tests {
         assert!(err(&format!("{base}[hardware]\nlanes=17\n")).contains("hardware.lanes = 17"));
         assert!(err(&format!("{base}[hardware]\npins=4\n")).contains("reaches past"));
         assert!(err(&format!("{base}[hardware]\nomega0=-1\n")).contains("hardware.omega0"));
+    }
+
+    /// A design with more multipliers than the board's DSP blocks is
+    /// refused with the lanes that fit; a part without DSPs takes any.
+    #[test]
+    fn lanes_fit_the_boards_dsps() {
+        let cfg = |lanes: u32, coupling: &str, board: &str| {
+            format!("name='x'\n[network]\ninputs=4\nlayers=[30,10]\nintralayer=true\n[hardware]\nlanes={lanes}\ncoupling='{coupling}'\n[target]\nboard='{board}'\nclock_hz={}\n", super::board(board).unwrap().clock_hz)
+        };
+        let e = err(&cfg(3, "rows", "icebreaker"));
+        assert!(
+            e.contains("hardware.lanes = 3 needs 10 multipliers")
+                && e.contains("at most 2 lane(s)"),
+            "{e}"
+        );
+        assert!(Config::parse(&cfg(2, "rows", "icebreaker"), "t").is_ok());
+        let e = err(&cfg(2, "pairs", "icebreaker"));
+        assert!(
+            e.contains("needs 12 multipliers") && e.contains("at most 1 lane(s)"),
+            "{e}"
+        );
+        assert!(Config::parse(&cfg(1, "pairs", "icebreaker"), "t").is_ok());
+        assert!(err(&cfg(7, "pairs", "ulx3s-25f")).contains("at most 6 lane(s)"));
+        assert!(Config::parse(&cfg(16, "pairs", "ulx3s-85f"), "t").is_ok());
+        assert!(Config::parse(&cfg(16, "pairs", "hx8k-breakout"), "t").is_ok());
     }
 
     /// `coupling = "pairs"` is for fully connected networks with enough

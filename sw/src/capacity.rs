@@ -85,13 +85,7 @@ impl Kind {
 
 /// DSP multipliers of a board's part (docs/boards.md).
 pub fn dsps(board_name: &str) -> Result<u32> {
-    Ok(match board(board_name)?.device {
-        "up5k" => 8,
-        "hx8k" => 0,
-        "25k" => 28,
-        "85k" => 156,
-        d => bail!("no DSP count for device {d}"),
-    })
+    Ok(board(board_name)?.dsps)
 }
 
 /// `hardware.lanes` allows at most this many.
