@@ -935,18 +935,22 @@ fn run(cli: Cli) -> Result<()> {
                 sim.sim.trace_to(path)?;
             }
             let beta = beta_int(&hw.fmt, cfg.train.beta);
+            let per_lane = if hw.pairs { 2.0 } else { 1.0 };
             for s in 0..count_of(samples, split.test.len()) {
                 let x = hw.inputs_of_image(split.test.image(s));
                 let label = split.test.labels[s] as usize;
                 let t = Instant::now();
                 match verify_sample(&mut sim, &hw, &x, &Plan { free_steps: steps, nudge_steps: 100, beta, label, fault: None })? {
+                    // (a pairs-stream lane makes two coupling products per
+                    // cycle: its row's and, from the same weight, row j's)
                     Ok(r) => eprintln!(
-                        "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, {} lane(s): {:.1}% of the lanes busy in the coupling loop, {:.1}% over the run; class {} ({:.1} s)",
+                        "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, {} lane(s){}: {:.1}% of the lanes busy in the coupling loop, {:.1}% over the run; class {} ({:.1} s)",
                         r.steps_compared,
                         r.cycles_per_step,
                         r.lanes,
-                        100.0 * r.free_run.loop_efficiency(r.lanes),
-                        100.0 * r.free_run.step_efficiency(r.lanes),
+                        if hw.pairs { " of the pairs stream, two products each" } else { "" },
+                        100.0 * r.free_run.loop_efficiency(r.lanes) / per_lane,
+                        100.0 * r.free_run.step_efficiency(r.lanes) / per_lane,
                         r.class,
                         t.elapsed().as_secs_f64()
                     ),
