@@ -83,6 +83,14 @@ fn pairs_streams_match_twin() {
     c.hardware.weight_bits = 5;
     c.train.dispersion = 0.05;
     run("pairs-31-8", &c, 60, 20);
+    // W and U in RAM the host fills (the UP5K's SPRAM form), written
+    // through the core's ports before the sample
+    let mut c = pairs(16, &[14, 10], 2);
+    c.hardware.w_memory = phasegen_sim::config::UMemory::Ram;
+    c.hardware.u_memory = phasegen_sim::config::UMemory::Ram;
+    let (hw, _) = quantize(&c, &Params::init(&c), 16).unwrap();
+    assert!(hw.w_in_ram && hw.u_in_ram);
+    run("pairs-24-2-ram", &c, 60, 20);
 }
 
 /// Sixteen lanes (the ECP5 85F's), the width that needs words over 64 bits.
