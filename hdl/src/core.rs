@@ -96,6 +96,21 @@ fn select(idx: &Expr, items: &[Expr]) -> Expr {
     e
 }
 
+/// The stream control's counters (`ctl_j`: the neighbour, `ctl_first`:
+/// its group's first row) and their restart to `(j0, first0)`.
+fn ctl_counters(
+    m: &mut Module,
+    a: u32,
+    j0: usize,
+    first0: usize,
+    restart: &mut Vec<Stmt>,
+) -> (Sig, Sig) {
+    let dj = m.reg("ctl_j", a);
+    let df = m.reg("ctl_first", a);
+    *restart = vec![set(&dj, lit(a, j0 as u64)), set(&df, lit(a, first0 as u64))];
+    (dj, df)
+}
+
 /// A ROM of `width`-bit words, padded to a power-of-two depth.
 fn rom(m: &mut Module, name: &str, width: u32, mut words: Vec<u64>) -> Mem {
     let depth = 1usize << clog2(words.len().max(1) as u64);
@@ -379,13 +394,8 @@ pub fn generate(hw: &HwModel) -> Module {
             m.comment(
                 "pairs stream: {last, add, store, capture, lane, mask, j} from counters (see pairs::PairStream)",
             );
-            let dj = m.reg("ctl_j", a);
-            let df = m.reg("ctl_first", a);
             let st0 = d.start();
-            dense_restart = vec![
-                set(&dj, lit(a, st0.j as u64)),
-                set(&df, lit(a, st0.first as u64)),
-            ];
+            let (dj, df) = ctl_counters(&mut m, a, st0.j, st0.first, &mut dense_restart);
             let a1 = a + 1;
             // the next group's first row and its first neighbour,
             // min(first, n - min_len)
@@ -454,13 +464,8 @@ pub fn generate(hw: &HwModel) -> Module {
         }
         (None, Some(d)) => {
             m.comment("dense stream: {last, mask, j} from counters (see sched::DenseStream)");
-            let dj = m.reg("ctl_j", a);
-            let df = m.reg("ctl_first", a);
             let st0 = d.start();
-            dense_restart = vec![
-                set(&dj, lit(a, st0.j as u64)),
-                set(&df, lit(a, st0.first as u64)),
-            ];
+            let (dj, df) = ctl_counters(&mut m, a, st0.j, st0.first, &mut dense_restart);
             // groups of one row skip their diagonal: every group with one
             // lane, else only a last group of one row
             let single = if d.lanes == 1 {
