@@ -292,6 +292,34 @@ fn single_layer_of_power_of_two_oscillators_matches_twin() {
         .unwrap_or_else(|m| panic!("{m}"));
 }
 
+/// A fully connected layer of 2^k oscillators on as many lanes: one group,
+/// whose counter-made stream advanced the group's first row by a constant
+/// that did not fit its width (found by this test's random cases, seed
+/// 781).
+#[test]
+fn one_dense_group_of_all_oscillators_matches_twin() {
+    let mut cfg = Config::default_config();
+    cfg.target.board = "hx8k-breakout".into();
+    cfg.network.inputs = 4;
+    cfg.network.layers = vec![4];
+    cfg.network.intralayer = true;
+    cfg.hardware.lanes = 4;
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+    assert!(phasegen_sim::sched::Schedule::new(&hw).dense().is_some());
+    let b = build_core(&hw, &cfg.hash_hex(), &scratch_dir("prop-one-group")).unwrap();
+    let mut sim = CoreSim::new(&b, hw.n()).unwrap();
+    let plan = Plan {
+        free_steps: 20,
+        nudge_steps: 10,
+        beta: 3,
+        label: 1,
+        fault: None,
+    };
+    verify_sample(&mut sim, &hw, &[15, 0, 7, 3], &plan)
+        .unwrap()
+        .unwrap_or_else(|m| panic!("{m}"));
+}
+
 /// The narrowest phases the sweep reaches: 4-bit phases, an 8-entry table
 /// (2 entries per quarter turn), 3-bit inputs, and a nudge.
 #[test]

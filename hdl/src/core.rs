@@ -492,11 +492,14 @@ pub fn generate(hw: &HwModel) -> Module {
                 ),
                 None => dj.e().add(lit(a, 1)),
             };
+            // (modulo 2^a: with one group of all n <= lanes rows, the next
+            // first row is never used, the step restarts the counters)
+            let next_first = d.lanes as u64 & ((1u64 << a) - 1);
             let step = if_else(
                 last.e(),
                 vec![
                     set(&dj, lit(a, 0)),
-                    set(&df, df.e().add(lit(a, d.lanes as u64))),
+                    set(&df, df.e().add(lit(a, next_first))),
                 ],
                 vec![set(&dj, next_j)],
             );
