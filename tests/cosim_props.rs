@@ -106,7 +106,7 @@ fn random_case(seed: u64) -> Case {
                                        // the config accepts it (chosen from the seed, so the draws above and
                                        // below stay those of earlier versions)
     let full = cfg.network.intralayer && cfg.network.layers.len() <= 2;
-    if full && seed % 2 == 0 {
+    if full && seed.is_multiple_of(2) {
         cfg.hardware.coupling = Coupling::Pairs;
         if cfg.validate().is_err() {
             cfg.hardware.coupling = Coupling::Rows;
