@@ -320,6 +320,48 @@ fn one_dense_group_of_all_oscillators_matches_twin() {
         .unwrap_or_else(|m| panic!("{m}"));
 }
 
+/// Found by this test's random cases (seeds 9002, 9022): an oscillator's
+/// constants `{h, K, ω, θ0}` of 2 x 12 + 2 x 20 bits plus the group flag
+/// pass 64 bits (the flag was shifted out and the sequencer never saw a
+/// group end); and a fully connected layer of 2 on 3 lanes (lane 2 is past
+/// the 1-bit oscillator index).
+#[test]
+fn wide_constants_and_lanes_past_the_oscillators_match_twin() {
+    let run = |tag: &str, cfg: &Config, x: &[u64]| {
+        let (hw, _) = quantize(cfg, &Params::init(cfg), 16).unwrap();
+        let b = build_core(&hw, &cfg.hash_hex(), &scratch_dir(tag)).unwrap();
+        let mut sim = CoreSim::new(&b, hw.n()).unwrap();
+        let plan = Plan {
+            free_steps: 13,
+            nudge_steps: 13,
+            beta: 1,
+            label: 0,
+            fault: None,
+        };
+        verify_sample(&mut sim, &hw, x, &plan)
+            .unwrap()
+            .unwrap_or_else(|m| panic!("{tag}: {m}"));
+    };
+    let mut cfg = Config::default_config();
+    cfg.target.board = "hx8k-breakout".into();
+    cfg.network.inputs = 4;
+    cfg.network.layers = vec![4, 5];
+    cfg.network.intralayer = true;
+    cfg.hardware.phase_bits = 20;
+    cfg.hardware.weight_bits = 12;
+    cfg.hardware.weight_frac = 6;
+    run("prop-wide-constants", &cfg, &[15, 0, 7, 3]);
+    cfg.hardware.coupling = Coupling::Pairs;
+    run("prop-wide-constants-pairs", &cfg, &[15, 0, 7, 3]);
+    let mut cfg = Config::default_config();
+    cfg.target.board = "hx8k-breakout".into();
+    cfg.network.inputs = 4;
+    cfg.network.layers = vec![2];
+    cfg.network.intralayer = true;
+    cfg.hardware.lanes = 3;
+    run("prop-lanes-past", &cfg, &[15, 0, 7, 3]);
+}
+
 /// The narrowest phases the sweep reaches: 4-bit phases, an 8-entry table
 /// (2 entries per quarter turn), 3-bit inputs, and a nudge.
 #[test]

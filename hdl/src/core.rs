@@ -112,10 +112,15 @@ fn ctl_counters(
 }
 
 /// A ROM of `width`-bit words, padded to a power-of-two depth.
-fn rom(m: &mut Module, name: &str, width: u32, mut words: Vec<u64>) -> Mem {
+fn rom(m: &mut Module, name: &str, width: u32, words: Vec<u64>) -> Mem {
+    rom_wide(m, name, width, words.into_iter().map(u128::from).collect())
+}
+
+/// [`rom`] of words up to 128 bits.
+fn rom_wide(m: &mut Module, name: &str, width: u32, mut words: Vec<u128>) -> Mem {
     let depth = 1usize << clog2(words.len().max(1) as u64);
     words.resize(depth, 0);
-    m.mem(name, width, depth, Some(words))
+    m.mem_wide(name, width, depth, Some(words))
 }
 
 pub fn generate(hw: &HwModel) -> Module {
@@ -320,23 +325,26 @@ pub fn generate(hw: &HwModel) -> Module {
     for g in &sched.groups {
         last_row[g.first + g.rows - 1] = true;
     }
-    let ov: Vec<u64> = (0..n)
+    // (up to 2 x 16 + 2 x 24 + 1 bits: a word may pass 64 bits)
+    let ov: Vec<u128> = (0..n)
         .map(|i| {
-            (wrap(hw.h[i], wb) << (wb + 2 * p))
-                | (wrap(hw.k[i], wb) << (2 * p))
-                | (wrap(hw.omega0 + hw.omega[i], p) << p)
-                | hw.theta0[i]
+            ((wrap(hw.h[i], wb) as u128) << (wb + 2 * p))
+                | ((wrap(hw.k[i], wb) as u128) << (2 * p))
+                | ((wrap(hw.omega0 + hw.omega[i], p) as u128) << p)
+                | hw.theta0[i] as u128
         })
         .collect();
     let (osc_rom, last_rom) = if hw.params_in_ram {
         let last = last_row.iter().map(|&b| b as u64).collect();
         (
-            rom(&mut m, "osc_ram", ow, ov),
+            rom_wide(&mut m, "osc_ram", ow, ov),
             Some(rom(&mut m, "row_last_rom", 1, last)),
         )
     } else {
-        let ov = (0..n).map(|i| (last_row[i] as u64) << ow | ov[i]).collect();
-        (rom(&mut m, "osc_rom", ow + 1, ov), None)
+        let ov = (0..n)
+            .map(|i| (last_row[i] as u128) << ow | ov[i])
+            .collect();
+        (rom_wide(&mut m, "osc_rom", ow + 1, ov), None)
     };
     if let Some((we, addr, data)) = &o_port {
         m.always(
@@ -519,7 +527,12 @@ pub fn generate(hw: &HwModel) -> Module {
                 (d.lead > 0).then(|| m.wire("ctl_bubble", e.e().lt(lit(ea, d.lead as u64))));
             let mut bits: Vec<Expr> = Vec::new();
             for l in (0..d.lanes).rev() {
-                let mut b = diag.e().ne(lit(a, l as u64));
+                // (a lane past 2^a is past every row: in_last clears it)
+                let mut b = if (l as u64) < 1 << a {
+                    diag.e().ne(lit(a, l as u64))
+                } else {
+                    lit(1, 1)
+                };
                 if let (Some(il), true) = (&in_last, l >= last_rows) {
                     b = b.land(il.e().not());
                 }
