@@ -277,8 +277,14 @@ fn single_layer_of_power_of_two_oscillators_matches_twin() {
     let mut cfg = Config::default_config();
     cfg.network.inputs = 4;
     cfg.network.layers = vec![4];
-    let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
-    let b = build_core(&hw, &cfg.hash_hex(), &scratch_dir("prop-single-layer")).unwrap();
+    matches_twin("prop-single-layer", &cfg);
+}
+
+/// The core of `cfg` (with its initial parameters, 4 inputs) against the
+/// twin: 20 free and 10 nudged steps.
+fn matches_twin(tag: &str, cfg: &Config) {
+    let (hw, _) = quantize(cfg, &Params::init(cfg), 16).unwrap();
+    let b = build_core(&hw, &cfg.hash_hex(), &scratch_dir(tag)).unwrap();
     let mut sim = CoreSim::new(&b, hw.n()).unwrap();
     let plan = Plan {
         free_steps: 20,
@@ -289,7 +295,17 @@ fn single_layer_of_power_of_two_oscillators_matches_twin() {
     };
     verify_sample(&mut sim, &hw, &[15, 0, 7, 3], &plan)
         .unwrap()
-        .unwrap_or_else(|m| panic!("{m}"));
+        .unwrap_or_else(|m| panic!("{tag}: {m}"));
+}
+
+/// A small config on a part without DSP limits: `layers`, every pair coupled.
+fn fully_connected(layers: &[usize]) -> Config {
+    let mut cfg = Config::default_config();
+    cfg.target.board = "hx8k-breakout".into();
+    cfg.network.inputs = 4;
+    cfg.network.layers = layers.to_vec();
+    cfg.network.intralayer = true;
+    cfg
 }
 
 /// A fully connected layer of 2^k oscillators on as many lanes: one group,
@@ -298,26 +314,11 @@ fn single_layer_of_power_of_two_oscillators_matches_twin() {
 /// 781).
 #[test]
 fn one_dense_group_of_all_oscillators_matches_twin() {
-    let mut cfg = Config::default_config();
-    cfg.target.board = "hx8k-breakout".into();
-    cfg.network.inputs = 4;
-    cfg.network.layers = vec![4];
-    cfg.network.intralayer = true;
+    let mut cfg = fully_connected(&[4]);
     cfg.hardware.lanes = 4;
     let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
     assert!(phasegen_sim::sched::Schedule::new(&hw).dense().is_some());
-    let b = build_core(&hw, &cfg.hash_hex(), &scratch_dir("prop-one-group")).unwrap();
-    let mut sim = CoreSim::new(&b, hw.n()).unwrap();
-    let plan = Plan {
-        free_steps: 20,
-        nudge_steps: 10,
-        beta: 3,
-        label: 1,
-        fault: None,
-    };
-    verify_sample(&mut sim, &hw, &[15, 0, 7, 3], &plan)
-        .unwrap()
-        .unwrap_or_else(|m| panic!("{m}"));
+    matches_twin("prop-one-group", &cfg);
 }
 
 /// Found by this test's random cases (seeds 9002, 9022): an oscillator's
@@ -327,39 +328,16 @@ fn one_dense_group_of_all_oscillators_matches_twin() {
 /// the 1-bit oscillator index).
 #[test]
 fn wide_constants_and_lanes_past_the_oscillators_match_twin() {
-    let run = |tag: &str, cfg: &Config, x: &[u64]| {
-        let (hw, _) = quantize(cfg, &Params::init(cfg), 16).unwrap();
-        let b = build_core(&hw, &cfg.hash_hex(), &scratch_dir(tag)).unwrap();
-        let mut sim = CoreSim::new(&b, hw.n()).unwrap();
-        let plan = Plan {
-            free_steps: 13,
-            nudge_steps: 13,
-            beta: 1,
-            label: 0,
-            fault: None,
-        };
-        verify_sample(&mut sim, &hw, x, &plan)
-            .unwrap()
-            .unwrap_or_else(|m| panic!("{tag}: {m}"));
-    };
-    let mut cfg = Config::default_config();
-    cfg.target.board = "hx8k-breakout".into();
-    cfg.network.inputs = 4;
-    cfg.network.layers = vec![4, 5];
-    cfg.network.intralayer = true;
+    let mut cfg = fully_connected(&[4, 5]);
     cfg.hardware.phase_bits = 20;
     cfg.hardware.weight_bits = 12;
     cfg.hardware.weight_frac = 6;
-    run("prop-wide-constants", &cfg, &[15, 0, 7, 3]);
+    matches_twin("prop-wide-constants", &cfg);
     cfg.hardware.coupling = Coupling::Pairs;
-    run("prop-wide-constants-pairs", &cfg, &[15, 0, 7, 3]);
-    let mut cfg = Config::default_config();
-    cfg.target.board = "hx8k-breakout".into();
-    cfg.network.inputs = 4;
-    cfg.network.layers = vec![2];
-    cfg.network.intralayer = true;
+    matches_twin("prop-wide-constants-pairs", &cfg);
+    let mut cfg = fully_connected(&[2]);
     cfg.hardware.lanes = 3;
-    run("prop-lanes-past", &cfg, &[15, 0, 7, 3]);
+    matches_twin("prop-lanes-past", &cfg);
 }
 
 /// The narrowest phases the sweep reaches: 4-bit phases, an 8-entry table
