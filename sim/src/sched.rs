@@ -26,6 +26,10 @@
 //! word of this one, reading the other phase bank, and **lead** bubbles at
 //! the start of the step keep every read of `θ_j` after the write of `θ_j` by
 //! the previous step (the timing model below is the RTL's, cycle for cycle).
+//!
+//! A fully connected network can instead read each pair's weight once:
+//! the pairs stream of [`crate::pairs`] (`hardware.coupling = "pairs"`),
+//! whose schedule is a `Schedule` too, checked by the same rules and more.
 
 pub use crate::pairs::PairStream;
 use crate::protocol::Block;
