@@ -33,7 +33,7 @@
 //! before its first row. Everything is made by two counters (`j` and the
 //! group's first row), so nothing of size `n²` is stored but the weights.
 
-use crate::sched::{Group, Scatter, Schedule, Word, DRIVE_LAT, SEQ_CYCLES, STREAM_LAT};
+use crate::sched::{Group, Scatter, Schedule, Word, SEQ_CYCLES, STREAM_LAT};
 use crate::twin::HwModel;
 
 /// Cycles from issuing a scatter word to the sample of its read of row `j`'s
