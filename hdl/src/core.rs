@@ -111,6 +111,41 @@ fn ctl_counters(
     (dj, df)
 }
 
+/// The read of a memory of one word of all lanes (`lanes` x `wb` bits) at
+/// `ptr`, registered in `{name}_q` and cut into the lanes' `{name}_q_{l}`.
+/// With a host write `port` (write enable, address, data) a write takes the
+/// cycle instead of the read: the no-change form Yosys maps to SPRAM.
+#[allow(clippy::too_many_arguments)]
+fn wide_read(
+    m: &mut Module,
+    clk: &Sig,
+    mem: &Mem,
+    name: &str,
+    lanes: usize,
+    wb: u32,
+    port: Option<&(Sig, Sig, Sig)>,
+    ptr: Expr,
+) -> Vec<Sig> {
+    let q = m.reg(&format!("{name}_q"), lanes as u32 * wb);
+    match port {
+        Some((we, addr, data)) => {
+            let a = m.wire(&format!("{name}_addr"), Expr::mux(we.e(), addr.e(), ptr));
+            m.always(
+                clk,
+                vec![if_else(
+                    we.e(),
+                    vec![set_mem(mem, a.e(), data.e())],
+                    vec![set(&q, Expr::MemRead(mem.clone(), Box::new(a.e())))],
+                )],
+            );
+        }
+        None => m.mem_read(clk, mem, &q, ptr),
+    }
+    (0..lanes as u32)
+        .map(|l| m.wire(&format!("{name}_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
+        .collect()
+}
+
 /// A ROM of `width`-bit words, padded to a power-of-two depth.
 fn rom(m: &mut Module, name: &str, width: u32, words: Vec<u64>) -> Mem {
     rom_wide(m, name, width, words.into_iter().map(u128::from).collect())
@@ -553,30 +588,16 @@ pub fn generate(hw: &HwModel) -> Module {
         (None, None) => unreachable!("the stream control is a ROM or dense"),
     }
     let wq: Vec<Sig> = match (&w_port, wide) {
-        (Some((we, addr, data)), true) => {
-            // one RAM of all lanes: written by the host, else read (the
-            // no-change form Yosys maps to SPRAM)
-            let q = m.reg("w_q", lanes as u32 * wb);
-            let wa = m.wire("w_addr", Expr::mux(we.e(), addr.e(), e.e()));
-            m.always(
-                &clk,
-                vec![if_else(
-                    we.e(),
-                    vec![set_mem(&w_roms[0], wa.e(), data.e())],
-                    vec![set(&q, Expr::MemRead(w_roms[0].clone(), Box::new(wa.e())))],
-                )],
-            );
-            (0..lanes as u32)
-                .map(|l| m.wire(&format!("w_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
-                .collect()
-        }
-        (None, true) => {
-            let q = m.reg("w_q", lanes as u32 * wb);
-            m.mem_read(&clk, &w_roms[0], &q, e.e());
-            (0..lanes as u32)
-                .map(|l| m.wire(&format!("w_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
-                .collect()
-        }
+        (port, true) => wide_read(
+            &mut m,
+            &clk,
+            &w_roms[0],
+            "w",
+            lanes,
+            wb,
+            port.as_ref(),
+            e.e(),
+        ),
         _ => {
             let wq: Vec<Sig> = (0..lanes).map(|l| m.reg(&format!("w_q_{l}"), wb)).collect();
             for l in 0..lanes {
@@ -626,28 +647,8 @@ pub fn generate(hw: &HwModel) -> Module {
     let fk = m.reg("f_k", kb);
     let fissuing = m.reg_init("fissuing", 1, false, Some(0));
     let uq: Vec<Sig> = match &u_port {
-        Some((we, addr, data)) => {
-            let q = m.reg("u_q", lanes as u32 * wb);
-            let ua_ = m.wire("u_addr", Expr::mux(we.e(), addr.e(), ue.e()));
-            m.always(
-                &clk,
-                vec![if_else(
-                    we.e(),
-                    vec![set_mem(&u_roms[0], ua_.e(), data.e())],
-                    vec![set(&q, Expr::MemRead(u_roms[0].clone(), Box::new(ua_.e())))],
-                )],
-            );
-            (0..lanes as u32)
-                .map(|l| m.wire(&format!("u_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
-                .collect()
-        }
-        None if u_wide => {
-            let q = m.reg("u_q", lanes as u32 * wb);
-            m.mem_read(&clk, &u_roms[0], &q, ue.e());
-            (0..lanes as u32)
-                .map(|l| m.wire(&format!("u_q_{l}"), q.slice(l * wb + wb - 1, l * wb)))
-                .collect()
-        }
+        Some(port) => wide_read(&mut m, &clk, &u_roms[0], "u", lanes, wb, Some(port), ue.e()),
+        None if u_wide => wide_read(&mut m, &clk, &u_roms[0], "u", lanes, wb, None, ue.e()),
         None => (0..lanes)
             .map(|l| {
                 let q = m.reg(&format!("u_q_{l}"), wb);
