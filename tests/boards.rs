@@ -3,10 +3,10 @@
 //! has, its pin file and board top exist, and the board top with the
 //! generated core and `pg_pll` (through the board's PLL) is lint clean.
 
-use phasegen_sim::config::{Config, BOARDS};
-use phasegen_sim::net::Params;
-use phasegen_sim::pll::{self, ClockPlan};
-use phasegen_sim::quant::quantize;
+use phasegen_sim::board::BOARDS;
+use phasegen_sim::config::Config;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::quantize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -76,7 +76,7 @@ fn lint_board(board: &str, clock_hz: u64) {
     cfg.target.board = board.into();
     cfg.target.clock_hz = clock_hz;
     cfg.validate().unwrap();
-    let plan = ClockPlan::for_config(&cfg).unwrap();
+    let plan = cfg.clock_plan().unwrap();
     let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
     let dir = phasegen::cosim::scratch_dir(&format!("lint-board-{board}-{clock_hz}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -115,7 +115,7 @@ fn board_tops_with_their_plls_are_lint_clean() {
     for b in BOARDS {
         // A clock each board's PLL makes exactly.
         let hz = match b.pll {
-            pll::PllKind::Ecp5 => 50_000_000,
+            phasegen_sim::board::PllKind::Ecp5 => 50_000_000,
             _ => 18_000_000,
         };
         lint_board(b.name, hz);

@@ -4,8 +4,8 @@
 use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Fault, Plan};
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::{beta_int, quantize};
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::{beta_int, quantize};
 use std::path::Path;
 
 fn digits() -> phasegen_sim::data::Split {
@@ -163,7 +163,7 @@ fn absolute_frame_turns_and_the_pins_follow_the_twin() {
     let (rel, _) = sim.run(true, 60, 0, 0, 1_000_000).unwrap();
     let abs = sim.abs_log.clone();
     assert_eq!(abs.len(), 60);
-    let mut twin = phasegen_sim::twin::Twin::new(&hw);
+    let mut twin = phasegen_sim::twin::model::Twin::new(&hw);
     twin.load_input(&x);
     let mut toggles = vec![0; hw.pins];
     let mut last = twin.pins();

@@ -4,9 +4,9 @@
 
 use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Plan, VerifyReport};
 use phasegen_sim::config::Config;
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::{beta_int, quantize};
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::model::HwModel;
+use phasegen_sim::twin::quant::{beta_int, quantize};
 
 /// Deterministic inputs in the full input range.
 fn inputs(hw: &HwModel) -> Vec<u64> {
@@ -196,7 +196,7 @@ fn dense_streams_and_w_in_ram_match_twin() {
         let tag = format!("lanes-dense-{n}-{lanes}-{w_ram}");
         let (hw, r) = measure(&tag, &c, 60, 20);
         assert_eq!(hw.w_in_ram, w_ram, "{tag}");
-        let s = phasegen_hdl::sched::Schedule::new(&hw);
+        let s = phasegen_sim::twin::sched::Schedule::new(&hw);
         assert!(s.dense().is_some(), "{tag}: the stream is dense");
         let run = &r.nudged_run;
         assert_eq!(
@@ -225,7 +225,7 @@ fn full256_for_the_up5k_matches_twin() {
         hw.u_in_ram && hw.w_in_ram,
         "auto puts U and W in RAM on a UP5K"
     );
-    let s = phasegen_hdl::sched::Schedule::new(&hw);
+    let s = phasegen_sim::twin::sched::Schedule::new(&hw);
     assert!(s.dense().is_some());
     assert_eq!(s.step_cycles(), 32_768);
     let run = &r.nudged_run;

@@ -7,9 +7,9 @@
 
 use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Plan};
 use phasegen_sim::config::{Config, Coupling};
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::{beta_int, quantize};
-use phasegen_sim::sched::Schedule;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::{beta_int, quantize};
+use phasegen_sim::twin::sched::Schedule;
 
 fn pairs(inputs: usize, layers: &[usize], lanes: u32) -> Config {
     let mut c = Config::default_config();

@@ -17,10 +17,10 @@
 
 use phasegen::cosim::{build_core, scratch_dir, verify_sample, CoreSim, Plan};
 use phasegen_sim::config::{Config, Coupling};
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::quantize;
+use phasegen_sim::onn::net::Params;
 use phasegen_sim::rng::Rng;
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::twin::model::HwModel;
+use phasegen_sim::twin::quant::quantize;
 use std::time::Instant;
 
 const DEFAULT_SEED: u64 = 20_250_401;
@@ -317,7 +317,9 @@ fn one_dense_group_of_all_oscillators_matches_twin() {
     let mut cfg = fully_connected(&[4]);
     cfg.hardware.lanes = 4;
     let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
-    assert!(phasegen_sim::sched::Schedule::new(&hw).dense().is_some());
+    assert!(phasegen_sim::twin::sched::Schedule::new(&hw)
+        .dense()
+        .is_some());
     matches_twin("prop-one-group", &cfg);
 }
 

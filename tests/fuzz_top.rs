@@ -13,12 +13,12 @@ use phasegen_hdl::top::FRAME_TIMEOUT_BITS;
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::{Config, ParamMemory};
 use phasegen_sim::data::load_dir;
-use phasegen_sim::devmodel::DeviceModel;
-use phasegen_sim::net::Params;
-use phasegen_sim::protocol::{self, Block, Cmd, Status, SYNC_REQ};
-use phasegen_sim::quant::quantize;
+use phasegen_sim::link::devmodel::DeviceModel;
+use phasegen_sim::link::protocol::{self, Block, Cmd, Status, SYNC_REQ};
+use phasegen_sim::onn::net::Params;
 use phasegen_sim::rng::Rng;
-use phasegen_sim::sched::Schedule;
+use phasegen_sim::twin::quant::quantize;
+use phasegen_sim::twin::sched::Schedule;
 use std::path::Path;
 
 fn env(name: &str, default: u64) -> u64 {

@@ -15,7 +15,7 @@ mod common;
 
 use common::{ok, TempDir, ROOT};
 use phasegen_sim::config::Config;
-use phasegen_sim::net::{ModelFile, Params};
+use phasegen_sim::onn::net::{ModelFile, Params};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 

@@ -2,8 +2,8 @@
 //! `verilator --lint-only -Wall` and Yosys `check -assert` (scripts/lint.sh).
 
 use phasegen_sim::config::{Config, Coupling, ParamMemory, UMemory};
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::quantize;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::quantize;
 use std::process::Command;
 
 fn design(cfg: &Config) -> Vec<phasegen_hdl::GenFile> {

@@ -8,8 +8,8 @@
 use phasegen::cosim::{scratch_dir, verify_sample, CoreSim, Plan};
 use phasegen::netlist::{build_core_netlist, Flow};
 use phasegen_sim::config::Config;
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::{beta_int, quantize};
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::{beta_int, quantize};
 use std::time::Instant;
 
 /// A small net that still has every block: an input field, a hidden layer,

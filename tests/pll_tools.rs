@@ -4,7 +4,7 @@
 //! one, since each yowasp call costs about half a second. Both come with
 //! `scripts/setup.sh`; override with ICEPLL=... and ECPPLL=....
 
-use phasegen_sim::pll::{ecp5_search, ice40_search};
+use phasegen_sim::board::pll::{ecp5_search, ice40_search};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

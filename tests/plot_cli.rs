@@ -2,7 +2,7 @@
 //! and a settle of the model it trained, and clear errors for bad inputs.
 
 use phasegen_sim::config::Config;
-use phasegen_sim::net::{ModelFile, Params};
+use phasegen_sim::onn::net::{ModelFile, Params};
 use std::path::Path;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits-8x8");

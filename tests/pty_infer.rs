@@ -7,8 +7,8 @@ use phasegen::uartsim::{build_top, PtyServer};
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
-use phasegen_sim::net::{ModelFile, Params};
-use phasegen_sim::quant::quantize;
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::twin::quant::quantize;
 use std::path::Path;
 use std::process::Command;
 

@@ -11,10 +11,10 @@ use phasegen::uartsim::{build_top, TopSim};
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
-use phasegen_sim::net::Params;
-use phasegen_sim::protocol::{self, Cmd, Decoder};
-use phasegen_sim::quant::quantize;
-use phasegen_sim::twin::Twin;
+use phasegen_sim::link::protocol::{self, Cmd, Decoder};
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::model::Twin;
+use phasegen_sim::twin::quant::quantize;
 use std::path::Path;
 
 #[test]
@@ -70,7 +70,7 @@ fn streamed_inference_runs_near_the_line_rate() {
     let line_bound = input_bytes * 10.0 * cpb as f64; // cycles per image, raw input bytes only
     let frame_bound = frame_bytes * 10.0 * cpb as f64; // with the frame's 6 bytes of overhead
                                                        // the schedule's cycles per step, plus the field once per image
-    let sched = phasegen_hdl::sched::Schedule::new(&hw);
+    let sched = phasegen_sim::twin::sched::Schedule::new(&hw);
     let run_cycles =
         (hw.steps as usize * sched.step_cycles() + sched.field.len() * sched.field_len) as f64;
     let f = cfg.target.clock_hz as f64;

@@ -8,8 +8,8 @@ use phasegen::uartsim::{build_top, PtyServer};
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::quantize;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::quantize;
 use std::path::Path;
 use std::process::Command;
 
@@ -102,7 +102,7 @@ fn device_in_the_loop_training_equals_twin_training() {
     // with the formats the trainer pins (the shared fraction bits for W and U)
     let split = load_dir(&data_dir).unwrap();
     let mut cfg = cfg;
-    phasegen_sim::hil::pin_formats(&mut cfg, split.train.max_pixel).unwrap();
+    phasegen_sim::link::hil::pin_formats(&mut cfg, split.train.max_pixel).unwrap();
     assert_eq!((cfg.hardware.w_frac, cfg.hardware.u_frac), (5, 5));
     let (hw, _) = quantize(&cfg, &Params::init(&cfg), split.train.max_pixel).unwrap();
     let built = build_top(&cfg, &hw, &dir.join("gen")).unwrap();

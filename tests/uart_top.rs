@@ -6,10 +6,10 @@ use phasegen::uartsim::{build_top, TopSim};
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
-use phasegen_sim::net::Params;
-use phasegen_sim::protocol::{self, Cmd, Decoder, Identity, Response};
-use phasegen_sim::quant::quantize;
-use phasegen_sim::twin::Twin;
+use phasegen_sim::link::protocol::{self, Cmd, Decoder, Identity, Response};
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::model::Twin;
+use phasegen_sim::twin::quant::quantize;
 use std::path::Path;
 
 fn exchange(top: &mut TopSim, bytes: &[u8], max_cycles: u64) -> Response {

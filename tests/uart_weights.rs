@@ -5,14 +5,14 @@
 
 use phasegen::cosim::scratch_dir;
 use phasegen::uartsim::{build_top, PtyServer, TopSim};
-use phasegen_hdl::sched::Schedule;
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::{Config, ParamMemory, UMemory};
 use phasegen_sim::data::load_dir;
-use phasegen_sim::net::{ModelFile, Params};
-use phasegen_sim::protocol::{self, Block, Cmd, Decoder, Response};
-use phasegen_sim::quant::quantize;
-use phasegen_sim::twin::{HwModel, Twin};
+use phasegen_sim::link::protocol::{self, Block, Cmd, Decoder, Response};
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::twin::model::{HwModel, Twin};
+use phasegen_sim::twin::quant::quantize;
+use phasegen_sim::twin::sched::Schedule;
 use std::path::Path;
 use std::process::Command;
 

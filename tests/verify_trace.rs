@@ -4,8 +4,8 @@
 
 use phasegen::cosim::scratch_dir;
 use phasegen_sim::config::Config;
-use phasegen_sim::net::{ModelFile, Params};
-use phasegen_sim::quant::quantize;
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::twin::quant::quantize;
 use std::process::Command;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits-8x8");

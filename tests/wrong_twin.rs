@@ -18,8 +18,8 @@
 
 use phasegen::cosim::{build_core_text, scratch_dir, verify_sample, CoreSim, Plan};
 use phasegen_sim::config::Config;
-use phasegen_sim::net::Params;
-use phasegen_sim::quant::{beta_int, quantize};
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::{beta_int, quantize};
 use phasegen_vl::Options;
 
 /// One rounding adder in the generated text.

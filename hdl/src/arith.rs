@@ -1,4 +1,4 @@
-//! The named integer operations of `phasegen_sim::qformat`, as hardware:
+//! The named integer operations of `phasegen_sim::twin::qformat`, as hardware:
 //! each returns a new wire and is exactly the twin's function of the same name.
 
 use crate::vlog::{lit, slit, Expr, Module, Sig};

@@ -1,8 +1,8 @@
 //! `pg_core`: the settle engine. Computes the input field once per sample,
 //! then runs Jacobi Euler steps of the phase dynamics exactly as
-//! `phasegen_sim::twin::Twin::step`, then the argmax readout.
+//! `phasegen_sim::twin::model::Twin::step`, then the argmax readout.
 //!
-//! Datapath (see [`crate::sched`] for the schedule and docs/hardware.md for
+//! Datapath (see [`phasegen_sim::twin::sched`] for the schedule and docs/hardware.md for
 //! the arithmetic):
 //! - phases in a ping-pong RAM (`2 x 2^A` words, kept twice: one copy for the
 //!   coupling stream, one for the oscillators' own phases): a step reads bank
@@ -27,11 +27,12 @@
 //! come from the quantized model and the schedule.
 
 use crate::arith;
-use crate::sched::{Schedule, SEQ_CYCLES};
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};
-use phasegen_sim::protocol::Block;
-use phasegen_sim::qformat::{clog2, wrap};
-use phasegen_sim::twin::{sin_table, HwModel};
+use phasegen_sim::link::protocol::Block;
+use phasegen_sim::twin::model::{sin_table, HwModel};
+use phasegen_sim::twin::qformat::{clog2, wrap};
+use phasegen_sim::twin::sched::Schedule;
+use phasegen_sim::twin::stream::SEQ_CYCLES;
 
 /// Widths of the core's ports, shared by the generator, the top level and the
 /// testbenches.
@@ -732,7 +733,7 @@ pub fn generate(hw: &HwModel) -> Module {
     let latch = m.wire("latch", acc_v.e().land(acc_last.e()));
 
     // ---------------- pairs stream: capture and scatter ----------------
-    // (see phasegen_sim::pairs) stage 3 keeps each lane's own sin/cos from
+    // (see phasegen_sim::twin::pairs) stage 3 keeps each lane's own sin/cos from
     // its capture word and multiplies the scatter words' weights by them;
     // stage 4 sums groups of four lanes and reads row j's partial sums;
     // stage 5 adds (or, in the first group, stores) and writes them back.
@@ -1541,8 +1542,8 @@ pub fn generate(hw: &HwModel) -> Module {
 #[cfg(test)]
 mod tests {
     use phasegen_sim::config::Config;
-    use phasegen_sim::net::Params;
-    use phasegen_sim::quant::quantize;
+    use phasegen_sim::onn::net::Params;
+    use phasegen_sim::twin::quant::quantize;
 
     #[test]
     fn generates_default_core() {

@@ -5,15 +5,12 @@
 pub mod arith;
 pub mod core;
 pub mod pll;
-/// The schedule lives in the model crate (the device model decodes the same
-/// memory images); re-exported where the generator always had it.
-pub use phasegen_sim::sched;
 pub mod top;
 pub mod uart;
 pub mod vlog;
 
-use phasegen_sim::pll::ClockPlan;
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::board::pll::ClockPlan;
+use phasegen_sim::twin::model::HwModel;
 use sha2::{Digest, Sha256};
 
 /// One generated source file.

@@ -1,5 +1,5 @@
 //! `pg_pll`: the board oscillator to the core clock. The settings come from
-//! [`phasegen_sim::pll`] (the icepll and ecppll searches); this module only
+//! [`phasegen_sim::board::pll`] (the icepll and ecppll searches); this module only
 //! instantiates the family's primitive with them, or passes the oscillator
 //! through when the config asks for its frequency.
 //!
@@ -8,7 +8,7 @@
 //! board top holds the core in reset until `o_locked`.
 
 use crate::vlog::{lit, Module};
-use phasegen_sim::pll::{mhz, ClockPlan, Pll};
+use phasegen_sim::board::pll::{mhz, ClockPlan, Pll};
 
 fn bin(v: u32, width: usize) -> String {
     format!("{width}'b{v:0width$b}")
@@ -114,8 +114,8 @@ pub fn generate(plan: &ClockPlan) -> Module {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phasegen_sim::config::board;
-    use phasegen_sim::pll::plan;
+    use phasegen_sim::board::board;
+    use phasegen_sim::board::pll::plan;
 
     fn text(board_name: &str, hz: u64) -> String {
         generate(&plan(board(board_name).unwrap(), hz).unwrap()).render()

@@ -1,4 +1,4 @@
-//! `pg_top`: UART, the protocol decoder of `phasegen_sim::protocol`, and
+//! `pg_top`: UART, the protocol decoder of `phasegen_sim::link::protocol`, and
 //! the settle core.
 //!
 //! The receiver and the executor run side by side. The receiver takes a
@@ -12,14 +12,14 @@
 //! dropped, so a partial frame never blocks the device.
 
 use crate::core::CoreShape;
-use crate::sched::Schedule;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
-use phasegen_sim::protocol::{
+use phasegen_sim::link::protocol::{
     phase_bytes, target_bytes, Block, Cmd, ErrCode, Identity, ERROR, STATUS_LEN, SYNC_REQ,
     SYNC_RSP, VERSION,
 };
-use phasegen_sim::qformat::clog2;
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::twin::model::HwModel;
+use phasegen_sim::twin::qformat::clog2;
+use phasegen_sim::twin::sched::Schedule;
 
 pub const FRAME_TIMEOUT_BITS: u64 = 40;
 
@@ -64,7 +64,7 @@ fn crc_step(m: &mut Module, name: &str, c: &Sig, b: &Sig) -> Sig {
         let shifted = Expr::concat(vec![x.slice(6, 0), lit(1, 0)]);
         let poly = shifted
             .clone()
-            .xor(lit(8, phasegen_sim::protocol::CRC_POLY as u64));
+            .xor(lit(8, phasegen_sim::link::protocol::CRC_POLY as u64));
         x = m.wire(&format!("{name}_{k}"), Expr::mux(x.bit(7), poly, shifted));
     }
     x

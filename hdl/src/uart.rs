@@ -5,7 +5,7 @@
 //! drops a byte whose stop bit is low (counted on `o_frame_err`).
 
 use crate::vlog::{case, if_, if_else, lit, set, Expr, Module};
-use phasegen_sim::qformat::clog2;
+use phasegen_sim::twin::qformat::clog2;
 
 /// Clocks per bit for a clock and baud rate (rounded).
 pub fn clocks_per_bit(clock_hz: u64, baud: u64) -> u64 {

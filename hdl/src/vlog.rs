@@ -794,7 +794,7 @@ impl Module {
             name: name.into(),
             width,
             depth,
-            addr_bits: phasegen_sim::qformat::clog2(depth as u64),
+            addr_bits: phasegen_sim::twin::qformat::clog2(depth as u64),
         };
         self.items.push(Item::Mem {
             mem: m.clone(),

@@ -6,7 +6,8 @@
 //! value is validated with a message that names the field, the value and the
 //! allowed range.
 
-use crate::pll::PllKind;
+use crate::board::pll::ClockPlan;
+use crate::board::{board, up5k};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -345,11 +346,6 @@ impl HardwareConfig {
     }
 }
 
-/// Is `board` one with a UP5K (SPRAM for the memories the host fills)?
-pub fn up5k(board: &str) -> bool {
-    BOARDS.iter().any(|b| b.name == board && b.device == "up5k")
-}
-
 impl Default for HardwareConfig {
     fn default() -> Self {
         HardwareConfig {
@@ -397,72 +393,6 @@ impl Default for TargetConfig {
     }
 }
 
-/// Boards the flow knows: name, nextpnr family, device, package, board clock.
-/// Each has `constraints/<name>.mk` (and the pin file and board top it names).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Board {
-    pub name: &'static str,
-    pub family: &'static str,
-    /// nextpnr's device option without dashes (`up5k`, `hx8k`, `25k`, `85k`).
-    pub device: &'static str,
-    pub package: &'static str,
-    /// The oscillator on the board.
-    pub clock_hz: u64,
-    /// DSP multipliers of the part (iCE40 HX parts have none: Yosys builds
-    /// multipliers from logic there).
-    pub dsps: u32,
-    /// The PLL primitive the oscillator feeds.
-    pub pll: PllKind,
-}
-
-pub const BOARDS: &[Board] = &[
-    Board {
-        name: "icebreaker",
-        family: "ice40",
-        device: "up5k",
-        package: "sg48",
-        clock_hz: 12_000_000,
-        dsps: 8,
-        // Pin 35 is the UP5K's PLL input pad.
-        pll: PllKind::Ice40Pad,
-    },
-    Board {
-        name: "hx8k-breakout",
-        family: "ice40",
-        device: "hx8k",
-        package: "ct256",
-        clock_hz: 12_000_000,
-        dsps: 0,
-        // J3 is not one of the HX8K's PLL pads (nextpnr refuses SB_PLL40_PAD
-        // there), so the PLL takes the clock from the fabric.
-        pll: PllKind::Ice40Core,
-    },
-    Board {
-        name: "ulx3s-85f",
-        family: "ecp5",
-        device: "85k",
-        package: "CABGA381",
-        clock_hz: 25_000_000,
-        dsps: 156,
-        pll: PllKind::Ecp5,
-    },
-    Board {
-        name: "ulx3s-25f",
-        family: "ecp5",
-        device: "25k",
-        package: "CABGA381",
-        clock_hz: 25_000_000,
-        dsps: 28,
-        pll: PllKind::Ecp5,
-    },
-];
-
-impl Board {
-    pub fn has_dsp(&self) -> bool {
-        self.dsps > 0
-    }
-}
-
 impl HardwareConfig {
     /// Multipliers of the generated core: two per lane (`W cos θ_j`, `W sin
     /// θ_j`), four with the pairs stream (and `W cos θ_i`, `W sin θ_i`), and
@@ -478,13 +408,6 @@ impl HardwareConfig {
             Coupling::Pairs => 4,
         }
     }
-}
-
-pub fn board(name: &str) -> Result<&'static Board> {
-    BOARDS.iter().find(|b| b.name == name).with_context(|| {
-        let known: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
-        format!("unknown board `{name}`; known boards: {}", known.join(", "))
-    })
 }
 
 impl Config {
@@ -511,6 +434,12 @@ impl Config {
     /// same hash whatever the TOML's formatting or field order.
     pub fn canonical(&self) -> String {
         toml::to_string(self).expect("config serializes")
+    }
+
+    /// The core clock of the config's target: its board's oscillator, or
+    /// what the board's PLL makes of it.
+    pub fn clock_plan(&self) -> Result<ClockPlan> {
+        crate::board::pll::plan(board(&self.target.board)?, self.target.clock_hz)
     }
 
     /// First 8 bytes of SHA-256 of the canonical config, as 16 hex digits.
@@ -659,7 +588,7 @@ impl Config {
             1_000_000,
             400_000_000,
         )?;
-        crate::pll::plan(b, self.target.clock_hz)?;
+        crate::board::pll::plan(b, self.target.clock_hz)?;
         range("target.baud", self.target.baud, 1200, 12_000_000)?;
         if self.target.clock_hz / self.target.baud < 4 {
             bail!(
@@ -757,7 +686,7 @@ mod tests {
     #[test]
     fn lanes_fit_the_boards_dsps() {
         let cfg = |lanes: u32, coupling: &str, board: &str| {
-            format!("name='x'\n[network]\ninputs=4\nlayers=[30,10]\nintralayer=true\n[hardware]\nlanes={lanes}\ncoupling='{coupling}'\n[target]\nboard='{board}'\nclock_hz={}\n", super::board(board).unwrap().clock_hz)
+            format!("name='x'\n[network]\ninputs=4\nlayers=[30,10]\nintralayer=true\n[hardware]\nlanes={lanes}\ncoupling='{coupling}'\n[target]\nboard='{board}'\nclock_hz={}\n", crate::board::board(board).unwrap().clock_hz)
         };
         let e = err(&cfg(3, "rows", "icebreaker"));
         assert!(

@@ -9,8 +9,8 @@
 use anyhow::{Context, Result};
 use phasegen_sim::config::Config;
 use phasegen_sim::data::{load_dir, Split};
-use phasegen_sim::net::Params;
-use phasegen_sim::train::{self, EpochLog};
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::onn::train::{self, EpochLog};
 use std::fmt::Write as _;
 use std::path::Path;
 

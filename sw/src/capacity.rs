@@ -15,10 +15,11 @@
 
 use crate::cosim::{build_core_text, verify_sample, CoreSim, Plan};
 use anyhow::{bail, Context, Result};
-use phasegen_sim::config::{board, Coupling, UMemory};
-use phasegen_sim::net::ModelFile;
-use phasegen_sim::quant::{beta_int, quantize};
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::board::board;
+use phasegen_sim::config::{Coupling, UMemory};
+use phasegen_sim::onn::net::ModelFile;
+use phasegen_sim::twin::model::HwModel;
+use phasegen_sim::twin::quant::{beta_int, quantize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -617,7 +618,7 @@ pub fn check_cycles(dir: &Path, steps: u32) -> Result<CycleCheck> {
         bail!("{}: the RTL does not match the twin: {m}", core.display());
     }
     Ok(CycleCheck {
-        schedule: phasegen_hdl::sched::Schedule::new(&hw).step_cycles(),
+        schedule: phasegen_sim::twin::sched::Schedule::new(&hw).step_cycles(),
         steps: sim.stats.steps,
         intervals: sim.step_intervals.clone(),
         build_secs,
@@ -818,7 +819,7 @@ mod tests {
                     c.hardware.u_in_ram(&c.network, b),
                     b == "icebreaker" && kind == Kind::Layered
                 );
-                let topo = phasegen_sim::net::Topology::from_config(&c.network);
+                let topo = phasegen_sim::onn::net::Topology::from_config(&c.network);
                 let n_osc: usize = c.network.layers.iter().sum();
                 match kind {
                     Kind::Full => {

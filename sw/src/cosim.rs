@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context, Result};
 use phasegen_hdl::vlog::{Dir, PortInfo};
-use phasegen_sim::qformat::wrap;
-use phasegen_sim::twin::{HwModel, Twin};
+use phasegen_sim::twin::model::{HwModel, Twin};
+use phasegen_sim::twin::qformat::wrap;
 use phasegen_vl::{Built, Design, Options, Port, Sim};
 use std::path::{Path, PathBuf};
 
@@ -241,13 +241,13 @@ impl CoreSim {
     }
 
     /// Write the input weights into the core's U RAM, one word (all lanes)
-    /// per cycle, in the layout of `phasegen_hdl::sched`. A no-op for
+    /// per cycle, in the layout of `phasegen_sim::twin::sched`. A no-op for
     /// designs with U in ROM.
     pub fn load_u(&mut self, hw: &HwModel) -> Result<()> {
         let Some(ports) = self.p.u_we.zip(self.p.u_addr).zip(self.p.u_data) else {
             return Ok(());
         };
-        let sched = phasegen_hdl::sched::Schedule::new(hw);
+        let sched = phasegen_sim::twin::sched::Schedule::new(hw);
         let wb = hw.fmt.weight_bits;
         let words: Vec<u64> = sched
             .u_words(hw)
@@ -273,9 +273,9 @@ impl CoreSim {
         let Some(ports) = self.p.w_we.zip(self.p.w_addr).zip(self.p.w_data) else {
             return Ok(());
         };
-        let sched = phasegen_hdl::sched::Schedule::new(hw);
+        let sched = phasegen_sim::twin::sched::Schedule::new(hw);
         let wb = hw.fmt.weight_bits;
-        let b = phasegen_sim::protocol::Block::W;
+        let b = phasegen_sim::link::protocol::Block::W;
         let wbytes = wb.div_ceil(8) as usize;
         let words: Vec<u64> = sched
             .image(hw, b)

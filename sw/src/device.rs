@@ -3,7 +3,7 @@
 //! with a bad CRC is retried; device errors are reported by name.
 
 use anyhow::{bail, Context, Result};
-use phasegen_sim::protocol::{
+use phasegen_sim::link::protocol::{
     self, phase_bytes, run_payload, write_weights_payload, Block, Cmd, Decoder, ErrCode, Identity,
     Response, ERROR, MAX_INPUT_CHUNK,
 };

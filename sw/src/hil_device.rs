@@ -6,21 +6,21 @@
 //! phases, reads the phases, runs nudged on from there, reads them again
 //! (symmetric nudging: a second free run, the same integers, then `−β`),
 //! and computes the EP update from the phases with the twin backend's code
-//! ([`phasegen_sim::hil::ep_from_states`]). The device computes bit for bit
+//! ([`phasegen_sim::link::hil::ep_from_states`]). The device computes bit for bit
 //! what the twin does, so a device run gives the twin run's parameters.
 
 use crate::device::Device;
 use anyhow::{bail, Context, Result};
 use phasegen_sim::config::Config;
-use phasegen_sim::float::Settle;
-use phasegen_sim::hil::{
+use phasegen_sim::link::hil::{
     ep_from_states, evaluate_from_phases, hw_beta, pixels, twin_states, States, TwinBackend,
 };
-use phasegen_sim::net::Params;
-use phasegen_sim::protocol::{phase_bytes, Block, Identity};
-use phasegen_sim::sched::Schedule;
-use phasegen_sim::train::{Backend, BatchGrad, EpSettings, Inputs};
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::link::protocol::{phase_bytes, Block, Identity};
+use phasegen_sim::onn::float::Settle;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::onn::train::{Backend, BatchGrad, EpSettings, Inputs};
+use phasegen_sim::twin::model::HwModel;
+use phasegen_sim::twin::sched::Schedule;
 use std::io::{Read, Write};
 
 pub struct DeviceBackend<P: Read + Write> {

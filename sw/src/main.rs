@@ -9,11 +9,10 @@ use phasegen::uartsim::{build_top, PtyServer};
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
-use phasegen_sim::net::{ModelFile, Params};
-use phasegen_sim::pll::ClockPlan;
-use phasegen_sim::quant::{beta_int, quantize};
-use phasegen_sim::train;
-use phasegen_sim::twin::{HwModel, Twin};
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::onn::train;
+use phasegen_sim::twin::model::{HwModel, Twin};
+use phasegen_sim::twin::quant::{beta_int, quantize};
 use phasegen_vl::{Options, Trace};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -388,7 +387,7 @@ struct MemoryArgs {
 }
 
 fn memory(a: MemoryArgs) -> Result<()> {
-    use phasegen_sim::memory as mem;
+    use phasegen_sim::onn::memory as mem;
     let o = mem::Options {
         rule: mem::Rule::parse(&a.rule)?,
         corrupt: a.corrupt,
@@ -498,7 +497,7 @@ fn run(cli: Cli) -> Result<()> {
             if backend != BackendKind::Float {
                 // the twin and the device keep the formats they start with;
                 // the model file records them, so `gen` builds that design
-                phasegen_sim::hil::pin_formats(&mut cfg, split.train.max_pixel)?;
+                phasegen_sim::link::hil::pin_formats(&mut cfg, split.train.max_pixel)?;
             }
             let mut logf = match &log {
                 Some(p) => {
@@ -544,7 +543,7 @@ fn run(cli: Cli) -> Result<()> {
             let mut on_batch = |p: &train::Progress| bar.borrow_mut().show(p, cfg.train.epochs);
             let mut be: Box<dyn train::Backend> = match backend {
                 BackendKind::Float => Box::new(train::FloatBackend),
-                BackendKind::Twin => Box::new(phasegen_sim::hil::TwinBackend::new(
+                BackendKind::Twin => Box::new(phasegen_sim::link::hil::TwinBackend::new(
                     &cfg,
                     split.train.max_pixel,
                 )?),
@@ -606,7 +605,7 @@ fn run(cli: Cli) -> Result<()> {
             if !(0.0..1.0).contains(&resolution) || resolution == 0.0 {
                 bail!("--resolution {resolution}: give a fraction in (0, 1), e.g. 0.1");
             }
-            phasegen_sim::config::board(&board).context("--board")?;
+            phasegen_sim::board::board(&board).context("--board")?;
             let coupling = match coupling.as_deref() {
                 None => cap::default_coupling(kind),
                 Some("rows") => phasegen_sim::config::Coupling::Rows,
@@ -879,7 +878,7 @@ fn run(cli: Cli) -> Result<()> {
                 (None, None) => Config::default_config(),
             };
             retarget(&mut cfg, board.as_deref(), clock_hz)?;
-            let plan = ClockPlan::for_config(&cfg)?;
+            let plan = cfg.clock_plan()?;
             if mhz {
                 println!("{:.6}", plan.achieved_hz() / 1e6);
             } else {
@@ -891,7 +890,7 @@ fn run(cli: Cli) -> Result<()> {
             let cfg = &mf.config;
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
-            let plan = ClockPlan::for_config(cfg)?;
+            let plan = cfg.clock_plan()?;
             eprintln!("clock of board {}: {}", plan.board, plan.describe());
             let mut files = phasegen_hdl::generate_design(
                 &cfg.hash_hex(),
@@ -972,7 +971,7 @@ fn run(cli: Cli) -> Result<()> {
             model,
         } => {
             let clock = match &model {
-                Some(m) => Some(ClockPlan::for_config(&ModelFile::load(m)?.config)?.describe()),
+                Some(m) => Some(ModelFile::load(m)?.config.clock_plan()?.describe()),
                 None => None,
             };
             let r = phasegen::report::write_report(
@@ -1020,8 +1019,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             // the weights that live in RAM (SPRAM on a UP5K), which the
             // bitstream cannot fill: send them first
-            use phasegen_sim::protocol::Block;
-            let sched = phasegen_hdl::sched::Schedule::new(&hw);
+            use phasegen_sim::link::protocol::Block;
+            let sched = phasegen_sim::twin::sched::Schedule::new(&hw);
             for (b, held, what) in [
                 (Block::U, hw.u_in_ram, "input"),
                 (Block::W, hw.w_in_ram, "coupling"),
@@ -1083,7 +1082,7 @@ fn run(cli: Cli) -> Result<()> {
             let (mf, hw) = load_model(&model)?;
             let cfg = &mf.config;
             let built = build_top(cfg, &hw, &scratch_dir(&format!("serve-{}", cfg.name)))?;
-            let clock_hz = ClockPlan::for_config(cfg)?.core_clock_hz();
+            let clock_hz = cfg.clock_plan()?.core_clock_hz();
             let server = PtyServer::start(built, clocks_per_bit(clock_hz, cfg.target.baud))?;
             println!("{}", server.path);
             std::io::stdout().flush().ok();
@@ -1163,7 +1162,7 @@ impl Progress {
 fn retarget(cfg: &mut Config, board: Option<&str>, clock_hz: Option<u64>) -> Result<()> {
     if let Some(name) = board {
         if name != cfg.target.board {
-            let b = phasegen_sim::config::board(name).context("--board")?;
+            let b = phasegen_sim::board::board(name).context("--board")?;
             cfg.target.board = b.name.to_string();
             cfg.target.clock_hz = b.clock_hz;
         }

@@ -30,7 +30,7 @@
 
 use crate::cosim::{vl_ports, write_if_changed};
 use anyhow::{bail, Context, Result};
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::twin::model::HwModel;
 use phasegen_vl::{Built, Design, Options};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

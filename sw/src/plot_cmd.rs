@@ -10,10 +10,10 @@ use crate::plot::{render, Chart, Marker, Series, PALETTE};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use phasegen_sim::data::load_dir;
-use phasegen_sim::float::{field, predict, Net, Settle};
-use phasegen_sim::net::{ModelFile, Params};
+use phasegen_sim::onn::float::{field, predict, Net, Settle};
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::onn::train::{free_settle, nudged_settle};
 use phasegen_sim::rng::Rng;
-use phasegen_sim::train::{free_settle, nudged_settle};
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
 

@@ -401,7 +401,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             sweep: 16,
             kc_init: None,
         },
-        |t| t.options(),
+        TrainOptions::for_task,
     );
     if let Some(v) = a.epochs {
         opts.epochs = v;

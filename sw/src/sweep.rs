@@ -6,10 +6,10 @@ use crate::plot::{render, Chart, Marker, Series, PALETTE};
 use anyhow::Result;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::Dataset;
-use phasegen_sim::net::{ModelFile, Params};
-use phasegen_sim::quant::quantize;
-use phasegen_sim::train;
-use phasegen_sim::twin::{HwModel, Twin};
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::onn::train;
+use phasegen_sim::twin::model::{HwModel, Twin};
+use phasegen_sim::twin::quant::quantize;
 use rayon::prelude::*;
 use std::fmt::Write as _;
 

@@ -5,8 +5,7 @@
 use crate::cosim::{vl_ports, write_if_changed};
 use anyhow::{Context, Result};
 use phasegen_sim::config::Config;
-use phasegen_sim::pll::ClockPlan;
-use phasegen_sim::twin::HwModel;
+use phasegen_sim::twin::model::HwModel;
 use phasegen_vl::{Built, Design, Sim};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -18,7 +17,7 @@ use std::sync::Arc;
 pub fn build_top(cfg: &Config, hw: &HwModel, dir: &Path) -> Result<Built> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // The UART divider follows the clock the board really makes.
-    let clock_hz = ClockPlan::for_config(cfg)?.core_clock_hz();
+    let clock_hz = cfg.clock_plan()?.core_clock_hz();
     let files = phasegen_hdl::generate_design(
         &cfg.hash_hex(),
         phasegen_hdl::design_id(&cfg.hash_hex(), hw),

@@ -51,7 +51,6 @@
 //! rate; signals are cut or zero-padded to one length.
 
 use super::model::Spec;
-use super::train::TrainOptions;
 use crate::rng::Rng;
 use anyhow::{bail, Context, Result};
 use std::f64::consts::PI;
@@ -213,28 +212,6 @@ impl Task {
     pub fn spec(self) -> Spec {
         Spec::preset(self.classes().len(), self.band(), self.substeps())
             .expect("task presets are valid")
-    }
-
-    /// The task's training settings: 30 epochs of mini-batches of 48. Tactile
-    /// and bearing use the probe-resonator warm start over 16 candidates
-    /// (bearing needs it to find the fault band); the vowels train better
-    /// without it, from a softer lattice (coupling springs at the geometric
-    /// middle of their bounds instead of half the upper bound). docs/r2nn.md
-    /// gives the accuracies of the alternatives.
-    pub fn options(self) -> TrainOptions {
-        let spec = self.spec();
-        TrainOptions {
-            epochs: 30,
-            batch: 48,
-            lr: 0.05,
-            lr_decay: 0.93,
-            seed: 1,
-            sweep: if self == Task::Vowels { 0 } else { 16 },
-            kc_init: match self {
-                Task::Vowels => Some((spec.bounds.kc[0] * spec.bounds.kc[1]).sqrt()),
-                _ => None,
-            },
-        }
     }
 
     /// `count` signals of `len` samples (class `i mod classes` for signal i).

@@ -14,7 +14,7 @@
 //! parallel (rayon); chunk results are added in chunk order, so a seed gives
 //! the same model whatever the number of threads.
 
-use super::data::Signals;
+use super::data::{Signals, Task};
 use super::engine::{Engine, Lane, Work, LANES};
 use super::model::{Params, Spec};
 use crate::rng::Rng;
@@ -47,6 +47,28 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
+    /// The task's training settings: 30 epochs of mini-batches of 48. Tactile
+    /// and bearing use the probe-resonator warm start over 16 candidates
+    /// (bearing needs it to find the fault band); the vowels train better
+    /// without it, from a softer lattice (coupling springs at the geometric
+    /// middle of their bounds instead of half the upper bound). docs/r2nn.md
+    /// gives the accuracies of the alternatives.
+    pub fn for_task(task: Task) -> TrainOptions {
+        let spec = task.spec();
+        TrainOptions {
+            epochs: 30,
+            batch: 48,
+            lr: 0.05,
+            lr_decay: 0.93,
+            seed: 1,
+            sweep: if task == Task::Vowels { 0 } else { 16 },
+            kc_init: match task {
+                Task::Vowels => Some((spec.bounds.kc[0] * spec.bounds.kc[1]).sqrt()),
+                _ => None,
+            },
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 {
             bail!("epochs = 0: train at least one epoch");

@@ -1,7 +1,7 @@
 //! The **pairs stream** (`hardware.coupling = "pairs"`): the coupling
 //! stream of a fully connected network that stores and reads each pair's
 //! weight once, for half the weight memory and half the cycles of the rows
-//! stream ([`crate::sched`]).
+//! stream ([`crate::twin::sched`]).
 //!
 //! The oscillators are cut into groups of `L` consecutive rows from 0 (the
 //! last one shorter). Group `g` streams the neighbours `j = first .. n-1`,
@@ -33,8 +33,7 @@
 //! before its first row. Everything is made by two counters (`j` and the
 //! group's first row), so nothing of size `n²` is stored but the weights.
 
-use crate::sched::{Group, Scatter, Schedule, Word, SEQ_CYCLES, STREAM_LAT};
-use crate::twin::HwModel;
+use super::stream::{Scatter, SEQ_CYCLES};
 
 /// Cycles from issuing a scatter word to the sample of its read of row `j`'s
 /// partial sums (at the end of that cycle): ROM, phase RAM, table,
@@ -180,191 +179,14 @@ impl PairStream {
     }
 }
 
-impl Schedule {
-    /// The pairs stream of a fully connected network (`hw.pairs`), with the
-    /// fewest lead bubbles that keep every timing rule ([`Schedule::check`]).
-    pub fn pairs(hw: &HwModel) -> Schedule {
-        let lanes = hw.lanes.max(1) as usize;
-        let n = hw.n();
-        let groups: Vec<Group> = (0..n)
-            .step_by(lanes)
-            .map(|first| Group {
-                first,
-                rows: lanes.min(n - first),
-            })
-            .collect();
-        // the field runs on the groups that hold input-layer rows (the last
-        // may reach past the layer: its other lanes get U = 0, so b = h)
-        let field: Vec<Group> = groups
-            .iter()
-            .take_while(|g| g.first < hw.topo.layers[0])
-            .copied()
-            .collect();
-        let field_len = hw.topo.inputs.max(SEQ_CYCLES * lanes);
-        let control = |lead: usize| -> Schedule {
-            let ps = PairStream::new(n, lanes, lead);
-            let words = ps
-                .words()
-                .into_iter()
-                .map(|c| Word {
-                    j: c.j,
-                    w: Vec::new(),
-                    mask: c.mask,
-                    last: c.last,
-                    cap: c.cap,
-                    scat: c.scat,
-                })
-                .collect();
-            Schedule {
-                lanes,
-                groups: groups.clone(),
-                field: field.clone(),
-                field_len,
-                words,
-                lead,
-                pairs: Some(ps),
-            }
-        };
-        // the lead bubbles only ease the rules across the step boundary
-        let mut lead = 0;
-        let mut s = control(lead);
-        while let Err(e) = s.check() {
-            lead += 1;
-            assert!(
-                lead <= 4 * n + 64,
-                "no lead makes the pairs stream work: {e}"
-            );
-            s = control(lead);
-        }
-        // the weights, from a dense copy of W
-        let mut dense = vec![0i64; n * n];
-        for (i, r) in hw.rows.iter().enumerate() {
-            for &(j, w) in r {
-                dense[i * n + j] = w;
-            }
-        }
-        let mut g = 0;
-        for word in s.words.iter_mut() {
-            let first = s.groups[g].first;
-            word.w = (0..lanes)
-                .map(|l| {
-                    if word.mask >> l & 1 == 1 {
-                        dense[(first + l) * n + word.j]
-                    } else {
-                        0
-                    }
-                })
-                .collect();
-            g += word.last as usize;
-        }
-        s
-    }
-
-    /// The pairs stream's own timing rules, on two consecutive steps: lanes
-    /// capture their phases before they scatter, every row's partial sums
-    /// are stored once and then added to after the previous write, the drive
-    /// reads them after their last write, and the next step's store comes
-    /// after that read.
-    pub(crate) fn check_pairs(&self) -> Result<(), String> {
-        let w = self.words.len();
-        let n: usize = self.groups.iter().map(|g| g.rows).sum();
-        let mut last_wr: Vec<Option<usize>> = vec![None; n];
-        let mut store: Vec<Option<usize>> = vec![None; n];
-        let mut d0 = vec![0usize; n];
-        let mut group_of = vec![0usize; n];
-        let mut g = 0;
-        let mut captured = 0u64;
-        for (u, word) in self.words.iter().enumerate() {
-            let gr = *self
-                .groups
-                .get(g)
-                .ok_or_else(|| format!("word {u} is past the last group"))?;
-            if let Some(l) = word.cap {
-                if l >= gr.rows || gr.first + l != word.j {
-                    return Err(format!("word {u} captures θ_{} in lane {l}", word.j));
-                }
-                captured |= 1 << l;
-            }
-            if word.scat != Scatter::Off {
-                let all = (1u64 << gr.rows) - 1;
-                if captured & all != all {
-                    return Err(format!(
-                        "word {u} scatters before every lane of its group has its phase"
-                    ));
-                }
-                if word.j < gr.first + gr.rows {
-                    return Err(format!(
-                        "word {u} scatters into its own group's row {}",
-                        word.j
-                    ));
-                }
-                match (word.scat, last_wr[word.j]) {
-                    (Scatter::Store, None) => store[word.j] = Some(u),
-                    (Scatter::Store, Some(_)) => {
-                        return Err(format!("word {u} stores row {}'s sums twice", word.j))
-                    }
-                    (_, None) => {
-                        return Err(format!("word {u} adds to row {} before a store", word.j))
-                    }
-                    (_, Some(p)) if u + SCAT_READ <= p => {
-                        return Err(format!(
-                            "word {u} reads row {}'s sums at {} before their write at {p}",
-                            word.j,
-                            u + SCAT_READ
-                        ))
-                    }
-                    _ => {}
-                }
-                last_wr[word.j] = Some(u + SCAT_WRITE);
-            }
-            if word.last {
-                let latch = u + STREAM_LAT;
-                for k in 0..gr.rows {
-                    d0[gr.first + k] = latch + 1 + SEQ_CYCLES * k;
-                    group_of[gr.first + k] = g;
-                }
-                g += 1;
-                captured = 0;
-            }
-        }
-        for i in 0..n {
-            match (group_of[i], last_wr[i], store[i]) {
-                (0, None, _) => {}
-                (0, Some(_), _) => {
-                    return Err(format!("row {i} of the first group gets partial sums"))
-                }
-                (_, None, _) | (_, _, None) => {
-                    return Err(format!("row {i}'s partial sums are never stored"))
-                }
-                (_, Some(t), Some(s)) => {
-                    if d0[i] <= t {
-                        return Err(format!(
-                            "the drive reads row {i}'s partial sums at {} before their write at {t}",
-                            d0[i]
-                        ));
-                    }
-                    if w + s + SCAT_WRITE <= d0[i] {
-                        return Err(format!(
-                            "the next step stores row {i}'s partial sums at {} before the drive reads them at {}",
-                            w + s + SCAT_WRITE,
-                            d0[i]
-                        ));
-                    }
-                }
-            }
-        }
-        // (the drive's phase writes, DRIVE_LAT after its reads, are the
-        // rows stream's rules in `check`, which cover this stream too)
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{Config, Coupling};
-    use crate::net::Params;
-    use crate::quant::quantize;
+    use crate::onn::net::Params;
+    use crate::twin::model::HwModel;
+    use crate::twin::quant::quantize;
+    use crate::twin::sched::Schedule;
 
     fn model(layers: &[usize], lanes: u32) -> HwModel {
         let mut c = Config::default_config();
@@ -485,15 +307,15 @@ mod tests {
         assert_ne!(a.rows, b.rows);
         let s = Schedule::new(&a);
         let mut m = a.clone();
-        for blk in crate::protocol::Block::ALL {
+        for blk in crate::link::protocol::Block::ALL {
             s.apply(&mut m, blk, 0, &s.image(&b, blk));
         }
         assert_eq!(m, b);
         // one word: both W_ij and W_ji of its lanes change
         let mut m = a.clone();
         let e = s.words.iter().position(|w| w.scat == Scatter::Add).unwrap();
-        let wb = s.word_bytes(&a, crate::protocol::Block::W);
-        s.apply(&mut m, crate::protocol::Block::W, e, &vec![0x01; wb]);
+        let wb = s.word_bytes(&a, crate::link::protocol::Block::W);
+        s.apply(&mut m, crate::link::protocol::Block::W, e, &vec![0x01; wb]);
         let j = s.words[e].j;
         let changed: Vec<usize> = (0..a.n()).filter(|&i| m.rows[i] != a.rows[i]).collect();
         assert!(changed.contains(&j), "{changed:?}");

@@ -9,11 +9,11 @@
 //! times is dropped. While the device executes or answers it does not
 //! listen: a host waits for each reply before it sends again.
 
-use crate::protocol::{
+use crate::link::protocol::{
     crc8_byte, phase_bytes, response, target_bytes, Block, Cmd, ErrCode, Status, ERROR, SYNC_REQ,
 };
-use crate::sched::Schedule;
-use crate::twin::{HwModel, Twin};
+use crate::twin::model::{HwModel, Twin};
+use crate::twin::sched::Schedule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {

@@ -42,47 +42,14 @@ pub enum Cmd {
     Infer = 0x07,
     /// Only on designs with a writable memory (`hardware.u_memory`,
     /// `hardware.w_memory`, `hardware.params`): `block, offset[3] (in words), words[...]`, whole
-    /// words of that block's image ([`crate::sched::Schedule::image`]) `->`
+    /// words of that block's image ([`crate::twin::sched::Schedule::image`]) `->`
     /// empty
     WriteWeights = 0x08,
 }
 
 pub const ERROR: u8 = 0x7F;
 
-/// The memories WriteWeights can address (its first payload byte). Each
-/// block's image, word layout and size are defined by
-/// [`crate::sched::Schedule::image`] and its neighbours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Block {
-    /// The input weights U: the field stream's words, one weight per lane.
-    U = 0,
-    /// The coupling weights W: the coupling stream's words, one weight per lane.
-    W = 1,
-    /// The per-oscillator constants: `h, K, ω0 + δω, θ0` per oscillator.
-    Osc = 2,
-}
-
-impl Block {
-    pub const ALL: [Block; 3] = [Block::U, Block::W, Block::Osc];
-
-    pub fn from_u8(v: u8) -> Option<Block> {
-        Block::ALL.into_iter().find(|b| *b as u8 == v)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Block::U => "U (input weights)",
-            Block::W => "W (coupling weights)",
-            Block::Osc => "oscillator constants",
-        }
-    }
-
-    /// This block's bit in Identify's `blocks`.
-    pub fn bit(self) -> u8 {
-        1 << self as u8
-    }
-}
+pub use crate::twin::image::Block;
 
 /// Error codes in an [`ERROR`] response's one-byte payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

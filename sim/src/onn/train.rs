@@ -11,11 +11,11 @@
 //! by SGD with momentum over mini-batches settled in parallel; the result is
 //! the same for a given seed whatever the number of threads.
 
-use crate::batch::{Engine, Lane, Nudge, LANES};
 use crate::config::{BetaSign, Config, Optimizer, Schedule, TrainConfig};
 use crate::data::{Dataset, Split};
-use crate::float::Settle;
-use crate::net::Params;
+use crate::onn::batch::{Engine, Lane, Nudge, LANES};
+use crate::onn::float::Settle;
+use crate::onn::net::{Grad, Params};
 use crate::rng::Rng;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -44,32 +44,6 @@ pub struct EpochLog {
     /// Euler steps per training sample (free + nudged; fewer than
     /// t1 + t2 (+ t2) when the convergence stop fires).
     pub steps_per_sample: f64,
-}
-
-/// A gradient (or an update direction) with the shape of the trained
-/// parameters W, U, h, K.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Grad {
-    pub w: Vec<f32>,
-    pub u: Vec<f32>,
-    pub h: Vec<f32>,
-    pub k: Vec<f32>,
-}
-
-impl Grad {
-    pub fn zeros(p: &Params) -> Grad {
-        Grad {
-            w: vec![0.0; p.w.len()],
-            u: vec![0.0; p.u.len()],
-            h: vec![0.0; p.h.len()],
-            k: vec![0.0; p.k.len()],
-        }
-    }
-
-    /// All values in one vector: W, then U, h, K.
-    pub fn flat(&self) -> Vec<f32> {
-        [&self.w[..], &self.u, &self.h, &self.k].concat()
-    }
 }
 
 /// The settle of the free phase from a training config.
@@ -751,7 +725,7 @@ pub fn train_on(
 mod tests {
     use super::*;
     use crate::data::load_dir;
-    use crate::float::{cost, Net};
+    use crate::onn::float::{cost, Net};
     use std::path::Path;
 
     fn digits() -> Split {

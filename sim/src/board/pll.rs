@@ -42,24 +42,12 @@
 //! within [`TOLERANCE`] of it, and the achieved frequency (not the requested
 //! one) is what the UART divider and the timing constraint use.
 
-use crate::config::{board, Board, Config};
+use super::{Board, PllKind};
 use anyhow::{bail, Result};
 
 /// Largest accepted relative distance between the requested and the
 /// achieved core clock.
 pub const TOLERANCE: f64 = 0.01;
-
-/// The PLL primitive a board's oscillator can feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PllKind {
-    /// iCE40 `SB_PLL40_PAD`: the oscillator pin is the PLL's own input pad.
-    Ice40Pad,
-    /// iCE40 `SB_PLL40_CORE`: the oscillator reaches the PLL through the
-    /// fabric.
-    Ice40Core,
-    /// ECP5 `EHXPLLL`.
-    Ecp5,
-}
 
 /// iCE40 PLL dividers (SIMPLE feedback).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,11 +125,6 @@ pub struct ClockPlan {
 }
 
 impl ClockPlan {
-    /// The plan for a config's target.
-    pub fn for_config(cfg: &Config) -> Result<ClockPlan> {
-        plan(board(&cfg.target.board)?, cfg.target.clock_hz)
-    }
-
     /// The frequency the core runs at, in Hz (exact up to f64 rounding).
     pub fn achieved_hz(&self) -> f64 {
         match &self.pll {
@@ -422,6 +405,7 @@ pub fn plan(board: &Board, clock_hz: u64) -> Result<ClockPlan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::board::board;
 
     fn ice40(i: f64, o: f64) -> (u32, u32, u32, u32) {
         let d = ice40_search(i, o).expect("a setting");

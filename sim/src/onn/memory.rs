@@ -39,8 +39,8 @@
 //! the reference oscillator (phase 0).
 
 use crate::data::Dataset;
-use crate::float::{field, wrap, Net, Settle};
-use crate::net::{Params, Topology};
+use crate::onn::float::{field, wrap, Net, Settle};
+use crate::onn::net::{Params, Topology};
 use crate::rng::Rng;
 use anyhow::{bail, Result};
 use rayon::prelude::*;
@@ -747,7 +747,7 @@ pub fn sweep_table(o: &Options, points: &[SweepPoint]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::float::energy;
+    use crate::onn::float::energy;
     use std::path::Path;
 
     fn opts() -> Options {

@@ -189,6 +189,32 @@ impl Topology {
     }
 }
 
+/// A gradient (or an update direction) with the shape of the trained
+/// parameters W, U, h, K.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grad {
+    pub w: Vec<f32>,
+    pub u: Vec<f32>,
+    pub h: Vec<f32>,
+    pub k: Vec<f32>,
+}
+
+impl Grad {
+    pub fn zeros(p: &Params) -> Grad {
+        Grad {
+            w: vec![0.0; p.w.len()],
+            u: vec![0.0; p.u.len()],
+            h: vec![0.0; p.h.len()],
+            k: vec![0.0; p.k.len()],
+        }
+    }
+
+    /// All values in one vector: W, then U, h, K.
+    pub fn flat(&self) -> Vec<f32> {
+        [&self.w[..], &self.u, &self.h, &self.k].concat()
+    }
+}
+
 /// The saved model: versioned, with the config that trained it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelFile {

@@ -3,17 +3,17 @@
 //! `phasegen::device`). The host keeps the float parameters, quantizes them
 //! for every mini-batch, lets the hardware settle free and nudged, reads the
 //! phases back and computes the EP update from them with the float engine's
-//! formulas; the trainer around it is [`crate::train::train_on`].
+//! formulas; the trainer around it is [`crate::onn::train::train_on`].
 
-use crate::batch::{Engine, Lane, LANES};
 use crate::config::Config;
-use crate::float::Settle;
-use crate::net::Params;
-use crate::quant::{beta_int, quantize};
-use crate::train::{
+use crate::onn::batch::{Engine, Lane, LANES};
+use crate::onn::float::Settle;
+use crate::onn::net::Params;
+use crate::onn::train::{
     chunk_grad_zeros, readout, reduce_chunks, Backend, BatchGrad, ChunkGrad, EpSettings, Inputs,
 };
-use crate::twin::{HwModel, Twin};
+use crate::twin::model::{HwModel, Twin};
+use crate::twin::quant::{beta_int, quantize};
 use anyhow::{bail, Result};
 use rayon::prelude::*;
 use std::f32::consts::PI;
@@ -295,7 +295,7 @@ impl Backend for TwinBackend {
 mod tests {
     use super::*;
     use crate::data::load_dir;
-    use crate::train::{train, train_on};
+    use crate::onn::train::{train, train_on};
     use std::path::Path;
 
     #[test]

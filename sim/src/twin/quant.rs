@@ -2,9 +2,9 @@
 //! hardware twin, with a report of what was lost.
 
 use crate::config::Config;
-use crate::net::Params;
-use crate::qformat::{wrap, Q};
-use crate::twin::{Formats, HwModel};
+use crate::onn::net::Params;
+use crate::twin::model::{Formats, HwModel};
+use crate::twin::qformat::{wrap, Q};
 use anyhow::{bail, Result};
 use std::f64::consts::PI;
 
@@ -290,7 +290,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             },
             &cfg.target.board,
         ),
-        spram: crate::config::up5k(&cfg.target.board),
+        spram: crate::board::up5k(&cfg.target.board),
         pairs: hw.coupling == crate::config::Coupling::Pairs,
         theta0,
         max_pixel,

@@ -10,8 +10,8 @@
 //! range allows); the sine table has amplitude `A = 2^(S-1) - 1`; inputs are
 //! `input_bits` unsigned integers at `2^input_bits`.
 
-use crate::net::Topology;
-use crate::qformat::{clog2, round_shift, sat, wrap};
+use crate::onn::net::Topology;
+use crate::twin::qformat::{clog2, round_shift, sat, wrap};
 use serde::{Deserialize, Serialize};
 
 /// Integer formats of one design (all derived from the config and the
@@ -145,7 +145,7 @@ pub struct HwModel {
     #[serde(default)]
     pub spram: bool,
     /// The coupling stream reads each pair's weight once
-    /// (`hardware.coupling = "pairs"`, [`crate::pairs`]).
+    /// (`hardware.coupling = "pairs"`, [`crate::twin::pairs`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pairs: bool,
     /// Initial phases.
@@ -366,8 +366,8 @@ impl<'a> Twin<'a> {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::net::Params;
-    use crate::quant::quantize;
+    use crate::onn::net::Params;
+    use crate::twin::quant::quantize;
 
     fn model(omega0: f64) -> HwModel {
         let mut c = Config::default_config();

@@ -8,7 +8,7 @@
 //! `Σ_j W_ij sin(θ_i − θ_j) = sin θ_i Σ_j W_ij cos θ_j − cos θ_i Σ_j W_ij sin θ_j`
 //! over an adjacency (CSR) built once from `topo.edges()`.
 
-use crate::net::Params;
+use crate::onn::net::Params;
 use crate::rng::Rng;
 use std::f32::consts::PI;
 

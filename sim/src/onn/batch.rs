@@ -1,4 +1,4 @@
-//! The fast float engine: the oscillator network of [`crate::float`],
+//! The fast float engine: the oscillator network of [`crate::onn::float`],
 //! settled [`LANES`] samples at a time.
 //!
 //! A *chunk* holds up to [`LANES`] samples; every per-oscillator quantity is
@@ -10,7 +10,7 @@
 //! picked at run time; Rust does not fuse multiplies and adds on its own, so
 //! all three give the same bits.
 //!
-//! Differences from [`crate::float::Net`], the scalar reference: sin and cos
+//! Differences from [`crate::onn::float::Net`], the scalar reference: sin and cos
 //! come from a polynomial (absolute error below 3e-7, see [`sin_cos`]) and
 //! the coupling sums run in another order, so phases agree to float rounding,
 //! not bit for bit (`agrees_with_the_scalar_reference` checks it).
@@ -22,8 +22,8 @@
 // the form the vectorizer turns into one instruction per operation.
 #![allow(clippy::needless_range_loop)]
 
-use crate::float::Settle;
-use crate::net::Params;
+use crate::onn::float::Settle;
+use crate::onn::net::Params;
 use crate::rng::Rng;
 use std::f32::consts::{FRAC_PI_2, PI, TAU};
 
@@ -278,7 +278,7 @@ impl<'a> Engine<'a> {
         b: &[Lane],
         den: f32,
         valid: usize,
-        g: &mut crate::train::Grad,
+        g: &mut crate::onn::net::Grad,
     ) -> Vec<Lane> {
         let n = self.n();
         let inv = 1.0 / den;
@@ -544,7 +544,7 @@ mod kernels {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::float::Net;
+    use crate::onn::float::Net;
 
     fn params(layers: &str, intralayer: bool, seed: u64) -> Params {
         let c = Config::parse(
@@ -606,7 +606,7 @@ mod tests {
                     let mut rng = Rng::stream(5, q as u64);
                     net.settle(x, &mut t, beta, Some(labels[q]), &s, &mut rng);
                     for i in 0..p.topo.n() {
-                        let d = crate::float::wrap(th[i][q] - t[i]).abs();
+                        let d = crate::onn::float::wrap(th[i][q] - t[i]).abs();
                         assert!(
                             d < 2e-4,
                             "{layers} β={beta} lane {q} osc {i}: {} vs {}",

@@ -28,189 +28,12 @@
 //! the previous step (the timing model below is the RTL's, cycle for cycle).
 //!
 //! A fully connected network can instead read each pair's weight once:
-//! the pairs stream of [`crate::pairs`] (`hardware.coupling = "pairs"`),
+//! the pairs stream of [`crate::twin::pairs`] (`hardware.coupling = "pairs"`),
 //! whose schedule is a `Schedule` too, checked by the same rules and more.
 
-pub use crate::pairs::PairStream;
-use crate::protocol::Block;
-use crate::qformat::wrap;
-use crate::twin::HwModel;
-
-/// The low `bits` of `v` as a signed integer.
-fn sext(v: u64, bits: u32) -> i64 {
-    let v = wrap(v as i64, bits);
-    if bits < 64 && v >> (bits - 1) & 1 == 1 {
-        v as i64 - (1i64 << bits)
-    } else {
-        v as i64
-    }
-}
-
-/// Cycles the drive sequencer spends on one row (it starts a row every
-/// `SEQ_CYCLES` cycles; its two-product multipliers are used twice per row).
-pub const SEQ_CYCLES: usize = 2;
-/// Cycles from issuing a stream word to accumulating its products:
-/// ROM read, phase read, table read, multiply.
-pub const STREAM_LAT: usize = 4;
-/// Cycles from the start of a row in the sequencer to the write of its new
-/// phase (at the end of that cycle).
-pub const DRIVE_LAT: usize = 6;
-
-/// Up to `lanes` consecutive oscillators of one layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Group {
-    pub first: usize,
-    pub rows: usize,
-}
-
-/// One word of the coupling stream: neighbour `j`, one weight per lane.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
-    pub j: usize,
-    /// `W_{first+l, j}` for lane `l` (0 where `j` is not a neighbour).
-    pub w: Vec<i64>,
-    /// Lanes for which `j` is a neighbour (an entry of the CSR row).
-    pub mask: u64,
-    /// Last word of its group: the lane sums are complete.
-    pub last: bool,
-    /// Pairs stream ([`crate::pairs`]): the lane whose own oscillator is
-    /// `j`, which keeps `θ_j`'s sin and cos for the group's scatter words.
-    pub cap: Option<usize>,
-    /// Pairs stream: what the word does with row `j`'s partial sums.
-    pub scat: Scatter,
-}
-
-/// What a word of the pairs stream does with the partial sums of row `j`:
-/// `Σ_l W_{first+l, j} (cos, sin) θ_{first+l}` over its lanes is stored
-/// there (the first group's words) or added to them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scatter {
-    Off,
-    Store,
-    Add,
-}
-
-impl Word {
-    pub(crate) fn bubble(lanes: usize) -> Word {
-        Word {
-            j: 0,
-            w: vec![0; lanes],
-            mask: 0,
-            last: false,
-            cap: None,
-            scat: Scatter::Off,
-        }
-    }
-
-    /// Does the word use `θ_j` (a lane entry, a capture or a scatter)?
-    pub fn uses_phase(&self) -> bool {
-        self.mask != 0 || self.cap.is_some() || self.scat != Scatter::Off
-    }
-}
-
-/// The control of a dense stream, made by counters instead of a ROM: one
-/// layer of `n` oscillators, every pair coupled (intralayer, no other
-/// layer), in groups of `lanes` rows from oscillator 0. After `lead` bubble
-/// words each group's words are its neighbours `j = 0 .. n-1` in order
-/// (a group of one row skips its own `j = i`), with no bubble between
-/// groups; lane `l` of a word is active when `first + l` is a row of the
-/// group other than `j`. The generator uses it when
-/// [`Schedule::dense`] finds that it reproduces the schedule's words
-/// exactly, so the counters and the ROM they replace give the same stream
-/// cycle for cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DenseStream {
-    pub n: usize,
-    pub lanes: usize,
-    pub lead: usize,
-}
-
-/// The counters' state for one stream word: its neighbour and its group's
-/// first row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DenseState {
-    pub j: usize,
-    pub first: usize,
-}
-
-impl DenseStream {
-    /// Rows of the group starting at `first`.
-    pub fn rows(&self, first: usize) -> usize {
-        self.lanes.min(self.n - first)
-    }
-
-    /// A group of one row skips the diagonal `j = first`.
-    fn single(&self, first: usize) -> bool {
-        self.rows(first) == 1
-    }
-
-    /// The counters at the step's first body word (and held through the
-    /// lead bubbles).
-    pub fn start(&self) -> DenseState {
-        DenseState {
-            j: (self.single(0)) as usize,
-            first: 0,
-        }
-    }
-
-    /// The last neighbour of the group starting at `first`.
-    pub fn j_last(&self, first: usize) -> usize {
-        if self.single(first) && first == self.n - 1 {
-            self.n - 2
-        } else {
-            self.n - 1
-        }
-    }
-
-    /// The counters after the word of state `s` (within a step).
-    pub fn advance(&self, s: DenseState) -> DenseState {
-        if s.j == self.j_last(s.first) {
-            // the next group never starts at 0 within a step, so its first
-            // neighbour is 0
-            DenseState {
-                j: 0,
-                first: s.first + self.lanes,
-            }
-        } else if self.single(s.first) && s.j + 1 == s.first {
-            DenseState {
-                j: s.j + 2,
-                first: s.first,
-            }
-        } else {
-            DenseState {
-                j: s.j + 1,
-                first: s.first,
-            }
-        }
-    }
-
-    /// The word of state `s`: `(j, mask, last)`.
-    pub fn word(&self, s: DenseState) -> (usize, u64, bool) {
-        let rows = self.rows(s.first);
-        let mask = (0..rows)
-            .filter(|&l| s.first + l != s.j)
-            .fold(0u64, |m, l| m | 1 << l);
-        (s.j, mask, s.j == self.j_last(s.first))
-    }
-
-    /// The step's words as the counters make them: `(j, mask, last)`, the
-    /// lead bubbles with the start state's `j`, mask 0.
-    pub fn words(&self, len: usize) -> Vec<(usize, u64, bool)> {
-        let mut s = self.start();
-        let mut v = Vec::with_capacity(len);
-        for e in 0..len {
-            if e < self.lead {
-                v.push((s.j, 0, false));
-            } else {
-                v.push(self.word(s));
-                if e + 1 < len {
-                    s = self.advance(s);
-                }
-            }
-        }
-        v
-    }
-}
+use super::model::HwModel;
+use super::pairs::{PairStream, SCAT_READ, SCAT_WRITE};
+use super::stream::{DenseStream, Group, Scatter, Word, DRIVE_LAT, SEQ_CYCLES, STREAM_LAT};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
@@ -227,7 +50,7 @@ pub struct Schedule {
     /// Bubble words at the start of every step.
     pub lead: usize,
     /// The pairs stream's counters, when the schedule is one
-    /// (`hardware.coupling = "pairs"`, [`crate::pairs`]).
+    /// (`hardware.coupling = "pairs"`, [`crate::twin::pairs`]).
     pub pairs: Option<PairStream>,
 }
 
@@ -415,177 +238,6 @@ impl Schedule {
         v
     }
 
-    /// Is `b` a writable memory of this design (WriteWeights)?
-    pub fn writable(hw: &HwModel, b: Block) -> bool {
-        match b {
-            Block::U => hw.u_in_ram || hw.params_in_ram,
-            Block::W => hw.params_in_ram || hw.w_in_ram,
-            Block::Osc => hw.params_in_ram,
-        }
-    }
-
-    /// Identify's `blocks`: bit `b` for each writable [`Block`].
-    pub fn blocks_mask(hw: &HwModel) -> u8 {
-        Block::ALL
-            .into_iter()
-            .filter(|&b| Schedule::writable(hw, b))
-            .fold(0, |m, b| m | b.bit())
-    }
-
-    /// Words in block `b`'s image (the memory's depth before padding):
-    /// U `field groups × field_len`, W the step's stream words, Osc `n`.
-    pub fn block_words(&self, hw: &HwModel, b: Block) -> usize {
-        match b {
-            Block::U => self.field.len() * self.field_len,
-            Block::W => self.words.len(),
-            Block::Osc => hw.n(),
-        }
-    }
-
-    /// Bytes of one word of block `b` as the host sends it. U and W: the
-    /// lanes' weights, each in `ceil(weight_bits / 8)` bytes of two's
-    /// complement, lane `L-1` first, big-endian (the word read as one
-    /// big-endian integer). Osc: `h, K` (each `ceil(weight_bits / 8)`
-    /// bytes, two's complement), then `ω0 + δω_i` and `θ0_i` (each
-    /// `ceil(phase_bits / 8)` bytes, unsigned, modulo a turn), big-endian.
-    /// Bits above `weight_bits` (`phase_bits`) in each field are ignored.
-    pub fn word_bytes(&self, hw: &HwModel, b: Block) -> usize {
-        let wbytes = hw.fmt.weight_bits.div_ceil(8) as usize;
-        let pbytes = hw.fmt.phase_bits.div_ceil(8) as usize;
-        match b {
-            Block::U | Block::W => self.lanes * wbytes,
-            Block::Osc => 2 * wbytes + 2 * pbytes,
-        }
-    }
-
-    /// Block `b`'s image for the model `hw`, word after word (see
-    /// [`Schedule::word_bytes`]): U word `g · field_len + k` holds `U_{first+l,
-    /// k}` of field group `g` in lane `l`; W word `e` holds the coupling
-    /// stream's word `e` (`W_{first+l, j}` of its group and neighbour `j`,
-    /// 0 in bubbles and where `j` is not lane `l`'s neighbour); Osc word
-    /// `i` oscillator `i`'s constants. Slots that hold no parameter (U
-    /// padding and lanes beyond a group's rows, W non-entries) are 0 here and
-    /// ignored by the device.
-    pub fn image(&self, hw: &HwModel, b: Block) -> Vec<u8> {
-        let f = hw.fmt;
-        let wbytes = f.weight_bits.div_ceil(8) as usize;
-        let pbytes = f.phase_bits.div_ceil(8) as usize;
-        let mut out = Vec::with_capacity(self.block_words(hw, b) * self.word_bytes(hw, b));
-        let mut put = |v: u64, bytes: usize| out.extend_from_slice(&v.to_be_bytes()[8 - bytes..]);
-        match b {
-            Block::U => {
-                for w in self.u_words(hw) {
-                    for &u in w.iter().rev() {
-                        put(u as u64, wbytes);
-                    }
-                }
-            }
-            Block::W => {
-                // the weights of `hw` in this schedule's slots (a schedule
-                // depends on the topology only, so any model of it fits)
-                let mut g = 0;
-                for w in &self.words {
-                    let first = self.groups[g].first;
-                    for l in (0..self.lanes).rev() {
-                        let v = if w.mask >> l & 1 == 1 {
-                            let row = &hw.rows[first + l];
-                            row.iter().find(|e| e.0 == w.j).map_or(0, |e| e.1)
-                        } else {
-                            0
-                        };
-                        put(v as u64, wbytes);
-                    }
-                    g += w.last as usize;
-                }
-            }
-            Block::Osc => {
-                for i in 0..hw.n() {
-                    put(hw.h[i] as u64, wbytes);
-                    put(hw.k[i] as u64, wbytes);
-                    put(wrap(hw.omega0 + hw.omega[i], f.phase_bits), pbytes);
-                    put(hw.theta0[i], pbytes);
-                }
-            }
-        }
-        out
-    }
-
-    /// What writing `bytes` (whole words) at word `offset` of block `b`
-    /// does to the model the device computes with: the inverse of
-    /// [`Schedule::image`] (slots that hold no parameter change nothing; a
-    /// W word changes only its rows' entries, so `W` may become asymmetric,
-    /// as the device's memory allows). The caller checks the range.
-    pub fn apply(&self, hw: &mut HwModel, b: Block, offset: usize, bytes: &[u8]) {
-        let f = hw.fmt;
-        let wb = f.weight_bits;
-        let wbytes = wb.div_ceil(8) as usize;
-        let pbytes = f.phase_bits.div_ceil(8) as usize;
-        let word_bytes = self.word_bytes(hw, b);
-        assert!(
-            bytes.len().is_multiple_of(word_bytes)
-                && offset + bytes.len() / word_bytes <= self.block_words(hw, b),
-            "write of {} bytes at word {offset} outside {b:?}",
-            bytes.len()
-        );
-        let be = |s: &[u8]| s.iter().fold(0u64, |a, &x| a << 8 | x as u64);
-        let weight = |s: &[u8]| sext(be(s), wb);
-        // lane l's field of a U or W word, lane L-1 first
-        let lane = |w: &[u8], l: usize| {
-            let k = self.lanes - 1 - l;
-            weight(&w[k * wbytes..(k + 1) * wbytes])
-        };
-        // the first row of each stream word's group
-        let word_first = |e: usize| {
-            let g = self.words[..e].iter().filter(|w| w.last).count();
-            self.groups[g]
-        };
-        for (q, w) in bytes.chunks(word_bytes).enumerate() {
-            let a = offset + q;
-            match b {
-                Block::U => {
-                    let (g, k) = (self.field[a / self.field_len], a % self.field_len);
-                    let ni = hw.topo.inputs;
-                    if k < ni {
-                        for l in (0..g.rows).filter(|&l| g.first + l < hw.topo.layers[0]) {
-                            hw.u[(g.first + l) * ni + k] = lane(w, l);
-                        }
-                    }
-                }
-                Block::W => {
-                    let word = &self.words[a];
-                    let g = word_first(a);
-                    for l in 0..g.rows {
-                        if word.mask >> l & 1 == 1 {
-                            let row = &mut hw.rows[g.first + l];
-                            let e = row
-                                .iter_mut()
-                                .find(|(j, _)| *j == word.j)
-                                .expect("a stream entry is a row entry");
-                            e.1 = lane(w, l);
-                            if self.pairs.is_some() {
-                                // one memory word serves both directions
-                                let i = g.first + l;
-                                let e = hw.rows[word.j]
-                                    .iter_mut()
-                                    .find(|(j, _)| *j == i)
-                                    .expect("a symmetric entry");
-                                e.1 = lane(w, l);
-                            }
-                        }
-                    }
-                }
-                Block::Osc => {
-                    let p = f.phase_bits;
-                    hw.h[a] = weight(&w[..wbytes]);
-                    hw.k[a] = weight(&w[wbytes..2 * wbytes]);
-                    let om = wrap(be(&w[2 * wbytes..2 * wbytes + pbytes]) as i64, p);
-                    hw.omega[a] = sext(wrap(om as i64 - hw.omega0, p), p);
-                    hw.theta0[a] = wrap(be(&w[2 * wbytes + pbytes..]) as i64, p);
-                }
-            }
-        }
-    }
-
     /// The counters that make this schedule's stream control, when it is
     /// the dense stream of one fully coupled layer ([`DenseStream`]): they
     /// must give every word's mask and last flag, and every active word's
@@ -710,12 +362,191 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// The pairs stream of a fully connected network (`hw.pairs`), with the
+    /// fewest lead bubbles that keep every timing rule ([`Schedule::check`]).
+    pub fn pairs(hw: &HwModel) -> Schedule {
+        let lanes = hw.lanes.max(1) as usize;
+        let n = hw.n();
+        let groups: Vec<Group> = (0..n)
+            .step_by(lanes)
+            .map(|first| Group {
+                first,
+                rows: lanes.min(n - first),
+            })
+            .collect();
+        // the field runs on the groups that hold input-layer rows (the last
+        // may reach past the layer: its other lanes get U = 0, so b = h)
+        let field: Vec<Group> = groups
+            .iter()
+            .take_while(|g| g.first < hw.topo.layers[0])
+            .copied()
+            .collect();
+        let field_len = hw.topo.inputs.max(SEQ_CYCLES * lanes);
+        let control = |lead: usize| -> Schedule {
+            let ps = PairStream::new(n, lanes, lead);
+            let words = ps
+                .words()
+                .into_iter()
+                .map(|c| Word {
+                    j: c.j,
+                    w: Vec::new(),
+                    mask: c.mask,
+                    last: c.last,
+                    cap: c.cap,
+                    scat: c.scat,
+                })
+                .collect();
+            Schedule {
+                lanes,
+                groups: groups.clone(),
+                field: field.clone(),
+                field_len,
+                words,
+                lead,
+                pairs: Some(ps),
+            }
+        };
+        // the lead bubbles only ease the rules across the step boundary
+        let mut lead = 0;
+        let mut s = control(lead);
+        while let Err(e) = s.check() {
+            lead += 1;
+            assert!(
+                lead <= 4 * n + 64,
+                "no lead makes the pairs stream work: {e}"
+            );
+            s = control(lead);
+        }
+        // the weights, from a dense copy of W
+        let mut dense = vec![0i64; n * n];
+        for (i, r) in hw.rows.iter().enumerate() {
+            for &(j, w) in r {
+                dense[i * n + j] = w;
+            }
+        }
+        let mut g = 0;
+        for word in s.words.iter_mut() {
+            let first = s.groups[g].first;
+            word.w = (0..lanes)
+                .map(|l| {
+                    if word.mask >> l & 1 == 1 {
+                        dense[(first + l) * n + word.j]
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            g += word.last as usize;
+        }
+        s
+    }
+
+    /// The pairs stream's own timing rules, on two consecutive steps: lanes
+    /// capture their phases before they scatter, every row's partial sums
+    /// are stored once and then added to after the previous write, the drive
+    /// reads them after their last write, and the next step's store comes
+    /// after that read.
+    pub(crate) fn check_pairs(&self) -> Result<(), String> {
+        let w = self.words.len();
+        let n: usize = self.groups.iter().map(|g| g.rows).sum();
+        let mut last_wr: Vec<Option<usize>> = vec![None; n];
+        let mut store: Vec<Option<usize>> = vec![None; n];
+        let mut d0 = vec![0usize; n];
+        let mut group_of = vec![0usize; n];
+        let mut g = 0;
+        let mut captured = 0u64;
+        for (u, word) in self.words.iter().enumerate() {
+            let gr = *self
+                .groups
+                .get(g)
+                .ok_or_else(|| format!("word {u} is past the last group"))?;
+            if let Some(l) = word.cap {
+                if l >= gr.rows || gr.first + l != word.j {
+                    return Err(format!("word {u} captures θ_{} in lane {l}", word.j));
+                }
+                captured |= 1 << l;
+            }
+            if word.scat != Scatter::Off {
+                let all = (1u64 << gr.rows) - 1;
+                if captured & all != all {
+                    return Err(format!(
+                        "word {u} scatters before every lane of its group has its phase"
+                    ));
+                }
+                if word.j < gr.first + gr.rows {
+                    return Err(format!(
+                        "word {u} scatters into its own group's row {}",
+                        word.j
+                    ));
+                }
+                match (word.scat, last_wr[word.j]) {
+                    (Scatter::Store, None) => store[word.j] = Some(u),
+                    (Scatter::Store, Some(_)) => {
+                        return Err(format!("word {u} stores row {}'s sums twice", word.j))
+                    }
+                    (_, None) => {
+                        return Err(format!("word {u} adds to row {} before a store", word.j))
+                    }
+                    (_, Some(p)) if u + SCAT_READ <= p => {
+                        return Err(format!(
+                            "word {u} reads row {}'s sums at {} before their write at {p}",
+                            word.j,
+                            u + SCAT_READ
+                        ))
+                    }
+                    _ => {}
+                }
+                last_wr[word.j] = Some(u + SCAT_WRITE);
+            }
+            if word.last {
+                let latch = u + STREAM_LAT;
+                for k in 0..gr.rows {
+                    d0[gr.first + k] = latch + 1 + SEQ_CYCLES * k;
+                    group_of[gr.first + k] = g;
+                }
+                g += 1;
+                captured = 0;
+            }
+        }
+        for i in 0..n {
+            match (group_of[i], last_wr[i], store[i]) {
+                (0, None, _) => {}
+                (0, Some(_), _) => {
+                    return Err(format!("row {i} of the first group gets partial sums"))
+                }
+                (_, None, _) | (_, _, None) => {
+                    return Err(format!("row {i}'s partial sums are never stored"))
+                }
+                (_, Some(t), Some(s)) => {
+                    if d0[i] <= t {
+                        return Err(format!(
+                            "the drive reads row {i}'s partial sums at {} before their write at {t}",
+                            d0[i]
+                        ));
+                    }
+                    if w + s + SCAT_WRITE <= d0[i] {
+                        return Err(format!(
+                            "the next step stores row {i}'s partial sums at {} before the drive reads them at {}",
+                            w + s + SCAT_WRITE,
+                            d0[i]
+                        ));
+                    }
+                }
+            }
+        }
+        // (the drive's phase writes, DRIVE_LAT after its reads, are the
+        // rows stream's rules in `check`, which cover this stream too)
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::net::Params;
-    use crate::quant::quantize;
+    use crate::onn::net::Params;
+    use crate::twin::quant::quantize;
 
     fn model(layers: &[usize], intralayer: bool, lanes: u32) -> HwModel {
         let mut c = Config::default_config();
@@ -785,75 +616,14 @@ mod tests {
             );
         }
     }
-
-    /// Every block's image of another model, applied to a model, gives the
-    /// other model's parameters (`apply` inverts `image`); slots that hold
-    /// no parameter change nothing.
-    #[test]
-    fn images_of_another_model_apply_back() {
-        for &(layers, intra, lanes) in &[(&[3usize, 4, 2][..], false, 3), (&[6, 5], true, 4)] {
-            let mut c = Config::default_config();
-            c.network.inputs = 5;
-            c.network.layers = layers.to_vec();
-            c.network.intralayer = intra;
-            c.hardware.lanes = lanes;
-            c.hardware.weight_frac = 5;
-            c.hardware.params = crate::config::ParamMemory::Ram;
-            c.train.dispersion = 0.05;
-            let a = quantize(&c, &Params::init(&c), 16).unwrap().0;
-            c.train.seed = 7;
-            let b = quantize(&c, &Params::init(&c), 16).unwrap().0;
-            assert_ne!(a.rows, b.rows);
-            assert_ne!(a.theta0, b.theta0);
-            let s = Schedule::new(&a);
-            let t = Schedule::new(&b);
-            let shape = |s: &Schedule| {
-                let w: Vec<_> = s.words.iter().map(|w| (w.j, w.mask, w.last)).collect();
-                (s.groups.clone(), s.field.clone(), s.field_len, s.lead, w)
-            };
-            assert_eq!(
-                shape(&s),
-                shape(&t),
-                "the schedule depends on the topology only"
-            );
-            let mut m = a.clone();
-            for blk in Block::ALL {
-                assert!(Schedule::writable(&a, blk));
-                let img = s.image(&b, blk);
-                assert_eq!(img.len(), s.block_words(&b, blk) * s.word_bytes(&b, blk));
-                s.apply(&mut m, blk, 0, &img);
-            }
-            assert_eq!(m, b);
-            // garbage where no parameter lives changes nothing: W bubbles and
-            // non-entries, U padding and lanes beyond a group's rows
-            let wb = s.word_bytes(&b, Block::W);
-            for (e, w) in s.words.iter().enumerate() {
-                if w.mask == 0 {
-                    s.apply(&mut m, Block::W, e, &vec![0x5a; wb]);
-                }
-            }
-            let ub = s.word_bytes(&b, Block::U);
-            for a_ in 0..s.block_words(&b, Block::U) {
-                if a_ % s.field_len >= b.topo.inputs {
-                    s.apply(&mut m, Block::U, a_, &vec![0x33; ub]);
-                }
-            }
-            assert_eq!(m, b);
-        }
-        let mut c = Config::default_config();
-        c.network.inputs = 5;
-        c.network.layers = vec![3, 2];
-        let rom = quantize(&c, &Params::init(&c), 16).unwrap().0;
-        assert_eq!(Schedule::blocks_mask(&rom), 0);
-    }
 }
 
 #[cfg(test)]
 mod dense_tests {
     use super::*;
     use crate::config::Config;
-    use crate::net::Params;
-    use crate::quant::quantize;
+    use crate::onn::net::Params;
+    use crate::twin::quant::quantize;
 
     fn schedule(layers: &[usize], intralayer: bool, lanes: u32) -> Schedule {
         let mut c = Config::default_config();

@@ -1,0 +1,26 @@
+//! The hardware's side of the model: fixed-point formats, the quantizer,
+//! the bit-exact integer twin of the generated core, and the core's static
+//! schedule and memory images. The generator (`phasegen-hdl`) builds the
+//! Verilog from these, and every simulation is checked against them.
+//!
+//! - [`qformat`]: the runtime Q-format type shared by generator and twin;
+//!   named rounding, saturation and wrapping.
+//! - [`quant`]: float model -> hardware parameters ([`model::HwModel`]).
+//! - [`model`]: the integer twin: one step of the hardware, bit for bit.
+//! - [`stream`]: the coupling stream's groups, words and pipeline
+//!   latencies.
+//! - [`pairs`]: the pairs stream's counters (`hardware.coupling = "pairs"`).
+//! - [`sched`]: the lane schedule of a step and its timing rules.
+//! - [`image`]: the memory images of the blocks the host can write.
+//!
+//! Within `twin` the imports run qformat <- model <- quant, and stream <-
+//! pairs <- sched <- image. May use: `onn` (the topology and float
+//! parameters), `config`, `data`, `board`, `rng`.
+
+pub mod image;
+pub mod model;
+pub mod pairs;
+pub mod qformat;
+pub mod quant;
+pub mod sched;
+pub mod stream;
