@@ -5,7 +5,7 @@
 
 use crate::plot::{render, Chart, Series as Line, PALETTE};
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use phasegen_sim::r2nn::circuit::{eng, Circuit, Kind, Scale, Series};
 use phasegen_sim::r2nn::data::{write_csv, Signals, Task};
 use phasegen_sim::r2nn::engine::{Engine, Work};
@@ -26,6 +26,18 @@ use std::time::Instant;
 pub const AUTHORS_S_PER_EPOCH: f64 = 53.0;
 /// The speed goal: at least this many times faster.
 pub const SPEEDUP_GOAL: f64 = 20.0;
+
+/// The resonant recurrent network (R²NN): train, evaluate, benchmark,
+/// export to SPICE and verify with ngspice (docs/r2nn.md).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    what: R2nnCommand,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    args.what.run()
+}
 
 #[derive(Subcommand, Debug)]
 pub enum R2nnCommand {
@@ -130,7 +142,7 @@ pub enum R2nnCommand {
 }
 
 /// How the model's values become component values.
-#[derive(Args, Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct ScaleArgs {
     /// Snap every value to this E series (E12, E24, E96).
     #[arg(long)]
@@ -143,7 +155,7 @@ pub struct ScaleArgs {
     z0: Option<f64>,
 }
 
-#[derive(Args, Debug)]
+#[derive(clap::Args, Debug)]
 pub struct TrainArgs {
     /// A synthetic task: tactile, bearing or vowels.
     #[arg(long, conflicts_with_all = ["csv", "wav"])]
@@ -212,7 +224,7 @@ pub struct TrainArgs {
     log: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
+#[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// Epochs timed (the median is reported).
     #[arg(long, default_value_t = 5)]

@@ -1,0 +1,46 @@
+//! `phasegen report`: summarize a nextpnr report.
+
+use anyhow::Result;
+use phasegen_sim::net::ModelFile;
+use phasegen_sim::pll::ClockPlan;
+use std::path::PathBuf;
+
+/// Summarize a nextpnr report; fails when timing is not met.
+#[derive(clap::Args)]
+pub struct Args {
+    /// nextpnr --report JSON.
+    #[arg(long)]
+    pnr: PathBuf,
+    /// Output stem: writes STEM.md and STEM.json.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value = "")]
+    device: String,
+    /// Yosys JSON netlist, for the flip-flop count.
+    #[arg(long)]
+    yosys_json: Option<PathBuf>,
+    /// Model file, to state how the core clock is made.
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args {
+        pnr,
+        out,
+        device,
+        yosys_json,
+        model,
+    } = args;
+    let clock = match &model {
+        Some(m) => Some(ClockPlan::for_config(&ModelFile::load(m)?.config)?.describe()),
+        None => None,
+    };
+    let r =
+        crate::report::write_report(&pnr, &out, &device, yosys_json.as_deref(), clock.as_deref());
+    match r {
+        Ok(rep) => print!("{}", rep.to_markdown()),
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
