@@ -60,3 +60,13 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_flag_says_what_it_does_and_its_default() {
+        let cli = <super::Cli as clap::CommandFactory>::command();
+        let short = phasegen::cmd::undocumented_args(&cli);
+        assert!(short.is_empty(), "help to write:\n{}", short.join("\n"));
+    }
+}

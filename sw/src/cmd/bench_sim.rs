@@ -19,7 +19,7 @@ pub struct Args {
     /// Only the small design.
     #[arg(long)]
     quick: bool,
-    /// Also write the table to this file.
+    /// Also write the table to this file (default: none).
     #[arg(long)]
     out: Option<PathBuf>,
 }

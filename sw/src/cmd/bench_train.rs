@@ -14,11 +14,14 @@ pub struct Args {
     /// Epochs timed for the speed figure (the median is reported).
     #[arg(long, default_value_t = 3)]
     speed_epochs: usize,
+    /// Skip the accuracy section (training the repo's configs).
     #[arg(long)]
     no_accuracy: bool,
+    /// Skip the robustness section (accuracy under frequency dispersion
+    /// and phase noise).
     #[arg(long)]
     no_robustness: bool,
-    /// Also write the report to this file.
+    /// Also write the report to this file (default: none).
     #[arg(long)]
     out: Option<PathBuf>,
 }

@@ -9,8 +9,11 @@ use std::time::Instant;
 /// simulate it to count its cycles per step.
 #[derive(clap::Args)]
 pub struct Args {
+    /// Board to build for, e.g. icebreaker or ulx3s-85f (an unknown name
+    /// lists the known ones).
     #[arg(long)]
     board: String,
+    /// Shape of the network.
     #[arg(long, value_enum)]
     kind: crate::capacity::Kind,
     /// First size tried (oscillators of the full net / hidden size);
@@ -49,7 +52,8 @@ pub struct Args {
     /// Build folder of the trials.
     #[arg(long, default_value = "build/capacity")]
     dir: PathBuf,
-    /// Append the result row (Markdown) to this file.
+    /// Append the result row (Markdown) to this file (default: none; the
+    /// row is printed either way).
     #[arg(long)]
     out: Option<PathBuf>,
 }

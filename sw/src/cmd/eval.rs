@@ -12,13 +12,15 @@ use std::path::PathBuf;
 /// frequency dispersion, phase noise or settle length than it was trained with.
 #[derive(clap::Args)]
 pub struct Args {
+    /// The model file (from `phasegen train`).
     #[arg(long)]
     model: PathBuf,
     /// Data folder (default: the model config's train.data).
     #[arg(long)]
     data: Option<PathBuf>,
     /// Redraw the natural-frequency mismatch δω ~ N(0, d²) of every
-    /// oscillator (units of the mean natural frequency; 0.05 = 5%).
+    /// oscillator (units of the mean natural frequency; 0.05 = 5%;
+    /// default: the model's own δω, drawn with its train.dispersion).
     #[arg(long)]
     dispersion: Option<f64>,
     /// Phase noise σ while settling (default: the model's train.noise).

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 /// uses, and pg_pll.v for the board top).
 #[derive(clap::Args)]
 pub struct Args {
+    /// The model file (from `phasegen train`).
     #[arg(long)]
     model: PathBuf,
     /// Output folder (pg_top.v and the modules it uses).

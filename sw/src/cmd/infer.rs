@@ -15,6 +15,7 @@ pub struct Args {
     /// Serial port (a board's UART or a pseudo-terminal from `phasegen serve`).
     #[arg(long)]
     port: String,
+    /// The model file (from `phasegen train`).
     #[arg(long)]
     model: PathBuf,
     /// Data folder (default: the model's train.data).
@@ -26,7 +27,8 @@ pub struct Args {
     /// Baud rate (default: the model config's target.baud).
     #[arg(long)]
     baud: Option<u32>,
-    /// Per-sample results, JSON lines (index, label, device class, twin class).
+    /// Per-sample results, JSON lines (index, label, device class, twin
+    /// class; default: none).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Reply timeout in milliseconds.

@@ -43,6 +43,8 @@ pub struct Args {
     /// Standard deviation of the frequency mismatch δω (rad per unit time).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     dispersion: f64,
+    /// Seed of the random draws: the frequency mismatch, the corrupted
+    /// starts and the noise (and the sweep's random patterns).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Capacity sweep with random patterns instead of digits.

@@ -11,16 +11,22 @@ use std::path::PathBuf;
 /// setting (icepll/ecppll search) and the frequency it achieves.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (its config's target.board and target.clock_hz).
+    /// Model file (its config's target.board and target.clock_hz; default:
+    /// none, and with neither --model nor --config the embedded digits
+    /// config).
     #[arg(long, conflicts_with_all = ["config", "board"])]
     model: Option<PathBuf>,
-    /// Config file (its target.board and target.clock_hz).
+    /// Config file (its target.board and target.clock_hz; default: none,
+    /// and with neither --model nor --config the embedded digits config).
     #[arg(long, conflicts_with = "board")]
     config: Option<PathBuf>,
-    /// Board name (with --clock-hz, or its oscillator).
+    /// Board name (with --clock-hz, or its oscillator; default: the model's
+    /// or config's target.board).
     #[arg(long)]
     board: Option<String>,
-    /// Requested core clock in Hz (overrides the model's or config's).
+    /// Requested core clock in Hz (overrides the model's or config's;
+    /// default: their target.clock_hz, or the oscillator of a --board other
+    /// than theirs).
     #[arg(long)]
     clock_hz: Option<u64>,
     /// Print only the achieved frequency in MHz (for nextpnr --freq).

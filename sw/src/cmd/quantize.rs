@@ -13,13 +13,14 @@ use std::path::{Path, PathBuf};
 /// Quantize a model and print the formats, clipping and float-vs-twin accuracy.
 #[derive(clap::Args)]
 pub struct Args {
+    /// The model file (from `phasegen train`).
     #[arg(long)]
     model: PathBuf,
     /// Test samples to compare (0 = all).
     #[arg(long, default_value_t = 0)]
     count: usize,
     /// Also write an SVG of each parameter group's distribution against
-    /// the format's range.
+    /// the format's range (default: none).
     #[arg(long)]
     plot: Option<PathBuf>,
 }

@@ -14,12 +14,15 @@ pub struct Args {
     /// Output stem: writes STEM.md and STEM.json.
     #[arg(long)]
     out: PathBuf,
+    /// The part named in the report, e.g. up5k-sg48; empty: the family
+    /// (iCE40 or ECP5) recognized from the placed cells.
     #[arg(long, default_value = "")]
     device: String,
-    /// Yosys JSON netlist, for the flip-flop count.
+    /// Yosys JSON netlist, for the flip-flop count (default: none, no count).
     #[arg(long)]
     yosys_json: Option<PathBuf>,
-    /// Model file, to state how the core clock is made.
+    /// Model file, to state how the core clock is made (default: none, not
+    /// stated).
     #[arg(long)]
     model: Option<PathBuf>,
 }

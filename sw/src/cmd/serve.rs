@@ -13,6 +13,7 @@ use std::path::PathBuf;
 /// without a board): prints the port path, runs until killed.
 #[derive(clap::Args)]
 pub struct Args {
+    /// The model file (from `phasegen train`).
     #[arg(long)]
     model: PathBuf,
     /// Stop after this many seconds (0 = run until killed).

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 /// formats as configured): where does the hardware break?
 #[derive(clap::Args)]
 pub struct Args {
+    /// The model file (from `phasegen train`).
     #[arg(long)]
     model: PathBuf,
     /// Data folder (default: the model config's train.data).

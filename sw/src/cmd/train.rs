@@ -24,15 +24,17 @@ pub struct Args {
     /// Where to write the model file.
     #[arg(long)]
     out: PathBuf,
-    /// Per-epoch log, JSON lines.
+    /// Per-epoch log, JSON lines (default: none).
     #[arg(long)]
     log: Option<PathBuf>,
     /// Build for this board instead of the config's target.board; the
-    /// clock becomes the board's oscillator unless --clock-hz is given.
+    /// clock becomes the board's oscillator unless --clock-hz is given
+    /// (default: the config's target.board).
     #[arg(long)]
     board: Option<String>,
     /// Core clock in Hz instead of the config's target.clock_hz (made
-    /// by the board's PLL).
+    /// by the board's PLL; default: the config's target.clock_hz, or the
+    /// oscillator of a --board other than the config's).
     #[arg(long)]
     clock_hz: Option<u64>,
     /// Where the free and nudged phases run: the float engine, the
@@ -42,7 +44,8 @@ pub struct Args {
     /// same results as twin, bit for bit).
     #[arg(long, value_enum, default_value_t = BackendKind::Float)]
     backend: BackendKind,
-    /// Serial port of the device (--backend device).
+    /// Serial port of the device (--backend device, which needs it;
+    /// default: none).
     #[arg(long)]
     port: Option<String>,
     /// Baud rate (default: the config's target.baud).

@@ -13,6 +13,7 @@ use std::time::Instant;
 /// Verilator cosimulation of the generated core against the twin, every step.
 #[derive(clap::Args)]
 pub struct Args {
+    /// The model file (from `phasegen train`).
     #[arg(long)]
     model: PathBuf,
     /// Free steps to compare per sample (then 100 nudged steps).
@@ -22,8 +23,8 @@ pub struct Args {
     #[arg(long, default_value_t = 2)]
     samples: usize,
     /// Write a waveform of every signal of the whole run to FILE (*.vcd or
-    /// *.fst; one clock cycle is 10 time units). Large: pair it with a few
-    /// --steps and --samples 1.
+    /// *.fst; one clock cycle is 10 time units; default: none). Large: pair
+    /// it with a few --steps and --samples 1.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
 }
