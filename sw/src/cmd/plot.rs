@@ -17,6 +17,17 @@ use phasegen_sim::rng::Rng;
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
 
+/// Draw SVG plots: training curves, or one sample settling.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    what: PlotCommand,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    args.what.run()
+}
+
 #[derive(Subcommand, Debug)]
 pub enum PlotCommand {
     /// Loss and train/test accuracy per epoch from a `phasegen train --log` file.

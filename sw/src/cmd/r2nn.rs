@@ -5,7 +5,7 @@
 
 use crate::plot::{render, Chart, Series as Line, PALETTE};
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use phasegen_sim::r2nn::circuit::{eng, Circuit, Kind, Scale, Series};
 use phasegen_sim::r2nn::data::{write_csv, Signals, Task};
 use phasegen_sim::r2nn::engine::{Engine, Work};
@@ -27,6 +27,18 @@ pub const AUTHORS_S_PER_EPOCH: f64 = 53.0;
 /// The speed goal: at least this many times faster.
 pub const SPEEDUP_GOAL: f64 = 20.0;
 
+/// The resonant recurrent network (R²NN): train, evaluate, benchmark,
+/// export to SPICE and verify with ngspice (docs/r2nn.md).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    what: R2nnCommand,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    args.what.run()
+}
+
 #[derive(Subcommand, Debug)]
 pub enum R2nnCommand {
     /// Write a synthetic task's signals to a CSV file (the format `--csv` reads).
@@ -40,8 +52,10 @@ pub enum R2nnCommand {
         /// Samples per signal (default: the task's).
         #[arg(long)]
         len: Option<usize>,
+        /// Seed of the signals.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The CSV file to write.
         #[arg(long)]
         out: PathBuf,
     },
@@ -49,6 +63,7 @@ pub enum R2nnCommand {
     Train(Box<TrainArgs>),
     /// Test accuracy and confusion matrix of a trained model.
     Eval {
+        /// The model file (from `phasegen r2nn train`).
         #[arg(long)]
         model: PathBuf,
         /// Print one JSON object.
@@ -60,6 +75,7 @@ pub enum R2nnCommand {
     Bench(BenchArgs),
     /// Write the SPICE netlist of a trained model driven by one test signal.
     ExportSpice {
+        /// The model file (from `phasegen r2nn train`).
         #[arg(long)]
         model: PathBuf,
         /// The netlist to write.
@@ -74,6 +90,7 @@ pub enum R2nnCommand {
     /// Run test signals through the circuit in ngspice and compare its probe
     /// waveforms and classes with the model's.
     VerifySpice {
+        /// The model file (from `phasegen r2nn train`).
         #[arg(long)]
         model: PathBuf,
         /// Test signals to simulate.
@@ -88,18 +105,22 @@ pub enum R2nnCommand {
         /// sample (separates the time-step error from the circuit's).
         #[arg(long, default_value_t = 8)]
         fine: usize,
-        /// Fail when a waveform's normalized RMS error exceeds this.
+        /// Fail when a waveform's normalized RMS error exceeds this
+        /// (default: no bound).
         #[arg(long)]
         max_nrmse: Option<f64>,
-        /// Draw the first signal's probe waveforms (model and ngspice) to this SVG.
+        /// Draw the first signal's probe waveforms (model and ngspice) to
+        /// this SVG (default: none).
         #[arg(long)]
         plot: Option<PathBuf>,
+        /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
     /// The component values, E-series snapping errors and their effect on
     /// the test accuracy.
     Components {
+        /// The model file (from `phasegen r2nn train`).
         #[arg(long)]
         model: PathBuf,
         /// Series to snap to.
@@ -114,6 +135,7 @@ pub enum R2nnCommand {
     },
     /// Monte Carlo over component tolerances: test accuracy under spread.
     Tolerance {
+        /// The model file (from `phasegen r2nn train`).
         #[arg(long)]
         model: PathBuf,
         /// Tolerances in percent (every part drawn uniformly within ±tol).
@@ -122,6 +144,7 @@ pub enum R2nnCommand {
         /// Circuits drawn per tolerance.
         #[arg(long, default_value_t = 20)]
         trials: usize,
+        /// Seed of the drawn circuits.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         #[command(flatten)]
@@ -130,9 +153,10 @@ pub enum R2nnCommand {
 }
 
 /// How the model's values become component values.
-#[derive(Args, Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct ScaleArgs {
-    /// Snap every value to this E series (E12, E24, E96).
+    /// Snap every value to this E series (E12, E24, E96; default: none, the
+    /// exact values).
     #[arg(long)]
     series: Option<String>,
     /// Samples per second the circuit runs at (default: chosen for common part values).
@@ -143,21 +167,26 @@ pub struct ScaleArgs {
     z0: Option<f64>,
 }
 
-#[derive(Args, Debug)]
+#[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    /// A synthetic task: tactile, bearing or vowels.
+    /// A synthetic task: tactile, bearing or vowels (default: none; give
+    /// --task, --csv or --wav).
     #[arg(long, conflicts_with_all = ["csv", "wav"])]
     task: Option<String>,
-    /// Your signals as CSV (label,x0,x1,... per line).
+    /// Your signals as CSV (label,x0,x1,... per line; default: none; give
+    /// --task, --csv or --wav).
     #[arg(long, conflicts_with = "wav")]
     csv: Option<PathBuf>,
-    /// Your signals as WAV files, one folder per class.
+    /// Your signals as WAV files, one folder per class (default: none; give
+    /// --task, --csv or --wav).
     #[arg(long)]
     wav: Option<PathBuf>,
     /// Task: signals to generate (default 3000).
     #[arg(long)]
     count: Option<usize>,
-    /// Task: samples per signal; WAV: cut or pad to this length.
+    /// Task: samples per signal; WAV: cut or pad to this length (default:
+    /// the task's, tactile 1000, bearing 2000, vowels 2000; WAV: the
+    /// shortest file's length; CSV: not used).
     #[arg(long)]
     len: Option<usize>,
     /// Task: seed of the signals.
@@ -169,36 +198,45 @@ pub struct TrainArgs {
     /// Seed of the train/test split.
     #[arg(long, default_value_t = 0)]
     split_seed: u64,
+    /// Training epochs (default: 30).
     #[arg(long)]
     epochs: Option<usize>,
+    /// Signals per mini-batch, one Adam step each (default: 48).
     #[arg(long)]
     batch: Option<usize>,
+    /// Adam step size (default: 0.05).
     #[arg(long)]
     lr: Option<f64>,
+    /// The learning rate is multiplied by this after every epoch, in (0, 1]
+    /// (default: 0.93).
     #[arg(long)]
     lr_decay: Option<f64>,
-    /// Seed of the initial parameters and shuffles.
+    /// Seed of the initial parameters and shuffles (default: 1).
     #[arg(long)]
     seed: Option<u64>,
-    /// Warm start: candidate frequencies tried per probe resonator (0 = none).
+    /// Warm start: candidate frequencies tried per probe resonator (0 = none;
+    /// default: 16, and 0 for the vowels task).
     #[arg(long)]
     sweep: Option<usize>,
-    /// Initial value of every coupling spring (default: half its upper bound).
+    /// Initial value of every coupling spring (default: half its upper bound;
+    /// for the vowels task the geometric middle of its bounds).
     #[arg(long)]
     kc_init: Option<f64>,
-    /// Integration steps per sample.
+    /// Integration steps per sample (default: 2, and 4 for the bearing task).
     #[arg(long)]
     substeps: Option<usize>,
     /// Grid size ROWSxCOLS (default 5x5).
     #[arg(long, default_value = "5x5")]
     grid: String,
-    /// Resonator band in rad/sample, LO,HI (your data; tasks have their own).
+    /// Resonator band in rad/sample, LO,HI (default: 0.02,0.8 for your data;
+    /// tasks have their own: tactile 0.04,0.6, bearing 0.03,0.7, vowels
+    /// 0.03,0.8).
     #[arg(long, value_delimiter = ',')]
     band: Option<Vec<f64>>,
-    /// Logit scale s (logits = s·E/ΣE).
+    /// Logit scale s (logits = s·E/ΣE; default: 10).
     #[arg(long)]
     logit_scale: Option<f64>,
-    /// Ground damping c_g of every main mass.
+    /// Ground damping c_g of every main mass (default: 0.01).
     #[arg(long)]
     damping: Option<f64>,
     /// No coupling dashpots (springs only).
@@ -207,12 +245,12 @@ pub struct TrainArgs {
     /// The model file to write.
     #[arg(long)]
     out: PathBuf,
-    /// Per-epoch log, JSON lines.
+    /// Per-epoch log, JSON lines (default: none).
     #[arg(long)]
     log: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
+#[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// Epochs timed (the median is reported).
     #[arg(long, default_value_t = 5)]
@@ -223,12 +261,13 @@ pub struct BenchArgs {
     /// Samples per signal.
     #[arg(long, default_value_t = 2000)]
     len: usize,
+    /// Signals per mini-batch.
     #[arg(long, default_value_t = 240)]
     batch: usize,
     /// Skip the single-thread and task-network rows.
     #[arg(long)]
     short: bool,
-    /// Also write the report to this file.
+    /// Also write the report to this file (default: none).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -338,6 +377,25 @@ impl R2nnCommand {
     }
 }
 
+/// The resonator band of your own data (--csv, --wav), rad/sample.
+const OWN_DATA_BAND: [f64; 2] = [0.02, 0.8];
+/// Integration steps per sample of your own data.
+const OWN_DATA_SUBSTEPS: usize = 2;
+
+/// The training settings of your own data: a task's (`Task::options`) with
+/// the probe warm start.
+fn own_data_options() -> TrainOptions {
+    TrainOptions {
+        epochs: 30,
+        batch: 48,
+        lr: 0.05,
+        lr_decay: 0.93,
+        seed: 1,
+        sweep: 16,
+        kc_init: None,
+    }
+}
+
 fn train_cmd(a: TrainArgs) -> Result<()> {
     let (source, task) = match (&a.task, &a.csv, &a.wav) {
         (Some(t), _, _) => {
@@ -368,7 +426,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         seed: a.split_seed,
     };
     let (tr, te) = all.split(split.test_fraction, split.seed)?;
-    let substeps = a.substeps.unwrap_or(task.map_or(2, |t| t.substeps()));
+    let substeps = a
+        .substeps
+        .unwrap_or(task.map_or(OWN_DATA_SUBSTEPS, |t| t.substeps()));
     let (rows, cols) = a
         .grid
         .split_once('x')
@@ -378,7 +438,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         (_, Some(b)) if b.len() != 2 => bail!("--band takes LO,HI in rad/sample"),
         (_, Some(b)) => [b[0], b[1]],
         (Some(t), None) => t.band(),
-        (None, None) => [0.02, 0.8],
+        (None, None) => OWN_DATA_BAND,
     };
     let mut spec = Spec::preset_grid(rows, cols, all.classes.len(), band, substeps)?;
     if let Some(s) = a.logit_scale {
@@ -391,18 +451,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         spec.coupling_dashpots = false;
     }
     spec.validate()?;
-    let mut opts = task.map_or(
-        TrainOptions {
-            epochs: 30,
-            batch: 48,
-            lr: 0.05,
-            lr_decay: 0.93,
-            seed: 1,
-            sweep: 16,
-            kc_init: None,
-        },
-        TrainOptions::for_task,
-    );
+    let mut opts = task.map_or_else(own_data_options, TrainOptions::for_task);
     if let Some(v) = a.epochs {
         opts.epochs = v;
     }
@@ -1063,4 +1112,66 @@ fn tolerance_cmd(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults that `r2nn train --help` states are the ones it uses.
+    #[test]
+    fn train_help_states_the_defaults() {
+        let cmd = <TrainArgs as clap::Args>::augment_args(clap::Command::new("train"));
+        let help = |id: &str| {
+            let arg = cmd.get_arguments().find(|a| a.get_id() == id);
+            arg.and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        let says = |id: &str, what: String| {
+            assert!(
+                help(id).contains(&what),
+                "--{id} should say {what:?}: {:?}",
+                help(id)
+            );
+        };
+        let own = own_data_options();
+        says("epochs", format!("default: {}", own.epochs));
+        says("batch", format!("default: {}", own.batch));
+        says("lr", format!("default: {}", own.lr));
+        says("lr_decay", format!("default: {}", own.lr_decay));
+        says("seed", format!("default: {}", own.seed));
+        says(
+            "sweep",
+            format!("default: {}, and 0 for the vowels task", own.sweep),
+        );
+        says("kc_init", "default: half its upper bound".into());
+        assert_eq!(own.kc_init, None);
+        says(
+            "substeps",
+            format!("default: {OWN_DATA_SUBSTEPS}, and 4 for the bearing task"),
+        );
+        let [lo, hi] = OWN_DATA_BAND;
+        says("band", format!("default: {lo},{hi} for your data"));
+        for t in Task::ALL {
+            let o = TrainOptions::for_task(t);
+            assert_eq!(
+                (o.epochs, o.batch, o.lr, o.lr_decay, o.seed),
+                (own.epochs, own.batch, own.lr, own.lr_decay, own.seed),
+                "{t:?}"
+            );
+            let vowels = t == Task::Vowels;
+            assert_eq!(o.sweep, if vowels { 0 } else { own.sweep }, "{t:?}");
+            assert_eq!(o.kc_init.is_some(), vowels, "{t:?}");
+            let bearing = t == Task::Bearing;
+            assert_eq!(t.substeps(), if bearing { 4 } else { OWN_DATA_SUBSTEPS });
+            let [lo, hi] = t.band();
+            says("band", format!("{} {lo},{hi}", t.name()));
+            says("len", format!("{} {}", t.name(), t.length()));
+            says("count", format!("default {}", t.count()));
+        }
+        let spec = Spec::preset_grid(5, 5, 3, OWN_DATA_BAND, OWN_DATA_SUBSTEPS).unwrap();
+        says("logit_scale", format!("default: {}", spec.logit_scale));
+        says("damping", format!("default: {}", spec.damping));
+    }
 }

@@ -1,0 +1,209 @@
+//! `phasegen capacity`: the largest network that fits a board.
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Find the largest network that places and routes on a board with
+/// timing met (runs `make report` for each size; minutes per size), then
+/// simulate it to count its cycles per step.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Board to build for, e.g. icebreaker or ulx3s-85f (an unknown name
+    /// lists the known ones).
+    #[arg(long)]
+    board: String,
+    /// Shape of the network.
+    #[arg(long, value_enum)]
+    kind: crate::capacity::Kind,
+    /// First size tried (oscillators of the full net / hidden size);
+    /// default: per board and kind, near the block RAM's limit.
+    #[arg(long)]
+    lo: Option<usize>,
+    /// Largest size tried (default: per board and kind).
+    #[arg(long)]
+    hi: Option<usize>,
+    /// Grow the size by this factor while it fits, before bisecting.
+    #[arg(long, default_value_t = 1.5)]
+    grow: f64,
+    /// Stop when the bracket is narrower than this fraction.
+    #[arg(long, default_value_t = 0.1)]
+    resolution: f64,
+    /// Multiply-accumulate lanes (default: as many as the part's DSPs
+    /// allow, at most 16; 2 on the HX8K).
+    #[arg(long)]
+    lanes: Option<u32>,
+    /// Where the input weights live: rom, ram or auto (default: ram for
+    /// MNIST on the UP5K, whose SPRAM holds it; rom otherwise).
+    #[arg(long)]
+    u_memory: Option<String>,
+    /// How the coupling stream reads W: rows, or pairs (each pair's
+    /// weight once; fully connected only). Default: pairs for --kind
+    /// full, rows for layered.
+    #[arg(long)]
+    coupling: Option<String>,
+    /// Further [hardware] lines, comma-separated, e.g. "amp_bits = 8".
+    #[arg(long, default_value = "")]
+    hardware: String,
+    /// Free and nudged steps simulated to count the cycles per step of
+    /// the largest design (a whole inference follows); 0: no simulation.
+    #[arg(long, default_value_t = 4)]
+    sim_steps: u32,
+    /// Build folder of the trials.
+    #[arg(long, default_value = "build/capacity")]
+    dir: PathBuf,
+    /// Append the result row (Markdown) to this file (default: none; the
+    /// row is printed either way).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args {
+        board,
+        kind,
+        lo,
+        hi,
+        grow,
+        resolution,
+        lanes,
+        u_memory,
+        coupling,
+        hardware,
+        sim_steps,
+        dir,
+        out,
+    } = args;
+    use crate::capacity as cap;
+    cap::check_root()?;
+    if !(0.0..1.0).contains(&resolution) || resolution == 0.0 {
+        bail!("--resolution {resolution}: give a fraction in (0, 1), e.g. 0.1");
+    }
+    phasegen_sim::board::board(&board).context("--board")?;
+    let coupling = match coupling.as_deref() {
+        None => cap::default_coupling(kind),
+        Some("rows") => phasegen_sim::config::Coupling::Rows,
+        Some("pairs") => phasegen_sim::config::Coupling::Pairs,
+        Some(o) => bail!("--coupling {o}: give rows or pairs"),
+    };
+    let lanes = match lanes {
+        Some(l) => l,
+        None => cap::default_lanes(&board, coupling)?,
+    };
+    let (dlo, dhi) = cap::default_range(&board, kind, coupling)?;
+    if !(1..=cap::MAX_LANES).contains(&lanes) {
+        bail!("--lanes {lanes}: give 1 to {}", cap::MAX_LANES);
+    }
+    let u_memory = match u_memory.as_deref() {
+        None => cap::u_memory(&board, kind)?,
+        Some("rom") => phasegen_sim::config::UMemory::Rom,
+        Some("ram") => phasegen_sim::config::UMemory::Ram,
+        Some("auto") => phasegen_sim::config::UMemory::Auto,
+        Some(o) => bail!("--u-memory {o}: give rom, ram or auto"),
+    };
+    let s = cap::Study {
+        board: board.clone(),
+        kind,
+        lanes,
+        u_memory,
+        coupling,
+        hardware: hardware.replace(',', "\n"),
+        lo: lo.unwrap_or(dlo),
+        hi: hi.unwrap_or(dhi),
+        grow,
+        resolution,
+        dir: dir.join(&board),
+        make: std::env::var("MAKE").unwrap_or_else(|_| "make".into()),
+    };
+    let t0 = Instant::now();
+    let (search, trials) = cap::largest(&s)?;
+    let best = search
+        .best
+        .and_then(|n| trials.iter().rev().find(|t| t.n == n));
+    let cycles = match best {
+        Some(t) if sim_steps > 0 => match cap::check_cycles(&t.dir, sim_steps) {
+            Ok(c) => {
+                eprintln!(
+                    "  simulated {} ({} steps, RTL = twin): schedule {} cycles/step, \
+                     measured {:?} (verilated in {:.0} s, simulated in {:.0} s)",
+                    kind.describe(t.n),
+                    c.steps,
+                    c.schedule,
+                    (c.intervals.iter().min(), c.intervals.iter().max()),
+                    c.build_secs,
+                    c.sim_secs
+                );
+                if !c.agrees() {
+                    eprintln!(
+                        "  WARNING: the simulated steps do not all last the schedule's count"
+                    );
+                }
+                Some(Ok(c))
+            }
+            Err(e) => {
+                eprintln!("  WARNING: simulating {} failed: {e:#}", t.dir.display());
+                Some(Err(format!("{e:#}")))
+            }
+        },
+        _ => None,
+    };
+    let row = cap::row(
+        &s,
+        &search,
+        &trials,
+        cycles.as_ref().map(|c| c.as_ref().map_err(|e| e.as_str())),
+    )?;
+    println!("{row}");
+    // the trials, for build/capacity/<board>/<kind>-trials.md
+    let mut log = format!(
+        "# {} {:?}: lanes {}, {}, sizes from {} (x{} while they fit, at most {}), resolution {}\n\n| size | fits | Fmax (MHz) | build (s) | note |\n|---|---|---|---|---|\n",
+        board,
+        kind,
+        lanes,
+        s.formats(),
+        s.lo,
+        s.grow,
+        s.hi,
+        s.resolution
+    );
+    for t in &trials {
+        log.push_str(&format!(
+            "| {} | {} | {} | {:.0} | {} |\n",
+            t.n,
+            if t.fits { "yes" } else { "no" },
+            t.fmax_mhz.map(|f| format!("{f:.1}")).unwrap_or_default(),
+            t.secs,
+            t.note.replace('|', "/")
+        ));
+        eprintln!(
+            "  trial {}: {}{}",
+            t.n,
+            if t.fits { "fits" } else { "no" },
+            if t.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", t.note)
+            }
+        );
+    }
+    log.push_str(&format!(
+        "\ntotal {:.0} s (builds and simulation)\n\n{row}\n",
+        t0.elapsed().as_secs_f64()
+    ));
+    let lp = s
+        .dir
+        .join(format!("{}-trials.md", format!("{kind:?}").to_lowercase()));
+    std::fs::create_dir_all(&s.dir)?;
+    std::fs::write(&lp, log).with_context(|| format!("cannot write {}", lp.display()))?;
+    eprintln!("  trials written to {}", lp.display());
+    if let Some(p) = out {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+            .with_context(|| format!("cannot open {}", p.display()))?;
+        writeln!(f, "{row}")?;
+    }
+    Ok(())
+}

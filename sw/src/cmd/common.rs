@@ -1,0 +1,49 @@
+//! Helpers shared by several commands.
+
+use anyhow::{Context, Result};
+use phasegen_sim::config::Config;
+use phasegen_sim::onn::net::ModelFile;
+use phasegen_sim::twin::model::HwModel;
+use phasegen_sim::twin::quant::quantize;
+use std::path::{Path, PathBuf};
+
+/// A model file and its quantized hardware model.
+pub fn load_model(path: &Path) -> Result<(ModelFile, HwModel)> {
+    let mf = ModelFile::load(path)?;
+    let (hw, _) = quantize(&mf.config, &mf.params, mf.max_pixel)
+        .with_context(|| format!("cannot quantize model {}", path.display()))?;
+    Ok((mf, hw))
+}
+
+/// The data folder: `data` if given, else the config's train.data.
+pub fn data_dir(cfg: &Config, data: &Option<PathBuf>) -> PathBuf {
+    data.clone()
+        .unwrap_or_else(|| PathBuf::from(&cfg.train.data))
+}
+
+/// `n` samples of `len`, where 0 means all of them.
+pub fn count_of(n: usize, len: usize) -> usize {
+    if n == 0 {
+        len
+    } else {
+        n.min(len)
+    }
+}
+
+/// Point a config at another board and/or clock: a new board runs from
+/// its oscillator unless a clock is given. The result is validated (the
+/// clock must be one the board's PLL can make).
+pub fn retarget(cfg: &mut Config, board: Option<&str>, clock_hz: Option<u64>) -> Result<()> {
+    if let Some(name) = board {
+        if name != cfg.target.board {
+            let b = phasegen_sim::board::board(name).context("--board")?;
+            cfg.target.board = b.name.to_string();
+            cfg.target.clock_hz = b.clock_hz;
+        }
+    }
+    if let Some(hz) = clock_hz {
+        cfg.target.clock_hz = hz;
+    }
+    cfg.validate()
+        .with_context(|| format!("config retargeted to board {}", cfg.target.board))
+}

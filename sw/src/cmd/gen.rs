@@ -1,0 +1,40 @@
+//! `phasegen gen`: the Verilog of a trained model.
+
+use super::common::load_model;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+
+/// Generate the Verilog for a trained model (pg_top.v, the modules it
+/// uses, and pg_pll.v for the board top).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model file (from `phasegen train`).
+    #[arg(long)]
+    model: PathBuf,
+    /// Output folder (pg_top.v and the modules it uses).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args { model, out } = args;
+    let (mf, hw) = load_model(&model)?;
+    let cfg = &mf.config;
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let plan = cfg.clock_plan()?;
+    eprintln!("clock of board {}: {}", plan.board, plan.describe());
+    let mut files = phasegen_hdl::generate_design(
+        &cfg.hash_hex(),
+        phasegen_hdl::design_id(&cfg.hash_hex(), &hw),
+        &hw,
+        plan.core_clock_hz(),
+        cfg.target.baud,
+    );
+    files.push(phasegen_hdl::generate_pll(&cfg.hash_hex(), &hw, &plan));
+    for f in &files {
+        let p = out.join(&f.name);
+        std::fs::write(&p, &f.text).with_context(|| format!("cannot write {}", p.display()))?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! `phasegen memory`: associative memory in a fully connected oscillator
+//! network.
+
+use anyhow::{bail, Result};
+use phasegen_sim::data::load_dir;
+use std::path::PathBuf;
+
+/// Associative memory: store binary patterns in a fully connected
+/// oscillator network, retrieve them from corrupted starts.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Data folder (IDX layout); patterns are its first test image of each
+    /// class 0..P, binarized at half of the largest pixel value.
+    #[arg(long, default_value = "data/digits-8x8")]
+    data: PathBuf,
+    /// Number of digit patterns (classes 0..P).
+    #[arg(long, default_value_t = 10)]
+    patterns: usize,
+    /// Learning rule: Hebbian or pseudo-inverse (projection).
+    #[arg(long, default_value = "pinv", value_parser = ["hebb", "pinv"])]
+    rule: String,
+    /// Fraction of the bits flipped in each corrupted start, 0..=0.5.
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
+    corrupt: f64,
+    /// Uniform phase jitter of the start (rad).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    jitter: f64,
+    /// Corrupted starts per pattern.
+    #[arg(long, default_value_t = 20)]
+    trials: usize,
+    /// Second-harmonic locking K (binarizes the phases).
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
+    k: f64,
+    /// Euler time step.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    eps: f64,
+    /// Maximum Euler steps (a retrieval stops earlier once converged).
+    #[arg(long, default_value_t = 2000)]
+    steps: usize,
+    /// Phase noise σ.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    noise: f64,
+    /// Standard deviation of the frequency mismatch δω (rad per unit time).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    dispersion: f64,
+    /// Seed of the random draws: the frequency mismatch, the corrupted
+    /// starts and the noise (and the sweep's random patterns).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Capacity sweep with random patterns instead of digits.
+    #[arg(long)]
+    sweep: bool,
+    /// Sweep: network sizes N.
+    #[arg(long, value_delimiter = ',', default_value = "64,128,256")]
+    sizes: Vec<usize>,
+    /// Sweep: loads P/N.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        default_value = "0.05,0.1,0.14,0.2,0.3,0.5"
+    )]
+    loads: Vec<f64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    use phasegen_sim::onn::memory as mem;
+    let o = mem::Options {
+        rule: mem::Rule::parse(&a.rule)?,
+        corrupt: a.corrupt,
+        jitter: a.jitter,
+        trials: a.trials,
+        k: a.k,
+        eps: a.eps,
+        steps: a.steps,
+        noise: a.noise,
+        dispersion: a.dispersion,
+        seed: a.seed,
+    };
+    o.validate()?;
+    if a.sweep {
+        mem::validate_sweep(&a.sizes, &a.loads, o.rule)?;
+        let points = mem::sweep(&a.sizes, &a.loads, &o)?;
+        if a.json {
+            println!("{}", serde_json::json!({"options": o, "sweep": points}));
+        } else {
+            print!("{}", mem::sweep_table(&o, &points));
+        }
+        return Ok(());
+    }
+    let split = load_dir(&a.data)?;
+    let classes = split
+        .test
+        .labels
+        .iter()
+        .map(|&l| l as usize + 1)
+        .max()
+        .unwrap_or(0);
+    if !(1..=classes).contains(&a.patterns) {
+        bail!(
+            "--patterns {} is out of range: {} has {classes} classes, so give 1 to {classes} patterns",
+            a.patterns,
+            a.data.display()
+        );
+    }
+    let (labels, pats): (Vec<u8>, Vec<mem::Pattern>) =
+        mem::digit_patterns(&split.test, a.patterns)?
+            .into_iter()
+            .unzip();
+    let m = mem::Memory::store(pats, o.rule, o.k as f32, o.dispersion as f32, o.seed)?;
+    let stats = mem::evaluate(&m, &o.recall(), o.trials, a.patterns, o.seed);
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"options": o, "data": a.data, "n": m.n(), "classes": labels,
+                "patterns": stats, "summary": mem::summary(&stats)})
+        );
+    } else {
+        print!("{}", mem::table(&m, Some(&labels), &o, &stats));
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! `phasegen train`: train the float network with Equilibrium Propagation,
+//! on the float engine, the integer twin or a device.
+
+use super::common::{data_dir, retarget};
+use crate::device;
+use anyhow::{bail, Context, Result};
+use phasegen_sim::config::Config;
+use phasegen_sim::data::load_dir;
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::onn::train;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Train the float network with Equilibrium Propagation.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Config file (default: the embedded digits config).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data folder in the MNIST IDX layout (default: the config's train.data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Where to write the model file.
+    #[arg(long)]
+    out: PathBuf,
+    /// Per-epoch log, JSON lines (default: none).
+    #[arg(long)]
+    log: Option<PathBuf>,
+    /// Build for this board instead of the config's target.board; the
+    /// clock becomes the board's oscillator unless --clock-hz is given
+    /// (default: the config's target.board).
+    #[arg(long)]
+    board: Option<String>,
+    /// Core clock in Hz instead of the config's target.clock_hz (made
+    /// by the board's PLL; default: the config's target.clock_hz, or the
+    /// oscillator of a --board other than the config's).
+    #[arg(long)]
+    clock_hz: Option<u64>,
+    /// Where the free and nudged phases run: the float engine, the
+    /// integer twin of the hardware (parameters quantized every
+    /// mini-batch: quantization-aware training), or the device on
+    /// --port (a design of this config with hardware.params = "ram"; the
+    /// same results as twin, bit for bit).
+    #[arg(long, value_enum, default_value_t = BackendKind::Float)]
+    backend: BackendKind,
+    /// Serial port of the device (--backend device, which needs it;
+    /// default: none).
+    #[arg(long)]
+    port: Option<String>,
+    /// Baud rate (default: the config's target.baud).
+    #[arg(long)]
+    baud: Option<u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BackendKind {
+    Float,
+    Twin,
+    Device,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args {
+        config,
+        data,
+        out,
+        log,
+        board,
+        clock_hz,
+        backend,
+        port,
+        baud,
+    } = args;
+    if port.is_some() != (backend == BackendKind::Device) {
+        bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
+    }
+    let mut cfg = match &config {
+        Some(p) => Config::load(p)?,
+        None => Config::default_config(),
+    };
+    retarget(&mut cfg, board.as_deref(), clock_hz)?;
+    let dir = data_dir(&cfg, &data);
+    let split = load_dir(&dir)?;
+    if backend != BackendKind::Float {
+        // the twin and the device keep the formats they start with;
+        // the model file records them, so `gen` builds that design
+        phasegen_sim::link::hil::pin_formats(&mut cfg, split.train.max_pixel)?;
+    }
+    let mut logf = match &log {
+        Some(p) => {
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d).ok();
+            }
+            Some(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot create log {}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    eprintln!(
+        "training {} ({} -> {:?}) on {} ({} train / {} test), {} epochs",
+        cfg.name,
+        cfg.network.inputs,
+        cfg.network.layers,
+        dir.display(),
+        split.train.len(),
+        split.test.len(),
+        cfg.train.epochs
+    );
+    let mut log_err = None;
+    let bar = std::cell::RefCell::new(Progress::new());
+    let mut on_epoch = |e: &train::EpochLog, _: &Params| {
+        bar.borrow_mut().clear();
+        eprintln!(
+            "epoch {:3}  loss {:.4}  train {:.2}%  test {:.2}%  {:.1} s",
+            e.epoch,
+            e.loss,
+            100.0 * e.train_acc,
+            100.0 * e.test_acc,
+            e.seconds
+        );
+        if let Some(f) = logf.as_mut() {
+            let line = serde_json::to_string(e).expect("log line serializes");
+            if let Err(err) = writeln!(f, "{line}") {
+                log_err.get_or_insert(err);
+            }
+        }
+    };
+    let mut on_batch = |p: &train::Progress| bar.borrow_mut().show(p, cfg.train.epochs);
+    let mut be: Box<dyn train::Backend> = match backend {
+        BackendKind::Float => Box::new(train::FloatBackend),
+        BackendKind::Twin => Box::new(phasegen_sim::link::hil::TwinBackend::new(
+            &cfg,
+            split.train.max_pixel,
+        )?),
+        BackendKind::Device => {
+            let port = port.as_deref().expect("checked above");
+            let dev = device::open(port, baud.unwrap_or(cfg.target.baud as u32))?;
+            Box::new(
+                crate::hil_device::DeviceBackend::new(&cfg, split.train.max_pixel, dev)
+                    .with_context(|| format!("the device on {port}"))?,
+            )
+        }
+    };
+    let params = train::train_on(be.as_mut(), &cfg, &split, &mut on_epoch, &mut on_batch)?;
+    if let Some(e) = log_err {
+        return Err(e).context("cannot write the training log");
+    }
+    ModelFile::new(cfg, params, split.train.max_pixel).save(&out)?;
+    eprintln!("model written to {}", out.display());
+    Ok(())
+}
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+struct Progress {
+    tty: bool,
+    start: Instant,
+    drawn: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+            start: Instant::now(),
+            drawn: false,
+        }
+    }
+
+    fn show(&mut self, p: &train::Progress, epochs: usize) {
+        if !self.tty {
+            return;
+        }
+        if p.done == 1 {
+            self.start = Instant::now();
+        }
+        const W: usize = 30;
+        let filled = W * p.done / p.total.max(1);
+        let el = self.start.elapsed().as_secs_f64();
+        let eta = el / p.done as f64 * (p.total - p.done) as f64;
+        eprint!(
+            "\repoch {}/{} [{}{}] {}/{} batches  loss {:.4}  {:.0} s left  ",
+            p.epoch,
+            epochs,
+            "#".repeat(filled),
+            ".".repeat(W - filled),
+            p.done,
+            p.total,
+            p.loss,
+            eta
+        );
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r{}\r", " ".repeat(100));
+            self.drawn = false;
+        }
+    }
+}
