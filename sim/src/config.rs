@@ -410,6 +410,25 @@ impl HardwareConfig {
     }
 }
 
+/// Refuses any `nan` or `inf` in a config, naming its field: TOML allows
+/// them, and every float of a config is a finite setting.
+fn non_finite(path: &str, v: &toml::Value) -> Result<()> {
+    match v {
+        toml::Value::Float(x) if !x.is_finite() => bail!(
+            "{path} = {x} is not a finite number; give a finite value (or remove the line for the default)"
+        ),
+        toml::Value::Table(t) => t.iter().try_for_each(|(k, v)| {
+            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            non_finite(&p, v)
+        }),
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| non_finite(&format!("{path}[{i}]"), v)),
+        _ => Ok(()),
+    }
+}
+
 impl Config {
     pub fn default_config() -> Config {
         Config::parse(DEFAULT_CONFIG, "<embedded default>")
@@ -423,7 +442,11 @@ impl Config {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        let cfg: Config = toml::from_str(text)
+        let value: toml::Value =
+            toml::from_str(text).with_context(|| format!("config {origin} is not valid TOML"))?;
+        non_finite("", &value).with_context(|| format!("config {origin} is invalid"))?;
+        let cfg: Config = value
+            .try_into()
             .with_context(|| format!("config {origin} is not valid TOML for phasegen"))?;
         cfg.validate()
             .with_context(|| format!("config {origin} is invalid"))?;
@@ -461,7 +484,8 @@ impl Config {
             lo: T,
             hi: T,
         ) -> Result<()> {
-            if v < lo || v > hi {
+            // (written so that a NaN is out of range too)
+            if !(v >= lo && v <= hi) {
                 bail!("{name} = {v} is out of range; use a value in {lo}..={hi}");
             }
             Ok(())
@@ -679,6 +703,37 @@ mod tests {
         assert!(err(&format!("{base}[hardware]\nlanes=17\n")).contains("hardware.lanes = 17"));
         assert!(err(&format!("{base}[hardware]\npins=4\n")).contains("reaches past"));
         assert!(err(&format!("{base}[hardware]\nomega0=-1\n")).contains("hardware.omega0"));
+    }
+
+    /// TOML allows `nan` and `inf`; every float field refuses them at load,
+    /// naming the field (a NaN used to pass the range checks and fail in
+    /// training's first epoch).
+    #[test]
+    fn non_finite_floats_are_refused_by_name() {
+        let base = "name='x'\n[network]\ninputs=4\nlayers=[3,2]\n";
+        for (table, key) in [
+            ("train", "lr"),
+            ("train", "beta"),
+            ("train", "dispersion"),
+            ("train", "noise"),
+            ("train", "k_init"),
+            ("hardware", "omega0"),
+        ] {
+            for v in ["nan", "inf", "-inf"] {
+                let e = err(&format!("{base}[{table}]\n{key} = {v}\n"));
+                assert!(
+                    e.contains(&format!("{table}.{key} = ")) && e.contains("not a finite number"),
+                    "{table}.{key} = {v}: {e}"
+                );
+            }
+        }
+        // a field phasegen does not know is still refused by its name
+        let e = err(&format!("{base}[train]\nlr_typo = nan\n"));
+        assert!(e.contains("train.lr_typo"), "{e}");
+        // and the range check alone refuses a NaN too
+        let mut c = Config::default_config();
+        c.train.lr = f64::NAN;
+        assert!(format!("{:#}", c.validate().unwrap_err()).contains("train.lr = NaN"));
     }
 
     /// A design with more multipliers than the board's DSP blocks is
