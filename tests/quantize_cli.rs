@@ -110,3 +110,55 @@ fn sweep_prints_accuracy_per_width_and_refuses_bad_ranges() {
     let e = fails(&["sweep", "--model", m, "--weight-bits", "1..5"]);
     assert!(e.contains("--weight-bits"), "{e}");
 }
+
+/// A model file with a zero full-scale pixel or a weight no format of its
+/// config holds is refused by every command that loads it, naming the
+/// value; a model whose quantization clips a meaningful share of W says so
+/// plainly in `quantize` and `gen`.
+#[test]
+fn bad_model_files_are_refused_and_clipping_is_said() {
+    let t = TempDir::new("model-check");
+    let model = tiny_model(&t);
+    let text = std::fs::read_to_string(&model).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let write = |v: &serde_json::Value, name: &str| {
+        let p = t.0.join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p
+    };
+    let mut zero = v.clone();
+    zero["max_pixel"] = 0.into();
+    let zero = write(&zero, "zero.json");
+    let mut huge = v.clone();
+    huge["params"]["w"][3] = serde_json::json!(1e30);
+    let huge = write(&huge, "huge.json");
+    let gen_dir = t.0.join("gen");
+    for (m, want) in [(&zero, "max_pixel = 0"), (&huge, "parameter `w`[3]")] {
+        let m = m.to_str().unwrap();
+        for args in [
+            vec!["quantize", "--model", m],
+            vec!["eval", "--model", m],
+            vec!["sweep", "--model", m],
+            vec!["gen", "--model", m, "--out", gen_dir.to_str().unwrap()],
+        ] {
+            let e = fails(&args);
+            assert!(e.contains(want), "{args:?}: {e}");
+        }
+    }
+    // every W pinned to a format too narrow for it: most values clip
+    v["config"]["hardware"]["weight_frac"] = 7.into();
+    v["config"]["hardware"]["w_frac"] = 7.into();
+    let w = v["params"]["w"].as_array_mut().unwrap();
+    for x in w.iter_mut() {
+        *x = serde_json::json!(x.as_f64().unwrap().signum() * 1.5);
+    }
+    let clipped = write(&v, "clipped.json");
+    let c = clipped.to_str().unwrap();
+    let (out, _) = ok(&["quantize", "--model", c, "--count", "20"]);
+    assert!(
+        out.contains("warning: quantization clipped") && out.contains(" W values"),
+        "{out}"
+    );
+    let (_, err) = ok(&["gen", "--model", c, "--out", gen_dir.to_str().unwrap()]);
+    assert!(err.contains("warning: quantization clipped"), "{err}");
+}

@@ -298,7 +298,40 @@ impl ModelFile {
         m.params
             .check()
             .with_context(|| format!("model file {} is damaged", path.display()))?;
+        m.check_ranges()
+            .with_context(|| format!("model file {} is invalid", path.display()))?;
         Ok(m)
+    }
+
+    /// The values a model of its config can hold: a full-scale pixel of at
+    /// least 1 (inputs are pixel / max_pixel), and W, U, h, K within what
+    /// `hardware.weight_bits` can represent at its widest format (no
+    /// fraction bits: ±(2^(bits-1) - 1)). A value beyond that clips in
+    /// every format the quantizer could choose, and when formats are
+    /// chosen automatically it also costs every other value its fraction
+    /// bits; no training run of this config makes one.
+    pub fn check_ranges(&self) -> Result<()> {
+        if self.max_pixel == 0 {
+            bail!(
+                "max_pixel = 0: the full-scale pixel value of the training data must be at least 1 (inputs are pixel / max_pixel); retrain the model with `phasegen train`"
+            );
+        }
+        let bits = self.config.hardware.weight_bits;
+        let top = ((1i64 << (bits - 1)) - 1) as f32;
+        for (name, v) in [
+            ("w", &self.params.w),
+            ("u", &self.params.u),
+            ("h", &self.params.h),
+            ("k", &self.params.k),
+        ] {
+            if let Some(i) = v.iter().position(|x| x.abs() > top + 0.5) {
+                bail!(
+                    "parameter `{name}`[{i}] = {} is beyond ±{top}, the largest value hardware.weight_bits = {bits} holds in any format, so the hardware cannot represent it; retrain (train.clip = true keeps parameters in the format) or raise hardware.weight_bits",
+                    v[i]
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -344,6 +377,44 @@ mod tests {
         std::fs::write(&path, &text[..text.len() / 2]).unwrap();
         let e = format!("{:#}", ModelFile::load(&path).unwrap_err());
         assert!(e.contains("damaged"), "{e}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A model file that no training of its config makes is refused at
+    /// load, naming the value: a zero full-scale pixel, a parameter beyond
+    /// every format of `hardware.weight_bits` (it used to quantize with
+    /// "clipped 1" and a twin at 21%).
+    #[test]
+    fn model_files_out_of_range_are_refused_by_name() {
+        let cfg = Config::default_config();
+        let p = Params::init(&cfg);
+        let dir = std::env::temp_dir().join(format!("pg-model-range-{}", std::process::id()));
+        let path = dir.join("m.json");
+        let err = |m: &ModelFile| {
+            m.save(&path).unwrap();
+            format!("{:#}", ModelFile::load(&path).unwrap_err())
+        };
+        let e = err(&ModelFile::new(cfg.clone(), p.clone(), 0));
+        assert!(e.contains("max_pixel = 0") && e.contains("retrain"), "{e}");
+        for (name, big) in [("w", 1e30f32), ("u", -1e3), ("k", 200.0)] {
+            let mut q = p.clone();
+            match name {
+                "w" => q.w[5] = big,
+                "u" => q.u[7] = big,
+                _ => q.k[2] = big,
+            }
+            let e = err(&ModelFile::new(cfg.clone(), q, 16));
+            assert!(
+                e.contains(&format!("parameter `{name}`[")) && e.contains("hardware.weight_bits"),
+                "{e}"
+            );
+        }
+        // the largest value the format holds is accepted
+        let mut q = p.clone();
+        let top = ((1i64 << (cfg.hardware.weight_bits - 1)) - 1) as f32;
+        q.h[0] = -top;
+        ModelFile::new(cfg.clone(), q, 16).save(&path).unwrap();
+        assert!(ModelFile::load(&path).is_ok());
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -95,6 +95,38 @@ impl std::fmt::Display for QuantReport {
     }
 }
 
+/// Share of a group's values clipped above which the quantizer warns.
+pub const CLIP_WARN_SHARE: f64 = 0.005;
+
+impl QuantReport {
+    /// Plain warnings about what quantization lost: a parameter group with
+    /// a meaningful share of its values clipped (at least
+    /// [`CLIP_WARN_SHARE`], or any value more than twice the format's
+    /// range). `quantize`, `gen` and with it `make bitstream` print them.
+    pub fn warnings(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|g| g.clipped > 0)
+            .filter_map(|g| {
+                let top = ((1i64 << (g.bits - 1)) - 1) as f64 / 2f64.powi(g.frac as i32);
+                let share = g.clipped as f64 / g.count.max(1) as f64;
+                (share >= CLIP_WARN_SHARE || g.max_abs > 2.0 * top).then(|| {
+                    format!(
+                        "warning: quantization clipped {} of {} {} values ({:.1}%) to the format's ±{top:.4} (Q{}.{}; largest |value| {:.4}); the twin, and the hardware, lose accuracy: compare them with `phasegen quantize`, then retrain with train.clip = true, or give the group more integer bits (hardware.weight_bits, or fewer fraction bits: hardware.weight_frac / w_frac / u_frac)",
+                        g.clipped,
+                        g.count,
+                        g.name,
+                        100.0 * share,
+                        g.bits as i64 - g.frac as i64,
+                        g.frac,
+                        g.max_abs
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
 fn quantize_group(name: &'static str, q: &Q, xs: &[f64]) -> (Vec<i64>, GroupReport) {
     let mut out = Vec::with_capacity(xs.len());
     let mut clipped = 0;
@@ -399,5 +431,29 @@ mod tests {
         let p = Params::init(&cfg);
         let (_, rep) = quantize(&cfg, &p, 16).unwrap();
         assert!(rep.groups[0].clipped > 0, "{rep}");
+        // most of W clips at: said plainly
+        let w = rep.warnings();
+        assert!(
+            w.iter()
+                .any(|l| l.starts_with("warning: quantization clipped") && l.contains(" W values")),
+            "{w:?}"
+        );
+    }
+
+    /// A model whose values all fit its formats gets no warning; one value
+    /// of W far out of range does, even alone.
+    #[test]
+    fn clipping_warnings_are_for_meaningful_losses() {
+        let cfg = Config::default_config();
+        let mut p = Params::init(&cfg);
+        let (_, rep) = quantize(&cfg, &p, 16).unwrap();
+        assert!(rep.warnings().is_empty(), "{:?}", rep.warnings());
+        let mut pinned = cfg.clone();
+        pinned.hardware.weight_frac = 5;
+        p.w[3] = 100.0;
+        let (_, rep) = quantize(&pinned, &p, 16).unwrap();
+        assert_eq!(rep.groups[0].clipped, 1, "{rep}");
+        let w = rep.warnings();
+        assert!(w.len() == 1 && w[0].contains("clipped 1 of"), "{w:?}");
     }
 }

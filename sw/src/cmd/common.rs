@@ -2,17 +2,24 @@
 
 use anyhow::{Context, Result};
 use phasegen_sim::config::Config;
-use phasegen_sim::onn::net::ModelFile;
-use phasegen_sim::twin::model::HwModel;
-use phasegen_sim::twin::quant::quantize;
+use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::onn::train;
+use phasegen_sim::twin::model::{HwModel, Twin};
+use phasegen_sim::twin::quant::{quantize, QuantReport};
 use std::path::{Path, PathBuf};
 
 /// A model file and its quantized hardware model.
 pub fn load_model(path: &Path) -> Result<(ModelFile, HwModel)> {
-    let mf = ModelFile::load(path)?;
-    let (hw, _) = quantize(&mf.config, &mf.params, mf.max_pixel)
-        .with_context(|| format!("cannot quantize model {}", path.display()))?;
+    let (mf, hw, _) = load_model_report(path)?;
     Ok((mf, hw))
+}
+
+/// A model file, its quantized hardware model and the quantizer's report.
+pub fn load_model_report(path: &Path) -> Result<(ModelFile, HwModel, QuantReport)> {
+    let mf = ModelFile::load(path)?;
+    let (hw, rep) = quantize(&mf.config, &mf.params, mf.max_pixel)
+        .with_context(|| format!("cannot quantize model {}", path.display()))?;
+    Ok((mf, hw, rep))
 }
 
 /// The data folder: `data` if given, else the config's train.data.
@@ -46,4 +53,28 @@ pub fn retarget(cfg: &mut Config, board: Option<&str>, clock_hz: Option<u64>) ->
     }
     cfg.validate()
         .with_context(|| format!("config retargeted to board {}", cfg.target.board))
+}
+
+/// Accuracy of the float model and of the twin on the first `n` samples.
+pub fn float_vs_twin(
+    mf: &ModelFile,
+    hw: &HwModel,
+    test: &phasegen_sim::data::Dataset,
+    n: usize,
+) -> (f64, f64) {
+    let p: &Params = &mf.params;
+    let s = train::free_settle(&mf.config.train);
+    let (float_acc, _) = if n == test.len() {
+        train::evaluate(p, test, &s, mf.config.train.seed)
+    } else {
+        let mut sub = test.clone();
+        sub.images.truncate(n * test.pixels());
+        sub.labels.truncate(n);
+        train::evaluate(p, &sub, &s, mf.config.train.seed)
+    };
+    let mut twin = Twin::new(hw);
+    let ok = (0..n)
+        .filter(|&i| twin.infer(&hw.inputs_of_image(test.image(i))) == test.labels[i] as usize)
+        .count();
+    (float_acc, ok as f64 / n.max(1) as f64)
 }

@@ -1,6 +1,6 @@
 //! `phasegen gen`: the Verilog of a trained model.
 
-use super::common::load_model;
+use super::common::load_model_report;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 
@@ -18,7 +18,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let Args { model, out } = args;
-    let (mf, hw) = load_model(&model)?;
+    let (mf, hw, rep) = load_model_report(&model)?;
+    for w in rep.warnings() {
+        eprintln!("{w}");
+    }
     let cfg = &mf.config;
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let plan = cfg.clock_plan()?;

@@ -1,12 +1,10 @@
 //! `phasegen quantize`: the hardware formats of a model and what they cost
 //! in accuracy.
 
-use super::common::count_of;
+use super::common::{count_of, float_vs_twin};
 use anyhow::{Context, Result};
 use phasegen_sim::data::load_dir;
-use phasegen_sim::onn::net::{ModelFile, Params};
-use phasegen_sim::onn::train;
-use phasegen_sim::twin::model::{HwModel, Twin};
+use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::twin::quant::quantize;
 use std::path::{Path, PathBuf};
 
@@ -30,6 +28,9 @@ pub fn run(args: Args) -> Result<()> {
     let mf = ModelFile::load(&model)?;
     let (hw, rep) = quantize(&mf.config, &mf.params, mf.max_pixel)?;
     print!("{rep}");
+    for w in rep.warnings() {
+        println!("{w}");
+    }
     if let Some(p) = plot {
         std::fs::write(&p, crate::sweep::weight_plot(&mf, &hw))
             .with_context(|| format!("cannot write {}", p.display()))?;
@@ -44,28 +45,4 @@ pub fn run(args: Args) -> Result<()> {
         100.0 * twin_acc
     );
     Ok(())
-}
-
-/// Accuracy of the float model and of the twin on the first `n` samples.
-fn float_vs_twin(
-    mf: &ModelFile,
-    hw: &HwModel,
-    test: &phasegen_sim::data::Dataset,
-    n: usize,
-) -> (f64, f64) {
-    let p: &Params = &mf.params;
-    let s = train::free_settle(&mf.config.train);
-    let (float_acc, _) = if n == test.len() {
-        train::evaluate(p, test, &s, mf.config.train.seed)
-    } else {
-        let mut sub = test.clone();
-        sub.images.truncate(n * test.pixels());
-        sub.labels.truncate(n);
-        train::evaluate(p, &sub, &s, mf.config.train.seed)
-    };
-    let mut twin = Twin::new(hw);
-    let ok = (0..n)
-        .filter(|&i| twin.infer(&hw.inputs_of_image(test.image(i))) == test.labels[i] as usize)
-        .count();
-    (float_acc, ok as f64 / n.max(1) as f64)
 }
