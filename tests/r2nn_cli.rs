@@ -238,3 +238,35 @@ fn bad_inputs_get_clear_errors() {
     assert!(err.contains("only 1 class"), "{err}");
     assert!(!Path::new("/dev/null").is_file());
 }
+
+/// A split that leaves the test set (or the training set) empty is refused
+/// before training, saying which flag to change and to what.
+#[test]
+fn empty_splits_are_refused_up_front() {
+    let d = TempDir::new("split");
+    let out = d.path("x.json");
+    let train = |extra: &[&str]| {
+        let mut a = vec!["r2nn", "train", "--epochs", "1", "--out", &out];
+        a.extend_from_slice(extra);
+        fails(&a)
+    };
+    let err = train(&["--task", "tactile", "--count", "50", "--test-fraction", "0"]);
+    assert!(
+        err.contains("--test-fraction 0, --count")
+            && err.contains("holds out no test signal")
+            && err.contains("at least 0.010"),
+        "{err}"
+    );
+    let err = train(&["--task", "tactile", "--count", "1"]);
+    assert!(err.contains("at least 2 signals"), "{err}");
+    let csv = d.path("two.csv");
+    std::fs::write(&csv, "0,1,2\n1,3,4\n").unwrap();
+    let err = train(&["--csv", &csv]);
+    assert!(
+        err.contains("cannot split 2 signals")
+            && err.contains("too few signals")
+            && err.contains("at least 0.250"),
+        "{err}"
+    );
+    assert!(!Path::new(&out).exists());
+}

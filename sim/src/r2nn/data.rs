@@ -100,16 +100,24 @@ impl Signals {
         if !(0.0..1.0).contains(&test_fraction) {
             bail!("test fraction {test_fraction}: use a value in [0, 1)");
         }
-        let mut idx: Vec<usize> = (0..self.count()).collect();
-        Rng::new(seed ^ 0x5b1d).shuffle(&mut idx);
-        let n_test = (self.count() as f64 * test_fraction).round() as usize;
-        let (test, train) = idx.split_at(n_test);
-        if train.is_empty() {
+        let n = self.count();
+        let n_test = (n as f64 * test_fraction).round() as usize;
+        if n_test == 0 {
+            // the smallest fraction that holds out one signal, rounded up
+            let need = (0.5 / n.max(1) as f64 * 1000.0).ceil() / 1000.0;
             bail!(
-                "{} signals leave no training signal at test fraction {test_fraction}",
-                self.count()
+                "test fraction {test_fraction} of {n} signal(s) holds out no test signal; use a test fraction of at least {need:.3}{}",
+                if n < 2 { " and at least 2 signals" } else { "" }
             );
         }
+        if n_test == n {
+            bail!(
+                "{n} signal(s) leave no training signal at test fraction {test_fraction}; use a smaller test fraction or more signals"
+            );
+        }
+        let mut idx: Vec<usize> = (0..n).collect();
+        Rng::new(seed ^ 0x5b1d).shuffle(&mut idx);
+        let (test, train) = idx.split_at(n_test);
         Ok((self.subset(train), self.subset(test)))
     }
 
