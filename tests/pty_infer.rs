@@ -56,9 +56,23 @@ fn infer_over_pty_matches_twin_and_wrong_model_is_refused() {
     assert!(stdout.contains("device = twin on 12/12"), "{stdout}");
     let lines = std::fs::read_to_string(&results).unwrap();
     assert_eq!(lines.lines().count(), 12);
+    // the confusion matrix counts every image once, in the row of its label
+    let mut rows = vec![vec![0usize; 10]; 10];
     for l in lines.lines() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         assert_eq!(v["device"], v["twin"], "{l}");
+        rows[v["label"].as_u64().unwrap() as usize][v["device"].as_u64().unwrap() as usize] += 1;
+    }
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("confusion (rows: true class"))
+        .collect();
+    assert_eq!(table.len(), 12, "header, class names and 10 rows: {stdout}");
+    for (c, row) in rows.iter().enumerate() {
+        let cells: Vec<&str> = table[2 + c].split_whitespace().collect();
+        assert_eq!(cells[0], c.to_string(), "{stdout}");
+        let counts: Vec<usize> = cells[1..11].iter().map(|v| v.parse().unwrap()).collect();
+        assert_eq!(&counts, row, "{stdout}");
     }
 
     // a model with other weights is another design: refused by its hash

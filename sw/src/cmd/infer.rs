@@ -1,6 +1,7 @@
 //! `phasegen infer`: classify test images on a device over a serial port.
 
 use super::common::{count_of, data_dir, load_model};
+use crate::confusion::Confusion;
 use crate::device;
 use anyhow::{bail, Context, Result};
 use phasegen_sim::data::load_dir;
@@ -101,12 +102,20 @@ pub fn run(args: Args) -> Result<()> {
         .collect();
     let classes = dev.infer_stream(&xs)?;
     let secs = t.elapsed().as_secs_f64();
+    let outputs = hw.topo.layers.last().copied().unwrap_or(0);
+    let mut conf = Confusion::numbered(outputs);
     for (s, x) in xs.iter().enumerate() {
         let label = split.test.labels[s] as usize;
         let got = classes[s];
         let twin = Twin::new(&hw).infer(x);
+        if got >= outputs || label >= outputs {
+            bail!(
+                "sample {s}: the device answered class {got} for label {label}, but the design has {outputs} classes; is the device running this model?"
+            );
+        }
         correct += (got == label) as usize;
         agree += (got == twin) as usize;
+        conf.add(label, got);
         if let Some(f) = outf.as_mut() {
             writeln!(
                 f,
@@ -120,6 +129,7 @@ pub fn run(args: Args) -> Result<()> {
         100.0 * correct as f64 / n as f64,
         n as f64 / secs
     );
+    print!("{conf}");
     if agree != n {
         bail!(
             "the device disagreed with the twin on {} of {n} images",

@@ -3,6 +3,7 @@
 //! the circuit (SPICE export, E-series snapping, tolerances) and its
 //! verification with ngspice. docs/r2nn.md describes each command.
 
+use crate::confusion::Confusion;
 use crate::plot::{render, Chart, Series as Line, PALETTE};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
@@ -425,7 +426,20 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         test_fraction: a.test_fraction,
         seed: a.split_seed,
     };
-    let (tr, te) = all.split(split.test_fraction, split.seed)?;
+    let (tr, te) = all
+        .split(split.test_fraction, split.seed)
+        .with_context(|| {
+            format!(
+                "cannot split {} signals into training and test sets (--test-fraction {}{})",
+                all.count(),
+                split.test_fraction,
+                if task.is_some() {
+                    ", --count"
+                } else {
+                    "; the CSV or WAV data has too few signals"
+                }
+            )
+        })?;
     let substeps = a
         .substeps
         .unwrap_or(task.map_or(OWN_DATA_SUBSTEPS, |t| t.substeps()));
@@ -557,17 +571,16 @@ fn eval_cmd(model: &Path, json: bool) -> Result<()> {
     let (_, test) = mf.split_data()?;
     let net = mf.spec.net(&mf.params)?;
     let ev = eval_net(&mf.spec, &net, &test);
-    let c = mf.classes.len();
-    let mut conf = vec![vec![0usize; c]; c];
+    let mut conf = Confusion::new(mf.classes.clone());
     for (i, &p) in ev.pred.iter().enumerate() {
-        conf[test.labels[i]][p] += 1;
+        conf.add(test.labels[i], p);
     }
     if json {
         println!(
             "{}",
             serde_json::json!({"model": model.display().to_string(), "test_acc": ev.acc,
                 "test_loss": ev.loss, "test_signals": test.count(), "classes": mf.classes,
-                "confusion": conf, "omega_max_h": net.omega_max() * net.h()})
+                "confusion": conf.counts, "omega_max_h": net.omega_max() * net.h()})
         );
         return Ok(());
     }
@@ -579,19 +592,7 @@ fn eval_cmd(model: &Path, json: bool) -> Result<()> {
         ev.loss,
         net.omega_max() * net.h()
     );
-    println!("confusion (rows: true class, columns: predicted):");
-    print!("{:>14}", "");
-    for n in &mf.classes {
-        print!("{n:>14}");
-    }
-    println!();
-    for (i, row) in conf.iter().enumerate() {
-        print!("{:>14}", mf.classes[i]);
-        for v in row {
-            print!("{v:>14}");
-        }
-        println!();
-    }
+    print!("{conf}");
     Ok(())
 }
 
@@ -853,6 +854,7 @@ fn verify_cmd(
     fine_net.check_stable()?;
     let s = net.substeps as f64;
     let t0 = Instant::now();
+    let progress = crate::progress::Counter::new("verify-spice", "signals", count);
     let checks: Vec<Result<(SignalCheck, Traces, Traces)>> = (0..count)
         .into_par_iter()
         .map(|i| {
@@ -885,6 +887,7 @@ fn verify_cmd(
                     .map(|(a, b)| (a / b - 1.0).abs())
                     .fold(0.0, f64::max),
             };
+            progress.tick();
             Ok((check, sp, m))
         })
         .collect();
