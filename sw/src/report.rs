@@ -213,6 +213,68 @@ impl Report {
         self.resources.iter().find(|r| r.bel == bel)
     }
 
+    /// When every global buffer is used, what that means: nextpnr promotes
+    /// the nets of highest fanout (clock, resets, clock enables) to global
+    /// buffers until none is left, so a full row is the normal result of
+    /// that promotion, not a limit the design ran into.
+    pub fn global_buffer_note(&self) -> Option<String> {
+        ["SB_GB", "DCCA"].iter().find_map(|bel| {
+            let r = self.resource(bel)?;
+            (r.available > 0 && r.used >= r.available).then(|| {
+                format!(
+                    "Global buffers at 100 % ({} of {}) is normal: nextpnr promotes the nets of highest fanout (clock, resets, clock enables) to global buffers until none is left; the other nets use general routing, and timing above says whether that costs anything.",
+                    r.used, r.available
+                )
+            })
+        })
+    }
+
+    /// The few lines a flow ends with: timing against the constraint and
+    /// the main resources, each as used / available (percent).
+    pub fn summary_lines(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for c in &self.clocks {
+            v.push(format!(
+                "Fmax {:.2} MHz against the {:.2} MHz constraint ({:+.0} %): {}",
+                c.achieved_mhz,
+                c.constraint_mhz,
+                if c.constraint_mhz > 0.0 {
+                    (c.achieved_mhz / c.constraint_mhz - 1.0) * 100.0
+                } else {
+                    0.0
+                },
+                if c.met {
+                    "timing met"
+                } else {
+                    "TIMING NOT MET"
+                }
+            ));
+        }
+        let main: Vec<String> = KNOWN_BELS
+            .iter()
+            .filter(|(bel, _)| !matches!(*bel, "SB_IO" | "TRELLIS_IO" | "SB_GB" | "DCCA"))
+            .filter_map(|(bel, label)| {
+                let r = self.resource(bel)?;
+                (r.used > 0 || bel.contains("LC") || bel.contains("COMB")).then(|| {
+                    format!(
+                        "{label} {}/{} ({:.0} %)",
+                        r.used,
+                        r.available,
+                        if r.available > 0 {
+                            100.0 * r.used as f64 / r.available as f64
+                        } else {
+                            0.0
+                        }
+                    )
+                })
+            })
+            .collect();
+        if !main.is_empty() {
+            v.push(main.join(", "));
+        }
+        v
+    }
+
     /// Count flip-flop cells in a Yosys JSON netlist (`write_json`, or
     /// `synth_* -json`) and record them in the report.
     pub fn add_yosys_netlist(&mut self, yosys_json: &str) -> Result<()> {
@@ -307,6 +369,9 @@ impl Report {
             }
         }
         s.push('\n');
+        if let Some(note) = self.global_buffer_note() {
+            let _ = writeln!(s, "{note}\n");
+        }
 
         if !self.critical_paths.is_empty() {
             let _ = writeln!(s, "## Critical paths\n");
@@ -615,6 +680,42 @@ mod tests {
         // Unused exotic BELs stay out of the table.
         assert!(!md.contains("SB_WARMBOOT"));
         assert!(md.contains("## Critical paths"));
+    }
+
+    /// A full row of global buffers gets its one-line explanation (in the
+    /// markdown); half a row gets none. The summary has timing and the main
+    /// resources.
+    #[test]
+    fn global_buffers_note_and_summary() {
+        let mut r = Report::from_nextpnr_json(UP5K, "up5k-sg48").expect("fixture parses");
+        assert_eq!(r.global_buffer_note(), None);
+        assert!(!r.to_markdown().contains("is normal"));
+        r.resources
+            .iter_mut()
+            .find(|x| x.bel == "SB_GB")
+            .unwrap()
+            .used = 8;
+        let note = r.global_buffer_note().expect("a note at 8 of 8");
+        assert!(
+            note.starts_with("Global buffers at 100 % (8 of 8) is normal"),
+            "{note}"
+        );
+        assert!(r.to_markdown().contains(&note));
+        let s = r.summary_lines();
+        assert_eq!(
+            s[0],
+            "Fmax 73.94 MHz against the 12.00 MHz constraint (+516 %): timing met"
+        );
+        assert!(
+            s[1].starts_with("Logic cells (LUT4 + FF) 110/5280 (2 %), DSP (SB_MAC16) 1/8 (12 %)"),
+            "{}",
+            s[1]
+        );
+        assert!(
+            !s[1].contains("SPRAM"),
+            "unused memories stay out: {}",
+            s[1]
+        );
     }
 
     #[test]
