@@ -33,7 +33,15 @@ PNR_SEED       ?= 1
 PNR_THREADS    ?= 1
 PROG_FLAGS     ?=
 VERIFY_STEPS   ?= 1000
-export VERILATOR YOSYS ICEPROG OPENFPGALOADER
+# Test images the summary's float and twin accuracies use (0 = all, -1 = none).
+ACCURACY_COUNT ?= 500
+STEP           ?= scripts/step.sh
+# Not VERILATOR: cargo's build script of phasegen-vl reruns when it changes,
+# so exporting the default would make `make` and a plain `cargo build`
+# rebuild each other's binary (scripts/check-rebuild.sh checks it). A
+# VERILATOR= given on the command line or in the environment reaches every
+# command anyway.
+export YOSYS ICEPROG OPENFPGALOADER
 
 # ---- Derived ----------------------------------------------------------------
 # Per-board facts: FAMILY, DEVICE, PACKAGE, SPEED (ECP5), SYNTH_FLAGS,
@@ -73,14 +81,14 @@ $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test bench-train bench-sim bench-r2nn r2nn fuzz capacity
+NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -88,7 +96,8 @@ all: bitstream
 help:
 	@echo "phasegen flow (BOARD=$(BOARD), CONFIG=$(CONFIG), NAME=$(NAME), output in $(BUILD)/)"
 	@echo "  setup      install missing Debian tools and the pinned ECP5 venv (scripts/setup.sh)"
-	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release"
+	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release, check-rebuild (about 17 min on 2 cores)"
+	@echo "  check-rebuild  a second make bitstream after cargo build --release rebuilds nothing (scripts/check-rebuild.sh)"
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
@@ -108,7 +117,7 @@ help:
 	@echo "Boards: $(patsubst constraints/%.mk,%,$(wildcard constraints/*.mk)) (docs/boards.md)"
 	@echo "Variables: BOARD CLOCK_HZ CONFIG BUILD CARGO YOSYS NEXTPNR_ICE40 ICEPACK ICEPROG YOSYS_ECP5"
 	@echo "  NEXTPNR_ECP5 ECPPACK OPENFPGALOADER VERILATOR PHASEGEN SETUP SETUP_FLAGS PNR_SEED"
-	@echo "  PNR_THREADS PROG_FLAGS VERIFY_STEPS REPORT_FLAGS"
+	@echo "  PNR_THREADS PROG_FLAGS VERIFY_STEPS REPORT_FLAGS STEP ACCURACY_COUNT"
 
 setup:
 	$(SETUP) $(SETUP_FLAGS)
@@ -117,6 +126,11 @@ test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
+	scripts/check-rebuild.sh
+
+# A second `make bitstream` after `cargo build --release` rebuilds nothing.
+check-rebuild: | setup
+	scripts/check-rebuild.sh
 
 # cargo decides what to rebuild; the touch keeps make from re-running it
 # when cargo had nothing to do.
@@ -124,11 +138,12 @@ $(PHASEGEN): $(RUST_SRC) | setup
 	$(CARGO) build --release --bin phasegen
 	@touch $@
 
-# The target flags, rewritten only when they change, so that another
-# CLOCK_HZ= rebuilds the model and everything after it.
+# The config and target flags, rewritten only when they change, so that
+# another CONFIG= or CLOCK_HZ= into the same BUILD folder retrains the model
+# and rebuilds everything after it (instead of reusing the last design).
 $(BUILD)/target.flags: FORCE
 	@mkdir -p $(@D)
-	@echo '$(TARGET_FLAGS)' | cmp -s - $@ || echo '$(TARGET_FLAGS)' > $@
+	@echo '$(CONFIG) $(TARGET_FLAGS)' | cmp -s - $@ || echo '$(CONFIG) $(TARGET_FLAGS)' > $@
 
 # The protocol fuzz at full length (make test runs 3,000 bursts).
 fuzz: | setup
@@ -207,7 +222,7 @@ $(BUILD)/lint.ok: $(GEN)/pg_top.v $(BOARD_TOP_V) $(LINT_CELLS) scripts/lint.sh |
 
 synth: $(BUILD)/$(NAME).synth.json
 $(BUILD)/$(NAME).synth.json: $(GEN)/pg_top.v $(BOARD_TOP_V) | setup
-	$(SYNTH_YOSYS) -q -l $(BUILD)/yosys.rpt \
+	$(STEP) synth $(BUILD)/yosys.rpt $(SYNTH_YOSYS) -q -l $(BUILD)/yosys.rpt \
 		-p 'synth_$(FAMILY)$(if $(SYNTH_FLAGS), $(SYNTH_FLAGS)) -top $(BOARD_TOP) -json $@' \
 		$(GEN)/*.v $(BOARD_TOP_V)
 
@@ -220,24 +235,26 @@ PNR_COMMON = -q -l $(BUILD)/nextpnr.rpt --json $< --freq $$(cat $(CLOCK_MHZ)) \
 pnr: $(PNR_OUT)
 ifeq ($(FAMILY),ice40)
 $(PNR_OUT): $(BUILD)/$(NAME).synth.json $(PINS) $(CLOCK_MHZ) | setup
-	$(NEXTPNR_ICE40) $(PNR_COMMON) --$(DEVICE) --package $(PACKAGE) --pcf $(PINS) --asc $@
+	$(STEP) pnr $(BUILD)/nextpnr.rpt $(NEXTPNR_ICE40) $(PNR_COMMON) --$(DEVICE) --package $(PACKAGE) --pcf $(PINS) --asc $@
 
 $(BITFILE): $(PNR_OUT) | setup
 	$(ICEPACK) $< $@
 else
 $(PNR_OUT): $(BUILD)/$(NAME).synth.json $(PINS) $(CLOCK_MHZ) | setup
-	$(NEXTPNR_ECP5) $(PNR_COMMON) --$(DEVICE) --package $(PACKAGE) --speed $(SPEED) \
-		--lpf $(PINS) --textcfg $@
+	$(STEP) pnr $(BUILD)/nextpnr.rpt $(NEXTPNR_ECP5) $(PNR_COMMON) --$(DEVICE) --package $(PACKAGE) \
+		--speed $(SPEED) --lpf $(PINS) --textcfg $@
 
 $(BITFILE): $(PNR_OUT) | setup
 	$(ECPPACK) --input $< --bit $@
 endif
 
 # Always rerun (it is quick): the report files are rewritten and the step
-# fails, naming the clock, when timing is not met.
+# fails, naming the clock, when timing is not met; it ends the flow with a
+# summary (bitstream, report, Fmax against the constraint, resources, the
+# float model's and the twin's test accuracy).
 report: $(BITFILE) | $(PHASEGEN)
-	$(PHASEGEN) report --pnr $(BUILD)/$(NAME).pnr.json --out $(BUILD)/$(NAME).report \
-		--model $(BUILD)/model.json $(REPORT_FLAGS)
+	@$(PHASEGEN) report --pnr $(BUILD)/$(NAME).pnr.json --out $(BUILD)/$(NAME).report \
+		--model $(BUILD)/model.json --bitstream $(BITFILE) --count $(ACCURACY_COUNT) $(REPORT_FLAGS)
 
 bitstream: setup train gen verify lint report
 

