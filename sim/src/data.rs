@@ -2,6 +2,7 @@
 //! `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
 //! `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each either raw or
 //! gzip-compressed (with or without a `.gz` suffix; the gzip magic decides).
+//! [`Dataset::hold_out`] draws a validation set out of a training set.
 
 use crate::rng::Rng;
 use anyhow::{bail, Context, Result};
