@@ -270,3 +270,51 @@ fn empty_splits_are_refused_up_front() {
     );
     assert!(!Path::new(&out).exists());
 }
+
+/// `--epochs 0` trains nothing: it writes the initial parameters (after the
+/// warm start), says so, and records their test accuracy.
+#[test]
+fn zero_epochs_write_the_initial_model_and_say_so() {
+    let d = TempDir::new("zero");
+    let model = d.path("z.json");
+    let mut args = TINY.to_vec();
+    let at = args.iter().position(|&a| a == "--epochs").unwrap();
+    args[at + 1] = "0";
+    args.push(&model);
+    let (_, err) = ok(&args);
+    let said = err.trim_end().lines().last().unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "nothing was trained (--epochs 0): {model} holds the initial parameters of seed 1 after the warm start"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("epoch   1"), "{err}");
+    let (out, _) = ok(&["r2nn", "eval", "--model", &model, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(file["test_acc"], v["test_acc"]);
+    assert_eq!(file["train"]["epochs"], 0);
+    assert!(said.ends_with(&format!(
+        "; test {:.2}%",
+        100.0 * v["test_acc"].as_f64().unwrap()
+    )));
+    // training (two epochs) moves the parameters away from them
+    let one = d.path("one.json");
+    let mut args = TINY.to_vec();
+    args.push(&one);
+    let (_, err) = ok(&args);
+    assert!(
+        err.trim_end().lines().last().unwrap().starts_with(&format!(
+            "model written to {one}: epoch 2 of 2 (the last), test "
+        )),
+        "{err}"
+    );
+    let params = |p: &str| {
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
+            ["params"]
+            .clone()
+    };
+    assert_ne!(params(&model), params(&one));
+}

@@ -157,3 +157,163 @@ fn bench_train_quick_prints_every_table() {
     // every table row is complete: no empty cells
     assert!(!md.contains("| |"), "{md}");
 }
+
+/// The last line of a run's stderr.
+fn last_line(err: &str) -> &str {
+    err.trim_end().lines().last().unwrap_or("")
+}
+
+/// With a validation set the output names the epoch written, its validation
+/// and test accuracy; `keep = "best"` writes the best validation epoch's
+/// parameters (eval on the file gives that epoch's test accuracy),
+/// `keep = "last"` the last and names the best for information.
+#[test]
+fn train_says_which_epoch_it_wrote() {
+    let t = TempDir::new("train-keep");
+    let cfg = t.0.join("k.toml");
+    let model = t.0.join("m.json");
+    let log = t.0.join("log.jsonl");
+    let write = |keep: &str| {
+        std::fs::write(
+            &cfg,
+            format!("name = 'k'\n[network]\ninputs = 64\nlayers = [24, 10]\n[train]\nepochs = 7\nmax_train = 400\nvalidation = 0.25\nkeep = '{keep}'\noptimizer = 'adam'\nlr = 0.005\nlr_bias = 0.005\nlr_schedule = 'constant'\nt1 = 30\nt2 = 10\n"),
+        )
+        .unwrap()
+    };
+    let args = [
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ];
+    let logged = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let pct = |v: &serde_json::Value| format!("{:.2}%", 100.0 * v.as_f64().unwrap());
+
+    write("best");
+    let (_, err) = ok(&args);
+    assert!(
+        err.contains("(300 train + 100 validation held out of the training set / 360 test)"),
+        "{err}"
+    );
+    assert!(err.contains("validation "), "{err}");
+    let lines = logged();
+    assert_eq!(lines.len(), 7);
+    let val: Vec<f64> = lines
+        .iter()
+        .map(|l| l["val_acc"].as_f64().unwrap())
+        .collect();
+    assert!(lines.iter().all(|l| l["val_loss"].as_f64().is_some()));
+    // the first epoch of highest validation accuracy (no ties in this run)
+    let top = val.iter().cloned().fold(f64::MIN, f64::max);
+    let k = val.iter().position(|&v| v == top).unwrap();
+    assert_eq!(val.iter().filter(|&&v| v == top).count(), 1, "{val:?}");
+    assert_ne!(k, 6, "degenerate test: the best epoch is the last");
+    let said = last_line(&err);
+    assert!(
+        said.starts_with(&format!(
+            "model written to {}: epoch {} of 7 (best validation accuracy",
+            model.display(),
+            k + 1
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "validation {}, test {}",
+            pct(&lines[k]["val_acc"]),
+            pct(&lines[k]["test_acc"])
+        )) && said.contains(&format!(
+            "the last, epoch 7, had validation {}, test {}",
+            pct(&lines[6]["val_acc"]),
+            pct(&lines[6]["test_acc"])
+        )),
+        "{said}"
+    );
+    // the file holds that epoch: eval reproduces its test accuracy
+    let (out, _) = ok(&["eval", "--model", model.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["test_acc"], lines[k]["test_acc"], "{v}");
+
+    write("last");
+    let (_, err) = ok(&args);
+    let said = last_line(&err);
+    assert!(
+        said.starts_with(&format!(
+            "model written to {}: epoch 7 of 7 (the last",
+            model.display()
+        )) && said.contains(&format!(
+            "the best validation epoch was {} (validation {}",
+            k + 1,
+            pct(&lines[k]["val_acc"])
+        )),
+        "{said}"
+    );
+    // keep does not change the training: the same figures every epoch
+    let figures = |ls: &[serde_json::Value]| -> Vec<Vec<serde_json::Value>> {
+        ls.iter()
+            .map(|l| {
+                ["loss", "train_acc", "val_acc", "val_loss", "test_acc"]
+                    .iter()
+                    .map(|k| l[*k].clone())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(figures(&logged()), figures(&lines));
+    let (out, _) = ok(&["eval", "--model", model.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["test_acc"], lines[6]["test_acc"], "{v}");
+
+    // keep = "best" needs a validation set
+    std::fs::write(
+        &cfg,
+        "name = 'k'\n[network]\ninputs = 64\nlayers = [8, 10]\n[train]\nkeep = 'best'\n",
+    )
+    .unwrap();
+    let e = fails(&args);
+    assert!(
+        e.contains("train.keep = \"best\"") && e.contains("train.validation"),
+        "{e}"
+    );
+}
+
+/// `epochs = 0` writes the initial parameters and says that nothing was
+/// trained.
+#[test]
+fn zero_epochs_say_nothing_was_trained() {
+    let t = TempDir::new("train-zero");
+    let cfg = t.0.join("z.toml");
+    std::fs::write(
+        &cfg,
+        "name = 'z'\n[network]\ninputs = 64\nlayers = [8, 10]\n[train]\nepochs = 0\nseed = 3\n",
+    )
+    .unwrap();
+    let model = t.0.join("m.json");
+    let (_, err) = ok(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        last_line(&err),
+        format!(
+            "nothing was trained (train.epochs = 0): {} holds the initial parameters, drawn from train.seed = 3",
+            model.display()
+        ),
+        "{err}"
+    );
+    let mf = phasegen_sim::onn::net::ModelFile::load(&model).unwrap();
+    let c = phasegen_sim::config::Config::load(&cfg).unwrap();
+    assert_eq!(mf.params, phasegen_sim::onn::net::Params::init(&c));
+}

@@ -98,6 +98,38 @@ pub struct TrainConfig {
     /// uniform in -augment..augment pixels on both axes (bilinear
     /// interpolation, zeros shifted in), new every epoch (0 = off).
     pub augment: f64,
+    /// Fraction of the training samples (after max_train) held out as a
+    /// validation set: drawn from the seed before training, never trained
+    /// on, evaluated after every epoch (0 = no validation set). Left out of
+    /// the canonical form when 0, so older configs keep their hashes.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub validation: f64,
+    /// Which epoch's parameters the model file gets: the last one, or the
+    /// one of best validation accuracy (needs `validation`). Left out of the
+    /// canonical form when `last`, so older configs keep their hashes.
+    #[serde(skip_serializing_if = "Keep::is_last")]
+    pub keep: Keep,
+}
+
+/// Which epoch's parameters training writes (`train.keep`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The parameters after the last epoch.
+    Last,
+    /// The parameters after the epoch of highest validation accuracy (ties:
+    /// the lower validation cost, then the earlier epoch).
+    Best,
+}
+
+impl Keep {
+    fn is_last(&self) -> bool {
+        *self == Keep::Last
+    }
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// How parameters move against the EP gradient estimate.
@@ -155,6 +187,8 @@ impl Default for TrainConfig {
             clip: false,
             augment: 0.0,
             weight_decay: 0.0,
+            validation: 0.0,
+            keep: Keep::Last,
         }
     }
 }
@@ -537,6 +571,10 @@ impl Config {
         range("train.tol", t.tol, 0.0, 1.0)?;
         range("train.augment", t.augment, 0.0, 8.0)?;
         range("train.weight_decay", t.weight_decay, 0.0, 100.0)?;
+        range("train.validation", t.validation, 0.0, 0.9)?;
+        if t.keep == Keep::Best && t.validation == 0.0 {
+            bail!("train.keep = \"best\" chooses the epoch on a validation set, and train.validation = 0 holds none out: set train.validation to the fraction of the training samples to hold out (e.g. 0.1), or keep = \"last\"");
+        }
         if t.clip && self.hardware.weight_frac == 0 {
             bail!("train.clip = true needs the hardware format to clip to: set hardware.weight_frac (fraction bits of W, U, h, K), or clip = false");
         }
@@ -653,6 +691,43 @@ mod tests {
         assert!(r.canonical().contains("w_memory"));
         assert_ne!(r.hash_hex(), c.hash_hex());
         assert!(r.hardware.w_in_ram(&r.network, 640, "ulx3s-85f"));
+    }
+
+    /// `train.keep` and `train.validation` stay out of the canonical form
+    /// at their defaults (older configs keep their hashes); `keep = "best"`
+    /// needs a validation set, and the fraction is range-checked.
+    #[test]
+    fn keep_and_validation_are_checked_and_hash_neutral() {
+        let base = "name='x'\n[network]\ninputs=4\nlayers=[3,2]\n";
+        let plain = Config::parse(base, "t").unwrap();
+        let explicit = Config::parse(
+            &format!("{base}[train]\nkeep='last'\nvalidation=0.0\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(plain.hash_hex(), explicit.hash_hex());
+        let c = plain.canonical();
+        assert!(!c.contains("keep") && !c.contains("validation"), "{c}");
+        let best = Config::parse(
+            &format!("{base}[train]\nkeep='best'\nvalidation=0.1\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(best.train.keep, Keep::Best);
+        assert_eq!(best.train.validation, 0.1);
+        assert_ne!(best.hash_hex(), plain.hash_hex());
+        let e = err(&format!("{base}[train]\nkeep='best'\n"));
+        assert!(
+            e.contains("train.keep = \"best\"") && e.contains("train.validation = 0"),
+            "{e}"
+        );
+        let e = err(&format!("{base}[train]\nvalidation=1.0\n"));
+        assert!(
+            e.contains("train.validation = 1") && e.contains("0..=0.9"),
+            "{e}"
+        );
+        assert!(err(&format!("{base}[train]\nvalidation=-0.1\n")).contains("train.validation"));
+        assert!(err(&format!("{base}[train]\nkeep='first'\n")).contains("first"));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
 //! `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each either raw or
 //! gzip-compressed (with or without a `.gz` suffix; the gzip magic decides).
+//! [`Dataset::hold_out`] draws a validation set out of a training set.
 
+use crate::rng::Rng;
 use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -53,6 +55,36 @@ impl Dataset {
             1.0 / self.max_pixel as f32
         };
         self.image(i).iter().map(|&v| v as f32 * scale).collect()
+    }
+
+    /// The samples `idx`, in that order (same geometry and scale).
+    pub fn subset(&self, idx: &[usize]) -> Dataset {
+        let mut images = Vec::with_capacity(idx.len() * self.pixels());
+        for &i in idx {
+            images.extend_from_slice(self.image(i));
+        }
+        Dataset {
+            rows: self.rows,
+            cols: self.cols,
+            max_pixel: self.max_pixel,
+            images,
+            labels: idx.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    /// Splits the first `n` samples in two: returns the others and `held`
+    /// of them drawn at random from `seed` (uniformly, without
+    /// replacement). Both parts keep the samples' order; the same arguments
+    /// give the same split.
+    pub fn hold_out(&self, n: usize, held: usize, seed: u64) -> (Dataset, Dataset) {
+        let n = n.min(self.len());
+        let held = held.min(n);
+        let mut order: Vec<usize> = (0..n).collect();
+        Rng::stream(seed, n as u64).shuffle(&mut order);
+        let (mut out, mut rest) = (order[..held].to_vec(), order[held..].to_vec());
+        out.sort_unstable();
+        rest.sort_unstable();
+        (self.subset(&rest), self.subset(&out))
     }
 }
 
@@ -419,6 +451,37 @@ mod tests {
             e.contains("size mismatch") && e.contains("2x3") && e.contains("3x2"),
             "{e}"
         );
+    }
+
+    /// The held-out part and the rest are disjoint, cover the first `n`
+    /// samples, are the same for a seed and differ for another.
+    #[test]
+    fn hold_out_is_disjoint_and_seeded() {
+        let d = Dataset {
+            rows: 1,
+            cols: 1,
+            max_pixel: 255,
+            images: (0..200).map(|i| i as u8).collect(),
+            labels: (0..200).map(|i| (i % 10) as u8).collect(),
+        };
+        let (rest, held) = d.hold_out(150, 30, 7);
+        assert_eq!((rest.len(), held.len()), (120, 30));
+        let mut all: Vec<u8> = rest.images.iter().chain(&held.images).copied().collect();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (0..150).collect::<Vec<u8>>(),
+            "not a partition of the first 150"
+        );
+        // the labels travel with their images, and the order is kept
+        for part in [&rest, &held] {
+            assert!(part.images.windows(2).all(|w| w[0] < w[1]));
+            assert!((0..part.len()).all(|i| part.labels[i] == part.images[i] % 10));
+        }
+        assert_eq!(d.hold_out(150, 30, 7), (rest.clone(), held.clone()));
+        assert_ne!(d.hold_out(150, 30, 8).1, held);
+        // not simply the first or last samples
+        assert!(held.images.iter().any(|&v| v < 120) && held.images.iter().any(|&v| v >= 30));
     }
 
     #[test]

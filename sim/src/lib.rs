@@ -11,7 +11,8 @@
 //! - [`rng`]: the deterministic random numbers every model draws from.
 //! - [`board`]: the boards the flow knows and their clocks (PLL searches).
 //! - [`config`]: the TOML configuration of one design.
-//! - [`data`]: the IDX (MNIST layout) loader.
+//! - [`data`]: the IDX (MNIST layout) loader, subsets and the seeded
+//!   hold-out of a validation set.
 //! - [`onn`]: the float oscillator network, Equilibrium Propagation and the
 //!   associative memory.
 //! - [`twin`]: the hardware's fixed-point formats, the quantizer, the

@@ -81,7 +81,8 @@ fn run(cfg: &Config, split: &Split) -> Result<(Vec<EpochLog>, Params)> {
             l.train_seconds
         );
         logs.push(l.clone());
-    })?;
+    })?
+    .params;
     Ok((logs, p))
 }
 

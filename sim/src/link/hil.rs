@@ -348,7 +348,8 @@ mod tests {
             &mut |l, _| logs.push(l.clone()),
             &mut |_| {},
         )
-        .unwrap();
+        .unwrap()
+        .params;
         eprintln!("{logs:?}");
         assert!(logs[2].loss < logs[0].loss, "loss did not fall: {logs:?}");
         assert!(
@@ -373,7 +374,9 @@ mod tests {
         );
         // the float trainer on the same config: a different run, similar result
         let mut flogs = Vec::new();
-        let f = train(&cfg, &s, &mut |l, _| flogs.push(l.test_acc)).unwrap();
+        let f = train(&cfg, &s, &mut |l, _| flogs.push(l.test_acc))
+            .unwrap()
+            .params;
         assert_ne!(f, p);
         assert!(
             (flogs[2] - logs[2].test_acc).abs() < 0.1,

@@ -11,7 +11,7 @@
 //! by SGD with momentum over mini-batches settled in parallel; the result is
 //! the same for a given seed whatever the number of threads.
 
-use crate::config::{BetaSign, Config, Optimizer, Schedule, TrainConfig};
+use crate::config::{BetaSign, Config, Keep, Optimizer, Schedule, TrainConfig};
 use crate::data::{Dataset, Split};
 use crate::onn::batch::{Engine, Lane, Nudge, LANES};
 use crate::onn::float::Settle;
@@ -44,6 +44,62 @@ pub struct EpochLog {
     /// Euler steps per training sample (free + nudged; fewer than
     /// t1 + t2 (+ t2) when the convergence stop fires).
     pub steps_per_sample: f64,
+    /// Accuracy on the validation set after the epoch (absent without one:
+    /// `train.validation = 0`, and in logs of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_acc: Option<f64>,
+    /// Mean free-phase cost on the validation set after the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
+}
+
+/// What a training run returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    /// The parameters to write: those after the last epoch, or with
+    /// `train.keep = "best"` those after the best validation epoch; the
+    /// initial ones (`Params::init`) when `train.epochs = 0`.
+    pub params: Params,
+    /// The log of the epoch `params` come from (`None`: no epoch ran).
+    pub kept: Option<EpochLog>,
+    /// The last epoch's log.
+    pub last: Option<EpochLog>,
+    /// The epoch of highest validation accuracy (ties: the lower validation
+    /// cost, then the earlier epoch), when there is a validation set.
+    pub best: Option<EpochLog>,
+}
+
+/// Is `a` a better validation result than `b`: higher accuracy, or equal
+/// accuracy and lower cost (an earlier epoch wins a full tie). Looks only
+/// at the validation fields, never at the test set's.
+fn better(a: &EpochLog, b: &EpochLog) -> bool {
+    match (a.val_acc, a.val_loss, b.val_acc, b.val_loss) {
+        (Some(aa), Some(al), Some(ba), Some(bl)) => aa > ba || (aa == ba && al < bl),
+        _ => false,
+    }
+}
+
+/// How many of the `train_len` training samples train and how many are
+/// held out for validation: `train.max_train` first, then
+/// `train.validation` of those (rounded, at least one). Refuses a split
+/// that leaves either part empty.
+pub fn split_sizes(t: &TrainConfig, train_len: usize) -> Result<(usize, usize)> {
+    let n = if t.max_train > 0 {
+        t.max_train.min(train_len)
+    } else {
+        train_len
+    };
+    if t.validation == 0.0 {
+        return Ok((n, 0));
+    }
+    let held = ((n as f64 * t.validation).round() as usize).max(1);
+    if held >= n {
+        bail!(
+            "train.validation = {} of {n} training sample(s) leaves none to train on; use more training samples (train.max_train) or a smaller fraction",
+            t.validation
+        );
+    }
+    Ok((n - held, held))
 }
 
 /// The settle of the free phase from a training config.
@@ -458,6 +514,10 @@ const SHUFFLE_SEED: u64 = 0x7368_7566_666c_6521;
 const AUGMENT_SEED: u64 = 0x6175_676d_656e_7421;
 /// Seed offset of the random sign of beta.
 const SIGN_SEED: u64 = 0x7369_676e_6f66_6265;
+/// Seed offset of the draw of the validation samples.
+const VALIDATION_SEED: u64 = 0x7661_6c69_6461_7465;
+/// Seed offset of the validation evaluation's noise streams.
+const VAL_EVAL_SEED: u64 = 0x7661_6c65_7661_6c73;
 
 /// The parameter update rule with its state.
 enum Stepper {
@@ -582,7 +642,7 @@ pub fn train(
     cfg: &Config,
     split: &Split,
     on_epoch: &mut dyn FnMut(&EpochLog, &Params),
-) -> Result<Params> {
+) -> Result<Trained> {
     train_with_progress(cfg, split, on_epoch, &mut |_| {})
 }
 
@@ -592,32 +652,44 @@ pub fn train_with_progress(
     split: &Split,
     on_epoch: &mut dyn FnMut(&EpochLog, &Params),
     on_batch: &mut dyn FnMut(&Progress),
-) -> Result<Params> {
+) -> Result<Trained> {
     train_on(&mut FloatBackend, cfg, split, on_epoch, on_batch)
 }
 
 /// [`train_with_progress`] with the EP phases run by `backend`.
+///
+/// With `train.validation > 0` a part of the training samples (see
+/// [`split_sizes`], drawn from the seed) is held out before training: it
+/// is never trained on, and it is evaluated after every epoch. With
+/// `train.keep = "best"` the parameters of the best validation epoch are
+/// returned; the test set is evaluated for the log only and never chooses.
 pub fn train_on(
     backend: &mut dyn Backend,
     cfg: &Config,
     split: &Split,
     on_epoch: &mut dyn FnMut(&EpochLog, &Params),
     on_batch: &mut dyn FnMut(&Progress),
-) -> Result<Params> {
+) -> Result<Trained> {
     let t = &cfg.train;
     check_data(cfg, "training", &split.train)?;
     check_data(cfg, "test", &split.test)?;
     if split.train.is_empty() {
         bail!("the training set is empty");
     }
+    if t.keep == Keep::Best && t.validation == 0.0 {
+        bail!("train.keep = \"best\" needs a validation set: set train.validation (e.g. 0.1)");
+    }
     let mut p = Params::init(cfg);
     p.check()?;
-    let n = if t.max_train > 0 {
-        t.max_train.min(split.train.len())
+    let (n, held) = split_sizes(t, split.train.len())?;
+    let (train_in, val_in) = if held > 0 {
+        let (rest, val) = split
+            .train
+            .hold_out(n + held, held, t.seed ^ VALIDATION_SEED);
+        (Inputs::new(&rest, n), Some(Inputs::new(&val, held)))
     } else {
-        split.train.len()
+        (Inputs::new(&split.train, n), None)
     };
-    let train_in = Inputs::new(&split.train, n);
     let test_in = Inputs::new(&split.test, split.test.len());
     let free = free_settle(t);
     let mut ep = EpSettings {
@@ -635,6 +707,9 @@ pub fn train_on(
     let batches = n.div_ceil(t.batch);
     let total = batches * t.epochs;
     let mut done = 0usize;
+    let mut last: Option<EpochLog> = None;
+    let mut best: Option<EpochLog> = None;
+    let mut best_params: Option<Params> = None;
     for epoch in 1..=t.epochs {
         let start = Instant::now();
         Rng::stream(t.seed ^ SHUFFLE_SEED, epoch as u64).shuffle(&mut order);
@@ -702,6 +777,14 @@ pub fn train_on(
             bail!("training diverged in epoch {epoch} ({e}); lower train.lr or train.beta");
         }
         let train_seconds = start.elapsed().as_secs_f64();
+        let val = match &val_in {
+            Some(v) => Some(
+                backend
+                    .evaluate(&p, v, &free, t.seed ^ VAL_EVAL_SEED)
+                    .with_context(|| format!("validation after epoch {epoch}"))?,
+            ),
+            None => None,
+        };
         let (test_acc, test_loss) = backend
             .evaluate(&p, &test_in, &free, t.seed ^ EVAL_SEED)
             .with_context(|| format!("test evaluation after epoch {epoch}"))?;
@@ -715,10 +798,36 @@ pub fn train_on(
             train_seconds,
             seconds: start.elapsed().as_secs_f64(),
             steps_per_sample: steps as f64 / n as f64,
+            val_acc: val.map(|v| v.0),
+            val_loss: val.map(|v| v.1),
         };
         on_epoch(&log, &p);
+        let improves = match &best {
+            None => val.is_some(),
+            Some(b) => better(&log, b),
+        };
+        if improves {
+            best = Some(log.clone());
+            if t.keep == Keep::Best {
+                best_params = Some(p.clone());
+            }
+        }
+        last = Some(log);
     }
-    Ok(p)
+    Ok(match (t.keep, best_params) {
+        (Keep::Best, Some(bp)) => Trained {
+            params: bp,
+            kept: best.clone(),
+            last,
+            best,
+        },
+        _ => Trained {
+            params: p,
+            kept: last.clone(),
+            last,
+            best,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -898,7 +1007,7 @@ mod tests {
             )
             .unwrap();
             let mut last = 0.0;
-            let p = train(&cfg, &s, &mut |l, _| last = l.test_acc).unwrap();
+            let p = train(&cfg, &s, &mut |l, _| last = l.test_acc).unwrap().params;
             if cfg.train.clip {
                 let (lo, hi) = clip_range(&cfg);
                 assert!(p.w.iter().chain(&p.u).chain(&p.h).chain(&p.k).all(|v| (lo..=hi).contains(v)));
@@ -923,7 +1032,9 @@ mod tests {
                 .unwrap()
                 .install(|| {
                     let mut logs = Vec::new();
-                    let p = train(&cfg, &s, &mut |l, _| logs.push((l.loss, l.test_acc))).unwrap();
+                    let p = train(&cfg, &s, &mut |l, _| logs.push((l.loss, l.test_acc)))
+                        .unwrap()
+                        .params;
                     (p, logs)
                 })
         };
@@ -932,6 +1043,244 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(la, lb);
         assert_ne!(a, Params::init(&cfg), "training changed nothing");
+    }
+
+    /// A float backend that records which samples it trains on and which
+    /// sets it evaluates (each sample by its pixels).
+    struct Recording {
+        trained: Vec<Vec<u32>>,
+        evaluated: Vec<Vec<Vec<u32>>>,
+    }
+
+    fn key(d: &Inputs, i: usize) -> Vec<u32> {
+        d.row(i).iter().map(|v| v.to_bits()).collect()
+    }
+
+    impl Backend for Recording {
+        fn name(&self) -> &'static str {
+            "recording"
+        }
+        fn ep_batch(
+            &mut self,
+            p: &Params,
+            data: &Inputs,
+            idx: &[usize],
+            ep: &EpSettings,
+        ) -> Result<BatchGrad> {
+            self.trained.extend(idx.iter().map(|&i| key(data, i)));
+            FloatBackend.ep_batch(p, data, idx, ep)
+        }
+        fn evaluate(
+            &mut self,
+            p: &Params,
+            data: &Inputs,
+            s: &Settle,
+            seed: u64,
+        ) -> Result<(f64, f64)> {
+            self.evaluated
+                .push((0..data.len()).map(|i| key(data, i)).collect());
+            FloatBackend.evaluate(p, data, s, seed)
+        }
+    }
+
+    /// The validation samples are drawn from the seed out of the first
+    /// `max_train` training samples, never trained on, evaluated every
+    /// epoch before the test set, and the same on every run.
+    #[test]
+    fn validation_set_is_held_out_disjoint_and_deterministic() {
+        // 4x4 images whose first two pixels number the sample: all distinct
+        let n_all = 300;
+        let mut images = Vec::new();
+        let mut rng = Rng::new(5);
+        for i in 0..n_all {
+            images.extend([(i % 256) as u8, (i / 256) as u8]);
+            images.extend((0..14).map(|_| rng.below(256) as u8));
+        }
+        let train_set = Dataset {
+            rows: 4,
+            cols: 4,
+            max_pixel: 255,
+            images,
+            labels: (0..n_all).map(|i| (i % 3) as u8).collect(),
+        };
+        let test = train_set.subset(&[0, 1, 2, 3, 4]);
+        let split = Split {
+            train: train_set,
+            test,
+        };
+        let cfg = Config::parse(
+            "name='v'\n[network]\ninputs=16\nlayers=[4,3]\n[train]\nepochs=2\nbatch=16\nmax_train=250\nvalidation=0.2\nt1=5\nt2=3\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(split_sizes(&cfg.train, n_all).unwrap(), (200, 50));
+        let run = || {
+            let mut b = Recording {
+                trained: Vec::new(),
+                evaluated: Vec::new(),
+            };
+            let mut logs = Vec::new();
+            let r = train_on(
+                &mut b,
+                &cfg,
+                &split,
+                &mut |l, _| logs.push(l.clone()),
+                &mut |_| {},
+            )
+            .unwrap();
+            (b, logs, r)
+        };
+        let (a, logs, r) = run();
+        // per epoch: the validation set, then the test set
+        assert_eq!(a.evaluated.len(), 4);
+        let val = &a.evaluated[0];
+        assert_eq!(val.len(), 50);
+        assert_eq!(
+            &a.evaluated[2], val,
+            "the validation set changed between epochs"
+        );
+        assert_eq!(a.evaluated[1].len(), 5, "the test set");
+        // 2 epochs of the same 200 samples, none of them held out
+        assert_eq!(a.trained.len(), 400);
+        let trained: std::collections::BTreeSet<_> = a.trained.iter().cloned().collect();
+        assert_eq!(trained.len(), 200);
+        assert!(
+            val.iter().all(|v| !trained.contains(v)),
+            "a validation sample was trained on"
+        );
+        // together they are the first max_train samples, spread over them
+        let number = |k: &Vec<u32>| {
+            (f32::from_bits(k[0]) * 255.0).round() as usize
+                + 256 * (f32::from_bits(k[1]) * 255.0).round() as usize
+        };
+        let mut all: Vec<usize> = trained.iter().chain(val).map(number).collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..250).collect::<Vec<_>>());
+        let held: Vec<usize> = val.iter().map(number).collect();
+        assert!(held.iter().any(|&i| i < 50) && held.iter().any(|&i| i >= 200));
+        assert!(logs
+            .iter()
+            .all(|l| l.val_acc.is_some() && l.val_loss.is_some()));
+        assert_eq!(
+            r.best.as_ref().map(|b| b.val_acc),
+            Some(
+                logs.iter()
+                    .map(|l| l.val_acc)
+                    .max_by(|x, y| x.partial_cmp(y).unwrap())
+                    .unwrap()
+            )
+        );
+        // the same split and run again
+        let (b, logs2, r2) = run();
+        assert_eq!((a.trained, a.evaluated), (b.trained, b.evaluated));
+        let strip = |v: &[EpochLog]| {
+            v.iter()
+                .map(|l| (l.loss, l.val_acc, l.test_acc))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&logs), strip(&logs2));
+        assert_eq!(r.params, r2.params);
+        // too small a training set for the fraction: refused by name
+        let mut tiny = cfg.clone();
+        tiny.train.max_train = 1;
+        let e = format!("{:#}", split_sizes(&tiny.train, n_all).unwrap_err());
+        assert!(
+            e.contains("train.validation = 0.2 of 1 training sample"),
+            "{e}"
+        );
+    }
+
+    /// `keep = "best"` returns the parameters of the epoch of highest
+    /// validation accuracy; `keep = "last"` the last epoch's, reporting the
+    /// best for information; `keep` does not change the training itself.
+    /// The choice looks only at the validation set: here the test set's best
+    /// epoch is another one (the last), and a test set that disagrees more
+    /// (its labels rotated) changes nothing but the test figures.
+    #[test]
+    fn keep_best_returns_the_best_validation_epoch_never_the_best_test_epoch() {
+        let s = digits();
+        let text = |keep: &str| {
+            format!("name='k'\n[network]\ninputs=64\nlayers=[24,10]\n[train]\nepochs=7\nbatch=16\nmax_train=400\nvalidation=0.25\nkeep='{keep}'\nlr=0.005\nlr_bias=0.005\nlr_schedule='constant'\nt1=30\nt2=10\n")
+        };
+        let run = |keep: &str, split: &Split| {
+            let cfg = Config::parse(&text(keep), "t").unwrap();
+            let mut seen: Vec<(EpochLog, Params)> = Vec::new();
+            let r = train(&cfg, split, &mut |l, p| seen.push((l.clone(), p.clone()))).unwrap();
+            (r, seen)
+        };
+        let (best, seen) = run("best", &s);
+        let logs: Vec<&EpochLog> = seen.iter().map(|(l, _)| l).collect();
+        eprintln!(
+            "val {:?}\ntest {:?}",
+            logs.iter().map(|l| l.val_acc.unwrap()).collect::<Vec<_>>(),
+            logs.iter().map(|l| l.test_acc).collect::<Vec<_>>()
+        );
+        // the expected epoch, chosen here from the validation figures alone
+        let mut want = 0;
+        for (i, l) in logs.iter().enumerate() {
+            let (a, c) = (l.val_acc.unwrap(), l.val_loss.unwrap());
+            let (ba, bc) = (logs[want].val_acc.unwrap(), logs[want].val_loss.unwrap());
+            if a > ba || (a == ba && c < bc) {
+                want = i;
+            }
+        }
+        let kept = best.kept.as_ref().unwrap();
+        assert_eq!(kept.epoch, want + 1);
+        assert_eq!(best.params, seen[want].1, "not the best epoch's parameters");
+        assert_eq!(best.best.as_ref(), Some(kept));
+        assert_eq!(best.last.as_ref().unwrap().epoch, 7);
+        assert_ne!(kept.epoch, 7, "degenerate test: the best epoch is the last");
+        let best_test = |seen: &[(EpochLog, Params)]| {
+            seen.iter()
+                .max_by(|a, b| a.0.test_acc.total_cmp(&b.0.test_acc))
+                .unwrap()
+                .0
+                .epoch
+        };
+        // here the test set would have chosen another epoch (the last)
+        assert_ne!(
+            best_test(&seen),
+            kept.epoch,
+            "degenerate test: test and validation agree"
+        );
+
+        // keep = "last": the same run, the last parameters, the same best epoch
+        let (last, seen_last) = run("last", &s);
+        assert_eq!(last.params, seen_last[6].1);
+        assert_eq!(last.params, seen[6].1, "keep changed the training");
+        assert_eq!(last.kept.as_ref().unwrap().epoch, 7);
+        assert_eq!(last.best.as_ref().unwrap().epoch, kept.epoch);
+
+        // a test set that disagrees with the validation set
+        let mut wrong = s.clone();
+        for l in wrong.test.labels.iter_mut() {
+            *l = (*l + 1) % 10;
+        }
+        let (other, seen_wrong) = run("best", &wrong);
+        assert_ne!(
+            best_test(&seen_wrong),
+            kept.epoch,
+            "degenerate test: test and validation agree"
+        );
+        assert_eq!(other.params, best.params);
+        assert_eq!(other.kept.as_ref().unwrap().epoch, kept.epoch);
+        assert_ne!(other.kept.as_ref().unwrap().test_acc, kept.test_acc);
+    }
+
+    /// `epochs = 0` returns the initial parameters and no epoch.
+    #[test]
+    fn zero_epochs_return_the_initial_parameters() {
+        let s = digits();
+        let cfg = Config::parse(
+            "name='z'\n[network]\ninputs=64\nlayers=[8,10]\n[train]\nepochs=0\nseed=4\n",
+            "t",
+        )
+        .unwrap();
+        let mut calls = 0;
+        let r = train(&cfg, &s, &mut |_, _| calls += 1).unwrap();
+        assert_eq!(calls, 0);
+        assert_eq!(r.params, Params::init(&cfg));
+        assert!(r.kept.is_none() && r.last.is_none() && r.best.is_none());
     }
 
     /// The default training settings learn the 8x8 digits.
@@ -949,7 +1298,8 @@ mod tests {
             );
             logs.push(l.clone());
         })
-        .unwrap();
+        .unwrap()
+        .params;
         let last = logs.last().unwrap();
         eprintln!("total {:.1} s", t0.elapsed().as_secs_f64());
         assert!(last.test_acc >= 0.90, "test accuracy {}", last.test_acc);

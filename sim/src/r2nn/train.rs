@@ -69,10 +69,9 @@ impl TrainOptions {
         }
     }
 
+    /// Checks the settings. `epochs = 0` is allowed: [`train`] then returns
+    /// the initial parameters (after `kc_init` and the warm start).
     pub fn validate(&self) -> Result<()> {
-        if self.epochs == 0 {
-            bail!("epochs = 0: train at least one epoch");
-        }
         if self.batch == 0 {
             bail!("batch = 0: use at least one signal per mini-batch");
         }
@@ -297,6 +296,8 @@ impl Adam {
 }
 
 /// Trains from `init` on `train`, evaluating on `test` after every epoch.
+/// With `opts.epochs = 0` no epoch runs and `on_epoch` is never called: the
+/// result is `init` with `kc_init` and the warm start (`opts.sweep`) applied.
 pub fn train(
     spec: &Spec,
     init: Params,

@@ -91,13 +91,16 @@ pub struct EpochRecord {
     pub loss: f64,
     pub train_acc: f64,
     pub test_acc: f64,
+    /// Validation accuracy, in logs of runs with `train.validation > 0`.
+    pub val_acc: Option<f64>,
 }
 
 /// Parses a training log; `origin` (the file name) and the 1-based line
 /// number appear in every error. Blank lines are skipped.
 pub fn parse_log(text: &str, origin: &str) -> Result<Vec<EpochRecord>> {
     const WHAT: &str = "each line must be one JSON object with the numbers epoch, loss, \
-                        train_acc and test_acc, as written by `phasegen train --log`";
+                        train_acc and test_acc (and optionally val_acc), as written by \
+                        `phasegen train --log`";
     let mut recs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
@@ -138,6 +141,11 @@ pub fn parse_log(text: &str, origin: &str) -> Result<Vec<EpochRecord>> {
             loss: num("loss")?,
             train_acc: num("train_acc")?,
             test_acc: num("test_acc")?,
+            val_acc: if obj.contains_key("val_acc") {
+                Some(num("val_acc")?)
+            } else {
+                None
+            },
         });
     }
     if recs.is_empty() {
@@ -154,7 +162,8 @@ pub fn read_log(path: &Path) -> Result<Vec<EpochRecord>> {
     parse_log(&text, &path.display().to_string())
 }
 
-/// Two panels: the loss, and the train and test accuracy in percent.
+/// Two panels: the loss, and the train, validation (when the log has it)
+/// and test accuracy in percent.
 pub fn curves_svg(recs: &[EpochRecord], log: &Path) -> String {
     let pts = |f: fn(&EpochRecord) -> f64| recs.iter().map(|r| (r.epoch, f(r))).collect();
     let dotted = |mut s: Series| {
@@ -170,19 +179,29 @@ pub fn curves_svg(recs: &[EpochRecord], log: &Path) -> String {
         series: vec![dotted(Series::new("loss", PALETTE[3], pts(|r| r.loss)))],
         ..Chart::default()
     };
+    let mut acc_series = vec![dotted(Series::new(
+        "train",
+        PALETTE[0],
+        pts(|r| 100.0 * r.train_acc),
+    ))];
+    let val: Vec<(f64, f64)> = recs
+        .iter()
+        .filter_map(|r| r.val_acc.map(|v| (r.epoch, 100.0 * v)))
+        .collect();
+    if !val.is_empty() {
+        acc_series.push(dotted(Series::new("validation", PALETTE[2], val)));
+    }
+    acc_series.push(dotted(Series::new(
+        "test",
+        PALETTE[1],
+        pts(|r| 100.0 * r.test_acc),
+    )));
     let acc = Chart {
         title: "accuracy".into(),
         x_label: "epoch".into(),
         x_integer: true,
         y_label: "accuracy (%)".into(),
-        series: vec![
-            dotted(Series::new(
-                "train",
-                PALETTE[0],
-                pts(|r| 100.0 * r.train_acc),
-            )),
-            dotted(Series::new("test", PALETTE[1], pts(|r| 100.0 * r.test_acc))),
-        ],
+        series: acc_series,
         ..Chart::default()
     };
     render(&[loss, acc])
@@ -458,6 +477,15 @@ mod tests {
         let svg = curves_svg(&r, Path::new("dir/t.jsonl"));
         assert_eq!(svg.matches("<polyline").count(), 3);
         assert!(svg.contains("t.jsonl") && !svg.contains("dir/"));
+        assert!(!svg.contains(">validation<"));
+        // a run with a validation set: a fourth curve
+        let with_val = "{\"epoch\":1,\"loss\":0.5,\"train_acc\":0.5,\"test_acc\":0.4,\"val_acc\":0.45}\n\
+                        {\"epoch\":2,\"loss\":0.25,\"train_acc\":0.75,\"test_acc\":0.7,\"val_acc\":0.8}\n";
+        let r = parse_log(with_val, "t.jsonl").unwrap();
+        assert_eq!(r[1].val_acc, Some(0.8));
+        let svg = curves_svg(&r, Path::new("t.jsonl"));
+        assert_eq!(svg.matches("<polyline").count(), 4);
+        assert!(svg.contains(">validation<"), "{svg}");
 
         let bad = |text: &str| format!("{:#}", parse_log(text, "t.jsonl").unwrap_err());
         let line1 = ok.lines().next().unwrap();

@@ -199,7 +199,8 @@ pub struct TrainArgs {
     /// Seed of the train/test split.
     #[arg(long, default_value_t = 0)]
     split_seed: u64,
-    /// Training epochs (default: 30).
+    /// Training epochs (default: 30); 0 trains nothing and writes the
+    /// initial parameters (after the warm start).
     #[arg(long)]
     epochs: Option<usize>,
     /// Signals per mini-batch, one Adam step each (default: 48).
@@ -544,6 +545,32 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     if let Some(e) = log_err {
         return Err(e).context("cannot write the training log");
     }
+    let said = if opts.epochs == 0 {
+        // no epoch evaluated it: the file's test accuracy is the initial model's
+        last = eval_net(&spec, &spec.net(&params)?, &te).acc;
+        let warm = if opts.sweep > 0 {
+            format!(
+                " after the warm start over {} candidates per probe resonator",
+                opts.sweep
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "nothing was trained (--epochs 0): {} holds the initial parameters of seed {}{warm}; test {:.2}%",
+            a.out.display(),
+            opts.seed,
+            100.0 * last
+        )
+    } else {
+        format!(
+            "model written to {}: epoch {} of {} (the last), test {:.2}%",
+            a.out.display(),
+            opts.epochs,
+            opts.epochs,
+            100.0 * last
+        )
+    };
     ModelFile {
         format: FORMAT.into(),
         version: VERSION,
@@ -557,7 +584,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         test_acc: last,
     }
     .save(&a.out)?;
-    eprintln!("model written to {}", a.out.display());
+    eprintln!("{said}");
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use super::common::{data_dir, retarget};
 use crate::device;
 use anyhow::{bail, Context, Result};
-use phasegen_sim::config::Config;
+use phasegen_sim::config::{Config, Keep};
 use phasegen_sim::data::load_dir;
 use phasegen_sim::onn::net::{ModelFile, Params};
 use phasegen_sim::onn::train;
@@ -99,13 +99,19 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
+    let (n_train, n_val) = train::split_sizes(&cfg.train, split.train.len())?;
+    let held = if n_val > 0 {
+        format!(" + {n_val} validation held out of the training set")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "training {} ({} -> {:?}) on {} ({} train / {} test), {} epochs",
+        "training {} ({} -> {:?}) on {} ({} train{held} / {} test), {} epochs",
         cfg.name,
         cfg.network.inputs,
         cfg.network.layers,
         dir.display(),
-        split.train.len(),
+        n_train,
         split.test.len(),
         cfg.train.epochs
     );
@@ -113,8 +119,11 @@ pub fn run(args: Args) -> Result<()> {
     let bar = std::cell::RefCell::new(Progress::new());
     let mut on_epoch = |e: &train::EpochLog, _: &Params| {
         bar.borrow_mut().clear();
+        let val = e
+            .val_acc
+            .map_or(String::new(), |v| format!("  validation {:.2}%", 100.0 * v));
         eprintln!(
-            "epoch {:3}  loss {:.4}  train {:.2}%  test {:.2}%  {:.1} s",
+            "epoch {:3}  loss {:.4}  train {:.2}%{val}  test {:.2}%  {:.1} s",
             e.epoch,
             e.loss,
             100.0 * e.train_acc,
@@ -144,13 +153,66 @@ pub fn run(args: Args) -> Result<()> {
             )
         }
     };
-    let params = train::train_on(be.as_mut(), &cfg, &split, &mut on_epoch, &mut on_batch)?;
+    let run = train::train_on(be.as_mut(), &cfg, &split, &mut on_epoch, &mut on_batch)?;
     if let Some(e) = log_err {
         return Err(e).context("cannot write the training log");
     }
-    ModelFile::new(cfg, params, split.train.max_pixel).save(&out)?;
-    eprintln!("model written to {}", out.display());
+    let said = written(&run, &cfg, &out);
+    ModelFile::new(cfg, run.params, split.train.max_pixel).save(&out)?;
+    eprintln!("{said}");
     Ok(())
+}
+
+/// The closing line: which epoch's parameters `out` holds, with its
+/// validation and test accuracy; with `keep = "last"` and a validation
+/// set, the best validation epoch for information; with no epoch, that
+/// nothing was trained.
+fn written(run: &train::Trained, cfg: &Config, out: &std::path::Path) -> String {
+    let pct = |x: f64| format!("{:.2}%", 100.0 * x);
+    let accs = |e: &train::EpochLog| match e.val_acc {
+        Some(v) => format!("validation {}, test {}", pct(v), pct(e.test_acc)),
+        None => format!("test {}", pct(e.test_acc)),
+    };
+    let t = &cfg.train;
+    let Some(kept) = &run.kept else {
+        return format!(
+            "nothing was trained (train.epochs = 0): {} holds the initial parameters, drawn from train.seed = {}",
+            out.display(),
+            t.seed
+        );
+    };
+    let head = format!(
+        "model written to {}: epoch {} of {}",
+        out.display(),
+        kept.epoch,
+        t.epochs
+    );
+    match (t.keep, &run.best, &run.last) {
+        (Keep::Best, _, Some(last)) if last.epoch != kept.epoch => format!(
+            "{head} (best validation accuracy, train.keep = \"best\"), {}; the last, epoch {}, had {}",
+            accs(kept),
+            last.epoch,
+            accs(last)
+        ),
+        (Keep::Best, _, _) => format!(
+            "{head} (best validation accuracy, train.keep = \"best\": the last epoch), {}",
+            accs(kept)
+        ),
+        (Keep::Last, Some(best), _) if best.epoch != kept.epoch => format!(
+            "{head} (the last, train.keep = \"last\"), {}; the best validation epoch was {} ({}; train.keep = \"best\" writes it)",
+            accs(kept),
+            best.epoch,
+            accs(best)
+        ),
+        (Keep::Last, Some(_), _) => format!(
+            "{head} (the last, train.keep = \"last\", also the best validation epoch), {}",
+            accs(kept)
+        ),
+        (Keep::Last, None, _) => format!(
+            "{head} (the last; no validation set, train.validation = 0), {}",
+            accs(kept)
+        ),
+    }
 }
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal.
