@@ -22,6 +22,19 @@ pub fn load_model_report(path: &Path) -> Result<(ModelFile, HwModel, QuantReport
     Ok((mf, hw, rep))
 }
 
+/// A log file to write (JSON lines), its folder made, or `None` when no
+/// path was given.
+pub fn create_log(path: &Option<PathBuf>) -> Result<Option<std::fs::File>> {
+    let Some(p) = path else { return Ok(None) };
+    if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d)
+            .with_context(|| format!("cannot create folder {}", d.display()))?;
+    }
+    let f =
+        std::fs::File::create(p).with_context(|| format!("cannot create log {}", p.display()))?;
+    Ok(Some(f))
+}
+
 /// The data folder: `data` if given, else the config's train.data.
 pub fn data_dir(cfg: &Config, data: &Option<PathBuf>) -> PathBuf {
     data.clone()

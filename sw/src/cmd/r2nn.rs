@@ -3,6 +3,7 @@
 //! the circuit (SPICE export, E-series snapping, tolerances) and its
 //! verification with ngspice. docs/r2nn.md describes each command.
 
+use crate::cmd::common::create_log;
 use crate::confusion::Confusion;
 use crate::plot::{render, Chart, Series as Line, PALETTE};
 use anyhow::{bail, Context, Result};
@@ -501,18 +502,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         tr.len,
         opts.epochs
     );
-    let mut logf = match &a.log {
-        Some(p) => {
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d).ok();
-            }
-            Some(
-                std::fs::File::create(p)
-                    .with_context(|| format!("cannot create log {}", p.display()))?,
-            )
-        }
-        None => None,
-    };
+    let mut logf = create_log(&a.log)?;
     let mut last = 0.0;
     let mut log_err = None;
     let params = train::train(

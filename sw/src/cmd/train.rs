@@ -1,7 +1,7 @@
 //! `phasegen train`: train the float network with Equilibrium Propagation,
 //! on the float engine, the integer twin or a device.
 
-use super::common::{data_dir, retarget};
+use super::common::{create_log, data_dir, retarget};
 use crate::device;
 use anyhow::{bail, Context, Result};
 use phasegen_sim::config::{Config, Keep};
@@ -87,18 +87,7 @@ pub fn run(args: Args) -> Result<()> {
         // the model file records them, so `gen` builds that design
         phasegen_sim::link::hil::pin_formats(&mut cfg, split.train.max_pixel)?;
     }
-    let mut logf = match &log {
-        Some(p) => {
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d).ok();
-            }
-            Some(
-                std::fs::File::create(p)
-                    .with_context(|| format!("cannot create log {}", p.display()))?,
-            )
-        }
-        None => None,
-    };
+    let mut logf = create_log(&log)?;
     let (n_train, n_val) = train::split_sizes(&cfg.train, split.train.len())?;
     let held = if n_val > 0 {
         format!(" + {n_val} validation held out of the training set")
