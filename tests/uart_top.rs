@@ -172,7 +172,7 @@ fn identify_reports_the_steps_of_an_infer() {
     let id = Identity::from_bytes(&r.payload).unwrap();
     eprintln!(
         "Identify of the default design: {:02x?} = {id:?}",
-        r.payload
+        protocol::response(r.cmd, &r.payload)
     );
     assert_eq!(id.version, protocol::VERSION);
     let float_settle = (cfg.train.t1 as f64 * cfg.train.eps / hw.fmt.eps() - 1e-9).ceil();
