@@ -3,18 +3,20 @@
 //! Verilated `pg_top` and to the reference model (`devmodel`); every reply
 //! must be the same byte for byte, a valid Identify must answer after every
 //! burst, and the Status counters must count what was refused or dropped.
+//! One burst in 40 puts three requests in flight: a long Run, a request
+//! that waits for it, and a burst that arrives while both buffers are
+//! taken, which the device must read to its end, ignore and count.
 //!
 //! `PHASEGEN_FUZZ_FRAMES` sets the number of frames (default 3000; the
 //! `make fuzz` target runs 100,000), `PHASEGEN_FUZZ_SEED` the seed.
 
 use phasegen::cosim::scratch_dir;
 use phasegen::uartsim::{build_top, TopSim};
-use phasegen_hdl::top::FRAME_TIMEOUT_BITS;
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::{Config, ParamMemory};
 use phasegen_sim::data::load_dir;
 use phasegen_sim::link::devmodel::DeviceModel;
-use phasegen_sim::link::protocol::{self, Block, Cmd, Status, SYNC_REQ};
+use phasegen_sim::link::protocol::{self, Block, Cmd, Status, FRAME_GAP_BITS, SYNC_REQ};
 use phasegen_sim::onn::net::Params;
 use phasegen_sim::rng::Rng;
 use phasegen_sim::twin::quant::quantize;
@@ -205,6 +207,91 @@ fn reply(top: &mut TopSim, budget: u64) -> Vec<u8> {
     }
 }
 
+/// Puts one byte on the wire (with a bad stop bit if asked) and waits until
+/// it and anything the device sends meanwhile have passed.
+fn send_byte(top: &mut TopSim, b: u8, bad_stop: bool, cpb: u64) {
+    top.bad_stop_next = bad_stop;
+    top.to_device.push_back(b);
+    while !top.idle() {
+        top.run(cpb);
+    }
+    top.run(2);
+}
+
+/// Three requests in flight: a Run long enough to outlast the next two on
+/// the wire and a frame timeout, a request `b` that waits for it, and a
+/// burst `c` (maybe damaged) that arrives while both buffers are taken:
+/// the device answers the Run and `b`, and reads `c` to its end without
+/// answering it (the model with `set_busy`). Returns the replies and the
+/// bytes sent with a bad stop bit.
+#[allow(clippy::too_many_arguments)]
+fn three_in_flight(
+    r: &mut Rng,
+    sh: &Shape,
+    top: &mut TopSim,
+    model: &mut DeviceModel,
+    cpb: u64,
+    step_cycles: u64,
+    budget: u64,
+    what: &str,
+) -> (u64, u64) {
+    let b = request(r, sh);
+    let (c, c_bad) = burst(r, sh);
+    // each byte takes at most 11 bit times and 2 cycles here (send_byte);
+    // a truncated `c` times out during the Run, as in the model
+    let wire = (b.len() + c.len() + 2) as u64 * 12 * cpb + (FRAME_GAP_BITS + 20) * cpb;
+    let steps = (wire / step_cycles + 2).min(65_535) as u16;
+    let target: Vec<bool> = (0..sh.classes).map(|_| r.below(4) == 0).collect();
+    let beta = r.below(16) as i64 - 8;
+    let a = protocol::request(
+        Cmd::Run,
+        &protocol::run_payload(r.below(2) == 1, steps, beta, &target),
+    );
+    let mut want = Vec::new();
+    for &x in &a {
+        send_byte(top, x, false, cpb);
+        want.extend(model.byte(x).unwrap_or_default());
+    }
+    model.set_busy(true);
+    for &x in &b {
+        send_byte(top, x, false, cpb);
+        assert_eq!(model.byte(x), None);
+    }
+    for (&x, &bad) in c.iter().zip(&c_bad) {
+        send_byte(top, x, bad, cpb);
+        if bad {
+            model.status.framing_errors = model.status.framing_errors.saturating_add(1);
+        } else {
+            assert_eq!(
+                model.byte(x),
+                None,
+                "{what}: a request answered while two were in flight"
+            );
+        }
+    }
+    if model.mid_frame() {
+        model.idle();
+    }
+    want.extend(model.set_busy(false).expect("the second request waits"));
+    assert!(
+        top.from_device.is_empty(),
+        "{what}: the Run ended before the third request was sent (steps {steps})"
+    );
+    let mut got = Vec::new();
+    let mut spent = 0;
+    while got.len() < want.len() {
+        top.run(200);
+        spent += 200;
+        got.extend(top.from_device.drain(..));
+        assert!(spent < budget, "{what}: got {got:02x?}, want {want:02x?}");
+    }
+    assert_eq!(
+        got, want,
+        "{what}: the device replied {got:02x?}, the model {want:02x?}; third burst {c:02x?}"
+    );
+    (2, c_bad.iter().filter(|&&b| b).count() as u64)
+}
+
 /// Sends `f` to both and requires the same reply.
 fn same_reply(top: &mut TopSim, model: &mut DeviceModel, f: &[u8], what: &str) {
     top.to_device.extend(f);
@@ -265,7 +352,8 @@ fn fuzz(mut cfg: Config, scratch: &str) {
         .iter()
         .map(|&v| v as u8)
         .collect();
-    let idle = FRAME_TIMEOUT_BITS * cpb + 20 * cpb;
+    let idle = FRAME_GAP_BITS * cpb + 20 * cpb;
+    let step_cycles = sched.step_cycles() as u64;
     let budget = 2_000_000;
 
     // start from a defined state: an input and a run from the initial phases
@@ -289,16 +377,30 @@ fn fuzz(mut cfg: Config, scratch: &str) {
     let mut replies = 0u64;
     let mut writes = 0u64;
     let mut dropped = 0u64;
+    let mut overrun_bursts = 0u64;
     for k in 0..frames {
-        let (bytes, bad) = burst(&mut rng, &sh);
+        let (bytes, bad) = if rng.below(40) == 0 {
+            let what = format!("frame {k} (seed {seed}), three in flight");
+            let (r, d) = three_in_flight(
+                &mut rng,
+                &sh,
+                &mut top,
+                &mut model,
+                cpb,
+                step_cycles,
+                budget,
+                &what,
+            );
+            replies += r;
+            dropped += d;
+            overrun_bursts += 1;
+            (Vec::new(), Vec::new())
+        } else {
+            burst(&mut rng, &sh)
+        };
         for (&b, &bad_stop) in bytes.iter().zip(&bad) {
-            top.bad_stop_next = bad_stop;
-            top.to_device.push_back(b);
             // wait for the byte to be on the wire and the line idle again
-            while !top.idle() {
-                top.run(cpb);
-            }
-            top.run(2);
+            send_byte(&mut top, b, bad_stop, cpb);
             if bad_stop {
                 model.status.framing_errors = model.status.framing_errors.saturating_add(1);
                 dropped += 1;
@@ -357,7 +459,7 @@ fn fuzz(mut cfg: Config, scratch: &str) {
         }
     }
     let s: Status = model.status;
-    eprintln!("{frames} bursts (seed {seed}): {replies} replies ({writes} accepted writes), {dropped} bytes with bad stop bits; {s:?}");
+    eprintln!("{frames} bursts (seed {seed}): {replies} replies ({writes} accepted writes), {dropped} bytes with bad stop bits, {overrun_bursts} bursts with three requests in flight; {s:?}");
     assert!(
         !sh.writable || frames < 100 || writes > 0,
         "no write was accepted"
@@ -368,4 +470,5 @@ fn fuzz(mut cfg: Config, scratch: &str) {
         "{s:?}"
     );
     assert!(frames < 1000 || s.framing_errors > 0, "{s:?}");
+    assert!(frames < 1000 || s.overruns > 0, "{s:?}");
 }

@@ -41,6 +41,42 @@ fn streamed_inference_runs_near_the_line_rate() {
             protocol::request(Cmd::Infer, &p)
         })
         .collect();
+    // the schedule's cycles per step, plus the field once per image
+    let sched = phasegen_sim::twin::sched::Schedule::new(&hw);
+    let field_cycles = sched.field.len() * sched.field_len;
+    let run_cycles = hw.steps as usize * sched.step_cycles() + field_cycles;
+
+    // one Infer alone: from the end of the request's last stop bit to the
+    // reply's start bit
+    let tx = top.sim.port("o_uart_tx").unwrap();
+    top.to_device.extend(&frames[0]);
+    while !top.to_device.is_empty() {
+        top.run(1);
+    }
+    // the last byte's start bit began in the cycle just run
+    let request_end = top.sim.cycles - 1 + 10 * cpb;
+    while top.sim.get_i(tx) == 1 || top.sim.cycles <= request_end {
+        top.run(1);
+    }
+    let latency = top.sim.cycles - 1 - request_end;
+    let mut dec = Decoder::default();
+    while dec.next_frame().unwrap().is_none() {
+        top.run(1000);
+        dec.push(&top.from_device.drain(..).collect::<Vec<u8>>());
+    }
+    eprintln!(
+        "one Infer alone: {latency} cycles from the end of the request to the reply ({:.2} ms at {} MHz); the schedule: {} steps x {} cycles + the field's {} cycles = {run_cycles}",
+        latency as f64 / cfg.target.clock_hz as f64 * 1e3,
+        cfg.target.clock_hz as f64 / 1e6,
+        hw.steps,
+        sched.step_cycles(),
+        field_cycles,
+    );
+    assert!(
+        latency >= run_cycles as u64 && latency <= run_cycles as u64 + 2 * cpb,
+        "latency {latency} against the schedule's {run_cycles}"
+    );
+
     let mut twin = Twin::new(&hw);
     let mut dec = Decoder::default();
     let (mut sent, mut done, mut cycles) = (0usize, 0usize, 0u64);
@@ -68,15 +104,11 @@ fn streamed_inference_runs_near_the_line_rate() {
     let frame_bytes = frames[0].len() as f64;
     let input_bytes = hw.topo.inputs as f64;
     let line_bound = input_bytes * 10.0 * cpb as f64; // cycles per image, raw input bytes only
-    let frame_bound = frame_bytes * 10.0 * cpb as f64; // with the frame's 6 bytes of overhead
-                                                       // the schedule's cycles per step, plus the field once per image
-    let sched = phasegen_sim::twin::sched::Schedule::new(&hw);
-    let run_cycles =
-        (hw.steps as usize * sched.step_cycles() + sched.field.len() * sched.field_len) as f64;
+    let frame_bound = frame_bytes * 10.0 * cpb as f64; // with the frame's 6 bytes of overhead (sync, cmd, len, offset, crc)
     let f = cfg.target.clock_hz as f64;
     let eff = line_bound / per_image;
     eprintln!(
-        "{} inputs at {} baud, {} MHz: {:.0} cycles per image = {:.1} images/s; line-rate bound {:.1} images/s (input bytes only), {:.1} with framing; efficiency {:.1}% (settle of {} steps ~{:.0} cycles)",
+        "{} inputs at {} baud, {} MHz, streamed: {:.0} cycles per image = {:.1} images/s; line-rate bound {:.1} images/s (input bytes only), {:.1} with framing; efficiency {:.1}% (settle of {} steps, {} cycles)",
         hw.topo.inputs,
         cfg.target.baud,
         f / 1e6,

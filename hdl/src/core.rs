@@ -1549,8 +1549,8 @@ mod tests {
     fn generates_default_core() {
         let cfg = Config::default_config();
         let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
-        let files =
-            crate::generate_design(&cfg.hash_hex(), cfg.design_id(), &hw, 12_000_000, 115_200);
+        let id = crate::design_id(&cfg.hash_hex(), &hw);
+        let files = crate::generate_design(&cfg.hash_hex(), id, &hw, 12_000_000, 115_200);
         assert!(files[0].text.contains("module pg_core"));
     }
 }

@@ -7,21 +7,31 @@
 //! it and answers, while the receiver already takes the next request into
 //! the other buffer. So a host can send the next input while the core
 //! settles the current one (`Infer` streams samples at the line rate). A
-//! request that starts while one executes and another waits is ignored. A
-//! frame that stalls for more than `FRAME_TIMEOUT_BITS` bit times is
-//! dropped, so a partial frame never blocks the device.
+//! request that starts while one executes and another waits is read to its
+//! end without being stored, not answered, and counted (`overruns`). A
+//! frame whose line stays idle for more than `FRAME_GAP_BITS` bit times
+//! between two bytes is dropped, so a partial frame never blocks the device.
 
 use crate::core::CoreShape;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
 use phasegen_sim::link::protocol::{
-    phase_bytes, target_bytes, Block, Cmd, ErrCode, Identity, ERROR, STATUS_LEN, SYNC_REQ,
-    SYNC_RSP, VERSION,
+    phase_bytes, target_bytes, Block, Cmd, ErrCode, Identity, ERROR, FRAME_GAP_BITS, STATUS_LEN,
+    SYNC_REQ, SYNC_RSP, VERSION,
 };
 use phasegen_sim::twin::model::HwModel;
 use phasegen_sim::twin::qformat::clog2;
 use phasegen_sim::twin::sched::Schedule;
 
-pub const FRAME_TIMEOUT_BITS: u64 = 40;
+/// The frame timer's limit in clock cycles. The timer restarts when a byte
+/// is received (its stop bit sampled, a fixed number of cycles after its
+/// start bit began), so it times start bit to start bit: a byte whose start
+/// bit begins at most `(FRAME_GAP_BITS + 10) · cpb` cycles after the
+/// previous one's, i.e. after at most `FRAME_GAP_BITS · cpb` idle cycles
+/// from the end of the 10-bit character, is in time; the frame is dropped
+/// at the cycle after that (`protocol::gap_drops_frame`).
+pub fn frame_timer_limit(cpb: u64) -> u64 {
+    (FRAME_GAP_BITS + 10) * cpb - 1
+}
 
 // receive states
 const R_SYNC: u64 = 0;
@@ -82,6 +92,7 @@ pub fn identity(hw: &HwModel, design_id: u32) -> Identity {
         frac: hw.fmt.frac as u8,
         input_bits: hw.fmt.input_bits as u8,
         blocks: Schedule::blocks_mask(hw),
+        steps: hw.steps as u16,
     }
 }
 
@@ -301,7 +312,8 @@ pub fn generate(
     let e_bad_x = m.reg("e_bad_x", 1);
     let e_crc_ok = m.reg("e_crc_ok", 1);
     let e_bank = m.reg("e_bank", 1);
-    let tmo_w = clog2(FRAME_TIMEOUT_BITS * cpb + 1);
+    let tmo_limit = frame_timer_limit(cpb);
+    let tmo_w = clog2(tmo_limit + 1);
     let tmo = m.reg("r_timeout", tmo_w);
     let rx_crc = crc_step(&mut m, "rx_crc", &crc, &rx_data);
     let in_rs = |v: u64| rs.e().eq(lit(RB, v));
@@ -356,6 +368,7 @@ pub fn generate(
         "n_bad_argument",
         "n_timeouts",
         "n_framing_errors",
+        "n_overruns",
     ]
     .iter()
     .map(|name| m.reg_init(name, 16, false, Some(0)))
@@ -862,7 +875,7 @@ pub fn generate(
                 .lor(in_rs(R_PAY))
                 .lor(in_rs(R_CRC)),
             vec![if_else(
-                tmo.e().eq(lit(tmo_w, FRAME_TIMEOUT_BITS * cpb)),
+                tmo.e().eq(lit(tmo_w, tmo_limit)),
                 vec![go_r(R_SYNC), set(&tmo, lit(tmo_w, 0)), bump(&counters[4])],
                 vec![set(&tmo, tmo.e().add(lit(tmo_w, 1)))],
             )],
@@ -883,32 +896,69 @@ pub fn generate(
         ),
     ];
     len_stmts.extend(len_extra);
+    // A frame that starts while a request waits (both buffers taken) is
+    // skipped: read to its end through the same states, counting its
+    // payload down in r_cnt, touching nothing the waiting request holds
+    // (r_cmd, r_len, r_hdr, r_bad_x, the word counts, the buffer), not
+    // answered; counted as an overrun when it starts.
+    let skip = m.reg_init("r_skip", 1, false, Some(0));
+    let skipping =
+        |skipped: Vec<Stmt>, normal: Vec<Stmt>| recv(vec![if_else(skip.e(), skipped, normal)]);
     let r_arms = vec![
         (
             R_SYNC,
             recv(vec![if_(
-                rx_data.e().eq(lit(8, SYNC_REQ as u64)).land(pend.e().not()),
-                vec![set(&crc, lit(8, 0)), go_r(R_CMD)],
+                rx_data.e().eq(lit(8, SYNC_REQ as u64)),
+                vec![
+                    set(&crc, lit(8, 0)),
+                    set(&skip, pend.e()),
+                    if_(pend.e(), vec![bump(&counters[6])]),
+                    go_r(R_CMD),
+                ],
             )]),
         ),
         (
             R_CMD,
-            recv(vec![
-                set(&cmd, rx_data.e()),
-                set(&crc, rx_crc.e()),
-                go_r(R_LEN),
-            ]),
+            skipping(
+                vec![go_r(R_LEN)],
+                vec![set(&cmd, rx_data.e()), set(&crc, rx_crc.e()), go_r(R_LEN)],
+            ),
         ),
-        (R_LEN, recv(len_stmts)),
-        (R_PAY, recv(pay_stmts)),
+        (
+            R_LEN,
+            skipping(
+                vec![
+                    set(&cnt, rx_data.e()),
+                    if_else(
+                        rx_data.e().eq(lit(8, 0)),
+                        vec![go_r(R_CRC)],
+                        vec![go_r(R_PAY)],
+                    ),
+                ],
+                len_stmts,
+            ),
+        ),
+        (
+            R_PAY,
+            skipping(
+                vec![
+                    set(&cnt, cnt.e().sub(lit(8, 1))),
+                    if_(cnt.e().eq(lit(8, 1)), vec![go_r(R_CRC)]),
+                ],
+                pay_stmts,
+            ),
+        ),
         (
             R_CRC,
-            recv(vec![
-                set(&p_crc_ok, rx_data.e().eq(crc.e())),
-                set(&pend, lit(1, 1)),
-                set(&r_bank, r_bank.e().not()),
-                go_r(R_SYNC),
-            ]),
+            skipping(
+                vec![go_r(R_SYNC)],
+                vec![
+                    set(&p_crc_ok, rx_data.e().eq(crc.e())),
+                    set(&pend, lit(1, 1)),
+                    set(&r_bank, r_bank.e().not()),
+                    go_r(R_SYNC),
+                ],
+            ),
         ),
     ];
     let e_arms = vec![

@@ -505,12 +505,6 @@ impl Config {
         d[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The 32-bit design id the device reports (first 4 bytes of the hash).
-    pub fn design_id(&self) -> u32 {
-        let d = Sha256::digest(self.canonical().as_bytes());
-        u32::from_be_bytes([d[0], d[1], d[2], d[3]])
-    }
-
     pub fn validate(&self) -> Result<()> {
         fn range<T: PartialOrd + std::fmt::Display + Copy>(
             name: &str,

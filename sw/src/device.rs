@@ -110,15 +110,14 @@ impl<P: Read + Write> Device<P> {
 
     pub fn identify(&mut self) -> Result<Identity> {
         let p = self.transact(Cmd::Identify, &[], self.timeout)?;
-        let id = Identity::from_bytes(&p)?;
-        if id.version != protocol::VERSION {
+        // the version byte first: another version's payload has another length
+        if let Some(&v) = p.first().filter(|&&v| v != protocol::VERSION) {
             bail!(
-                "the device speaks protocol version {}, this phasegen speaks {}: rebuild the bitstream with this version",
-                id.version,
+                "the device speaks protocol version {v}, this phasegen speaks {}: rebuild the bitstream with this version",
                 protocol::VERSION
             );
         }
-        Ok(id)
+        Identity::from_bytes(&p)
     }
 
     pub fn write_input(&mut self, x: &[u64]) -> Result<()> {
@@ -381,6 +380,7 @@ mod tests {
             frac: 6,
             input_bits: 4,
             blocks: 0,
+            steps: 51,
         }
         .to_bytes()
     }
@@ -402,7 +402,7 @@ mod tests {
             &identity(protocol::VERSION),
         )]);
         let id = d.identify().unwrap();
-        assert_eq!(id.design_id, 0x1234_5678);
+        assert_eq!((id.design_id, id.steps), (0x1234_5678, 51));
         assert_eq!(d.port.requests, vec![protocol::request(Cmd::Identify, &[])]);
     }
 
@@ -481,8 +481,18 @@ mod tests {
         let mut d = device(vec![response(ERROR, &[0xEE])]);
         let e = err(d.read_class());
         assert!(e.contains("unknown error code 238"), "{e}");
+        // a version 2 device: its 15-byte payload is refused by its version
+        let mut v2 = identity(2);
+        v2.truncate(15);
+        let mut d = device(vec![response(Cmd::Identify as u8, &v2)]);
+        let e = err(d.identify());
+        assert!(e.contains("protocol version 2"), "{e}");
         // a short Identify payload
-        let mut d = device(vec![response(Cmd::Identify as u8, &[1, 2, 3])]);
-        assert!(d.identify().is_err());
+        let mut d = device(vec![response(
+            Cmd::Identify as u8,
+            &[protocol::VERSION, 2, 3],
+        )]);
+        let e = err(d.identify());
+        assert!(e.contains("3 bytes, expected 17"), "{e}");
     }
 }

@@ -62,6 +62,8 @@ pub struct TopSim {
     drive_bits: u16,
     drive_left: u32,
     drive_cnt: u64,
+    // idle cycles to keep before the next byte (hold_line)
+    hold: u64,
     // line sampler
     samp_active: bool,
     samp_cnt: u64,
@@ -94,6 +96,7 @@ impl TopSim {
             drive_bits: 0,
             drive_left: 0,
             drive_cnt: 0,
+            hold: 0,
             samp_active: false,
             samp_cnt: 0,
             samp_bit: 0,
@@ -108,12 +111,21 @@ impl TopSim {
         self.to_device.is_empty() && self.drive_left == 0 && !self.samp_active
     }
 
+    /// Keep the device's RX line idle for `cycles` clock cycles after the
+    /// byte being sent ends (from now if none is) before the next queued
+    /// byte's start bit: an exact gap, for the frame timeout's tests.
+    pub fn hold_line(&mut self, cycles: u64) {
+        self.hold = cycles;
+    }
+
     /// Advance `n` clock cycles, moving bits on both wires.
     pub fn run(&mut self, n: u64) {
         for _ in 0..n {
             // drive the device's RX pin
             if self.drive_left == 0 {
-                if let Some(b) = self.to_device.pop_front() {
+                if self.hold > 0 {
+                    self.hold -= 1;
+                } else if let Some(b) = self.to_device.pop_front() {
                     let stop = if self.bad_stop_next { 0 } else { 1 << 9 };
                     self.bad_stop_next = false;
                     self.drive_bits = stop | ((b as u16) << 1);

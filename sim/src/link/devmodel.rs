@@ -5,13 +5,22 @@
 //!
 //! Byte-level behaviour (docs/protocol.md): outside a frame every byte but
 //! [`SYNC_REQ`] is ignored; a frame is read whole (`cmd, len, payload, crc`),
-//! then checked and executed; a frame idle for `FRAME_TIMEOUT_BITS` bit
-//! times is dropped. While the device executes or answers it does not
-//! listen: a host waits for each reply before it sends again.
+//! then checked and executed; a gap of more than [`FRAME_GAP_BITS`](crate::link::protocol::FRAME_GAP_BITS) idle
+//! bit times inside a frame drops it ([`DeviceModel::gap`]).
+//!
+//! The model has no time: it executes a request when its last byte
+//! arrives, and its replies come in the device's order. What depends on
+//! time, the caller says: the idle gaps ([`DeviceModel::gap`],
+//! [`DeviceModel::idle`]) and when the device's executor is busy with a
+//! request that takes long, a Run or an Infer ([`DeviceModel::set_busy`]):
+//! the next request then waits in the second frame buffer, and one that
+//! starts while it waits is ignored.
 
 use crate::link::protocol::{
-    crc8_byte, phase_bytes, response, target_bytes, Block, Cmd, ErrCode, Status, ERROR, SYNC_REQ,
+    crc8_byte, gap_drops_frame, phase_bytes, response, target_bytes, Block, Cmd, ErrCode, Status,
+    ERROR, SYNC_REQ,
 };
+
 use crate::twin::model::{HwModel, Twin};
 use crate::twin::sched::Schedule;
 
@@ -52,6 +61,12 @@ pub struct DeviceModel {
     len: u8,
     crc: u8,
     payload: Vec<u8>,
+    /// The executor is busy (see [`DeviceModel::set_busy`]).
+    busy: bool,
+    /// A request received while it was: `cmd`, payload, CRC right.
+    waiting: Option<(u8, Vec<u8>, bool)>,
+    /// The frame being read started while a request waited: it is ignored.
+    skip: bool,
 }
 
 fn bump(c: &mut u16) {
@@ -81,6 +96,9 @@ impl DeviceModel {
             len: 0,
             crc: 0,
             payload: Vec::new(),
+            busy: false,
+            waiting: None,
+            skip: false,
         }
     }
 
@@ -108,11 +126,47 @@ impl DeviceModel {
         self.state != State::Sync
     }
 
-    /// The line stayed idle for the frame timeout.
+    /// The line stayed idle for longer than the frame timeout.
     pub fn idle(&mut self) {
         if self.mid_frame() {
             self.state = State::Sync;
             bump(&mut self.status.timeouts);
+        }
+    }
+
+    /// The line stayed idle for `cycles` device clock cycles (at `cpb`
+    /// cycles per bit) between the end of a byte's stop bit and the next
+    /// start bit: more than [`FRAME_GAP_BITS`](crate::link::protocol::FRAME_GAP_BITS) bit times drop a partial frame.
+    pub fn gap(&mut self, cycles: u64, cpb: u64) {
+        if gap_drops_frame(cycles, cpb) {
+            self.idle();
+        }
+    }
+
+    /// Whether the device's executor is busy with the last request
+    /// executed (a Run or an Infer settling, or its reply still leaving:
+    /// the caller knows from the timing). While it is, the next complete
+    /// request waits in the second frame buffer (not executed, no reply
+    /// yet), and a request whose sync byte arrives while one waits is read
+    /// to its end (its length byte says where), ignored, not answered, and
+    /// counted in `overruns`. Clearing it executes the waiting request and
+    /// returns its reply.
+    pub fn set_busy(&mut self, busy: bool) -> Option<Vec<u8>> {
+        self.busy = busy;
+        if busy {
+            return None;
+        }
+        let (cmd, payload, crc_ok) = self.waiting.take()?;
+        self.cmd = cmd;
+        self.payload = payload;
+        Some(self.answer(crc_ok))
+    }
+
+    fn answer(&mut self, crc_ok: bool) -> Vec<u8> {
+        if crc_ok {
+            self.execute()
+        } else {
+            self.fail(ErrCode::BadCrc)
         }
     }
 
@@ -122,6 +176,10 @@ impl DeviceModel {
             State::Sync => {
                 if b == SYNC_REQ {
                     self.crc = 0;
+                    self.skip = self.waiting.is_some();
+                    if self.skip {
+                        bump(&mut self.status.overruns);
+                    }
                     self.state = State::Cmd;
                 }
             }
@@ -145,11 +203,15 @@ impl DeviceModel {
             }
             State::Crc => {
                 self.state = State::Sync;
-                return Some(if b == self.crc {
-                    self.execute()
-                } else {
-                    self.fail(ErrCode::BadCrc)
-                });
+                let crc_ok = b == self.crc;
+                if self.skip {
+                    return None;
+                }
+                if self.busy {
+                    self.waiting = Some((self.cmd, std::mem::take(&mut self.payload), crc_ok));
+                    return None;
+                }
+                return Some(self.answer(crc_ok));
             }
         }
         None
@@ -273,5 +335,60 @@ impl DeviceModel {
             Some(_) => self.fail(ErrCode::BadArgument),
             None => self.fail(ErrCode::UnknownCmd),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::link::protocol::{request, FRAME_GAP_BITS};
+    use crate::onn::net::Params;
+    use crate::twin::quant::quantize;
+
+    fn model() -> DeviceModel {
+        let cfg = Config::default_config();
+        let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+        DeviceModel::new(&hw, vec![7])
+    }
+
+    fn send(m: &mut DeviceModel, f: &[u8]) -> Option<Vec<u8>> {
+        f.iter().fold(None, |r, &b| r.or(m.byte(b)))
+    }
+
+    #[test]
+    fn a_gap_longer_than_the_timeout_drops_the_frame() {
+        let mut m = model();
+        let f = request(Cmd::Identify, &[]);
+        for (gap, kept) in [
+            (FRAME_GAP_BITS * 104, true),
+            (FRAME_GAP_BITS * 104 + 1, false),
+        ] {
+            send(&mut m, &f[..2]);
+            m.gap(gap, 104);
+            assert_eq!(send(&mut m, &f[2..]).is_some(), kept, "gap {gap}");
+        }
+        assert_eq!(m.status.timeouts, 1);
+        // between frames a gap drops nothing
+        m.gap(1 << 20, 104);
+        assert_eq!(m.status.timeouts, 1);
+    }
+
+    #[test]
+    fn a_third_request_is_read_to_its_end_ignored_and_counted() {
+        let mut m = model();
+        let id = request(Cmd::Identify, &[]);
+        m.set_busy(true);
+        assert_eq!(send(&mut m, &id), None, "waits");
+        // a third: a WriteInput holding an Identify in its payload
+        let mut p = vec![0, 0];
+        p.extend(&id);
+        assert_eq!(send(&mut m, &request(Cmd::WriteInput, &p)), None);
+        assert!(!m.mid_frame(), "read to its end");
+        assert_eq!(m.status.overruns, 1);
+        assert_eq!(m.set_busy(false), Some(response(Cmd::Identify as u8, &[7])));
+        assert_eq!(m.set_busy(false), None);
+        assert_eq!(m.x, vec![0; 64], "nothing written");
+        assert_eq!(m.status.ok, 1);
     }
 }

@@ -13,22 +13,42 @@ use anyhow::{bail, Result};
 pub const SYNC_REQ: u8 = 0xA5;
 pub const SYNC_RSP: u8 = 0x5A;
 /// 2: WriteWeights addresses a block; Identify reports the writable blocks.
-pub const VERSION: u8 = 2;
+/// 3: Identify ends with the steps of an Infer; Status counts overruns
+/// (requests ignored because two were in flight); the frame timeout is
+/// [`FRAME_GAP_BITS`] idle bit times between two bytes (it was 30).
+pub const VERSION: u8 = 3;
 pub const CRC_POLY: u8 = 0x07;
+
+/// The frame timeout: the most bit times the line may stay idle between
+/// two bytes of a request, from the end of one byte's stop bit to the
+/// beginning of the next byte's start bit. After a longer gap the device
+/// drops the partial request (counted in [`Status::timeouts`]).
+pub const FRAME_GAP_BITS: u64 = 40;
+
+/// Does an idle gap of `cycles` device clock cycles between two bytes of a
+/// request (at `cpb` clock cycles per bit) drop it? The device's bit time
+/// is `cpb` cycles (`phasegen_hdl::uart::clocks_per_bit`), so the boundary
+/// is exact in its cycles: `FRAME_GAP_BITS · cpb` cycles keep the request,
+/// one more drops it.
+pub fn gap_drops_frame(cycles: u64, cpb: u64) -> bool {
+    cycles > FRAME_GAP_BITS * cpb
+}
 
 /// Request commands. A response echoes the command, or carries [`ERROR`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Cmd {
     /// `-> version, design_id[4], inputs[2], oscillators[2], classes,
-    /// phase_bits, weight_bits, frac, input_bits, blocks` ([`IDENTIFY_LEN`]
-    /// bytes; `blocks`: bit `b` set when [`Block`] `b` is writable)
+    /// phase_bits, weight_bits, frac, input_bits, blocks, steps[2]`
+    /// ([`IDENTIFY_LEN`] bytes; `blocks`: bit `b` set when [`Block`] `b` is
+    /// writable; `steps`: the free steps an [`Cmd::Infer`] runs)
     Identify = 0x01,
     /// `offset[2], x[...]` (one byte per input, `input_bits` wide) `->` empty
     WriteInput = 0x02,
-    /// `flags (bit 0: start from the initial phases and recompute the field),
-    /// steps[2] (>= 1), beta[2] (signed, parameter format), target[ceil(classes/8)]
-    /// (bit o set: output o has target +1)` `->` empty, sent when the run ends
+    /// `flags (bit 0: start from the initial phases and recompute the field;
+    /// bits 1-7 ignored), steps[2] (>= 1), beta[2] (signed, parameter
+    /// format), target[ceil(classes/8)] (bit o set: output o has target +1;
+    /// bits o >= classes ignored)` `->` empty, sent when the run ends
     Run = 0x03,
     /// `-> class`
     ReadClass = 0x04,
@@ -100,7 +120,7 @@ impl Cmd {
 }
 
 /// Bytes in the Status response payload.
-pub const STATUS_LEN: usize = 12;
+pub const STATUS_LEN: usize = 14;
 
 /// The device's counters since reset, each 16 bits, saturating at 65535.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -113,10 +133,14 @@ pub struct Status {
     pub unknown_cmd: u16,
     /// Requests refused for an argument (answered with BadArgument).
     pub bad_argument: u16,
-    /// Partial requests dropped after FRAME_TIMEOUT_BITS idle bit times (no answer).
+    /// Partial requests dropped after more than [`FRAME_GAP_BITS`] idle bit
+    /// times between two of their bytes (no answer).
     pub timeouts: u16,
     /// Received bytes dropped for a bad stop bit.
     pub framing_errors: u16,
+    /// Requests ignored because two were in flight (one executing, one
+    /// received and waiting): read to their end, not answered.
+    pub overruns: u16,
 }
 
 impl Status {
@@ -128,6 +152,7 @@ impl Status {
             self.bad_argument,
             self.timeouts,
             self.framing_errors,
+            self.overruns,
         ]
         .iter()
         .flat_map(|v| v.to_be_bytes())
@@ -146,12 +171,13 @@ impl Status {
             bad_argument: w(3),
             timeouts: w(4),
             framing_errors: w(5),
+            overruns: w(6),
         })
     }
 }
 
 /// Bytes in the Identify response payload.
-pub const IDENTIFY_LEN: usize = 15;
+pub const IDENTIFY_LEN: usize = 17;
 /// Most bytes of input one WriteInput frame carries (255 minus the offset).
 pub const MAX_INPUT_CHUNK: usize = 253;
 /// Most bytes of weights one WriteWeights frame carries (255 minus the
@@ -238,6 +264,9 @@ pub struct Identity {
     pub input_bits: u8,
     /// Writable blocks: bit `b` for [`Block`] `b` ([`Block::bit`]).
     pub blocks: u8,
+    /// The free steps of an Infer (`hardware.steps`, or the quantizer's
+    /// choice when it is 0).
+    pub steps: u16,
 }
 
 impl Identity {
@@ -259,9 +288,12 @@ impl Identity {
             self.input_bits,
             self.blocks,
         ]);
+        v.extend_from_slice(&self.steps.to_be_bytes());
         v
     }
 
+    /// Parses a reply of this [`VERSION`] (the version byte comes first in
+    /// every version, so a client checks it before the length).
     pub fn from_bytes(b: &[u8]) -> Result<Identity> {
         if b.len() != IDENTIFY_LEN {
             bail!(
@@ -280,6 +312,7 @@ impl Identity {
             frac: b[12],
             input_bits: b[13],
             blocks: b[14],
+            steps: u16::from_be_bytes([b[15], b[16]]),
         })
     }
 }
@@ -357,6 +390,7 @@ mod tests {
             frac: 5,
             input_bits: 4,
             blocks: 0b101,
+            steps: 0x0133,
         };
         let f = response(Cmd::Identify as u8, &id.to_bytes());
         let mut d = Decoder::default();

@@ -26,9 +26,16 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let plan = cfg.clock_plan()?;
     eprintln!("clock of board {}: {}", plan.board, plan.describe());
+    let (config_hash, model_hash) = (cfg.hash_hex(), phasegen_hdl::model_hash(&hw));
+    let id = phasegen_hdl::design_id(&config_hash, &hw);
+    // docs/protocol.md, "design_id": the recipe and what Identify reports
+    eprintln!(
+        "design id {id:08x} (SHA-256 of \"{config_hash}/{model_hash}\": config {config_hash}, model {model_hash}); an Infer runs {} steps",
+        hw.steps
+    );
     let mut files = phasegen_hdl::generate_design(
         &cfg.hash_hex(),
-        phasegen_hdl::design_id(&cfg.hash_hex(), &hw),
+        id,
         &hw,
         plan.core_clock_hz(),
         cfg.target.baud,
