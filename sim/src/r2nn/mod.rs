@@ -20,5 +20,7 @@ pub mod data;
 pub mod engine;
 pub mod file;
 pub mod model;
+pub mod parts;
+pub mod realize;
 pub mod spice;
 pub mod train;
