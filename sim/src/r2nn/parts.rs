@@ -248,7 +248,8 @@ pub struct PartTable {
     pub probes: Probes,
 }
 
-/// Refuses `nan`/`inf` anywhere, naming the field.
+/// Refuses `nan`/`inf` anywhere, naming the field (so the range checks
+/// below compare finite numbers).
 fn finite(path: &str, v: &toml::Value) -> Result<()> {
     match v {
         toml::Value::Float(x) if !x.is_finite() => {
@@ -271,7 +272,7 @@ fn finite(path: &str, v: &toml::Value) -> Result<()> {
 }
 
 fn positive(field: &str, v: f64) -> Result<()> {
-    if !(v > 0.0) {
+    if v <= 0.0 {
         bail!("{field} = {v}: must be positive");
     }
     Ok(())
@@ -405,7 +406,7 @@ impl PartTable {
                     }
                     positive(&format!("{at}.steps"), *steps as f64)?;
                     positive(&format!("{at}.full_scale_ohms"), *full_scale_ohms)?;
-                    if !(*wiper_ohms >= 0.0) {
+                    if *wiper_ohms < 0.0 {
                         bail!("{at}.wiper_ohms = {wiper_ohms}: must be 0 or more");
                     }
                     if *max_code >= 1u64 << bits {
@@ -425,7 +426,7 @@ impl PartTable {
                     if !(1..=64).contains(channels) {
                         bail!("{at}.channels = {channels}: give 1..=64");
                     }
-                    if !(*on_ohms >= 0.0) {
+                    if *on_ohms < 0.0 {
                         bail!("{at}.on_ohms = {on_ohms}: must be 0 or more");
                     }
                 }
@@ -489,7 +490,7 @@ impl PartTable {
                 } => {
                     Series::parse(series).with_context(|| format!("{at}.series"))?;
                     positive(&format!("{at}.min"), *min)?;
-                    if !(max > min) {
+                    if max <= min {
                         bail!("{at}.max = {max} must be above min = {min}");
                     }
                     fraction(&format!("{at}.tolerance"), *tolerance)?;
@@ -506,7 +507,7 @@ impl PartTable {
                     if !matches!(p, Part::Rheostat { .. }) {
                         bail!("{at}.part = \"{part}\" is a {}, not a rheostat", p.kind());
                     }
-                    if !(*series_ohms >= 0.0) {
+                    if *series_ohms < 0.0 {
                         bail!("{at}.series_ohms = {series_ohms}: must be 0 or more");
                     }
                     let bp = self.bus_part(&format!("{at}.bus"), bus, "rheostat")?;
@@ -536,7 +537,7 @@ impl PartTable {
                         bail!("{at}.switch = \"{switch}\" is a {}, not a switch", p.kind());
                     };
                     self.bus_part(&format!("{at}.bus"), bus, "switch")?;
-                    if !(*fixed >= 0.0) {
+                    if *fixed < 0.0 {
                         bail!("{at}.fixed = {fixed}: must be 0 or more");
                     }
                     if weights.is_empty() || weights.len() > *channels as usize {
@@ -835,8 +836,9 @@ impl BankFn {
     }
 }
 
-/// A series slot: the nearest preferred value within `[min, max]`, with the
-/// error bound (half the gap between the series values around the target).
+/// A series slot: the nearest preferred value (in ratio) within `[min, max]`,
+/// with the error bound `hi − √(lo·hi)` of the series values `lo`, `hi`
+/// around the target.
 pub fn series_nearest(slot: &Slot, v: f64) -> Result<Option<(f64, f64)>> {
     let Slot::Series {
         series, min, max, ..
@@ -865,7 +867,10 @@ pub fn series_nearest(slot: &Slot, v: f64) -> Result<Option<(f64, f64)>> {
             f -= 0.01;
         }
     }
-    Ok(Some((near, (hi - lo).abs() / 2.0)))
+    // nearest in ratio: below the geometric middle √(lo·hi) the lower value,
+    // above it the upper one; the error is largest just above the middle
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    Ok(Some((near, hi - (lo * hi).sqrt())))
 }
 
 /// SCLK a controller clocked at `clock_hz` can make for a part: the fastest
@@ -950,7 +955,7 @@ pub fn realtime(
         needed
     } else {
         let mag = 10f64.powf(max_sample_rate.log10().floor() - 1.0);
-        (max_sample_rate / mag).floor() * mag
+        (max_sample_rate / mag * (1.0 + 1e-9)).floor() * mag
     };
     Ok(Realtime {
         needed,
@@ -1068,6 +1073,31 @@ mod tests {
         assert!((v - 4.3e-3).abs() <= bound, "{bound}");
         assert!(series_nearest(&s, 2.0).unwrap().is_none());
         assert!(series_nearest(&s, 0.5e-6).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_reference_board_keeps_up_with_its_dac() {
+        let t = reference();
+        // DAC8551: 10 µs settling → 100 k updates/s, below the 24 MHz frame
+        // rate; two ADS8688 at 12 MHz, 33 SCLKs a conversion
+        let rt = realtime(&t, 214e3, 3, None).unwrap();
+        assert!((rt.dac_rate - 100e3).abs() < 1e-6, "{rt:?}");
+        assert!((rt.adc_rate - 12e6 / 33.0).abs() < 1e-6);
+        assert_eq!(rt.probes_per_adc, 2);
+        assert!(!rt.real_time);
+        assert_eq!(rt.use_rate, 100e3);
+        let rt = realtime(&t, 80e3, 3, None).unwrap();
+        assert!(rt.real_time && rt.use_rate == 80e3);
+        // from a 68 MHz controller the ADCs reach their 500 kSPS
+        let rt = realtime(&t, 80e3, 4, Some(68e6)).unwrap();
+        assert_eq!(rt.adc_sclk, 17e6);
+        assert_eq!(rt.adc_rate, 500e3);
+        // 17 probes do not fit on two 8-channel ADCs
+        let e = realtime(&t, 80e3, 17, None).unwrap_err().to_string();
+        assert!(
+            e.contains("need 9 channels per ADC; ADS8688IDBT has 8"),
+            "{e}"
+        );
     }
 
     #[test]

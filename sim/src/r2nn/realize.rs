@@ -330,6 +330,62 @@ pub fn realize(c: &Circuit, t: &PartTable) -> Result<Realized> {
             parts.push(q);
         }
     }
+    // A trained dashpot of 0 has no resistor in the circuit, but its slot is
+    // on the board and must be set: open (or as near to it as the slot goes).
+    let node = |i: Option<usize>| i.map_or("0".to_string(), |i| net.labels[i].clone());
+    for (k, d) in net.dashpots.iter().enumerate() {
+        if d.value > 0.0 || d.param.is_none() {
+            continue;
+        }
+        let role = Role::TrainedResistor;
+        let slot_name = role.slot(t).to_string();
+        let slot = t.slot(&slot_name)?;
+        let name = format!("R{k}_{}", net.labels[d.a]);
+        let (value, bound, code, open) = match slot {
+            Slot::Rheostat { .. } => {
+                let f = RheostatFn::of(t, slot)?;
+                match f.nearest(f64::INFINITY) {
+                    Some((RSetting::Code(d), b)) => (Some(f.ohms(RSetting::Code(d))), b, Some(d), false),
+                    Some((RSetting::Open, b)) => (None, b, None, true),
+                    None => {
+                        return Err(refuse(
+                            &name,
+                            role,
+                            &slot_name,
+                            f64::INFINITY,
+                            "Ω",
+                            f.describe(),
+                        ))
+                    }
+                }
+            }
+            _ => bail!(
+                "{name} ({}) is a dashpot of 0 (an open circuit); slot {slot_name} cannot open: give trained_resistor a rheostat slot with an open_bus",
+                role.name()
+            ),
+        };
+        if let Some(v) = value {
+            parts.push(super::circuit::Component {
+                name: name.clone(),
+                kind: Kind::R,
+                a: node(Some(d.a)),
+                b: node(d.b),
+                value: v,
+                origin: Origin::Dashpot(k),
+            });
+        }
+        elements.push(Element {
+            name,
+            role,
+            slot: slot_name,
+            trained: f64::INFINITY,
+            target: f64::INFINITY,
+            value,
+            bound,
+            code,
+            open,
+        });
+    }
     circuit.parts = parts;
     let buses = bus_words(t, &elements)?;
     Ok(Realized {
@@ -496,6 +552,23 @@ mod tests {
         assert_eq!(count(Role::FixedResistor), 5);
         // the trained dashpots of value 0 are left out of the circuit
         assert_eq!(count(Role::TrainedResistor), 9);
+        // but not out of the board: they are opened
+        let t = PartTable::parse(REFERENCE, "reference.toml").unwrap();
+        let r = realize(&c, &t).unwrap();
+        let trained: Vec<_> = r
+            .elements
+            .iter()
+            .filter(|e| e.role == Role::TrainedResistor)
+            .collect();
+        assert_eq!(trained.len(), 12);
+        assert_eq!(
+            trained.iter().filter(|e| e.trained.is_infinite()).count(),
+            3
+        );
+        assert!(trained
+            .iter()
+            .filter(|e| e.trained.is_infinite())
+            .all(|e| e.open));
     }
 
     #[test]
@@ -517,11 +590,11 @@ mod tests {
             // the bank's steps (≤ 0.5 nF of 100 nF) move a resonance by ≤ 0.25%
             assert!(e.abs() < 2.5e-3, "{e}");
         }
-        // words: 5 banks + one chip of 9 open switches on 8 channels → 2
+        // words: 5 banks + 12 open switches on 8 channels → 2 chips
         let bank = r.buses.iter().find(|b| b.bus == "bank").unwrap();
         assert_eq!(bank.chips.len(), 5 + 2);
         let rheo = r.buses.iter().find(|b| b.bus == "rheo").unwrap();
-        assert_eq!(rheo.chips.len(), 9);
+        assert_eq!(rheo.chips.len(), 12);
         for w in &rheo.chips {
             assert_eq!(w.word >> 10, 0x0400 >> 10, "command 1 = write RDAC");
         }
