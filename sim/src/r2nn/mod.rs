@@ -14,6 +14,9 @@
 //!   state scaling, E-series snapping, Monte Carlo tolerances.
 //! - [`spice`]: SPICE netlists and the ngspice runner and parser.
 //! - [`file`]: the model file.
+//! - [`parts`]: a board's part table (TOML): parts, transfer functions, SPI
+//!   timing, slots and roles; the real-time rates of the SPI paths.
+//! - [`realize`]: every element's slot, code and realized value.
 
 pub mod circuit;
 pub mod data;
