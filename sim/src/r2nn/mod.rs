@@ -14,11 +14,16 @@
 //!   state scaling, E-series snapping, Monte Carlo tolerances.
 //! - [`spice`]: SPICE netlists and the ngspice runner and parser.
 //! - [`file`]: the model file.
+//! - [`parts`]: a board's part table (TOML): parts, transfer functions, SPI
+//!   timing, slots and roles; the real-time rates of the SPI paths.
+//! - [`realize`]: every element's slot, code and realized value.
 
 pub mod circuit;
 pub mod data;
 pub mod engine;
 pub mod file;
 pub mod model;
+pub mod parts;
+pub mod realize;
 pub mod spice;
 pub mod train;

@@ -13,6 +13,8 @@ use phasegen_sim::r2nn::data::{write_csv, Signals, Task};
 use phasegen_sim::r2nn::engine::{Engine, Work};
 use phasegen_sim::r2nn::file::{DataSource, ModelFile, SplitSpec, FORMAT, VERSION};
 use phasegen_sim::r2nn::model::{Net, Spec};
+use phasegen_sim::r2nn::parts::{realtime, BankFn, Part, PartTable, RheostatFn, Slot};
+use phasegen_sim::r2nn::realize::{board_scale, realize, resonance_errors, Role};
 use phasegen_sim::r2nn::spice;
 use phasegen_sim::r2nn::train::{self, predict, EpochLog, TrainOptions};
 use phasegen_sim::rng::Rng;
@@ -152,6 +154,54 @@ pub enum R2nnCommand {
         #[command(flatten)]
         scale: ScaleArgs,
     },
+    /// Part codes for a reference board: every element's code and the value
+    /// it realizes, and the test accuracy of the realized circuit next to the
+    /// trained one (docs/metacircuit-board.md).
+    Codes(CodesArgs),
+    /// Real time on a board: input samples/s each model's circuit needs
+    /// against what the DAC and ADC SPI paths achieve, and the --sample-rate
+    /// to use when they do not keep up (docs/metacircuit-board.md).
+    Realtime(RealtimeArgs),
+}
+
+/// The reference board's part table.
+pub const REFERENCE_PARTS: &str = "configs/parts/reference.toml";
+
+#[derive(clap::Args, Debug)]
+pub struct CodesArgs {
+    /// The model file (from `phasegen r2nn train`).
+    #[arg(long)]
+    model: PathBuf,
+    /// The board's part table (TOML).
+    #[arg(long, default_value = REFERENCE_PARTS)]
+    parts: PathBuf,
+    /// Samples per second the circuit runs at (default: chosen for common
+    /// part values; `r2nn realtime` says which rate the board keeps up with).
+    #[arg(long)]
+    sample_rate: Option<f64>,
+    /// Impedance scale in ohms (default: the one that puts a main mass on
+    /// the board's main capacitor).
+    #[arg(long)]
+    z0: Option<f64>,
+    /// Write every element's code and value and every bus's words as JSON
+    /// to this file (default: none).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RealtimeArgs {
+    /// The model files, one row each.
+    #[arg(long, required = true, num_args = 1..)]
+    model: Vec<PathBuf>,
+    /// The board's part table (TOML).
+    #[arg(long, default_value = REFERENCE_PARTS)]
+    parts: PathBuf,
+    /// The controller's clock in Hz: every SPI clock becomes the fastest
+    /// even division of it the part allows (default: the buses' clock_hz
+    /// in the part table).
+    #[arg(long)]
+    clock_hz: Option<f64>,
 }
 
 /// How the model's values become component values.
@@ -375,6 +425,8 @@ impl R2nnCommand {
                 seed,
                 scale,
             } => tolerance_cmd(&model, &tol, trials, seed, &scale)?,
+            R2nnCommand::Codes(a) => codes_cmd(a)?,
+            R2nnCommand::Realtime(a) => realtime_cmd(a)?,
         }
         Ok(())
     }
@@ -1130,6 +1182,296 @@ fn tolerance_cmd(
             100.0 * accs.iter().cloned().fold(f64::MIN, f64::max),
             100.0 * mean(&agrees)
         );
+    }
+    Ok(())
+}
+
+/// Largest |∫f| over the signals (the integrated force the DAC plays, in
+/// force × samples), largest |y| at the probes of `net`, and at any of its
+/// coordinates (every node voltage of the circuit).
+fn drive_levels(net: &Net, data: &Signals) -> (f64, f64, f64) {
+    let mut all = net.clone();
+    all.probes = (0..net.n()).collect();
+    let (p_in, p_probe) = peaks(net, data);
+    let (_, p_all) = peaks(&all, data);
+    (p_in, p_probe, p_all)
+}
+
+fn peaks(net: &Net, data: &Signals) -> (f64, f64) {
+    let peak_in = (0..data.count())
+        .map(|i| {
+            spice::integrated_force(data.signal(i), 1)
+                .iter()
+                .fold(0.0f64, |m, v| m.max(v.abs()))
+        })
+        .fold(0.0, f64::max);
+    let eng = Engine::new(net);
+    let idx: Vec<usize> = (0..data.count()).collect();
+    let peak_y = idx
+        .par_chunks(phasegen_sim::r2nn::engine::LANES)
+        .map_init(Work::default, |w, chunk| {
+            let xs: Vec<&[f32]> = chunk.iter().map(|&i| data.signal(i)).collect();
+            eng.forward(w, &xs, true);
+            let mut m = 0.0f64;
+            for p in 0..eng.probes() {
+                for q in 0..chunk.len() {
+                    m = eng.trace(w, p, q).iter().fold(m, |m, v| m.max(v.abs()));
+                }
+            }
+            m
+        })
+        .reduce(|| 0.0, f64::max);
+    (peak_in, peak_y)
+}
+
+fn codes_cmd(a: CodesArgs) -> Result<()> {
+    let mf = ModelFile::load(&a.model)?;
+    let table = PartTable::load(&a.parts)?;
+    let (_, test) = mf.split_data()?;
+    let net = mf.spec.net(&mf.params)?;
+    let scale = board_scale(&net, &table, a.sample_rate, a.z0)?;
+    let c = Circuit::from_net(&net, scale);
+    let r = realize(&c, &table).with_context(|| {
+        format!(
+            "{} cannot be built on {} at {}samples/s (try another --sample-rate, or parts that reach this value)",
+            a.model.display(),
+            a.parts.display(),
+            eng(scale.sample_rate(), "")
+        )
+    })?;
+    println!("parts: {} ({})", table.name, a.parts.display());
+    println!(
+        "scale: τ = {} per sample ({}samples/s), Z0 = {}",
+        eng(scale.tau, "s"),
+        eng(scale.sample_rate(), ""),
+        eng(scale.z0, "Ω")
+    );
+    println!("\n| role | slot | elements | what the slot realizes | value vs target: max / mean error | codes |");
+    println!("|---|---|---|---|---|---|");
+    for role in Role::ALL {
+        let es: Vec<_> = r.elements.iter().filter(|e| e.role == role).collect();
+        if es.is_empty() {
+            continue;
+        }
+        let slot_name = role.slot(&table);
+        let slot = table.slot(slot_name)?;
+        let what = match slot {
+            Slot::Fixed { value, part, .. } => format!("{} ({part})", eng(*value, "F")),
+            Slot::Series {
+                series, min, max, ..
+            } => {
+                let unit = if role == Role::FixedResistor {
+                    "Ω"
+                } else {
+                    "H"
+                };
+                format!("{series} values, {}–{}", eng(*min, unit), eng(*max, unit))
+            }
+            Slot::Rheostat { part, .. } => format!(
+                "{}: {}",
+                table.part(part)?.number(),
+                RheostatFn::of(&table, slot)?.describe()
+            ),
+            Slot::Bank { switch, .. } => format!(
+                "{} bank: {}",
+                table.part(switch)?.number(),
+                BankFn::of(slot)?.describe()
+            ),
+        };
+        let errs: Vec<f64> = es
+            .iter()
+            .filter_map(|e| e.value.map(|v| (v / e.target - 1.0).abs()))
+            .collect();
+        let max = errs.iter().cloned().fold(0.0, f64::max);
+        let mean = errs.iter().sum::<f64>() / errs.len().max(1) as f64;
+        let opens = es.iter().filter(|e| e.open).count();
+        let codes = match es.iter().filter_map(|e| e.code).max() {
+            Some(m) => format!("max code {m}"),
+            None => "– (fixed parts)".into(),
+        };
+        println!(
+            "| {} | {slot_name} | {}{} | {what} | {:.3}% / {:.3}% | {codes} |",
+            role.name(),
+            es.len(),
+            if opens > 0 {
+                format!(" ({opens} open)")
+            } else {
+                String::new()
+            },
+            100.0 * max,
+            100.0 * mean
+        );
+    }
+    let res = resonance_errors(&r);
+    if !res.is_empty() {
+        let max = res.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+        let mean = res.iter().map(|e| e.abs()).sum::<f64>() / res.len() as f64;
+        println!(
+            "\nresonances 1/√(LC) of the {} resonators, realized against trained: max error {:.3}%, mean {:.3}%{}",
+            res.len(),
+            100.0 * max,
+            100.0 * mean,
+            if table.roles.tune_resonance {
+                " (each capacitor bank tuned to its E-series inductor)"
+            } else {
+                ""
+            }
+        );
+    }
+    let base = eval_net(&mf.spec, &net, &test);
+    let mut real = r.circuit.to_net();
+    let bumped = stabilize(&mut real);
+    let ev = eval_net(&mf.spec, &real, &test);
+    let same = ev
+        .pred
+        .iter()
+        .zip(&base.pred)
+        .filter(|(x, y)| x == y)
+        .count();
+    let (peak_in, peak_y, peak_node) = drive_levels(&real, &test);
+    let beta = table.input.full_scale_amps / peak_in;
+    let dac_bits = match table.part(&table.bus(&table.input.bus)?.part)? {
+        Part::Dac { bits, .. } => *bits,
+        _ => bail!("input.bus does not carry a DAC"),
+    };
+    let adc = table.part(&table.bus(&table.probes.buses[0])?.part)?;
+    let (adc_bits, range) = match adc {
+        Part::Adc {
+            bits, range_volts, ..
+        } => (*bits, *range_volts),
+        _ => bail!("probes.buses[0] does not carry an ADC"),
+    };
+    let v_peak = scale.z0 * beta * peak_y;
+    println!(
+        "input: the test signals' integrated force peaks at {peak_in:.2} (force × samples); the Howland stage's ±{} at the DAC's ends gives {}A per unit, one {dac_bits}-bit DAC step = {:.2e} of the peak",
+        eng(table.input.full_scale_amps, "A"),
+        eng(beta, ""),
+        2.0 / (1u64 << dac_bits) as f64
+    );
+    println!(
+        "probes: |y| peaks at {peak_y:.3}, {} at the probe nodes (Z0·β·y), {:.1}% of the {} ±{} V range; one {adc_bits}-bit step = {:.2e} of the peak",
+        eng(v_peak, "V"),
+        100.0 * v_peak / range,
+        adc.number(),
+        range,
+        2.0 * range / (1u64 << adc_bits) as f64 / v_peak
+    );
+    println!(
+        "nodes: the largest voltage on any node is {} (|y| = {peak_node:.3})",
+        eng(scale.z0 * beta * peak_node, "V")
+    );
+    println!(
+        "test accuracy on {} signals: trained {:.2}%, realized values {:.2}%{} (same class as trained: {:.2}%)",
+        test.count(),
+        100.0 * base.acc,
+        100.0 * ev.acc,
+        if bumped {
+            format!(" (at {} steps/sample for stability)", real.substeps)
+        } else {
+            String::new()
+        },
+        100.0 * same as f64 / test.count() as f64
+    );
+    if let Some(out) = &a.out {
+        let json = serde_json::json!({
+            "format": "phasegen-r2nn-codes", "version": 1,
+            "model": a.model.display().to_string(), "parts": a.parts.display().to_string(),
+            "tau": scale.tau, "z0": scale.z0, "sample_rate": scale.sample_rate(),
+            "trained_acc": base.acc, "realized_acc": ev.acc,
+            "elements": r.elements, "buses": r.buses,
+        });
+        if let Some(d) = out.parent() {
+            if !d.as_os_str().is_empty() {
+                std::fs::create_dir_all(d).ok();
+            }
+        }
+        std::fs::write(out, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!(
+            "codes written to {} ({} elements, {} buses, {} chips)",
+            out.display(),
+            r.elements.len(),
+            r.buses.len(),
+            r.buses.iter().map(|b| b.chips.len()).sum::<usize>()
+        );
+    }
+    Ok(())
+}
+
+fn realtime_cmd(a: RealtimeArgs) -> Result<()> {
+    let table = PartTable::load(&a.parts)?;
+    let part_of = |bus: &str| -> Result<&Part> { table.part(&table.bus(bus)?.part) };
+    let dac = part_of(&table.input.bus)?;
+    let adc = part_of(&table.probes.buses[0])?;
+    let mut rows = vec![];
+    let mut first = None;
+    for m in &a.model {
+        let mf = ModelFile::load(m)?;
+        let net = mf.spec.net(&mf.params)?;
+        let scale = board_scale(&net, &table, None, None)?;
+        let rt = realtime(&table, scale.sample_rate(), net.probes.len(), a.clock_hz)?;
+        let fits = match board_scale(&net, &table, Some(rt.use_rate), None)
+            .and_then(|s| realize(&Circuit::from_net(&net, s), &table))
+        {
+            Ok(_) => "yes".to_string(),
+            Err(e) => format!("no: {e}"),
+        };
+        first.get_or_insert(rt.clone());
+        rows.push(format!(
+            "| {} | {} | {} | {}/s | {}/s | {}/s ({} probes per ADC) | {} | {} | {fits} |",
+            m.display(),
+            net.substeps,
+            net.probes.len(),
+            eng(rt.needed, ""),
+            eng(rt.dac_rate / table.input.updates_per_sample as f64, ""),
+            eng(rt.adc_rate / rt.probes_per_adc as f64, ""),
+            rt.probes_per_adc,
+            if rt.real_time { "yes" } else { "no" },
+            if rt.real_time {
+                "– (the default)".to_string()
+            } else {
+                format!("`--sample-rate {}`", rt.use_rate)
+            },
+        ));
+    }
+    let rt = first.expect("at least one model");
+    let Part::Dac { settling_s, .. } = dac else {
+        bail!("input.bus does not carry a DAC");
+    };
+    let Part::Adc { max_rate, .. } = adc else {
+        bail!("probes.buses[0] does not carry an ADC");
+    };
+    let frame = |p: &Part| p.spi().frame_bits + phasegen_sim::r2nn::parts::CS_GAP_BITS;
+    println!("parts: {} ({})", table.name, a.parts.display());
+    println!(
+        "input: {} at {} SCLK, {} bits per update (frame and chip-select gap): {}updates/s by the frame, {}updates/s by its {} settling time; {} update(s) per sample",
+        dac.number(),
+        eng(rt.dac_sclk, "Hz"),
+        frame(dac),
+        eng(rt.dac_sclk / frame(dac) as f64, ""),
+        eng(1.0 / settling_s, ""),
+        eng(*settling_s, "s"),
+        table.input.updates_per_sample
+    );
+    println!(
+        "probes: {} × {} at {} SCLK, {} bits per conversion: {}conversions/s each by the frame, {} by the part",
+        table.probes.buses.len(),
+        adc.number(),
+        eng(rt.adc_sclk, "Hz"),
+        frame(adc),
+        eng(rt.adc_sclk / frame(adc) as f64, ""),
+        eng(*max_rate, "")
+    );
+    if let Some(c) = a.clock_hz {
+        println!(
+            "(SPI clocks divided from a {} controller clock)",
+            eng(c, "Hz")
+        );
+    }
+    println!("\n| model | steps/sample | probes | the circuit's rate (1/τ) | input samples/s the DAC keeps up with | probe samples/s an ADC keeps up with | real time | rate to use | parts fit at that rate |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
     }
     Ok(())
 }
