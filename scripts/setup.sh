@@ -37,7 +37,7 @@ APT_TOOLS=(
     "ngspice:ngspice"
 )
 
-# The standard-cell flow (`make asic`): command -> package, as above.
+# The standard-cell flow: command -> package, as above.
 # Installing qflow brings the rest; they are listed so that a partial
 # install is completed too.
 ASIC_TOOLS=(
