@@ -1,5 +1,7 @@
 # phasegen: train -> gen -> verify -> lint -> synth -> pnr -> bitstream -> report.
 # Everything is written under build/<board>/; `make help` lists the targets.
+# The ASIC flow (`make asic`, qflow on the OSU standard cells) writes under
+# build/asic/<tech>/<name>/ (see its section below and docs/asic.md).
 
 # ---- Inputs -----------------------------------------------------------------
 CONFIG ?= configs/digits.toml
@@ -32,6 +34,9 @@ SETUP_FLAGS    ?=
 PNR_SEED       ?= 1
 PNR_THREADS    ?= 1
 PROG_FLAGS     ?=
+QFLOW          ?= qflow
+STA            ?= sta
+MAGIC          ?= magic
 VERIFY_STEPS   ?= 1000
 # Test images the summary's float and twin accuracies use (0 = all, -1 = none).
 ACCURACY_COUNT ?= 500
@@ -80,15 +85,50 @@ else
 $(error $(BOARD_MK) sets FAMILY = '$(FAMILY)'; the flow knows ice40 and ecp5)
 endif
 
+# ---- ASIC (docs/asic.md) -----------------------------------------------------
+# `make asic` builds ASIC_CONFIG, unless CONFIG= is given on the command line
+# or in the environment: the routine design is small, so that the flow runs
+# in minutes; `make asic-digits` is the default digits core.
+ASIC_DEFAULT_CONFIG := configs/asic/digits-small.toml
+ASIC_CONFIG ?= $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),$(ASIC_DEFAULT_CONFIG))
+ASIC_TECH       ?= osu018
+ASIC_TOP        ?= pg_core
+ASIC_CLOCK_MHZ  ?= 50
+# graywolf's attempts per cell are divided by this (1 = its own schedule)
+ASIC_PLACE_FAST ?= 10
+# graywolf's seed (empty: the technology's): another placement and routing
+ASIC_SEED       ?=
+# 1: run qrouter's cleanup stage (slower; docs/asic.md)
+ASIC_ROUTE_CLEANUP ?=
+# share of the cell rows the cells fill (lower: more room to route)
+ASIC_DENSITY    ?= 0.6
+# toggle probability per clock cycle for the power estimate
+ASIC_ACTIVITY   ?= 0.1
+# the standard cells' layouts (GDS); empty: their LEF abstracts
+ASIC_CELL_GDS   ?=
+ASIC_NICE       ?= nice -n 10
+ASIC_NAME  := $(shell sed -n -E "s/^name[[:space:]]*=[[:space:]]*[\"']([A-Za-z0-9_-]+)[\"'].*/\1/p" $(ASIC_CONFIG) 2>/dev/null | head -n 1)
+ASIC_DATA  := $(shell sed -n -E "s/^data[[:space:]]*=[[:space:]]*[\"']([^\"']+)[\"'].*/\1/p" $(ASIC_CONFIG) 2>/dev/null | head -n 1)
+ASIC_BUILD ?= build/asic/$(ASIC_TECH)/$(ASIC_NAME)
+ASIC_PROJ  := $(ASIC_BUILD)/$(ASIC_TOP)
+ASIC_GEN   := $(ASIC_BUILD)/gen
+ASIC_CLOCK_HZ := $(shell awk 'BEGIN { printf "%d", $(ASIC_CLOCK_MHZ) * 1000000 }' 2>/dev/null)
+ASIC_FLOW_FLAGS := --tech $(ASIC_TECH) --top $(ASIC_TOP) --clock-mhz $(ASIC_CLOCK_MHZ) \
+	--place-fast $(ASIC_PLACE_FAST) $(if $(ASIC_SEED),--seed $(ASIC_SEED)) $(if $(ASIC_ROUTE_CLEANUP),--route-cleanup) --density $(ASIC_DENSITY) --activity $(ASIC_ACTIVITY) $(if $(ASIC_CELL_GDS),--cell-gds $(ASIC_CELL_GDS))
+# the gate-level check drives pg_core's ports
+ASIC_VERIFY := $(if $(filter pg_core,$(ASIC_TOP)),$(ASIC_BUILD)/netlist.ok)
+
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity
+NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity \
+	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
 endif
 endif
 
-.PHONY: all help setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE
+.PHONY: all help setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
+	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -113,11 +153,16 @@ help:
 	@echo "  report     $(BUILD)/$(NAME).report.{md,json}; fails when timing is not met"
 	@echo "  bitstream  all of the above: $(BITFILE)"
 	@echo "  prog       program an attached board with $(PROG_TOOL) (after report)"
+	@echo "  asic       $(ASIC_CONFIG) through qflow on $(ASIC_TECH) into $(ASIC_BUILD)/: layout, gate-level check, report (docs/asic.md)"
+	@echo "  asic-digits  the same for configs/digits.toml (the default digits core; docs/asic.md has its times)"
+	@echo "  asic-train asic-gen asic-flow asic-verify asic-report  the steps of asic"
 	@echo "  clean      remove build/"
 	@echo "Boards: $(patsubst constraints/%.mk,%,$(wildcard constraints/*.mk)) (docs/boards.md)"
 	@echo "Variables: BOARD CLOCK_HZ CONFIG BUILD CARGO YOSYS NEXTPNR_ICE40 ICEPACK ICEPROG YOSYS_ECP5"
 	@echo "  NEXTPNR_ECP5 ECPPACK OPENFPGALOADER VERILATOR PHASEGEN SETUP SETUP_FLAGS PNR_SEED"
 	@echo "  PNR_THREADS PROG_FLAGS VERIFY_STEPS REPORT_FLAGS STEP ACCURACY_COUNT"
+	@echo "  ASIC: ASIC_CONFIG ASIC_TECH (osu018|osu035) ASIC_TOP (pg_core|pg_top) ASIC_CLOCK_MHZ ASIC_PLACE_FAST ASIC_SEED ASIC_ROUTE_CLEANUP ASIC_DENSITY"
+	@echo "  ASIC_ACTIVITY ASIC_CELL_GDS ASIC_NICE ASIC_BUILD QFLOW STA MAGIC"
 
 setup:
 	$(SETUP) $(SETUP_FLAGS)
@@ -261,6 +306,49 @@ bitstream: setup train gen verify lint report
 # Programs only what passed the report; installs nothing.
 prog: report
 	PROG_BOARD='$(PROG_BOARD)' PROG_FLAGS='$(PROG_FLAGS)' scripts/prog.sh $(PROG_TOOL) $(BITFILE)
+
+# ---- ASIC -------------------------------------------------------------------
+# The flow's settings, rewritten only when they change: another clock target,
+# technology or placement setting reruns the flow.
+$(ASIC_BUILD)/asic.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(ASIC_CONFIG) $(ASIC_FLOW_FLAGS)' | cmp -s - $@ || echo '$(ASIC_CONFIG) $(ASIC_FLOW_FLAGS)' > $@
+
+asic-train: $(ASIC_BUILD)/model.json
+$(ASIC_BUILD)/model.json: $(ASIC_CONFIG) $(wildcard $(ASIC_DATA)/*) | $(PHASEGEN)
+	@test -n '$(ASIC_NAME)' || { echo "cannot read name = \"...\" from ASIC_CONFIG=$(ASIC_CONFIG)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(PHASEGEN) train --config $(ASIC_CONFIG) $(TRAIN_FLAGS) --out $@ --log $(ASIC_BUILD)/train.jsonl
+
+asic-gen: $(ASIC_GEN)/pg_top.v
+$(ASIC_GEN)/pg_top.v: $(ASIC_BUILD)/model.json $(ASIC_BUILD)/asic.flags $(PHASEGEN)
+	@rm -rf $(ASIC_GEN)
+	$(PHASEGEN) gen --target asic --clock-hz $(ASIC_CLOCK_HZ) --model $(ASIC_BUILD)/model.json --out $(ASIC_GEN)
+
+# qflow's stages, then the GDS and OpenSTA (each timed in stages.json).
+asic-flow: $(ASIC_PROJ)/stages.json
+$(ASIC_PROJ)/stages.json: $(ASIC_GEN)/pg_top.v $(ASIC_BUILD)/asic.flags | setup
+	$(ASIC_NICE) $(PHASEGEN) asic flow --gen $(ASIC_GEN) --dir $(ASIC_PROJ) $(ASIC_FLOW_FLAGS) \
+		--qflow $(QFLOW) --sta $(STA) --magic $(MAGIC)
+
+# The flow's gate-level netlist of pg_core against the twin.
+asic-verify: $(ASIC_VERIFY)
+$(ASIC_BUILD)/netlist.ok: $(ASIC_PROJ)/stages.json $(ASIC_BUILD)/model.json | setup
+	$(PHASEGEN) asic verify --model $(ASIC_BUILD)/model.json --dir $(ASIC_PROJ)
+	@touch $@
+
+# Always rerun (it is quick); fails, after writing the report, when timing is
+# not met, a route failed, or DRC or LVS is not clean.
+asic-report: $(ASIC_PROJ)/stages.json | $(PHASEGEN)
+	@$(PHASEGEN) asic report --dir $(ASIC_PROJ) --out $(ASIC_BUILD)/$(ASIC_NAME).$(ASIC_TOP) \
+		--model $(ASIC_BUILD)/model.json
+
+asic: setup asic-verify asic-report
+
+# The default digits core: about 24,000 cells, hours of placement and
+# routing on 2 cores (docs/asic.md).
+asic-digits:
+	$(MAKE) asic ASIC_CONFIG=configs/digits.toml
 
 clean:
 	rm -rf build

@@ -1,5 +1,6 @@
 //! phasegen host side: CLI commands, cosimulation, UART client, reports.
 
+pub mod asic;
 pub mod bench;
 pub mod bench_sim;
 pub mod capacity;

@@ -1,5 +1,5 @@
 //! The `phasegen` command line: train, eval, bench-train, generate, verify,
-//! report, infer, serve, plot, memory, r2nn.
+//! report, asic, infer, serve, plot, memory, r2nn.
 
 use clap::{Parser, Subcommand};
 use phasegen::cmd;
@@ -29,6 +29,7 @@ enum Command {
     Gen(cmd::gen::Args),
     Verify(cmd::verify::Args),
     Report(cmd::report::Args),
+    Asic(cmd::asic::Args),
     Infer(cmd::infer::Args),
     Memory(cmd::memory::Args),
     Serve(cmd::serve::Args),
@@ -49,6 +50,7 @@ fn main() {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Asic(a) => cmd::asic::run(a),
         Command::Infer(a) => cmd::infer::run(a),
         Command::Memory(a) => cmd::memory::run(a),
         Command::Serve(a) => cmd::serve::run(a),

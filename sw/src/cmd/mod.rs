@@ -10,6 +10,7 @@
 //! to, "(default: ...)"; [`undocumented_args`] finds those that do not, and
 //! a test in `main.rs` runs it over the whole command line.
 
+pub mod asic;
 pub mod bench_sim;
 pub mod bench_train;
 pub mod capacity;
