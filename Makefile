@@ -120,7 +120,7 @@ ASIC_VERIFY := $(if $(filter pg_core,$(ASIC_TOP)),$(ASIC_BUILD)/netlist.ok)
 
 # Targets that do not read the config.
 NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity \
-	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits
+	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
 $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist and set a name of [A-Za-z0-9_-]?)
@@ -128,7 +128,7 @@ endif
 endif
 
 .PHONY: all help setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
-	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits
+	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -156,6 +156,7 @@ help:
 	@echo "  asic       $(ASIC_CONFIG) through qflow on $(ASIC_TECH) into $(ASIC_BUILD)/: layout, gate-level check, report (docs/asic.md)"
 	@echo "  asic-digits  the same for configs/digits.toml (the default digits core; docs/asic.md has its times)"
 	@echo "  asic-train asic-gen asic-flow asic-verify asic-report  the steps of asic"
+	@echo "  asic-table the ASIC/FPGA table of docs/asic.md -> build/asic/table/table.md (synthesis and STA per network and tech, make report per board)"
 	@echo "  clean      remove build/"
 	@echo "Boards: $(patsubst constraints/%.mk,%,$(wildcard constraints/*.mk)) (docs/boards.md)"
 	@echo "Variables: BOARD CLOCK_HZ CONFIG BUILD CARGO YOSYS NEXTPNR_ICE40 ICEPACK ICEPROG YOSYS_ECP5"
@@ -349,6 +350,11 @@ asic: setup asic-verify asic-report
 # routing on 2 cores (docs/asic.md).
 asic-digits:
 	$(MAKE) asic ASIC_CONFIG=configs/digits.toml
+
+# The table of docs/asic.md: three networks, synthesized and timed on both
+# technologies and built for the iCEBreaker and the ULX3S 85F.
+asic-table: setup | $(PHASEGEN)
+	$(ASIC_NICE) $(PHASEGEN) asic table --dir build/asic/table --out build/asic/table/table
 
 clean:
 	rm -rf build

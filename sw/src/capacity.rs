@@ -269,18 +269,18 @@ impl Study {
     }
 }
 
-/// Run `make -s <goal>` for a trial; returns whether it succeeded and its
-/// output.
-fn make(s: &Study, goal: &str, dir: &Path) -> Result<(bool, String)> {
-    let out = Command::new(&s.make)
+/// Run `make -s <goal>` on the config `dir/cap.toml` for `board` with
+/// `dir` as the build folder; returns whether it succeeded and its output.
+fn make(make: &str, board: &str, goal: &str, dir: &Path) -> Result<(bool, String)> {
+    let out = Command::new(make)
         .args(["-s", goal])
-        .arg(format!("BOARD={}", s.board))
+        .arg(format!("BOARD={board}"))
         .arg(format!("CONFIG={}", dir.join("cap.toml").display()))
         .arg(format!("BUILD={}", dir.display()))
         // the trials' untrained networks have no accuracy worth the time
         .arg("ACCURACY_COUNT=-1")
         .output()
-        .with_context(|| format!("cannot run {}", s.make))?;
+        .with_context(|| format!("cannot run {make}"))?;
     Ok((
         out.status.success(),
         format!(
@@ -291,20 +291,39 @@ fn make(s: &Study, goal: &str, dir: &Path) -> Result<(bool, String)> {
     ))
 }
 
-/// Build size `n` in its own folder and read the report: `make gen`, the
-/// ROM contents of `gen/pg_core.v` moved into `$readmemh` files
-/// ([`roms_to_files`]; yowasp's 32-bit WebAssembly Yosys stopped with
-/// "thrown Wasm exception" after 2.5 minutes parsing half a million
-/// `initial` assignments), then `make report`.
+/// Build size `n` in its own folder and read the report ([`build`]).
 pub fn trial(s: &Study, n: usize) -> Result<Trial> {
-    let dir = s.trial_dir(n);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut t = build(&s.make, &s.board, &s.trial_dir(n), "cap", &s.config(n)?)?;
+    t.n = n;
+    eprintln!(
+        "  {} on {}: {}{} ({:.0} s)",
+        s.kind.describe(n),
+        s.board,
+        if t.fits { "fits" } else { "does not fit" },
+        t.fmax_mhz
+            .map(|f| format!(", Fmax {f:.1} MHz"))
+            .unwrap_or_default(),
+        t.secs
+    );
+    Ok(t)
+}
+
+/// Build the config `text` (whose `name` is `name`) for `board` in the
+/// folder `dir` and read its report: `make gen`, the ROM contents of
+/// `gen/pg_core.v` moved into `$readmemh` files ([`roms_to_files`];
+/// yowasp's 32-bit WebAssembly Yosys stopped with "thrown Wasm exception"
+/// after 2.5 minutes parsing half a million `initial` assignments), then
+/// `make report`. A design that does not place or meet timing is a
+/// [`Trial`] that does not fit, with the tool's reason.
+pub fn build(make_cmd: &str, board: &str, dir: &Path, name: &str, text: &str) -> Result<Trial> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // unchanged, so that make finds an earlier identical build up to date
-    crate::cosim::write_if_changed(&dir.join("cap.toml"), &s.config(n)?)?;
+    crate::cosim::write_if_changed(&dir.join("cap.toml"), text)?;
     // a report of an earlier run must not be read as this one's
-    let _ = std::fs::remove_file(dir.join("cap.report.json"));
+    let report = dir.join(format!("{name}.report.json"));
+    let _ = std::fs::remove_file(&report);
     let t0 = Instant::now();
-    let (mut ok, mut log) = make(s, "gen", &dir)?;
+    let (mut ok, mut log) = make(make_cmd, board, "gen", dir)?;
     if ok {
         let core = dir.join("gen").join("pg_core.v");
         let text = std::fs::read_to_string(&core)
@@ -314,22 +333,21 @@ pub fn trial(s: &Study, n: usize) -> Result<Trial> {
             std::fs::write(&core, moved)
                 .with_context(|| format!("cannot write {}", core.display()))?;
         }
-        let (ok2, log2) = make(s, "report", &dir)?;
+        let (ok2, log2) = make(make_cmd, board, "report", dir)?;
         ok = ok2;
         log.push_str(&log2);
     }
     let secs = t0.elapsed().as_secs_f64();
     std::fs::write(dir.join("make.log"), &log).ok();
     let mut t = Trial {
-        n,
+        n: 0,
         fits: ok,
         note: String::new(),
         fmax_mhz: None,
         resources: Vec::new(),
         secs,
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
     };
-    let report = dir.join("cap.report.json");
     if report.exists() {
         let text = std::fs::read_to_string(&report)?;
         parse_report(&text, &mut t).with_context(|| format!("{}", report.display()))?;
@@ -339,16 +357,6 @@ pub fn trial(s: &Study, n: usize) -> Result<Trial> {
     if !t.fits {
         t.note = failure_note(&log);
     }
-    eprintln!(
-        "  {} on {}: {}{} ({:.0} s)",
-        s.kind.describe(n),
-        s.board,
-        if t.fits { "fits" } else { "does not fit" },
-        t.fmax_mhz
-            .map(|f| format!(", Fmax {f:.1} MHz"))
-            .unwrap_or_default(),
-        secs
-    );
     Ok(t)
 }
 
@@ -723,7 +731,9 @@ pub fn row(
 /// The repository root for `make` (the folder with the Makefile).
 pub fn check_root() -> Result<()> {
     if !Path::new("Makefile").exists() || !Path::new("configs").exists() {
-        bail!("run phasegen capacity from the repository root (it runs `make report`)");
+        bail!(
+            "run this from the repository root (it runs `make report` there, for the FPGA builds)"
+        );
     }
     Ok(())
 }

@@ -177,14 +177,36 @@ pub fn sdc(s: &Settings) -> String {
 /// propagated through its buffer tree, the worst setup and hold paths, and
 /// the power at `activity`.
 pub fn opensta_script(s: &Settings) -> String {
+    sta_script(s, true)
+}
+
+/// [`opensta_script`] for the synthesized netlist before placement: no
+/// wire delays (the OSU liberties carry no wire-load model, so wires count
+/// as their pins' capacitance only) and an ideal clock. Its Fmax is an
+/// upper bound of the routed one (docs/asic.md has both for one design).
+pub fn prelayout_sta_script(s: &Settings) -> String {
+    sta_script(s, false)
+}
+
+fn sta_script(s: &Settings, routed: bool) -> String {
     let top = &s.top;
+    let wires = if routed {
+        format!("read_sdf {top}.sdf\n")
+    } else {
+        String::new()
+    };
+    let clock = if routed {
+        "set_propagated_clock [all_clocks]\n"
+    } else {
+        ""
+    };
     format!(
         "read_liberty {lib}\n\
          read_verilog {top}.rtlnopwr.v\n\
          link_design {top}\n\
-         read_sdf {top}.sdf\n\
+         {wires}\
          read_sdc {top}.sdc\n\
-         set_propagated_clock [all_clocks]\n\
+         {clock}\
          puts \"PHASEGEN setup\"\n\
          report_checks -path_delay max -digits 3\n\
          puts \"PHASEGEN hold\"\n\
@@ -427,21 +449,43 @@ pub fn run_stage(dir: &Path, stage: &str, s: &Settings) -> Result<StageRun> {
 
 /// Run OpenSTA with [`opensta_script`] after routing: `log/opensta.log`.
 pub fn run_opensta(dir: &Path, s: &Settings) -> Result<StageRun> {
+    sta_run(dir, s, true)
+}
+
+/// Run OpenSTA with [`prelayout_sta_script`] on the synthesized netlist:
+/// `log/opensta-prelayout.log`.
+pub fn run_prelayout_sta(dir: &Path, s: &Settings) -> Result<StageRun> {
+    sta_run(dir, s, false)
+}
+
+fn sta_run(dir: &Path, s: &Settings, routed: bool) -> Result<StageRun> {
     let syn = dir.join("synthesis");
-    for f in [format!("{}.rtlnopwr.v", s.top), format!("{}.sdf", s.top)] {
+    let mut needed = vec![format!("{}.rtlnopwr.v", s.top)];
+    if routed {
+        needed.push(format!("{}.sdf", s.top));
+    }
+    for f in needed {
         if !syn.join(&f).is_file() {
             bail!(
-                "no {} (made by qflow's synthesize and backanno stages); run the flow first",
-                syn.join(&f).display()
+                "no {} (made by qflow's synthesize{} stage); run the flow first",
+                syn.join(&f).display(),
+                if routed { " and backanno" } else { "" }
             );
         }
     }
-    let script = syn.join(format!("{}.opensta.tcl", s.top));
-    std::fs::write(&script, opensta_script(s))?;
+    let (name, text) = if routed {
+        ("opensta", opensta_script(s))
+    } else {
+        ("opensta-prelayout", prelayout_sta_script(s))
+    };
+    // the clock constraint (written by `prepare`) at this run's target
+    write_if_changed(&syn.join(format!("{}.sdc", s.top)), &sdc(s))?;
+    let script = syn.join(format!("{}.{name}.tcl", s.top));
+    std::fs::write(&script, text)?;
     let mut cmd = Command::new(&s.sta);
     cmd.current_dir(&syn).arg("-no_splash").arg(&script);
-    let log = dir.join("log").join("opensta.log");
-    let run = timed(OPENSTA, cmd, &log, &log)?;
+    let log = dir.join("log").join(format!("{name}.log"));
+    let run = timed(name, cmd, &log, &log)?;
     let text = std::fs::read_to_string(&log)?;
     if !text.contains("PHASEGEN end") {
         bail!(

@@ -6,4 +6,5 @@ pub mod cells;
 pub mod flow;
 pub mod netlist;
 pub mod report;
+pub mod table;
 pub mod tech;

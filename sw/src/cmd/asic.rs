@@ -6,6 +6,7 @@ use super::common::{count_of, load_model};
 use crate::asic::flow::{self, Settings, ALL};
 use crate::asic::netlist::{build, netlist_cells, netlist_path};
 use crate::asic::report::write_report;
+use crate::asic::table::{make_table, Network, Options as TableOptions};
 use crate::asic::tech::Tech;
 use crate::cosim::{verify_sample, CoreSim, Plan};
 use anyhow::{bail, Context, Result};
@@ -29,6 +30,7 @@ pub fn run(args: Args) -> Result<()> {
         AsicCommand::Flow(a) => run_flow(a),
         AsicCommand::Verify(a) => run_verify(a),
         AsicCommand::Report(a) => run_report(a),
+        AsicCommand::Table(a) => run_table(a),
     }
 }
 
@@ -37,6 +39,7 @@ enum AsicCommand {
     Flow(FlowArgs),
     Verify(VerifyArgs),
     Report(ReportArgs),
+    Table(TableArgs),
 }
 
 /// Run qflow's stages on Verilog from `phasegen gen --target asic`, in a
@@ -292,5 +295,121 @@ fn run_report(a: ReportArgs) -> Result<()> {
     for l in r.summary_lines() {
         println!("            {l}");
     }
+    Ok(())
+}
+
+/// The ASIC and FPGA figures of the same networks side by side (the table
+/// of docs/asic.md): per network and technology, qflow's synthesis and
+/// OpenSTA before placement (cells, area, memories, Fmax, power, time and
+/// energy of one inference); per network and board, Yosys and nextpnr
+/// (`make report`). The parameters are each config's initial ones
+/// (training changes ROM contents, not their size). Writes OUT.md and
+/// OUT.json.
+#[derive(clap::Args, Debug)]
+struct TableArgs {
+    /// The networks' configs (repeat the flag; default: configs/digits.toml,
+    /// configs/asic/full-64.toml, configs/mnist-100.toml).
+    #[arg(long)]
+    config: Vec<PathBuf>,
+    /// Technologies, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "osu018,osu035")]
+    tech: Vec<String>,
+    /// FPGA boards, comma-separated (none: `--board ''`).
+    #[arg(long, value_delimiter = ',', default_value = "icebreaker,ulx3s-85f")]
+    board: Vec<String>,
+    /// Clock target in MHz the power is estimated at.
+    #[arg(long, default_value_t = 50.0, allow_negative_numbers = true)]
+    clock_mhz: f64,
+    /// Toggle probability of every net per clock cycle for the power
+    /// estimate.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    activity: f64,
+    /// Working folder (one qflow project per network and technology, one
+    /// FPGA build folder per network and board; kept, so that a rerun
+    /// reuses unchanged syntheses).
+    #[arg(long, default_value = "build/asic/table")]
+    dir: PathBuf,
+    /// Output stem: writes OUT.md and OUT.json.
+    #[arg(long, default_value = "build/asic/table/table")]
+    out: PathBuf,
+    /// qflow's driver.
+    #[arg(long, default_value = "qflow")]
+    qflow: PathBuf,
+    /// OpenSTA.
+    #[arg(long, default_value = "sta")]
+    sta: PathBuf,
+    /// make, for the FPGA builds (run in the current folder: the
+    /// repository's root).
+    #[arg(long, default_value = "make")]
+    make: String,
+}
+
+fn run_table(a: TableArgs) -> Result<()> {
+    let configs = if a.config.is_empty() {
+        [
+            "configs/digits.toml",
+            "configs/asic/full-64.toml",
+            "configs/mnist-100.toml",
+        ]
+        .map(PathBuf::from)
+        .to_vec()
+    } else {
+        a.config.clone()
+    };
+    let boards: Vec<String> = a.board.iter().filter(|b| !b.is_empty()).cloned().collect();
+    for b in &boards {
+        phasegen_sim::board::board(b)?;
+    }
+    if !boards.is_empty() {
+        crate::capacity::check_root()?;
+    }
+    for t in &a.tech {
+        Tech::find(t)?;
+    }
+    let nets = configs
+        .iter()
+        .map(|c| Network::load(c))
+        .collect::<Result<Vec<_>>>()?;
+    let o = TableOptions {
+        techs: a.tech.clone(),
+        boards,
+        clock_mhz: a.clock_mhz,
+        activity: a.activity,
+        dir: a.dir.clone(),
+        qflow: a.qflow.clone(),
+        sta: a.sta.clone(),
+        make: a.make.clone(),
+    };
+    let mut command = String::from("phasegen asic table");
+    for c in &a.config {
+        command.push_str(&format!(" --config {}", c.display()));
+    }
+    if a.tech != ["osu018", "osu035"] {
+        command.push_str(&format!(" --tech {}", a.tech.join(",")));
+    }
+    if a.board != ["icebreaker", "ulx3s-85f"] {
+        command.push_str(&format!(" --board '{}'", a.board.join(",")));
+    }
+    if a.clock_mhz != 50.0 {
+        command.push_str(&format!(" --clock-mhz {}", a.clock_mhz));
+    }
+    if a.activity != 0.1 {
+        command.push_str(&format!(" --activity {}", a.activity));
+    }
+    let t = make_table(&nets, &o, &command)?;
+    let with = |suffix: &str| {
+        let mut s = a.out.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    let (md, js) = (with(".md"), with(".json"));
+    if let Some(d) = md.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+    }
+    let text = t.to_markdown();
+    std::fs::write(&md, &text).with_context(|| format!("cannot write {}", md.display()))?;
+    std::fs::write(&js, t.to_json()).with_context(|| format!("cannot write {}", js.display()))?;
+    print!("{text}");
+    eprintln!("wrote {} and {}", md.display(), js.display());
     Ok(())
 }
