@@ -168,3 +168,27 @@ fn asic_verify_and_report_need_a_flow() {
         "{e}"
     );
 }
+
+#[test]
+fn asic_table_refuses_bad_input_before_building_anything() {
+    let tmp = TempDir::new("asic-table-bad");
+    let d = tmp.0.join("t");
+    let dir = d.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["asic", "table", "--dir", dir, "--out", dir];
+        args.extend_from_slice(extra);
+        fails(&args)
+    };
+    let e = run(&["--tech", "osu99", "--board", ""]);
+    assert!(e.contains("osu99") && e.contains("osu018"), "{e}");
+    let e = run(&["--board", "nosuch"]);
+    assert!(e.contains("nosuch"), "{e}");
+    let e = run(&["--config", "configs/nosuch.toml", "--board", ""]);
+    assert!(e.contains("configs/nosuch.toml"), "{e}");
+    let e = run(&["--clock-mhz", "0"]);
+    assert!(e.contains("--clock-mhz 0"), "{e}");
+    let e = run(&["--activity", "2"]);
+    assert!(e.contains("--activity 2"), "{e}");
+    // nothing was built
+    assert!(!d.exists(), "{}", d.display());
+}

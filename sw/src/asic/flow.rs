@@ -483,7 +483,10 @@ fn sta_run(dir: &Path, s: &Settings, routed: bool) -> Result<StageRun> {
     let script = syn.join(format!("{}.{name}.tcl", s.top));
     std::fs::write(&script, text)?;
     let mut cmd = Command::new(&s.sta);
-    cmd.current_dir(&syn).arg("-no_splash").arg(&script);
+    // (relative to the folder it runs in)
+    cmd.current_dir(&syn)
+        .arg("-no_splash")
+        .arg(script.file_name().unwrap_or_default());
     let log = dir.join("log").join(format!("{name}.log"));
     let run = timed(name, cmd, &log, &log)?;
     let text = std::fs::read_to_string(&log)?;
@@ -525,19 +528,24 @@ pub fn run_gds(dir: &Path, s: &Settings) -> Result<StageRun> {
             mag.display()
         );
     }
+    // magic runs in layout/: the cells' GDS by its absolute path
+    let mut abs = s.clone();
     if let Some(g) = &s.cell_gds {
         if !g.is_file() {
             bail!("the cells' GDS {} does not exist", g.display());
         }
+        abs.cell_gds = Some(
+            std::fs::canonicalize(g).with_context(|| format!("cannot resolve {}", g.display()))?,
+        );
     }
     let gds = layout.join(format!("{}.gds", s.top));
     let _ = std::fs::remove_file(&gds);
     let script = layout.join(format!("{}.gds.tcl", s.top));
-    std::fs::write(&script, gds_script(s))?;
+    std::fs::write(&script, gds_script(&abs))?;
     let mut cmd = Command::new(&s.magic);
     cmd.current_dir(&layout)
         .args(["-dnull", "-noconsole"])
-        .arg(&script);
+        .arg(script.file_name().unwrap_or_default());
     let log = dir.join("log").join("gds.log");
     let run = timed(GDS, cmd, &log, &log)?;
     let text = std::fs::read_to_string(&log)?;

@@ -356,6 +356,18 @@ fn run_table(a: TableArgs) -> Result<()> {
     } else {
         a.config.clone()
     };
+    if !(a.clock_mhz.is_finite() && a.clock_mhz > 0.0) {
+        bail!(
+            "--clock-mhz {}: give a positive frequency, e.g. 50",
+            a.clock_mhz
+        );
+    }
+    if !(a.activity > 0.0 && a.activity <= 1.0) {
+        bail!(
+            "--activity {}: give the toggle probability per clock cycle, above 0 and at most 1 (e.g. 0.1)",
+            a.activity
+        );
+    }
     let boards: Vec<String> = a.board.iter().filter(|b| !b.is_empty()).cloned().collect();
     for b in &boards {
         phasegen_sim::board::board(b)?;
