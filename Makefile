@@ -321,10 +321,16 @@ $(ASIC_BUILD)/model.json: $(ASIC_CONFIG) $(wildcard $(ASIC_DATA)/*) | $(PHASEGEN
 	@mkdir -p $(@D)
 	$(PHASEGEN) train --config $(ASIC_CONFIG) $(TRAIN_FLAGS) --out $@ --log $(ASIC_BUILD)/train.jsonl
 
+# Files whose bytes did not change keep their time, so that a rebuilt
+# phasegen that writes the same Verilog does not rerun the flow.
 asic-gen: $(ASIC_GEN)/pg_top.v
 $(ASIC_GEN)/pg_top.v: $(ASIC_BUILD)/model.json $(ASIC_BUILD)/asic.flags $(PHASEGEN)
-	@rm -rf $(ASIC_GEN)
-	$(PHASEGEN) gen --target asic --clock-hz $(ASIC_CLOCK_HZ) --model $(ASIC_BUILD)/model.json --out $(ASIC_GEN)
+	@rm -rf $(ASIC_GEN).new
+	$(PHASEGEN) gen --target asic --clock-hz $(ASIC_CLOCK_HZ) --model $(ASIC_BUILD)/model.json --out $(ASIC_GEN).new
+	@mkdir -p $(ASIC_GEN)
+	@for f in $(ASIC_GEN)/*; do test -e "$(ASIC_GEN).new/$${f##*/}" || rm -f "$$f"; done
+	@for f in $(ASIC_GEN).new/*; do cmp -s "$$f" "$(ASIC_GEN)/$${f##*/}" || cp "$$f" $(ASIC_GEN)/; done
+	@rm -rf $(ASIC_GEN).new
 
 # qflow's stages, then the GDS and OpenSTA (each timed in stages.json).
 asic-flow: $(ASIC_PROJ)/stages.json

@@ -92,6 +92,38 @@ pub fn cell_counts(
     Ok(counts)
 }
 
+/// Empty modules for the fill cells a routed netlist lists (`FILL ... ( );`:
+/// spacers placed into the rows' gaps, with no pins and no function, in the
+/// LEF only, so the liberty's models lack them); `None` when there are
+/// none. A file in the cache named by its contents.
+pub fn fill_models(netlist: &str) -> Result<Option<PathBuf>> {
+    let mut fills = std::collections::BTreeSet::new();
+    for l in netlist.lines() {
+        let mut words = l.split_whitespace();
+        if let (Some(ty), Some(_), Some(open)) = (words.next(), words.next(), words.next()) {
+            if ty.starts_with("FILL") && open.starts_with('(') {
+                fills.insert(ty.to_string());
+            }
+        }
+    }
+    if fills.is_empty() {
+        return Ok(None);
+    }
+    let text: String = fills
+        .iter()
+        .map(|f| format!("// a fill cell: no pins, no function\nmodule {f} ();\nendmodule\n"))
+        .collect();
+    let key: String = Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = cache();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let out = dir.join(format!("fill-{key}.v"));
+    write_if_changed(&out, &text)?;
+    Ok(Some(out))
+}
+
 /// `$YOSYS` or Debian's `yosys` (the one qflow runs).
 pub fn yosys() -> PathBuf {
     PathBuf::from(std::env::var("YOSYS").unwrap_or_else(|_| "yosys".into()))

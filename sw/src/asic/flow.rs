@@ -320,14 +320,27 @@ pub fn prepare(dir: &Path, gen: &Path, s: &Settings) -> Result<()> {
     // (qflow copies the technology's file only when this one is older)
     std::fs::write(dir.join("layout").join(format!("{}.par", s.top)), par)?;
     // qflow writes its commented template only when there is none
-    let mut vars = String::from(
-        "#!/usr/bin/tcsh -f\n# written by phasegen (sw/src/asic/flow.rs): qflow's options for this project\n",
-    );
+    let mut vars = project_vars(s);
     if let Some(d) = s.density {
         vars.push_str(&format!("set initial_density = {d}\n"));
     }
     std::fs::write(dir.join("project_vars.sh"), vars)?;
     Ok(())
+}
+
+/// The start of `project_vars.sh`, the options every phasegen project
+/// sets: ABC maps with Yosys's own script for a liberty (`abc -liberty`,
+/// chosen by an empty `abc_script`) instead of qflow's default
+/// (`strash;scorr;ifraig;retime;strash;dch,-f;map,-M,1`). With qflow's
+/// default, the gate-level netlist of `configs/asic/digits-small.toml`
+/// simulated a different phase from free step 1 on than the RTL and the
+/// twin (found by `phasegen asic verify`); with Yosys's script it matches
+/// bit for bit. docs/asic.md.
+pub fn project_vars(_s: &Settings) -> String {
+    String::from(
+        "#!/usr/bin/tcsh -f\n# written by phasegen (sw/src/asic/flow.rs): qflow's options for this project\n\
+         # ABC with Yosys's own script for a liberty (docs/asic.md)\nset abc_script = \"\"\n",
+    )
 }
 
 /// CPU seconds (user + system) of the waited-for children of this process

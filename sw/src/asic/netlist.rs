@@ -9,7 +9,7 @@
 //! [`verify_sample`](crate::cosim::verify_sample) as the RTL compare it
 //! with the integer twin.
 
-use super::cells::{cell_counts, liberty_cells, liberty_models, tristate_cells};
+use super::cells::{cell_counts, fill_models, liberty_cells, liberty_models, tristate_cells};
 use super::flow::{prepare, run, Settings};
 use super::tech::Tech;
 use crate::cosim::vl_ports;
@@ -47,6 +47,8 @@ pub fn synthesize(dir: &Path, gen: &Path, s: &Settings) -> Result<PathBuf> {
     }
     h.update(std::fs::read(&s.tech.liberty)?);
     h.update(s.top.as_bytes());
+    // (the synthesis options phasegen gives qflow)
+    h.update(super::flow::project_vars(s).as_bytes());
     let version = Command::new(&s.qflow).arg("-v").output();
     if let Ok(v) = version {
         h.update(&v.stdout);
@@ -89,10 +91,14 @@ pub fn build(
     ports: &[phasegen_hdl::vlog::PortInfo],
 ) -> Result<Built> {
     netlist_cells(netlist, tech)?;
-    let models = liberty_models(tech, yosys)?;
+    let mut sources = vec![netlist.to_path_buf(), liberty_models(tech, yosys)?];
+    // a routed netlist lists its fill cells too
+    let text = std::fs::read_to_string(netlist)
+        .with_context(|| format!("cannot read the netlist {}", netlist.display()))?;
+    sources.extend(fill_models(&text)?);
     phasegen_vl::build_with(
         &Design {
-            sources: vec![netlist.to_path_buf(), models],
+            sources,
             top: top.into(),
             ports: vl_ports(ports),
             clock: "i_clk".into(),
