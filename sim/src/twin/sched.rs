@@ -267,6 +267,15 @@ impl Schedule {
         self.words.len()
     }
 
+    /// Words of the field stream (`U x`, once per inference, before the
+    /// first step): the field groups times [`Schedule::field_len`]. One
+    /// inference of `steps` steps takes these plus `steps` ×
+    /// [`Schedule::step_cycles`] cycles, and a few tens more to fill the
+    /// pipelines (tests/inference_cycles.rs measures them).
+    pub fn field_cycles(&self) -> usize {
+        self.field.len() * self.field_len
+    }
+
     /// Coupling entries per step (a pairs stream's scatter words count
     /// their lanes' entries twice: `W_ij` serves rows `i` and `j`).
     pub fn entries(&self) -> usize {

@@ -74,6 +74,8 @@ impl Network {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timing {
     pub cycles_per_step: u64,
+    /// The input field's cycles, once per inference.
+    pub field_cycles: u64,
     pub steps: u32,
     pub step_ns: f64,
     pub inference_us: f64,
@@ -81,14 +83,23 @@ pub struct Timing {
 
 impl Timing {
     fn new(hw: &HwModel, fmax_mhz: f64) -> Timing {
-        let cycles = Schedule::new(hw).step_cycles() as u64;
+        let s = Schedule::new(hw);
+        let cycles = s.step_cycles() as u64;
+        let field = s.field_cycles() as u64;
         Timing {
             cycles_per_step: cycles,
+            field_cycles: field,
             steps: hw.steps,
             step_ns: cycles as f64 * 1000.0 / fmax_mhz,
-            inference_us: (cycles * hw.steps as u64) as f64 / fmax_mhz,
+            inference_us: inference_cycles(hw) as f64 / fmax_mhz,
         }
     }
+}
+
+/// The cycles of one inference: the input field, then every step.
+pub fn inference_cycles(hw: &HwModel) -> u64 {
+    let s = Schedule::new(hw);
+    (s.field_cycles() + s.step_cycles() * hw.steps as usize) as u64
 }
 
 /// One network on one standard-cell technology, after synthesis.
@@ -112,7 +123,8 @@ pub struct AsicRow {
     pub activity: f64,
     pub power: Power,
     pub timing: Option<Timing>,
-    /// Power at the clock target × the cycles of one inference, nJ.
+    /// Power at the clock target × the cycles of one inference (field and
+    /// steps), nJ.
     pub energy_nj: f64,
     /// Wall time of synthesis (0 when an earlier identical one was reused).
     pub synth_s: f64,
@@ -228,7 +240,7 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
         .map(|p| 1000.0 / (s.period_ns() - p.slack_ns))
         .filter(|f| f.is_finite() && *f > 0.0);
     let timing = fmax_mhz.map(|f| Timing::new(&hw, f));
-    let settle = Schedule::new(&hw).step_cycles() as f64 * hw.steps as f64;
+    let settle = inference_cycles(&hw) as f64;
     Ok(AsicRow {
         network: net.shape(),
         tech: tech.name.clone(),
@@ -344,6 +356,18 @@ fn count(n: u64) -> String {
     out
 }
 
+/// `field + steps × step` cycles.
+fn cycles(t: &Option<Timing>) -> String {
+    t.as_ref().map_or("-".into(), |t| {
+        format!(
+            "{} + {} × {}",
+            count(t.field_cycles),
+            t.steps,
+            count(t.cycles_per_step)
+        )
+    })
+}
+
 /// The logic column of an FPGA row: iCE40 logic cells or ECP5 LUT4s, used
 /// of available.
 fn fpga_resource(r: &FpgaRow, bels: &[&str]) -> String {
@@ -370,7 +394,7 @@ impl Table {
         );
         let _ = writeln!(
             w,
-            "| network | tech | cells | flip-flops | cell area mm² | memory bits (share of area) | Fmax MHz (pre-layout) | power mW at {} MHz | cycles/step | step ns at Fmax | inference µs at Fmax | energy nJ/inference | synthesis s |",
+            "| network | tech | cells | flip-flops | cell area mm² | memory bits (share of area) | Fmax MHz (pre-layout) | power mW at {} MHz | cycles: field + steps × step | step ns at Fmax | inference µs at Fmax | energy nJ/inference | synthesis s |",
             self.asic.first().map_or(0.0, |r| r.clock_mhz)
         );
         let _ = writeln!(
@@ -390,7 +414,7 @@ impl Table {
                 100.0 * r.memory_share,
                 opt(r.fmax_mhz, 1),
                 r.power.total_w * 1e3,
-                r.timing.as_ref().map_or("-".into(), |t| t.cycles_per_step.to_string()),
+                cycles(&r.timing),
                 opt(r.timing.as_ref().map(|t| t.step_ns), 0),
                 opt(r.timing.as_ref().map(|t| t.inference_us), 2),
                 r.energy_nj,
@@ -400,7 +424,7 @@ impl Table {
         let _ = writeln!(w, "\n**FPGA** (Yosys and nextpnr, `make report`):\n");
         let _ = writeln!(
             w,
-            "| network | board | fits | logic (LC or LUT4) | DSP | block RAM | SPRAM | Fmax MHz | cycles/step | step ns at Fmax | inference µs at Fmax |"
+            "| network | board | fits | logic (LC or LUT4) | DSP | block RAM | SPRAM | Fmax MHz | cycles: field + steps × step | step ns at Fmax | inference µs at Fmax |"
         );
         let _ = writeln!(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for r in &self.fpga {
@@ -419,9 +443,7 @@ impl Table {
                 fpga_resource(r, &["ICESTORM_RAM", "DP16KD"]),
                 fpga_resource(r, &["ICESTORM_SPRAM"]),
                 opt(r.fmax_mhz, 1),
-                r.timing
-                    .as_ref()
-                    .map_or("-".into(), |t| t.cycles_per_step.to_string()),
+                cycles(&r.timing),
                 opt(r.timing.as_ref().map(|t| t.step_ns), 0),
                 opt(r.timing.as_ref().map(|t| t.inference_us), 2),
             );
@@ -470,7 +492,9 @@ mod tests {
         let t = Timing::new(&hw, 100.0);
         let cycles = Schedule::new(&hw).step_cycles() as f64;
         assert!((t.step_ns - cycles * 10.0).abs() < 1e-9);
-        assert!((t.inference_us - cycles * hw.steps as f64 / 100.0).abs() < 1e-9);
+        let field = Schedule::new(&hw).field_cycles() as f64;
+        assert!(field > 0.0);
+        assert!((t.inference_us - (field + cycles * hw.steps as f64) / 100.0).abs() < 1e-9);
     }
 
     #[test]
