@@ -131,6 +131,7 @@ fn settings() -> Settings {
         route_cleanup: false,
         density: None,
         activity: 0.1,
+        limit_s: None,
     }
 }
 

@@ -99,7 +99,29 @@ pub struct Settings {
     /// Toggle probability per clock cycle of every net, for the power
     /// estimate (OpenSTA's `set_power_activity -global`).
     pub activity: f64,
+    /// Stop a stage that runs longer than this many seconds (its processes
+    /// killed; the error is a [`StageTimeout`]); `None`: no limit.
+    pub limit_s: Option<f64>,
 }
+
+/// A stage stopped at [`Settings::limit_s`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTimeout {
+    pub stage: String,
+    pub limit_s: f64,
+}
+
+impl std::fmt::Display for StageTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} stopped after the limit of {:.0} s",
+            self.stage, self.limit_s
+        )
+    }
+}
+
+impl std::error::Error for StageTimeout {}
 
 /// One stage that ran.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -377,17 +399,43 @@ pub fn stage_log(dir: &Path, stage: &str) -> PathBuf {
     dir.join("log").join(format!("{name}.log"))
 }
 
-fn timed(stage: &str, mut cmd: Command, out: &Path, log: &Path) -> Result<StageRun> {
+fn timed(
+    stage: &str,
+    mut cmd: Command,
+    out: &Path,
+    log: &Path,
+    limit_s: Option<f64>,
+) -> Result<StageRun> {
+    use std::os::unix::process::CommandExt;
     let f =
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let cpu0 = children_cpu_s();
     let t0 = Instant::now();
-    let status = cmd
+    // its own process group, so that a stage stopped at the limit takes
+    // the tools it started with it
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(f.try_clone()?)
         .stderr(f)
-        .status()
+        .process_group(0)
+        .spawn()
         .with_context(|| format!("cannot run {cmd:?}; is qflow installed? (`make setup`)"))?;
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        if let Some(limit) = limit_s.filter(|l| t0.elapsed().as_secs_f64() > *l) {
+            // SAFETY: a signal to the process group this function started
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            return Err(StageTimeout {
+                stage: stage.into(),
+                limit_s: limit,
+            }
+            .into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     let run = StageRun {
         stage: stage.into(),
         wall_s: t0.elapsed().as_secs_f64(),
@@ -457,7 +505,7 @@ pub fn run_stage(dir: &Path, stage: &str, s: &Settings) -> Result<StageRun> {
         cmd.env("QFLOW_TECH_DIR", parent);
     }
     let out = dir.join("log").join(format!("{stage}.out"));
-    timed(stage, cmd, &out, &stage_log(dir, stage))
+    timed(stage, cmd, &out, &stage_log(dir, stage), s.limit_s)
 }
 
 /// Run OpenSTA with [`opensta_script`] after routing: `log/opensta.log`.
@@ -501,7 +549,7 @@ fn sta_run(dir: &Path, s: &Settings, routed: bool) -> Result<StageRun> {
         .arg("-no_splash")
         .arg(script.file_name().unwrap_or_default());
     let log = dir.join("log").join(format!("{name}.log"));
-    let run = timed(name, cmd, &log, &log)?;
+    let run = timed(name, cmd, &log, &log, s.limit_s)?;
     let text = std::fs::read_to_string(&log)?;
     if !text.contains("PHASEGEN end") {
         bail!(
@@ -560,7 +608,7 @@ pub fn run_gds(dir: &Path, s: &Settings) -> Result<StageRun> {
         .args(["-dnull", "-noconsole"])
         .arg(script.file_name().unwrap_or_default());
     let log = dir.join("log").join("gds.log");
-    let run = timed(GDS, cmd, &log, &log)?;
+    let run = timed(GDS, cmd, &log, &log, s.limit_s)?;
     let text = std::fs::read_to_string(&log)?;
     let unread: Vec<&str> = text
         .lines()
@@ -644,5 +692,42 @@ mod tests {
         assert_eq!(route_script(&off, true).unwrap(), cfg);
         let e = route_script("quit\n", false).unwrap_err().to_string();
         assert!(e.contains("no `qrouter::standard_route"), "{e}");
+    }
+
+    #[test]
+    fn a_stage_past_its_limit_is_stopped_with_its_children() {
+        let d = std::env::temp_dir().join(format!("pg-timed-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let out = d.join("out");
+        // a shell that starts a child, as qflow starts Yosys
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & echo $! > child; wait"])
+            .current_dir(&d);
+        let t0 = Instant::now();
+        let e = timed("synthesize", cmd, &out, &out, Some(0.3)).unwrap_err();
+        assert!(t0.elapsed().as_secs_f64() < 10.0);
+        let t = e.downcast_ref::<StageTimeout>().expect("a StageTimeout");
+        assert_eq!(t.stage, "synthesize");
+        assert!(
+            e.to_string().contains("stopped after the limit of 0 s"),
+            "{e}"
+        );
+        let child: i32 = std::fs::read_to_string(d.join("child"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // gone, or a zombie waiting for whoever adopted it to reap it
+        let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        let running = state
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'));
+        assert!(!running, "the child survived: {state}");
+        // within the limit: the run as before
+        let mut ok = Command::new("sh");
+        ok.args(["-c", "true"]);
+        assert!(timed("x", ok, &out, &out, Some(5.0)).is_ok());
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

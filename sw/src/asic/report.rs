@@ -150,7 +150,7 @@ pub struct Path {
 }
 
 /// OpenSTA's power report, W.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Power {
     pub internal_w: f64,
     pub switching_w: f64,

@@ -15,7 +15,7 @@
 //!
 //! [`prelayout`]: super::flow::prelayout_sta_script
 
-use super::flow::{run_prelayout_sta, Settings};
+use super::flow::{run_prelayout_sta, Settings, StageTimeout};
 use super::netlist::{netlist_cells, synthesize};
 use super::report::{lef_sizes, memory_flops, parse_opensta, rtl_memories, Power};
 use super::tech::Tech;
@@ -107,13 +107,21 @@ pub fn inference_cycles(hw: &HwModel) -> u64 {
 pub struct AsicRow {
     pub network: String,
     pub tech: String,
+    /// `false`: synthesis stopped at the limit ([`Options::synth_limit_s`]);
+    /// only the memory figures are known.
+    pub synthesized: bool,
+    /// Why not synthesized.
+    pub note: String,
     pub cells: u64,
     pub flip_flops: u64,
     /// Sum of the cells' outlines (LEF), mm²: the core a placement needs
     /// at 100 % use.
     pub cell_area_mm2: f64,
-    /// Bits of the RTL's memories, all built from flip-flops.
+    /// Bits of the RTL's written memories, all built from flip-flops.
     pub memory_bits: u64,
+    /// Those bits × the technology's flip-flop (its outline), mm²: what the
+    /// memories take at least, before their decoders and multiplexers.
+    pub memory_flops_mm2: f64,
     /// The memories' flip-flops' share of the cell area.
     pub memory_share: f64,
     /// From the worst setup path before placement; `None`: no register to
@@ -165,6 +173,8 @@ pub struct Options {
     pub qflow: PathBuf,
     pub sta: PathBuf,
     pub make: String,
+    /// Stop a synthesis that runs longer (seconds); `None`: no limit.
+    pub synth_limit_s: Option<f64>,
 }
 
 /// Synthesize `net` for `tech` in `dir` and time it before placement.
@@ -184,6 +194,7 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
         route_cleanup: false,
         density: None,
         activity: o.activity,
+        limit_s: o.synth_limit_s,
     };
     s.check()?;
     let gen = dir.join("gen");
@@ -198,7 +209,46 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
     }
     let proj = dir.join("qflow");
     let t0 = Instant::now();
-    let netlist = synthesize(&proj, &gen, &s)?;
+    let mems = rtl_memories(&rtl);
+    let memory_bits = mems.iter().map(|m| m.1 * m.2).sum();
+    let lef = std::fs::read_to_string(&tech.lef)
+        .with_context(|| format!("cannot read {}", tech.lef.display()))?;
+    let sizes = lef_sizes(&lef);
+    let area = |c: &str| sizes.get(c).map_or(0.0, |(w, h)| w * h);
+    let flop = super::tech::setup_var(
+        &std::fs::read_to_string(tech.dir.join(format!("{}.sh", tech.name)))?,
+        "flopcell",
+    )
+    .unwrap_or_else(|| "DFFPOSX1".into());
+    // the written memories' bits, each one flip-flop at least
+    let memory_flops_mm2 = memory_bits as f64 * area(&flop) * 1e-6;
+    let netlist = match synthesize(&proj, &gen, &s) {
+        Ok(n) => n,
+        Err(e) => match e.downcast_ref::<StageTimeout>() {
+            Some(t) => {
+                return Ok(AsicRow {
+                    network: net.shape(),
+                    tech: tech.name.clone(),
+                    synthesized: false,
+                    note: format!("synthesis stopped after {:.0} s", t.limit_s),
+                    cells: 0,
+                    flip_flops: 0,
+                    cell_area_mm2: 0.0,
+                    memory_bits,
+                    memory_flops_mm2,
+                    memory_share: 0.0,
+                    fmax_mhz: None,
+                    clock_mhz: o.clock_mhz,
+                    activity: o.activity,
+                    power: Power::default(),
+                    timing: None,
+                    energy_nj: 0.0,
+                    synth_s: t0.elapsed().as_secs_f64(),
+                })
+            }
+            None => return Err(e),
+        },
+    };
     let synth_s = t0.elapsed().as_secs_f64();
     run_prelayout_sta(&proj, &s)?;
     let log = proj.join("log/opensta-prelayout.log");
@@ -207,10 +257,6 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
     )
     .with_context(|| format!("in {}", log.display()))?;
     let counts = netlist_cells(&netlist, &tech)?;
-    let lef = std::fs::read_to_string(&tech.lef)
-        .with_context(|| format!("cannot read {}", tech.lef.display()))?;
-    let sizes = lef_sizes(&lef);
-    let area = |c: &str| sizes.get(c).map_or(0.0, |(w, h)| w * h);
     let cell_area: f64 = counts.iter().map(|(c, n)| *n as f64 * area(c)).sum();
     let is_ff = |c: &str| c.starts_with("DFF") || c.starts_with("LATCH");
     let flip_flops = counts
@@ -218,7 +264,6 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
         .filter(|(c, _)| is_ff(c))
         .map(|(_, n)| n)
         .sum();
-    let mems = rtl_memories(&rtl);
     let names: Vec<String> = mems.iter().map(|m| m.0.clone()).collect();
     let text = std::fs::read_to_string(&netlist)
         .with_context(|| format!("cannot read {}", netlist.display()))?;
@@ -244,10 +289,13 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
     Ok(AsicRow {
         network: net.shape(),
         tech: tech.name.clone(),
+        synthesized: true,
+        note: String::new(),
         cells: counts.values().sum(),
         flip_flops,
         cell_area_mm2: cell_area * 1e-6,
-        memory_bits: mems.iter().map(|m| m.1 * m.2).sum(),
+        memory_bits,
+        memory_flops_mm2,
         memory_share: if cell_area > 0.0 {
             mem_ffs as f64 * mean_ff / cell_area
         } else {
@@ -402,6 +450,19 @@ impl Table {
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for r in &self.asic {
+            if !r.synthesized {
+                let _ = writeln!(
+                    w,
+                    "| {} | {} | {} | | | {} (≥ {:.1} mm² as flip-flops) | | | | | | | {:.0} |",
+                    r.network,
+                    r.tech,
+                    r.note,
+                    count(r.memory_bits),
+                    r.memory_flops_mm2,
+                    r.synth_s
+                );
+                continue;
+            }
             let _ = writeln!(
                 w,
                 "| {} | {} | {} | {} | {:.3} | {} ({:.0} %) | {} | {:.2} | {} | {} | {} | {:.1} | {:.0} |",

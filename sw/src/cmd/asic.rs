@@ -122,6 +122,7 @@ fn run_flow(a: FlowArgs) -> Result<()> {
         route_cleanup: a.route_cleanup,
         density: a.density,
         activity: a.activity,
+        limit_s: None,
     };
     s.check()?;
     let stages: Vec<&str> = if a.stages.is_empty() {
@@ -342,6 +343,10 @@ struct TableArgs {
     /// repository's root).
     #[arg(long, default_value = "make")]
     make: String,
+    /// Stop a network's synthesis after this many seconds (0: no limit);
+    /// its row then has the written memories' size only.
+    #[arg(long, default_value_t = 1800)]
+    synth_limit: u64,
 }
 
 fn run_table(a: TableArgs) -> Result<()> {
@@ -391,6 +396,7 @@ fn run_table(a: TableArgs) -> Result<()> {
         qflow: a.qflow.clone(),
         sta: a.sta.clone(),
         make: a.make.clone(),
+        synth_limit_s: (a.synth_limit > 0).then_some(a.synth_limit as f64),
     };
     let mut command = String::from("phasegen asic table");
     for c in &a.config {
@@ -407,6 +413,9 @@ fn run_table(a: TableArgs) -> Result<()> {
     }
     if a.activity != 0.1 {
         command.push_str(&format!(" --activity {}", a.activity));
+    }
+    if a.synth_limit != 1800 {
+        command.push_str(&format!(" --synth-limit {}", a.synth_limit));
     }
     let t = make_table(&nets, &o, &command)?;
     let with = |suffix: &str| {
