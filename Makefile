@@ -107,6 +107,8 @@ ASIC_ACTIVITY   ?= 0.1
 # the standard cells' layouts (GDS); empty: their LEF abstracts
 ASIC_CELL_GDS   ?=
 ASIC_NICE       ?= nice -n 10
+# more options of `phasegen asic table` (e.g. --synth-limit 900)
+ASIC_TABLE_FLAGS ?=
 ASIC_NAME  := $(shell sed -n -E "s/^name[[:space:]]*=[[:space:]]*[\"']([A-Za-z0-9_-]+)[\"'].*/\1/p" $(ASIC_CONFIG) 2>/dev/null | head -n 1)
 ASIC_DATA  := $(shell sed -n -E "s/^data[[:space:]]*=[[:space:]]*[\"']([^\"']+)[\"'].*/\1/p" $(ASIC_CONFIG) 2>/dev/null | head -n 1)
 ASIC_BUILD ?= build/asic/$(ASIC_TECH)/$(ASIC_NAME)
@@ -163,7 +165,7 @@ help:
 	@echo "  NEXTPNR_ECP5 ECPPACK OPENFPGALOADER VERILATOR PHASEGEN SETUP SETUP_FLAGS PNR_SEED"
 	@echo "  PNR_THREADS PROG_FLAGS VERIFY_STEPS REPORT_FLAGS STEP ACCURACY_COUNT"
 	@echo "  ASIC: ASIC_CONFIG ASIC_TECH (osu018|osu035) ASIC_TOP (pg_core|pg_top) ASIC_CLOCK_MHZ ASIC_PLACE_FAST ASIC_SEED ASIC_ROUTE_CLEANUP ASIC_DENSITY"
-	@echo "  ASIC_ACTIVITY ASIC_CELL_GDS ASIC_NICE ASIC_BUILD QFLOW STA MAGIC"
+	@echo "  ASIC_ACTIVITY ASIC_CELL_GDS ASIC_NICE ASIC_BUILD ASIC_TABLE_FLAGS QFLOW STA MAGIC"
 
 setup:
 	$(SETUP) $(SETUP_FLAGS)
@@ -360,7 +362,7 @@ asic-digits:
 # The table of docs/asic.md: three networks, synthesized and timed on both
 # technologies and built for the iCEBreaker and the ULX3S 85F.
 asic-table: setup | $(PHASEGEN)
-	$(ASIC_NICE) $(PHASEGEN) asic table --dir build/asic/table --out build/asic/table/table
+	$(ASIC_NICE) $(PHASEGEN) asic table --dir build/asic/table --out build/asic/table/table $(ASIC_TABLE_FLAGS)
 
 clean:
 	rm -rf build
