@@ -10,7 +10,7 @@
 //! with the integer twin.
 
 use super::cells::{cell_counts, fill_models, liberty_cells, liberty_models, tristate_cells};
-use super::flow::{prepare, run, Settings};
+use super::flow::{prepare, run, Settings, StageTimeout};
 use super::tech::Tech;
 use crate::cosim::vl_ports;
 use anyhow::{Context, Result};
@@ -27,8 +27,9 @@ pub fn netlist_path(dir: &Path, top: &str) -> PathBuf {
 
 /// Run qflow's synthesis alone on the Verilog in `gen` in project `dir`
 /// (skipped when the netlist there was made from the same sources,
-/// technology and qflow: a `.key` file beside it remembers); the netlist's
-/// path.
+/// technology and qflow: a `.key` file beside it remembers; one stopped at
+/// [`Settings::limit_s`] is remembered the same way, `.stopped`, and not
+/// tried again with the same or a shorter limit); the netlist's path.
 pub fn synthesize(dir: &Path, gen: &Path, s: &Settings) -> Result<PathBuf> {
     let mut h = Sha256::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(gen)
@@ -63,8 +64,28 @@ pub fn synthesize(dir: &Path, gen: &Path, s: &Settings) -> Result<PathBuf> {
         return Ok(netlist);
     }
     let _ = std::fs::remove_file(&key_file);
+    // a synthesis of the same sources stopped at a limit at least this one
+    // is not tried again
+    let stopped = netlist.with_extension("stopped");
+    if let (Some(limit), Ok(t)) = (s.limit_s, std::fs::read_to_string(&stopped)) {
+        if let Some((k, l)) = t.trim().split_once(' ') {
+            if k == key && l.parse::<f64>().is_ok_and(|l| l >= limit) {
+                return Err(StageTimeout {
+                    stage: "synthesize".into(),
+                    limit_s: limit,
+                }
+                .into());
+            }
+        }
+    }
     prepare(dir, gen, s)?;
-    run(dir, s, &["synthesize"], |_, _| {})?;
+    if let Err(e) = run(dir, s, &["synthesize"], |_, _| {}) {
+        if let (Some(t), Some(d)) = (e.downcast_ref::<StageTimeout>(), netlist.parent()) {
+            std::fs::create_dir_all(d)?;
+            std::fs::write(&stopped, format!("{key} {}\n", t.limit_s))?;
+        }
+        return Err(e);
+    }
     std::fs::write(&key_file, key)?;
     Ok(netlist)
 }

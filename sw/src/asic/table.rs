@@ -134,7 +134,8 @@ pub struct AsicRow {
     /// Power at the clock target × the cycles of one inference (field and
     /// steps), nJ.
     pub energy_nj: f64,
-    /// Wall time of synthesis (0 when an earlier identical one was reused).
+    /// Wall time of synthesis (qflow's synthesize stage, as recorded in the
+    /// project when an earlier identical one is reused).
     pub synth_s: f64,
 }
 
@@ -243,13 +244,18 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
                     power: Power::default(),
                     timing: None,
                     energy_nj: 0.0,
-                    synth_s: t0.elapsed().as_secs_f64(),
+                    synth_s: t.limit_s,
                 })
             }
             None => return Err(e),
         },
     };
-    let synth_s = t0.elapsed().as_secs_f64();
+    // the synthesis's own time, also when an earlier one was reused
+    let synth_s = std::fs::read_to_string(proj.join("stages.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<super::flow::Stages>(&t).ok())
+        .and_then(|st| st.stages.into_iter().find(|r| r.stage == "synthesize"))
+        .map_or(t0.elapsed().as_secs_f64(), |r| r.wall_s);
     run_prelayout_sta(&proj, &s)?;
     let log = proj.join("log/opensta-prelayout.log");
     let sta = parse_opensta(
