@@ -137,3 +137,73 @@ pub fn build(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_synthesis_stopped_at_its_limit_is_not_tried_again() {
+        let Ok(tech) = Tech::find("osu018") else {
+            panic!("the osu018 technology is not installed: run scripts/setup.sh");
+        };
+        let d = std::env::temp_dir().join(format!("pg-stopped-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let gen = d.join("gen");
+        std::fs::create_dir_all(&gen).unwrap();
+        std::fs::write(
+            gen.join("pg_core.v"),
+            "module pg_core (input wire i_clk);\nendmodule\n",
+        )
+        .unwrap();
+        // a qflow that counts its runs and never finishes a stage
+        let fake = d.join("qflow");
+        let runs = d.join("runs");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\n[ \"$1\" = -v ] && {{ echo fake; exit 0; }}\necho run >> {}\nexec sleep 30\n",
+                runs.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let s = |limit: f64| Settings {
+            qflow: fake.clone(),
+            sta: "sta".into(),
+            magic: "magic".into(),
+            cell_gds: None,
+            tech: tech.clone(),
+            top: "pg_core".into(),
+            clock_mhz: 50.0,
+            place_fast: 1,
+            seed: None,
+            route_cleanup: false,
+            density: None,
+            activity: 0.1,
+            limit_s: Some(limit),
+        };
+        let proj = d.join("proj");
+        let stopped = |r: Result<PathBuf>| r.unwrap_err().downcast_ref::<StageTimeout>().cloned();
+        let count = || {
+            std::fs::read_to_string(&runs)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        };
+        assert_eq!(
+            stopped(synthesize(&proj, &gen, &s(0.3))).unwrap().limit_s,
+            0.3
+        );
+        assert_eq!(count(), 1);
+        // the same or a shorter limit: not run again
+        assert!(stopped(synthesize(&proj, &gen, &s(0.3))).is_some());
+        assert!(stopped(synthesize(&proj, &gen, &s(0.2))).is_some());
+        assert_eq!(count(), 1);
+        // a longer one: tried
+        assert!(stopped(synthesize(&proj, &gen, &s(0.5))).is_some());
+        assert_eq!(count(), 2);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
