@@ -1,0 +1,365 @@
+//! The Verilated metacircuit controller (`pg_ctl`) on a simulated board:
+//! the part models of `phasegen_sim::r2nn::spi` on its SPI pins, and the
+//! circuit (`r2nn::ctl::Stepper`, built from the values the parts decoded)
+//! stepped once per DAC update, in lockstep with the controller's clock.
+
+use crate::cosim::{hex_dir_define, vl_ports, write_if_changed};
+use anyhow::{bail, Context, Result};
+use phasegen_sim::r2nn::ctl::{board_circuit, dac_force, energies, CtlPlan, Decoded, Stepper};
+use phasegen_sim::r2nn::parts::{Part, PartTable};
+use phasegen_sim::r2nn::realize::Realized;
+use phasegen_sim::r2nn::spi::{Ad5293Chain, Adg1414Chain, Ads8688, Dac8551, SpiSlave};
+use phasegen_vl::{Built, Design, Sim};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// An edit of a generated file: its name and text to the new text.
+pub type Edit<'a> = &'a dyn Fn(&str, &str) -> String;
+
+/// Writes `pg_ctl.v` (and its hex files) to `dir` and verilates it.
+/// `edit` may alter a generated file's text (given its name and text: a
+/// test's deliberate mutant).
+pub fn build_ctl(plan: &CtlPlan, dir: &Path, edit: Option<Edit>) -> Result<Built> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut sources = vec![];
+    for f in phasegen_hdl::generate_ctl_files(plan) {
+        let p = dir.join(&f.name);
+        let text = match edit {
+            Some(e) => e(&f.name, &f.text),
+            None => f.text,
+        };
+        write_if_changed(&p, &text)?;
+        if f.name.ends_with(".v") {
+            sources.push(p);
+        }
+    }
+    phasegen_vl::build_with(
+        &Design {
+            sources,
+            top: "pg_ctl".into(),
+            ports: vl_ports(&phasegen_hdl::ctl_ports(plan)),
+            clock: "i_clk".into(),
+        },
+        &phasegen_vl::Options {
+            defines: vec![hex_dir_define(dir)?],
+            ..Default::default()
+        },
+    )
+}
+
+/// A programming chain's model.
+pub enum Chain {
+    Rheostats(Ad5293Chain),
+    Switches(Adg1414Chain),
+}
+
+impl Chain {
+    pub fn spi(&self) -> &SpiSlave {
+        match self {
+            Chain::Rheostats(c) => &c.spi,
+            Chain::Switches(c) => &c.spi,
+        }
+    }
+
+    /// Every chip's word as the controller would write it (command and
+    /// code), chip 0 on the controller's data line.
+    pub fn words(&self, t: &PartTable, bus: &str) -> Result<Vec<u64>> {
+        let spi = t.part(&t.bus(bus)?.part)?.spi();
+        Ok(match self {
+            Chain::Rheostats(c) => c
+                .rdac
+                .iter()
+                .map(|&d| spi.write | d << spi.code_shift)
+                .collect(),
+            Chain::Switches(c) => c
+                .switches
+                .iter()
+                .map(|&w| spi.write | w << spi.code_shift)
+                .collect(),
+        })
+    }
+}
+
+struct Pins {
+    prog_sclk: usize,
+    prog_mosi: usize,
+    cs: Vec<usize>,
+    dac: [usize; 3],
+    adc: [usize; 3],
+    miso: usize,
+    busy: usize,
+    programmed: usize,
+}
+
+/// The controller and the board around it.
+pub struct CtlSim {
+    pub sim: Sim,
+    pub plan: CtlPlan,
+    pins: Pins,
+    pub chains: Vec<Chain>,
+    pub dac: Dac8551,
+    pub adcs: Vec<Ads8688>,
+    /// The circuit, once built from the decoded values.
+    pub circuit: Option<Stepper>,
+    /// Volts at each ADC's channels.
+    volts: Vec<Vec<f64>>,
+    /// Volts per unit of the circuit's probe quantity (`Z0 · β`).
+    pub volts_per_unit: f64,
+    /// The integrated force at the DAC's ends.
+    pub full_scale: f64,
+    /// Connect ADC 0's data line to the controller's input 1 and back (a
+    /// board wired wrong, for tests).
+    pub swap_miso: bool,
+    /// DAC codes in the order the DAC took them.
+    pub dac_log: Vec<u64>,
+}
+
+impl CtlSim {
+    pub fn new(
+        b: &Built,
+        plan: &CtlPlan,
+        t: &PartTable,
+        volts_per_unit: f64,
+        full_scale: f64,
+    ) -> Result<CtlSim> {
+        let sim = Sim::new(b)?;
+        let p = |n: &str| sim.port(n);
+        let pins = Pins {
+            prog_sclk: p("o_prog_sclk")?,
+            prog_mosi: p("o_prog_mosi")?,
+            cs: plan
+                .prog
+                .iter()
+                .map(|c| p(&format!("o_{}_cs_n", c.bus)))
+                .collect::<Result<_>>()?,
+            dac: [p("o_dac_cs_n")?, p("o_dac_sclk")?, p("o_dac_mosi")?],
+            adc: [p("o_adc_cs_n")?, p("o_adc_sclk")?, p("o_adc_mosi")?],
+            miso: p("i_adc_miso")?,
+            busy: p("o_busy")?,
+            programmed: p("o_programmed")?,
+        };
+        let mut chains = vec![];
+        for c in &plan.prog {
+            chains.push(match t.part(&t.bus(&c.bus)?.part)? {
+                Part::Rheostat { .. } => {
+                    Chain::Rheostats(Ad5293Chain::new(t, &c.bus, c.chips, plan.clock_hz)?)
+                }
+                Part::Switch { .. } => {
+                    Chain::Switches(Adg1414Chain::new(t, &c.bus, c.chips, plan.clock_hz)?)
+                }
+                p => bail!(
+                    "bus {} carries a {}, not a programmable part",
+                    c.bus,
+                    p.number()
+                ),
+            });
+        }
+        let adcs = t
+            .probes
+            .buses
+            .iter()
+            .map(|b| Ads8688::new(t, b, plan.clock_hz))
+            .collect::<Result<Vec<_>>>()?;
+        let channels = adcs[0].range.len();
+        Ok(CtlSim {
+            sim,
+            plan: plan.clone(),
+            pins,
+            chains,
+            dac: Dac8551::new(t, &t.input.bus, plan.clock_hz)?,
+            volts: vec![vec![0.0; channels]; adcs.len()],
+            adcs,
+            circuit: None,
+            volts_per_unit,
+            full_scale,
+            swap_miso: false,
+            dac_log: vec![],
+        })
+    }
+
+    /// One clock cycle of the controller, the parts and (on a DAC update)
+    /// the circuit.
+    pub fn step(&mut self) {
+        self.sim.tick(1);
+        let g = |s: &Sim, i: usize| s.get_i(i) == 1;
+        let (sclk, mosi) = (
+            g(&self.sim, self.pins.prog_sclk),
+            g(&self.sim, self.pins.prog_mosi),
+        );
+        for (c, &cs) in self.chains.iter_mut().zip(&self.pins.cs) {
+            let cs_n = self.sim.get_i(cs) == 1;
+            match c {
+                Chain::Rheostats(r) => r.clock(cs_n, sclk, mosi),
+                Chain::Switches(s) => s.clock(cs_n, sclk, mosi),
+            }
+        }
+        let [dc, ds, dm] = self.pins.dac.map(|i| g(&self.sim, i));
+        if let Some(code) = self.dac.clock(dc, ds, dm) {
+            self.dac_log.push(code);
+            if let Some(st) = &mut self.circuit {
+                let v = st.sample(dac_force(code, self.full_scale));
+                let n = self.adcs.len();
+                for (p, y) in v.iter().enumerate() {
+                    self.volts[p % n][p / n] = y * self.volts_per_unit;
+                }
+            }
+        }
+        let [ac, asck, am] = self.pins.adc.map(|i| g(&self.sim, i));
+        let mut miso = 0u64;
+        let n = self.adcs.len();
+        for (a, adc) in self.adcs.iter_mut().enumerate() {
+            adc.clock(ac, asck, am, &self.volts[a]);
+            let line = if self.swap_miso && n == 2 { 1 - a } else { a };
+            miso |= (adc.spi.miso() as u64) << line;
+        }
+        self.sim.set_i(self.pins.miso, miso);
+    }
+
+    pub fn steps(&mut self, n: u64) {
+        for _ in 0..n {
+            self.step();
+        }
+    }
+
+    pub fn busy(&self) -> bool {
+        self.sim.get_i(self.pins.busy) == 1
+    }
+
+    /// Holds reset, then waits for the start-up programming to end.
+    pub fn reset_and_program(&mut self, max_cycles: u64) -> Result<()> {
+        self.sim.set("i_rst", 1)?;
+        self.steps(4);
+        self.sim.set("i_rst", 0)?;
+        self.wait(max_cycles)?;
+        if self.sim.get_i(self.pins.programmed) != 1 {
+            bail!("the controller did not report its parts programmed");
+        }
+        Ok(())
+    }
+
+    /// Steps until the controller is idle.
+    pub fn wait(&mut self, max_cycles: u64) -> Result<u64> {
+        let t0 = self.sim.cycles;
+        self.step();
+        while self.busy() {
+            if self.sim.cycles - t0 > max_cycles {
+                bail!("the controller stayed busy for {max_cycles} cycles");
+            }
+            self.step();
+        }
+        Ok(self.sim.cycles - t0)
+    }
+
+    /// Host write into the program (`sel` 0) or sample (`sel` 1) RAM.
+    pub fn write(&mut self, sel: u64, addr: u64, data: u64) -> Result<()> {
+        self.sim.set("i_we", 1)?;
+        self.sim.set("i_wsel", sel)?;
+        self.sim.set("i_waddr", addr)?;
+        self.sim.set("i_wdata", data)?;
+        self.step();
+        self.sim.set("i_we", 0)?;
+        Ok(())
+    }
+
+    /// The words every chain's chips hold, by bus.
+    pub fn decoded(&self, t: &PartTable) -> Result<BTreeMap<String, Vec<u64>>> {
+        self.plan
+            .prog
+            .iter()
+            .zip(&self.chains)
+            .map(|(p, c)| Ok((p.bus.clone(), c.words(t, &p.bus)?)))
+            .collect()
+    }
+
+    /// Builds the circuit from what the parts decoded.
+    pub fn build_circuit(&mut self, t: &PartTable, r: &Realized) -> Result<Decoded> {
+        let (c, values) = board_circuit(t, r, &self.decoded(t)?)?;
+        self.circuit = Some(Stepper::new(&c.to_net()));
+        Ok(values)
+    }
+
+    /// Every part model's violations.
+    pub fn violations(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .chains
+            .iter()
+            .flat_map(|c| c.spi().violations.clone())
+            .collect();
+        v.extend(self.dac.spi.violations.iter().cloned());
+        for a in &self.adcs {
+            v.extend(a.spi.violations.iter().cloned());
+        }
+        v
+    }
+
+    /// Plays `codes` (DAC codes) from rest and returns the controller's
+    /// energies and class, and the ADC codes of every probe per sample.
+    pub fn classify(&mut self, codes: &[u64], max_cycles: u64) -> Result<Run> {
+        for (k, &c) in codes.iter().enumerate() {
+            self.write(1, k as u64, c)?;
+        }
+        if let Some(st) = &mut self.circuit {
+            st.reset();
+        }
+        self.volts
+            .iter_mut()
+            .for_each(|v| v.iter_mut().for_each(|x| *x = 0.0));
+        for a in &mut self.adcs {
+            a.conversions.clear();
+        }
+        self.dac_log.clear();
+        self.sim.set("i_len", codes.len() as u64)?;
+        self.sim.set("i_run", 1)?;
+        self.step();
+        self.sim.set("i_run", 0)?;
+        let cycles = self.wait(max_cycles)?;
+        let n = codes.len();
+        let f = self.plan.frames_per_sample();
+        let mut probe_codes = vec![Vec::with_capacity(n); self.plan.probes];
+        for (a, adc) in self.adcs.iter().enumerate() {
+            let conv = &adc.conversions;
+            if conv.len() < n * f {
+                bail!(
+                    "ADC {a} converted {} times in a run of {n} samples, {} expected",
+                    conv.len(),
+                    n * f
+                );
+            }
+            for (i, &(ch, code)) in conv[conv.len() - n * f..].iter().enumerate() {
+                let j = i % f;
+                if ch != j {
+                    bail!("ADC {a}: conversion {i} of the run is of channel {ch}, frame {j} should convert channel {j}");
+                }
+                if let Some(p) = self.plan.probe_of(j, a) {
+                    probe_codes[p].push(code);
+                }
+            }
+        }
+        let mut e = vec![];
+        for p in 0..self.plan.probes {
+            self.sim.set("i_eprobe", p as u64)?;
+            self.sim.eval();
+            e.push(self.sim.get("o_energy")?);
+        }
+        Ok(Run {
+            energies: e,
+            class: self.sim.get("o_class")? as usize,
+            reference: energies(&probe_codes),
+            codes: probe_codes,
+            cycles,
+        })
+    }
+}
+
+/// What one run gave.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The controller's energies and class.
+    pub energies: Vec<u64>,
+    pub class: usize,
+    /// The reference model's energies from the ADC codes.
+    pub reference: Vec<u64>,
+    /// ADC codes per probe, sample by sample.
+    pub codes: Vec<Vec<u64>>,
+    pub cycles: u64,
+}
