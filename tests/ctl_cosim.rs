@@ -269,3 +269,159 @@ fn crossed_adc_data_lines_and_a_too_fast_adc_clock_are_caught() {
         "no timing violation flagged: {v:?}"
     );
 }
+
+/// `pg_ctl_top` over its UART at 48 MHz and 3 Mbaud (16 clocks per bit):
+/// CtlIdentify, ReadCodes of the start-up program, a changed code written,
+/// read back and programmed into the parts, three signals loaded,
+/// classified and their energies read (equal to the reference model's on
+/// the ADC codes, the class to the offline circuit's), and refused
+/// requests (bad CRC, unknown command, bad arguments) that change nothing.
+#[test]
+fn the_controller_answers_the_protocol_over_its_uart() {
+    use phasegen::ctlsim::build_ctl_top;
+    use phasegen_sim::link::protocol::{
+        crc8, ctl_request, words_payload, CtlCmd, CtlIdentity, ErrCode, ERROR, MAX_CTL_WORDS,
+    };
+    let s = setup();
+    let (clock, baud) = (48_000_000u64, 3_000_000u64);
+    let built = build_ctl_top(&s.plan, clock, baud, &scratch_dir("ctl-uart")).unwrap();
+    let mut c = CtlSim::new(&built, &s.plan, &s.table, s.volts_per_unit, s.full_scale).unwrap();
+    c.uart.cpb = 16;
+    c.sim.set("i_rst", 1).unwrap();
+    c.steps(4);
+    c.sim.set("i_rst", 0).unwrap();
+    let t = 2_000_000;
+    let ask = |c: &mut CtlSim, cmd: CtlCmd, payload: &[u8]| {
+        let r = c.exchange(&ctl_request(cmd, payload), t).unwrap();
+        assert_eq!(r.cmd, cmd as u8, "{cmd:?} answered {r:?}");
+        r.payload
+    };
+    // identity (answered once the start-up programming is done)
+    let id = CtlIdentity::parse(&ask(&mut c, CtlCmd::CtlIdentify, &[])).unwrap();
+    assert_eq!(
+        id,
+        phasegen_hdl::ctl_top::identity(&s.plan, phasegen_hdl::ctl_plan_id(&s.plan))
+    );
+    let n = s.plan.prog_words.len();
+    let read_all = |c: &mut CtlSim| -> Vec<u64> {
+        let mut v = vec![];
+        for off in (0..n).step_by(100) {
+            let k = (n - off).min(100);
+            let mut p = (off as u16).to_be_bytes().to_vec();
+            p.push(k as u8);
+            let r = c.exchange(&ctl_request(CtlCmd::ReadCodes, &p), t).unwrap();
+            assert_eq!(r.cmd, CtlCmd::ReadCodes as u8, "{r:?}");
+            v.extend(
+                r.payload
+                    .chunks(2)
+                    .map(|w| u16::from_be_bytes([w[0], w[1]]) as u64),
+            );
+        }
+        v
+    };
+    assert_eq!(read_all(&mut c), s.plan.prog_words);
+    // change the first rheostat code, program, decode
+    let tr = s
+        .plan
+        .transactions
+        .iter()
+        .rposition(|t| s.plan.prog[t.chain].bus == "rheo")
+        .unwrap();
+    let at = s.plan.transactions[tr].start + 3;
+    let old = s.plan.prog_words[at];
+    let new = if old & 0x3ff < 1000 { old + 1 } else { old - 1 };
+    assert!(ask(&mut c, CtlCmd::WriteCodes, &words_payload(at, &[new])).is_empty());
+    let mut want = s.plan.prog_words.clone();
+    want[at] = new;
+    assert_eq!(read_all(&mut c), want);
+    assert!(ask(&mut c, CtlCmd::Program, &[]).is_empty());
+    let decoded = c.decoded(&s.table).unwrap();
+    let chip = s.plan.prog[s.plan.transactions[tr].chain].chips - 1 - 3;
+    assert_eq!(
+        decoded["rheo"][chip], new,
+        "rheostat chip {chip} after Program"
+    );
+    assert!(ask(&mut c, CtlCmd::WriteCodes, &words_payload(at, &[old])).is_empty());
+    assert!(ask(&mut c, CtlCmd::Program, &[]).is_empty());
+    let values = c.build_circuit(&s.table, &s.realized).unwrap();
+    assert_eq!(value_mismatches(&s.realized, &values), Vec::<String>::new());
+    // refused requests change nothing
+    let mut bad = ctl_request(CtlCmd::WriteCodes, &words_payload(0, &[0x1234]));
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let refusals = [
+        (bad, ErrCode::BadCrc),
+        (
+            phasegen_sim::link::protocol::request(phasegen_sim::link::protocol::Cmd::Identify, &[]),
+            ErrCode::UnknownCmd,
+        ),
+        (
+            ctl_request(CtlCmd::WriteCodes, &words_payload(n, &[1])),
+            ErrCode::BadArgument,
+        ),
+        (
+            ctl_request(CtlCmd::WriteCodes, &[0, 0, 1]),
+            ErrCode::BadArgument,
+        ),
+        (
+            ctl_request(CtlCmd::ReadCodes, &[0, 0, 0]),
+            ErrCode::BadArgument,
+        ),
+        (ctl_request(CtlCmd::Classify, &[0, 0]), ErrCode::BadArgument),
+        (
+            ctl_request(
+                CtlCmd::Classify,
+                &(s.plan.max_samples as u16 + 1).to_be_bytes(),
+            ),
+            ErrCode::BadArgument,
+        ),
+        (
+            ctl_request(CtlCmd::LoadSignal, &words_payload(s.plan.max_samples, &[1])),
+            ErrCode::BadArgument,
+        ),
+        (ctl_request(CtlCmd::Program, &[1]), ErrCode::BadArgument),
+    ];
+    for (req, code) in refusals {
+        let r = c.exchange(&req, t).unwrap();
+        assert_eq!(
+            (r.cmd, r.payload.clone()),
+            (ERROR, vec![code as u8]),
+            "{req:02x?}"
+        );
+        assert_eq!(crc8(&[r.cmd, 1, code as u8]), crc8(&[ERROR, 1, code as u8]));
+    }
+    assert_eq!(read_all(&mut c), s.plan.prog_words);
+    // three signals, classified over the UART
+    let mut off = Stepper::new(&s.realized.circuit.to_net());
+    for i in 0..3 {
+        let codes = codes_of(s.test.signal(i), s.full_scale);
+        for (k, chunk) in codes.chunks(MAX_CTL_WORDS).enumerate() {
+            assert!(ask(
+                &mut c,
+                CtlCmd::LoadSignal,
+                &words_payload(k * MAX_CTL_WORDS, chunk)
+            )
+            .is_empty());
+        }
+        c.clear_logs();
+        let class = ask(&mut c, CtlCmd::Classify, &(LEN as u16).to_be_bytes());
+        assert_eq!(c.dac_log, codes, "signal {i}: DAC codes");
+        let e: Vec<u64> = ask(&mut c, CtlCmd::ReadEnergies, &[])
+            .chunks(8)
+            .map(|b| u64::from_be_bytes(b.try_into().unwrap()))
+            .collect();
+        let reference = phasegen_sim::r2nn::ctl::energies(&c.probe_codes(LEN).unwrap());
+        assert_eq!(e, reference, "signal {i}: energies");
+        assert_eq!(class, vec![argmax(&reference) as u8], "signal {i}: class");
+        let x = offline(&mut off, &codes, &s);
+        let exact: Vec<f64> = x.iter().map(|v| v.iter().map(|a| a * a).sum()).collect();
+        let best = (0..exact.len())
+            .max_by(|&a, &b| exact[a].total_cmp(&exact[b]).then(b.cmp(&a)))
+            .unwrap();
+        assert_eq!(
+            class[0] as usize, best,
+            "signal {i}: class vs the offline circuit"
+        );
+    }
+    assert!(c.violations().is_empty(), "{:?}", c.violations());
+}

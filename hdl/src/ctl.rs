@@ -12,7 +12,8 @@
 //! plays `i_len` samples (1..=max_samples; other lengths are ignored);
 //! `o_busy` is high while either runs (and from reset until the start-up
 //! programming is done); `o_class` and `o_energy` (probe `i_eprobe`) hold
-//! the last run's result.
+//! the last run's result; `o_rdata` is the program RAM's word at `i_raddr`
+//! one cycle before.
 
 use crate::spi;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
@@ -99,6 +100,8 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     let len = m.input("i_len", lw);
     let eprobe = m.input("i_eprobe", pw);
     let adc_miso = m.input("i_adc_miso", p.adcs as u32);
+    let pa0 = clog2(p.prog_words.len() as u64);
+    let raddr = m.input("i_raddr", pa0);
 
     // ---- memories
     let pmem = m.mem(
@@ -220,6 +223,9 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     let p_addr = m.reg("seq_addr", pa);
     let p_left = m.reg("seq_left", pa + 1);
     m.mem_read(&clk, &pmem, &p_q, p_addr.e());
+    // the host's read port (ReadCodes)
+    let rdata = m.reg("host_rdata", 16);
+    m.mem_read(&clk, &pmem, &rdata, raddr.e());
     let begin = |t: Expr| -> Stmt {
         case(
             t,
@@ -584,6 +590,7 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     }
     m.output("o_busy", run_idle.not().lor(seq_idle.not()));
     m.output("o_programmed", programmed.e());
+    m.output("o_rdata", rdata.e());
     m.output("o_class", class.e());
     m.output("o_energy", energy);
     let prog_sclk = sel(&|c| c.sclk.e());

@@ -87,8 +87,75 @@ struct Pins {
     dac: [usize; 3],
     adc: [usize; 3],
     miso: usize,
-    busy: usize,
-    programmed: usize,
+    /// `pg_ctl`'s host ports (absent on `pg_ctl_top`).
+    busy: Option<usize>,
+    programmed: Option<usize>,
+    /// `pg_ctl_top`'s UART pins.
+    uart: Option<(usize, usize)>,
+}
+
+/// A bit-level UART on `pg_ctl_top`'s pins.
+#[derive(Debug, Default)]
+pub struct Uart {
+    /// Clocks per bit.
+    pub cpb: u64,
+    /// Bytes to send to the device.
+    pub to_device: std::collections::VecDeque<u8>,
+    /// Bytes the device sent.
+    pub from_device: Vec<u8>,
+    /// The frame being sent (start, 8 data, stop bits) and cycles left in
+    /// its first bit.
+    out: Vec<bool>,
+    out_cycles: u64,
+    /// The frame being received: cycles to the next sample, bits so far.
+    in_wait: Option<u64>,
+    in_bits: Vec<bool>,
+}
+
+impl Uart {
+    /// The level on the device's receive pin in the coming cycle.
+    fn line(&mut self) -> bool {
+        if self.out_cycles == 0 {
+            if !self.out.is_empty() {
+                self.out.remove(0);
+            }
+            if self.out.is_empty() {
+                if let Some(b) = self.to_device.pop_front() {
+                    self.out = std::iter::once(false)
+                        .chain((0..8).map(|i| b >> i & 1 == 1))
+                        .chain(std::iter::once(true))
+                        .collect();
+                }
+            }
+            self.out_cycles = self.cpb;
+        }
+        self.out_cycles -= 1;
+        self.out.first().copied().unwrap_or(true)
+    }
+
+    /// The device's transmit pin after a cycle.
+    fn sample(&mut self, tx: bool) {
+        match self.in_wait {
+            None if !tx => {
+                self.in_wait = Some(self.cpb / 2);
+                self.in_bits.clear();
+            }
+            None => {}
+            Some(0) => {
+                self.in_bits.push(tx);
+                if self.in_bits.len() == 10 {
+                    if self.in_bits[9] {
+                        let b = (0..8).fold(0u8, |b, i| b | (self.in_bits[1 + i] as u8) << i);
+                        self.from_device.push(b);
+                    }
+                    self.in_wait = None;
+                } else {
+                    self.in_wait = Some(self.cpb - 1);
+                }
+            }
+            Some(n) => self.in_wait = Some(n - 1),
+        }
+    }
 }
 
 /// The controller and the board around it.
@@ -112,6 +179,8 @@ pub struct CtlSim {
     pub swap_miso: bool,
     /// DAC codes in the order the DAC took them.
     pub dac_log: Vec<u64>,
+    /// The host's UART (on `pg_ctl_top`).
+    pub uart: Uart,
 }
 
 impl CtlSim {
@@ -135,8 +204,9 @@ impl CtlSim {
             dac: [p("o_dac_cs_n")?, p("o_dac_sclk")?, p("o_dac_mosi")?],
             adc: [p("o_adc_cs_n")?, p("o_adc_sclk")?, p("o_adc_mosi")?],
             miso: p("i_adc_miso")?,
-            busy: p("o_busy")?,
-            programmed: p("o_programmed")?,
+            busy: p("o_busy").ok(),
+            programmed: p("o_programmed").ok(),
+            uart: p("i_rx").ok().zip(p("o_tx").ok()),
         };
         let mut chains = vec![];
         for c in &plan.prog {
@@ -174,13 +244,22 @@ impl CtlSim {
             full_scale,
             swap_miso: false,
             dac_log: vec![],
+            uart: Uart::default(),
         })
     }
 
     /// One clock cycle of the controller, the parts and (on a DAC update)
     /// the circuit.
     pub fn step(&mut self) {
+        if let Some((rx, _)) = self.pins.uart {
+            let l = self.uart.line();
+            self.sim.set_i(rx, l as u64);
+        }
         self.sim.tick(1);
+        if let Some((_, tx)) = self.pins.uart {
+            let t = self.sim.get_i(tx) == 1;
+            self.uart.sample(t);
+        }
         let g = |s: &Sim, i: usize| s.get_i(i) == 1;
         let (sclk, mosi) = (
             g(&self.sim, self.pins.prog_sclk),
@@ -222,7 +301,7 @@ impl CtlSim {
     }
 
     pub fn busy(&self) -> bool {
-        self.sim.get_i(self.pins.busy) == 1
+        self.pins.busy.is_some_and(|b| self.sim.get_i(b) == 1)
     }
 
     /// Holds reset, then waits for the start-up programming to end.
@@ -231,8 +310,10 @@ impl CtlSim {
         self.steps(4);
         self.sim.set("i_rst", 0)?;
         self.wait(max_cycles)?;
-        if self.sim.get_i(self.pins.programmed) != 1 {
-            bail!("the controller did not report its parts programmed");
+        if let Some(p) = self.pins.programmed {
+            if self.sim.get_i(p) != 1 {
+                bail!("the controller did not report its parts programmed");
+            }
         }
         Ok(())
     }
@@ -298,43 +379,13 @@ impl CtlSim {
         for (k, &c) in codes.iter().enumerate() {
             self.write(1, k as u64, c)?;
         }
-        if let Some(st) = &mut self.circuit {
-            st.reset();
-        }
-        self.volts
-            .iter_mut()
-            .for_each(|v| v.iter_mut().for_each(|x| *x = 0.0));
-        for a in &mut self.adcs {
-            a.conversions.clear();
-        }
-        self.dac_log.clear();
+        self.clear_logs();
         self.sim.set("i_len", codes.len() as u64)?;
         self.sim.set("i_run", 1)?;
         self.step();
         self.sim.set("i_run", 0)?;
         let cycles = self.wait(max_cycles)?;
-        let n = codes.len();
-        let f = self.plan.frames_per_sample();
-        let mut probe_codes = vec![Vec::with_capacity(n); self.plan.probes];
-        for (a, adc) in self.adcs.iter().enumerate() {
-            let conv = &adc.conversions;
-            if conv.len() < n * f {
-                bail!(
-                    "ADC {a} converted {} times in a run of {n} samples, {} expected",
-                    conv.len(),
-                    n * f
-                );
-            }
-            for (i, &(ch, code)) in conv[conv.len() - n * f..].iter().enumerate() {
-                let j = i % f;
-                if ch != j {
-                    bail!("ADC {a}: conversion {i} of the run is of channel {ch}, frame {j} should convert channel {j}");
-                }
-                if let Some(p) = self.plan.probe_of(j, a) {
-                    probe_codes[p].push(code);
-                }
-            }
-        }
+        let probe_codes = self.probe_codes(codes.len())?;
         let mut e = vec![];
         for p in 0..self.plan.probes {
             self.sim.set("i_eprobe", p as u64)?;
@@ -362,4 +413,102 @@ pub struct Run {
     /// ADC codes per probe, sample by sample.
     pub codes: Vec<Vec<u64>>,
     pub cycles: u64,
+}
+
+/// `pg_ctl_top` (the controller behind the UART) written to `dir` and
+/// verilated.
+pub fn build_ctl_top(plan: &CtlPlan, clock_hz: u64, baud: u64, dir: &Path) -> Result<Built> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut sources = vec![];
+    for f in phasegen_hdl::generate_ctl_top_files(plan, clock_hz, baud) {
+        let p = dir.join(&f.name);
+        write_if_changed(&p, &f.text)?;
+        if f.name.ends_with(".v") {
+            sources.push(p);
+        }
+    }
+    phasegen_vl::build_with(
+        &Design {
+            sources,
+            top: "pg_ctl_top".into(),
+            ports: vl_ports(&phasegen_hdl::ctl_top_ports(plan, clock_hz, baud)),
+            clock: "i_clk".into(),
+        },
+        &phasegen_vl::Options {
+            defines: vec![hex_dir_define(dir)?],
+            ..Default::default()
+        },
+    )
+}
+
+impl CtlSim {
+    /// Sends `request` over the UART and steps until a whole reply frame
+    /// has come back (at most `max_cycles`).
+    pub fn exchange(
+        &mut self,
+        request: &[u8],
+        max_cycles: u64,
+    ) -> Result<phasegen_sim::link::protocol::Response> {
+        self.uart.to_device.extend(request);
+        let mut dec = phasegen_sim::link::protocol::Decoder::default();
+        let t0 = self.sim.cycles;
+        loop {
+            self.step();
+            if !self.uart.from_device.is_empty() {
+                dec.push(&std::mem::take(&mut self.uart.from_device));
+                if let Some(r) = dec.next_frame()? {
+                    return Ok(r);
+                }
+            }
+            if self.sim.cycles - t0 > max_cycles {
+                bail!(
+                    "no reply to {:02x?} within {max_cycles} cycles",
+                    &request[..request.len().min(8)]
+                );
+            }
+        }
+    }
+
+    /// Clears what the part models logged of past runs and puts the
+    /// circuit back at rest.
+    pub fn clear_logs(&mut self) {
+        if let Some(st) = &mut self.circuit {
+            st.reset();
+        }
+        self.volts
+            .iter_mut()
+            .for_each(|v| v.iter_mut().for_each(|x| *x = 0.0));
+        for a in &mut self.adcs {
+            a.conversions.clear();
+        }
+        self.dac_log.clear();
+    }
+
+    /// ADC codes per probe, sample by sample, of the last run of `n`
+    /// samples; errors when a conversion is of another channel than its
+    /// frame's.
+    pub fn probe_codes(&self, n: usize) -> Result<Vec<Vec<u64>>> {
+        let f = self.plan.frames_per_sample();
+        let mut probe_codes = vec![Vec::with_capacity(n); self.plan.probes];
+        for (a, adc) in self.adcs.iter().enumerate() {
+            let conv = &adc.conversions;
+            if conv.len() < n * f {
+                bail!(
+                    "ADC {a} converted {} times in a run of {n} samples, {} expected",
+                    conv.len(),
+                    n * f
+                );
+            }
+            for (i, &(ch, code)) in conv[conv.len() - n * f..].iter().enumerate() {
+                let j = i % f;
+                if ch != j {
+                    bail!("ADC {a}: conversion {i} of the run is of channel {ch}, frame {j} should convert channel {j}");
+                }
+                if let Some(p) = self.plan.probe_of(j, a) {
+                    probe_codes[p].push(code);
+                }
+            }
+        }
+        Ok(probe_codes)
+    }
 }
