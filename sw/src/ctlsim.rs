@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use phasegen_sim::r2nn::ctl::{board_circuit, dac_force, energies, CtlPlan, Decoded, Stepper};
 use phasegen_sim::r2nn::parts::{Part, PartTable};
 use phasegen_sim::r2nn::realize::Realized;
-use phasegen_sim::r2nn::spi::{Ad5293Chain, Adg1414Chain, Ads8688, Dac8551, SpiSlave};
+use phasegen_sim::r2nn::spi::{words, Ad5293Chain, Adg1414Chain, Ads8688, Dac8551, SpiSlave};
 use phasegen_vl::{Built, Design, Sim};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -181,6 +181,12 @@ pub struct CtlSim {
     pub dac_log: Vec<u64>,
     /// The host's UART (on `pg_ctl_top`).
     pub uart: Uart,
+    /// With a board attached, the circuit is rebuilt from the decoded
+    /// values after every programming frame (the last error kept).
+    board: Option<(PartTable, Realized)>,
+    pub board_error: Option<String>,
+    chain_frames: u64,
+    adc_frames: usize,
 }
 
 impl CtlSim {
@@ -245,11 +251,35 @@ impl CtlSim {
             swap_miso: false,
             dac_log: vec![],
             uart: Uart::default(),
+            board: None,
+            board_error: None,
+            chain_frames: 0,
+            adc_frames: 0,
         })
     }
 
     /// One clock cycle of the controller, the parts and (on a DAC update)
     /// the circuit.
+    /// Rebuild the circuit from the decoded values whenever a programming
+    /// chain takes a frame (as a board would change).
+    pub fn attach_board(&mut self, t: &PartTable, r: &Realized) {
+        self.board = Some((t.clone(), r.clone()));
+    }
+
+    fn rebuild(&mut self) {
+        let Some((t, r)) = self.board.take() else {
+            return;
+        };
+        match self.build_circuit(&t, &r) {
+            Ok(_) => self.board_error = None,
+            Err(e) => {
+                self.circuit = None;
+                self.board_error = Some(format!("{e:#}"));
+            }
+        }
+        self.board = Some((t, r));
+    }
+
     pub fn step(&mut self) {
         if let Some((rx, _)) = self.pins.uart {
             let l = self.uart.line();
@@ -272,6 +302,11 @@ impl CtlSim {
                 Chain::Switches(s) => s.clock(cs_n, sclk, mosi),
             }
         }
+        let frames: u64 = self.chains.iter().map(|c| c.spi().frames).sum();
+        if frames != self.chain_frames {
+            self.chain_frames = frames;
+            self.rebuild();
+        }
         let [dc, ds, dm] = self.pins.dac.map(|i| g(&self.sim, i));
         if let Some(code) = self.dac.clock(dc, ds, dm) {
             self.dac_log.push(code);
@@ -292,6 +327,17 @@ impl CtlSim {
             miso |= (adc.spi.miso() as u64) << line;
         }
         self.sim.set_i(self.pins.miso, miso);
+        // a run begins with the ADCs' first init frame: the board's circuit
+        // is taken to be at rest then (on a board the host waits for it to
+        // decay between signals)
+        let log = &self.adcs[0].spi.log;
+        if log.len() != self.adc_frames {
+            self.adc_frames = log.len();
+            let first = self.plan.adc_words(0)[0];
+            if log.last().map(|b| words(b, 32)[0]) == Some(first) {
+                self.clear_logs();
+            }
+        }
     }
 
     pub fn steps(&mut self, n: u64) {
@@ -510,5 +556,163 @@ impl CtlSim {
             }
         }
         Ok(probe_codes)
+    }
+}
+
+/// A model's board and controller: the realized parts, the plan, the DAC's
+/// full scale and the probe voltage scale.
+pub struct BoardSetup {
+    pub table: PartTable,
+    pub realized: Realized,
+    pub plan: CtlPlan,
+    /// The test signals.
+    pub test: phasegen_sim::r2nn::data::Signals,
+    pub full_scale: f64,
+    pub volts_per_unit: f64,
+}
+
+/// The board of `model` on the part table at `parts`, its circuit at
+/// `sample_rate`, the controller at `clock_hz` with runs up to
+/// `max_samples`; the DAC's full scale is the test signals' largest
+/// integrated force (as `r2nn codes` prints it).
+pub fn board_setup(
+    model: &Path,
+    parts: &Path,
+    sample_rate: f64,
+    clock_hz: f64,
+    max_samples: usize,
+) -> Result<BoardSetup> {
+    use phasegen_sim::r2nn::circuit::Circuit;
+    use phasegen_sim::r2nn::realize::{board_scale, realize};
+    let mf = phasegen_sim::r2nn::file::ModelFile::load(model)?;
+    let table = PartTable::load(parts)?;
+    let (_, test) = mf.split_data()?;
+    let net = mf.spec.net(&mf.params)?;
+    let scale = board_scale(&net, &table, Some(sample_rate), None)?;
+    let realized = realize(&Circuit::from_net(&net, scale), &table).with_context(|| {
+        format!(
+            "{} cannot be built on {} at {sample_rate} samples/s",
+            model.display(),
+            parts.display()
+        )
+    })?;
+    if test.len > max_samples {
+        bail!(
+            "the test signals have {} samples; the controller's sample RAM holds {max_samples} (give --max-samples {})",
+            test.len,
+            test.len.next_power_of_two()
+        );
+    }
+    let plan = CtlPlan::new(
+        &table,
+        &realized,
+        clock_hz,
+        sample_rate,
+        net.probes.len(),
+        max_samples,
+    )?;
+    let full_scale = (0..test.count())
+        .flat_map(|i| phasegen_sim::r2nn::spice::integrated_force(test.signal(i), 1))
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    if full_scale <= 0.0 {
+        bail!("the test signals of {} are all zero", model.display());
+    }
+    let volts_per_unit = scale.z0 * table.input.full_scale_amps / full_scale;
+    Ok(BoardSetup {
+        table,
+        realized,
+        plan,
+        test,
+        full_scale,
+        volts_per_unit,
+    })
+}
+
+/// The DAC codes of a signal: its integrated force, sample by sample.
+pub fn dac_codes(x: &[f32], full_scale: f64) -> Vec<u64> {
+    phasegen_sim::r2nn::spice::integrated_force(x, 1)[1..]
+        .iter()
+        .map(|&f| phasegen_sim::r2nn::ctl::dac_code(f, full_scale))
+        .collect()
+}
+
+/// `pg_ctl_top` on its simulated board, served on a pseudo-terminal.
+pub struct CtlPtyServer {
+    pub path: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<Result<u64>>>,
+}
+
+impl CtlPtyServer {
+    pub fn start(b: Built, s: &BoardSetup, cpb: u64) -> Result<CtlPtyServer> {
+        use serialport::SerialPort;
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (mut master, slave) =
+            serialport::TTYPort::pair().context("cannot create a pseudo-terminal pair")?;
+        let path = slave.name().context("the pseudo-terminal has no name")?;
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        master.set_timeout(std::time::Duration::from_millis(5))?;
+        let (plan, table, realized) = (s.plan.clone(), s.table.clone(), s.realized.clone());
+        let (vpu, fs) = (s.volts_per_unit, s.full_scale);
+        let handle = std::thread::spawn(move || -> Result<u64> {
+            let _keep = slave;
+            let mut c = CtlSim::new(&b, &plan, &table, vpu, fs)?;
+            c.uart.cpb = cpb;
+            c.attach_board(&table, &realized);
+            c.sim.set("i_rst", 1)?;
+            c.steps(4);
+            c.sim.set("i_rst", 0)?;
+            let mut buf = [0u8; 512];
+            let mut idle = 0u32;
+            while !st.load(Ordering::Relaxed) {
+                let avail = master.bytes_to_read().unwrap_or(0) as usize;
+                if avail > 0 {
+                    let k = master.read(&mut buf[..avail.min(512)])?;
+                    c.uart.to_device.extend(&buf[..k]);
+                }
+                if avail == 0 && c.uart.to_device.is_empty() && c.uart.from_device.is_empty() {
+                    idle += 1;
+                    if idle > 100_000 {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                } else {
+                    idle = 0;
+                }
+                c.steps(4 * cpb);
+                if !c.uart.from_device.is_empty() {
+                    let out = std::mem::take(&mut c.uart.from_device);
+                    master.write_all(&out)?;
+                    master.flush()?;
+                }
+            }
+            Ok(c.sim.cycles)
+        });
+        Ok(CtlPtyServer {
+            path,
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stop the simulation; returns the cycles it ran.
+    pub fn stop(mut self) -> Result<u64> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| anyhow::anyhow!("the simulation thread panicked"))?,
+            None => Ok(0),
+        }
+    }
+}
+
+impl Drop for CtlPtyServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }

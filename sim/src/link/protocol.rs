@@ -228,6 +228,11 @@ fn frame(sync: u8, cmd: u8, payload: &[u8]) -> Vec<u8> {
     v
 }
 
+/// A request frame of any command byte.
+pub fn frame_request(cmd: u8, payload: &[u8]) -> Vec<u8> {
+    frame(SYNC_REQ, cmd, payload)
+}
+
 pub fn request(cmd: Cmd, payload: &[u8]) -> Vec<u8> {
     frame(SYNC_REQ, cmd as u8, payload)
 }

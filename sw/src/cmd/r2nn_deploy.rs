@@ -1,0 +1,174 @@
+//! `phasegen r2nn deploy` and `phasegen r2nn serve-board`: the metacircuit
+//! controller (`pg_ctl_top`) programmed, verified and used to classify over
+//! its UART, on a board or on the simulated board of `serve-board` (the
+//! Verilated controller with the part models and the circuit in the loop).
+
+use crate::confusion::Confusion;
+use crate::cosim::scratch_dir;
+use crate::ctlsim::{board_setup, build_ctl_top, dac_codes, CtlPtyServer};
+use anyhow::{bail, Result};
+use phasegen_hdl::uart::clocks_per_bit;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The board a model needs and the controller for it.
+#[derive(clap::Args, Debug)]
+pub struct BoardArgs {
+    /// The model file (from `phasegen r2nn train`).
+    #[arg(long)]
+    model: PathBuf,
+    /// The part table (TOML).
+    #[arg(long, default_value = super::common::REFERENCE_PARTS)]
+    parts: PathBuf,
+    /// Input samples per second the circuit runs at (the DAC's limit with
+    /// the reference parts, docs/metacircuit-board.md).
+    #[arg(long, default_value_t = 100e3)]
+    sample_rate: f64,
+    /// The controller's clock, Hz.
+    #[arg(long, default_value_t = 48e6)]
+    clock_hz: f64,
+    /// Longest signal the sample RAM holds.
+    #[arg(long, default_value_t = 2048)]
+    max_samples: usize,
+    /// UART baud rate.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+}
+
+/// Program a metacircuit board for a model, read the codes back, classify
+/// the test signals and print the accuracy and the confusion matrix.
+#[derive(clap::Args, Debug)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    board: BoardArgs,
+    /// The controller's serial port (a board, or `r2nn serve-board`'s
+    /// pseudo-terminal).
+    #[arg(long)]
+    port: String,
+    /// Test signals to classify (0 = all).
+    #[arg(long, default_value_t = 0)]
+    count: usize,
+    /// Seconds to wait for a reply (a simulated board is slow).
+    #[arg(long, default_value_t = 60.0)]
+    timeout: f64,
+}
+
+/// Serve the Verilated controller on its simulated board (part models and
+/// circuit) on a pseudo-terminal: prints the port path, runs until killed.
+#[derive(clap::Args, Debug)]
+pub struct ServeBoardArgs {
+    #[command(flatten)]
+    board: BoardArgs,
+    /// Stop after this many seconds (0 = run until killed).
+    #[arg(long, default_value_t = 0)]
+    seconds: u64,
+}
+
+fn setup(b: &BoardArgs) -> Result<crate::ctlsim::BoardSetup> {
+    board_setup(&b.model, &b.parts, b.sample_rate, b.clock_hz, b.max_samples)
+}
+
+pub fn serve_board(a: ServeBoardArgs) -> Result<()> {
+    let s = setup(&a.board)?;
+    let clock = a.board.clock_hz.round() as u64;
+    let built = build_ctl_top(
+        &s.plan,
+        clock,
+        a.board.baud as u64,
+        &scratch_dir("serve-board"),
+    )?;
+    let server = CtlPtyServer::start(built, &s, clocks_per_bit(clock, a.board.baud as u64))?;
+    println!("{}", server.path);
+    std::io::stdout().flush().ok();
+    eprintln!(
+        "serving the simulated metacircuit controller for {} on {} (baud {}, bit by bit); stop with Ctrl-C",
+        a.board.model.display(),
+        server.path,
+        a.board.baud
+    );
+    if a.seconds > 0 {
+        std::thread::sleep(Duration::from_secs(a.seconds));
+        let cycles = server.stop()?;
+        eprintln!("simulated {cycles} cycles");
+    } else {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    Ok(())
+}
+
+pub fn deploy(a: DeployArgs) -> Result<()> {
+    let s = setup(&a.board)?;
+    let mut dev = crate::device::open(&a.port, a.board.baud)?;
+    dev.timeout = Duration::from_secs_f64(a.timeout);
+    let id = dev.ctl_identify()?;
+    let want = phasegen_hdl::ctl_plan_id(&s.plan);
+    if id.plan_id != want {
+        bail!(
+            "the controller on {} was built for plan {:08x}, this model and part table make {want:08x}: build the controller for this model (same --parts, --sample-rate, --clock-hz, --max-samples)",
+            a.port,
+            id.plan_id
+        );
+    }
+    let words = &s.plan.prog_words;
+    if id.prog_words as usize != words.len() || id.probes as usize != s.plan.probes {
+        bail!(
+            "the controller has {} program words and {} probes, the model's board {} and {}",
+            id.prog_words,
+            id.probes,
+            words.len(),
+            s.plan.probes
+        );
+    }
+    let t0 = Instant::now();
+    dev.write_codes(words)?;
+    let back = dev.read_codes(words.len())?;
+    if let Some(k) = (0..words.len()).find(|&k| back[k] != words[k]) {
+        bail!(
+            "program word {k} reads back {:#06x}, written {:#06x}",
+            back[k],
+            words[k]
+        );
+    }
+    dev.program(Duration::from_secs_f64(a.timeout))?;
+    println!(
+        "programmed {} words on {} chains ({}), read back and verified in {:.1} s",
+        words.len(),
+        s.plan.prog.len(),
+        s.plan
+            .prog
+            .iter()
+            .map(|p| format!("{}: {} chips", p.bus, p.chips))
+            .collect::<Vec<_>>()
+            .join(", "),
+        t0.elapsed().as_secs_f64()
+    );
+    let n = if a.count == 0 {
+        s.test.count()
+    } else {
+        a.count.min(s.test.count())
+    };
+    let mut conf = Confusion::new(s.test.classes.clone());
+    let t1 = Instant::now();
+    for i in 0..n {
+        let codes = dac_codes(s.test.signal(i), s.full_scale);
+        let c = dev.classify_signal(&codes, Duration::from_secs_f64(a.timeout))?;
+        if c >= s.plan.probes {
+            bail!(
+                "the controller answered class {c} for signal {i}; the model has {} classes",
+                s.plan.probes
+            );
+        }
+        conf.add(s.test.labels[i], c);
+    }
+    let right: usize = (0..conf.names.len()).map(|c| conf.counts[c][c]).sum();
+    println!(
+        "closed-loop test accuracy on {n} signals: {:.2}% ({right}/{n}), {:.2} s per signal over the port",
+        100.0 * right as f64 / n.max(1) as f64,
+        t1.elapsed().as_secs_f64() / n.max(1) as f64
+    );
+    print!("{conf}");
+    Ok(())
+}
