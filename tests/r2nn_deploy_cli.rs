@@ -112,5 +112,29 @@ fn deploy_programs_verifies_and_classifies_on_the_simulated_board() {
     ]);
     assert!(!ok && out.contains("was built for plan"), "{out}");
     server.stop().unwrap();
+    // gen-ctl writes the controller the server ran
+    let out = dir.join("gen");
+    let (ok, text) = phasegen(&[
+        "r2nn",
+        "gen-ctl",
+        "--model",
+        m,
+        "--parts",
+        PARTS,
+        "--baud",
+        BAUD,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    for f in phasegen_hdl::generate_ctl_top_files(&s.plan, 48_000_000, 1_000_000) {
+        assert_eq!(
+            std::fs::read_to_string(out.join(&f.name)).unwrap(),
+            f.text,
+            "{}",
+            f.name
+        );
+    }
+    assert!(text.contains("480 cycles per sample at 48 MHz"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -169,6 +169,9 @@ pub enum R2nnCommand {
     /// Serve the Verilated metacircuit controller on its simulated board
     /// (part models and circuit in the loop) on a pseudo-terminal.
     ServeBoard(super::r2nn_deploy::ServeBoardArgs),
+    /// Write the metacircuit controller's Verilog (`pg_ctl_top` and its
+    /// modules) for a model's board.
+    GenCtl(super::r2nn_deploy::GenCtlArgs),
 }
 
 pub use super::common::REFERENCE_PARTS;
@@ -435,6 +438,7 @@ impl R2nnCommand {
             R2nnCommand::Realtime(a) => realtime_cmd(a)?,
             R2nnCommand::Deploy(a) => super::r2nn_deploy::deploy(a)?,
             R2nnCommand::ServeBoard(a) => super::r2nn_deploy::serve_board(a)?,
+            R2nnCommand::GenCtl(a) => super::r2nn_deploy::gen_ctl(a)?,
         }
         Ok(())
     }

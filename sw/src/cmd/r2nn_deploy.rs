@@ -65,6 +65,44 @@ pub struct ServeBoardArgs {
     seconds: u64,
 }
 
+/// Write the metacircuit controller's Verilog for a model's board
+/// (`pg_ctl_top.v`, `pg_ctl.v`, `pg_spi_<bus>.v`, `pg_uart_rx.v`,
+/// `pg_uart_tx.v`, and hex files of large memories).
+#[derive(clap::Args, Debug)]
+pub struct GenCtlArgs {
+    #[command(flatten)]
+    board: BoardArgs,
+    /// Folder to write to.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn gen_ctl(a: GenCtlArgs) -> Result<()> {
+    let s = setup(&a.board)?;
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", a.out.display()))?;
+    let clock = a.board.clock_hz.round() as u64;
+    let files = phasegen_hdl::generate_ctl_top_files(&s.plan, clock, a.board.baud as u64);
+    for f in &files {
+        let p = a.out.join(&f.name);
+        std::fs::write(&p, &f.text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+    }
+    println!(
+        "wrote {} files to {}: pg_ctl_top for plan {:08x} ({} program words, {} probes, {} cycles per sample at {} MHz, runs up to {} samples, {}-bit energies)",
+        files.len(),
+        a.out.display(),
+        phasegen_hdl::ctl_plan_id(&s.plan),
+        s.plan.prog_words.len(),
+        s.plan.probes,
+        s.plan.period,
+        a.board.clock_hz / 1e6,
+        s.plan.max_samples,
+        s.plan.energy_bits()
+    );
+    Ok(())
+}
+
 fn setup(b: &BoardArgs) -> Result<crate::ctlsim::BoardSetup> {
     board_setup(&b.model, &b.parts, b.sample_rate, b.clock_hz, b.max_samples)
 }
