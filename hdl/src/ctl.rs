@@ -382,22 +382,27 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
         set(&r_st, lit(4, R_INIT)),
     ];
     let class = m.reg_init("run_class", pw, false, Some(0));
-    // argmax: the first largest
-    let mut bv = accs[0].e();
-    let mut bi = lit(pw, 0);
-    for (q, a) in accs.iter().enumerate().skip(1) {
-        let gt = m.wire(&format!("arg_gt{q}"), a.e().gt(bv.clone()));
-        let i = m.wire(
-            &format!("arg_i{q}"),
-            Expr::mux(gt.e(), lit(pw, q as u64), bi),
-        );
-        if q + 1 < p.probes {
-            bv = m
-                .wire(&format!("arg_v{q}"), Expr::mux(gt.e(), a.e(), bv))
-                .e();
-        }
-        bi = i.e();
+    // argmax, one probe per cycle (a comparator, not a chain of them):
+    // the first largest
+    let ap = clog2(p.probes as u64 + 1);
+    let arg_p = m.reg("arg_p", ap);
+    let arg_v = m.reg("arg_v", ew);
+    let arg_i = m.reg("arg_i", pw);
+    let mut cand = accs[p.probes - 1].e();
+    for q in (1..p.probes.saturating_sub(1)).rev() {
+        cand = Expr::mux(arg_p.e().eq(lit(ap, q as u64)), accs[q].e(), cand);
     }
+    let cand = m.wire("arg_cand", cand);
+    let arg_p_i = if ap == pw {
+        arg_p.e()
+    } else {
+        m.wire_partial(
+            "arg_p_low",
+            arg_p.e(),
+            "arg_p counts to the probes; only indices below them are stored",
+        )
+        .slice(pw - 1, 0)
+    };
     let run_fsm = case(
         r_st.e(),
         vec![
@@ -504,12 +509,32 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
                 vec![lit(4, R_DRAIN)],
                 vec![if_else(
                     r_drain.e().eq(lit(2, 0)),
-                    vec![set(&r_timing, lit(1, 0)), set(&r_st, lit(4, R_ARG))],
+                    vec![
+                        set(&r_timing, lit(1, 0)),
+                        set(&arg_p, lit(ap, 1)),
+                        set(&arg_v, accs[0].e()),
+                        set(&arg_i, lit(pw, 0)),
+                        set(&r_st, lit(4, R_ARG)),
+                    ],
                     vec![set(&r_drain, r_drain.e().sub(lit(2, 1)))],
                 )],
             ),
+            (
+                vec![lit(4, R_ARG)],
+                vec![if_else(
+                    arg_p.e().eq(lit(ap, p.probes as u64)),
+                    vec![set(&class, arg_i.e()), set(&r_st, lit(4, R_IDLE))],
+                    vec![
+                        if_(
+                            cand.e().gt(arg_v.e()),
+                            vec![set(&arg_v, cand.e()), set(&arg_i, arg_p_i)],
+                        ),
+                        set(&arg_p, arg_p.e().add(lit(ap, 1))),
+                    ],
+                )],
+            ),
         ],
-        vec![set(&class, bi), set(&r_st, lit(4, R_IDLE))],
+        vec![set(&r_st, lit(4, R_IDLE))],
     );
     // the sample clock: a tick every `period` cycles from the first sample
     let timer = if_(

@@ -317,12 +317,39 @@ pub fn generate(
         v.push(set(&tc, lit(8, ERROR as u64)));
         v
     };
-    let words_cmd = |sel: u64, limit: usize| -> Vec<Stmt> {
+    // the argument checks, registered every cycle from the received
+    // request (stable from its last byte on, two cycles before dispatch)
+    let chk_shape = m.reg("chk_shape", 1);
+    let chk_prog = m.reg("chk_prog", 1);
+    let chk_samp = m.reg("chk_samp", 1);
+    let chk_count = m.reg("chk_count", 1);
+    let chk_len = m.reg("chk_len", 1);
+    let count_ok = a2.e().ne(lit(8, 0)).land(a2.e().le(lit(8, 127))).land(
+        off16
+            .clone()
+            .zext(17)
+            .add(a2.e().zext(17))
+            .le(lit(17, p.prog_words.len() as u64)),
+    );
+    m.always(
+        &clk,
+        vec![
+            set(&chk_shape, plen.e().ge(lit(8, 4)).land(plen.bit(0).not())),
+            set(&chk_prog, pw_lim(p.prog_words.len())),
+            set(&chk_samp, pw_lim(p.max_samples)),
+            set(&chk_count, count_ok),
+            set(
+                &chk_len,
+                off16
+                    .clone()
+                    .ne(lit(16, 0))
+                    .land(off16.clone().le(lit(16, p.max_samples as u64))),
+            ),
+        ],
+    );
+    let words_cmd = |sel: u64, chk: &Sig| -> Vec<Stmt> {
         vec![if_else(
-            plen.e()
-                .ge(lit(8, 4))
-                .land(plen.bit(0).not())
-                .land(pw_lim(limit)),
+            chk_shape.e().land(chk.e()),
             vec![
                 set(&wsel, lit(1, sel)),
                 set(
@@ -339,14 +366,6 @@ pub fn generate(
             fail(ErrCode::BadArgument),
         )]
     };
-    let count_ok = a2.e().ne(lit(8, 0)).land(a2.e().le(lit(8, 127))).land(
-        off16
-            .clone()
-            .zext(17)
-            .add(a2.e().zext(17))
-            .le(lit(17, p.prog_words.len() as u64)),
-    );
-    let len_n = off16.clone();
     let cmd_is = |c: CtlCmd| cmd.e().eq(lit(8, c as u64));
     let dispatch = if_else(
         crc_ok.e().not(),
@@ -363,14 +382,14 @@ pub fn generate(
             )],
             vec![if_else(
                 cmd_is(CtlCmd::WriteCodes),
-                words_cmd(0, p.prog_words.len()),
+                words_cmd(0, &chk_prog),
                 vec![if_else(
                     cmd_is(CtlCmd::LoadSignal),
-                    words_cmd(1, p.max_samples),
+                    words_cmd(1, &chk_samp),
                     vec![if_else(
                         cmd_is(CtlCmd::ReadCodes),
                         vec![if_else(
-                            plen.e().eq(lit(8, 3)).land(count_ok),
+                            plen.e().eq(lit(8, 3)).land(chk_count.e()),
                             {
                                 let mut v =
                                     reply(K_CODES, Expr::concat(vec![a2.slice(6, 0), lit(1, 0)]));
@@ -396,12 +415,7 @@ pub fn generate(
                             vec![if_else(
                                 cmd_is(CtlCmd::Classify),
                                 vec![if_else(
-                                    plen.e().eq(lit(8, 2)).land(
-                                        len_n
-                                            .clone()
-                                            .ne(lit(16, 0))
-                                            .land(len_n.clone().le(lit(16, p.max_samples as u64))),
-                                    ),
+                                    plen.e().eq(lit(8, 2)).land(chk_len.e()),
                                     vec![
                                         set(&len, off_w.slice(lw - 1, 0)),
                                         set(&run, lit(1, 1)),
@@ -476,7 +490,9 @@ pub fn generate(
             ),
         ),
     );
-    let tcrc_next = crc_step(&mut m, "t_crc_next", &tcrc, &out);
+    // the byte to send, registered before it goes out and into the CRC
+    let t_byte = m.reg("t_byte", 8);
+    let tcrc_next = crc_step(&mut m, "t_crc_next", &tcrc, &t_byte);
     let last_byte = tj.e().eq(tl.e().zext(9).add(lit(9, 3)));
     m.always(
         &clk,
@@ -550,7 +566,7 @@ pub fn generate(
                             vec![lit(4, X_TXPREP)],
                             vec![if_else(
                                 wait.e().eq(lit(2, 0)),
-                                vec![set(&xs, lit(4, X_TXSEND))],
+                                vec![set(&t_byte, out.e()), set(&xs, lit(4, X_TXSEND))],
                                 vec![set(&wait, wait.e().sub(lit(2, 1)))],
                             )],
                         ),
@@ -559,7 +575,7 @@ pub fn generate(
                             vec![if_(
                                 tx_ready.e(),
                                 vec![
-                                    set(&tx_data, out.e()),
+                                    set(&tx_data, t_byte.e()),
                                     set(&tx_valid, lit(1, 1)),
                                     // the CRC covers cmd, len and payload
                                     if_(tj.e().ne(lit(9, 0)), vec![set(&tcrc, tcrc_next.e())]),
