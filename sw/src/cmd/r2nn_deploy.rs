@@ -75,6 +75,10 @@ pub struct GenCtlArgs {
     /// Folder to write to.
     #[arg(long)]
     out: PathBuf,
+    /// Also write `pg_pll.v` making --clock-hz from this board's oscillator
+    /// (icebreaker, ulx3s-85f, ...), for its board top.
+    #[arg(long = "board")]
+    fpga_board: Option<String>,
 }
 
 pub fn gen_ctl(a: GenCtlArgs) -> Result<()> {
@@ -82,7 +86,19 @@ pub fn gen_ctl(a: GenCtlArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", a.out.display()))?;
     let clock = a.board.clock_hz.round() as u64;
-    let files = phasegen_hdl::generate_ctl_top_files(&s.plan, clock, a.board.baud as u64);
+    let mut files = phasegen_hdl::generate_ctl_top_files(&s.plan, clock, a.board.baud as u64);
+    if let Some(b) = &a.fpga_board {
+        let board = phasegen_sim::board::board(b)?;
+        let cp = phasegen_sim::board::pll::plan(board, clock)?;
+        if cp.core_clock_hz() != clock {
+            bail!(
+                "board {b}'s PLL makes {} Hz, not --clock-hz {clock}: give a clock it makes ({})",
+                cp.core_clock_hz(),
+                cp.describe()
+            );
+        }
+        files.push(phasegen_hdl::generate_ctl_pll(&s.plan, &cp));
+    }
     for f in &files {
         let p = a.out.join(&f.name);
         std::fs::write(&p, &f.text)
