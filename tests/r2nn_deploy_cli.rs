@@ -136,5 +136,25 @@ fn deploy_programs_verifies_and_classifies_on_the_simulated_board() {
         );
     }
     assert!(text.contains("480 cycles per sample at 48 MHz"), "{text}");
+    // bench-ctl: rates, closed-loop speed and the three accuracies
+    let (ok, text) = phasegen(&[
+        "r2nn",
+        "bench-ctl",
+        "--model",
+        m,
+        "--parts",
+        PARTS,
+        "--count",
+        "4",
+    ]);
+    assert!(ok, "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| m |"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!(cells.len(), 10, "{row}");
+    assert_eq!(cells[5], "4", "{row}");
+    assert_eq!(cells[7].matches('%').count(), 3, "{row}");
     std::fs::remove_dir_all(&dir).ok();
 }

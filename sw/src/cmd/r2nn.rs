@@ -172,6 +172,9 @@ pub enum R2nnCommand {
     /// Write the metacircuit controller's Verilog (`pg_ctl_top` and its
     /// modules) for a model's board.
     GenCtl(super::r2nn_deploy::GenCtlArgs),
+    /// Per model: real-time rates, closed-loop cosimulation speed, and the
+    /// accuracy trained, of the realized values and in the closed loop.
+    BenchCtl(super::r2nn_deploy::BenchCtlArgs),
 }
 
 pub use super::common::REFERENCE_PARTS;
@@ -439,6 +442,7 @@ impl R2nnCommand {
             R2nnCommand::Deploy(a) => super::r2nn_deploy::deploy(a)?,
             R2nnCommand::ServeBoard(a) => super::r2nn_deploy::serve_board(a)?,
             R2nnCommand::GenCtl(a) => super::r2nn_deploy::gen_ctl(a)?,
+            R2nnCommand::BenchCtl(a) => super::r2nn_deploy::bench_ctl(a)?,
         }
         Ok(())
     }

@@ -119,6 +119,113 @@ pub fn gen_ctl(a: GenCtlArgs) -> Result<()> {
     Ok(())
 }
 
+/// Per model: the samples/s its circuit needs against what the SPI paths
+/// achieve at the controller clock; the closed loop's speed (the Verilated
+/// `pg_ctl` with the part models and the circuit); test accuracy trained,
+/// of the realized values, and in the closed loop.
+#[derive(clap::Args, Debug)]
+pub struct BenchCtlArgs {
+    /// Model files (from `phasegen r2nn train`).
+    #[arg(long, required = true, num_args = 1..)]
+    model: Vec<PathBuf>,
+    /// The part table (TOML).
+    #[arg(long, default_value = super::common::REFERENCE_PARTS)]
+    parts: PathBuf,
+    /// Input samples per second the circuits run at on the board.
+    #[arg(long, default_value_t = 100e3)]
+    sample_rate: f64,
+    /// The controller's clock, Hz.
+    #[arg(long, default_value_t = 48e6)]
+    clock_hz: f64,
+    /// Test signals through the closed loop (0 = all).
+    #[arg(long, default_value_t = 50)]
+    count: usize,
+}
+
+pub fn bench_ctl(a: BenchCtlArgs) -> Result<()> {
+    use phasegen_sim::r2nn::circuit::{eng, Scale};
+    use phasegen_sim::r2nn::engine::Engine;
+    use phasegen_sim::r2nn::train::evaluate;
+    let table = phasegen_sim::r2nn::parts::PartTable::load(&a.parts)?;
+    println!(
+        "| model | the circuit's rate (1/τ) | samples/s the DAC and ADC paths keep up with at {} | rate used | signals | closed loop: simulated cycles/s, samples/s | accuracy: trained / realized values / closed loop | closed loop = realized |",
+        eng(a.clock_hz, "Hz")
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for m in &a.model {
+        let mf = phasegen_sim::r2nn::file::ModelFile::load(m)?;
+        let net = mf.spec.net(&mf.params)?;
+        let needed = Scale::choose(&net, None, None)?.sample_rate();
+        let rt = phasegen_sim::r2nn::parts::realtime(
+            &table,
+            needed,
+            net.probes.len(),
+            Some(a.clock_hz),
+        )?;
+        let name = m
+            .file_stem()
+            .map_or("?".into(), |s| s.to_string_lossy().into_owned());
+        let head = format!(
+            "| {name} | {}/s | {}/s | {}/s",
+            eng(needed, ""),
+            eng(rt.max_sample_rate, ""),
+            eng(a.sample_rate, "")
+        );
+        let s = match board_setup(m, &a.parts, a.sample_rate, a.clock_hz, 2048) {
+            Ok(s) => s,
+            Err(e) => {
+                println!(
+                    "{head} | – | – | – | not built: {} |",
+                    format!("{e:#}").replace('|', "/")
+                );
+                continue;
+            }
+        };
+        let n = if a.count == 0 {
+            s.test.count()
+        } else {
+            a.count.min(s.test.count())
+        };
+        let idx: Vec<usize> = (0..n).collect();
+        let sub = s.test.subset(&idx);
+        let trained = evaluate(&mf.spec, &Engine::new(&net), &sub);
+        let real = evaluate(&mf.spec, &Engine::new(&s.realized.circuit.to_net()), &sub);
+        let built =
+            crate::ctlsim::build_ctl(&s.plan, &scratch_dir(&format!("bench-ctl-{name}")), None)?;
+        let mut c =
+            crate::ctlsim::CtlSim::new(&built, &s.plan, &s.table, s.volts_per_unit, s.full_scale)?;
+        c.reset_and_program(10_000_000)?;
+        c.build_circuit(&s.table, &s.realized)?;
+        let t0 = Instant::now();
+        let (mut right, mut same, mut cycles) = (0, 0, 0);
+        for i in 0..n {
+            let codes = dac_codes(sub.signal(i), s.full_scale);
+            let r = c.classify(&codes, 10 * s.plan.period * codes.len() as u64)?;
+            cycles += r.cycles;
+            right += (r.class == sub.labels[i]) as usize;
+            same += (r.class == real.pred[i]) as usize;
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        if !c.violations().is_empty() {
+            bail!(
+                "{}: the part models flagged {:?}",
+                m.display(),
+                c.violations()
+            );
+        }
+        println!(
+            "{head} | {n} | {:.2} M, {:.0} | {:.2}% / {:.2}% / {:.2}% | {:.2}% |",
+            cycles as f64 / secs / 1e6,
+            (n * s.test.len) as f64 / secs,
+            100.0 * trained.acc,
+            100.0 * real.acc,
+            100.0 * right as f64 / n as f64,
+            100.0 * same as f64 / n as f64
+        );
+    }
+    Ok(())
+}
+
 fn setup(b: &BoardArgs) -> Result<crate::ctlsim::BoardSetup> {
     board_setup(&b.model, &b.parts, b.sample_rate, b.clock_hz, b.max_samples)
 }
