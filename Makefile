@@ -130,7 +130,7 @@ endif
 endif
 
 .PHONY: all help setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
-	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table
+	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table ctl-gen ctl-bitstream
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -155,6 +155,7 @@ help:
 	@echo "  report     $(BUILD)/$(NAME).report.{md,json}; fails when timing is not met"
 	@echo "  bitstream  all of the above: $(BITFILE)"
 	@echo "  prog       program an attached board with $(PROG_TOOL) (after report)"
+	@echo "  ctl-bitstream  the metacircuit controller for CTL_MODEL=$(CTL_MODEL) at CTL_CLOCK_HZ=$(CTL_CLOCK_HZ) into $(CTL_BUILD)/ (docs/metacircuit-board.md)"
 	@echo "  asic       $(ASIC_CONFIG) through qflow on $(ASIC_TECH) into $(ASIC_BUILD)/: layout, gate-level check, report (docs/asic.md)"
 	@echo "  asic-digits  the same for configs/digits.toml (the default digits core; docs/asic.md has its times)"
 	@echo "  asic-train asic-gen asic-flow asic-verify asic-report  the steps of asic"
@@ -309,6 +310,57 @@ bitstream: setup train gen verify lint report
 # Programs only what passed the report; installs nothing.
 prog: report
 	PROG_BOARD='$(PROG_BOARD)' PROG_FLAGS='$(PROG_FLAGS)' scripts/prog.sh $(PROG_TOOL) $(BITFILE)
+
+# ---- metacircuit controller -------------------------------------------------
+# `make ctl-bitstream CTL_MODEL=build/r2nn/tactile.json [BOARD=ulx3s-85f]`:
+# the controller (pg_ctl_top, docs/metacircuit-board.md) for a trained R²NN's
+# board, with the board's pins and the metacircuit board's SPI buses;
+# nextpnr fails when CTL_CLOCK_HZ is not met. Output in build/ctl-<board>/.
+CTL_MODEL    ?= build/r2nn/tactile.json
+# A clock the board's PLL makes at which one sample's SPI frames fit the
+# sample period at 100 k samples/s (and timing is met).
+CTL_CLOCK_HZ ?= $(if $(filter ice40,$(FAMILY)),24000000,46875000)
+CTL_FLAGS    ?=
+CTL_BUILD    ?= build/ctl-$(BOARD)
+CTL_GEN      := $(CTL_BUILD)/gen
+CTL_TOP      := $(patsubst %_top,%_ctl_top,$(BOARD_TOP))
+CTL_TOP_V    := hdl/boards/$(CTL_TOP).v
+CTL_PINS     := $(CTL_BUILD)/pins.$(if $(filter ice40,$(FAMILY)),pcf,lpf)
+CTL_MHZ      := $(shell awk 'BEGIN { print $(CTL_CLOCK_HZ) / 1e6 }')
+CTL_BIT      := $(CTL_BUILD)/ctl.$(if $(filter ice40,$(FAMILY)),bin,bit)
+
+ctl-gen: $(CTL_GEN)/pg_ctl_top.v
+$(CTL_GEN)/pg_ctl_top.v: $(CTL_MODEL) $(PHASEGEN)
+	@test -f '$(CTL_MODEL)' || { echo "no model $(CTL_MODEL): train one (make r2nn) or give CTL_MODEL=" >&2; exit 1; }
+	@rm -rf $(CTL_GEN)
+	$(PHASEGEN) r2nn gen-ctl --model $(CTL_MODEL) --clock-hz $(CTL_CLOCK_HZ) --board $(BOARD) --out $(CTL_GEN) $(CTL_FLAGS)
+
+$(CTL_PINS): $(PINS) $(wildcard constraints/metacircuit-$(firstword $(subst -, ,$(BOARD))).*)
+	@mkdir -p $(@D)
+	cat $^ > $@
+
+$(CTL_BUILD)/ctl.synth.json: $(CTL_GEN)/pg_ctl_top.v $(CTL_TOP_V) | setup
+	$(SYNTH_YOSYS) -q -l $(CTL_BUILD)/yosys.rpt \
+		-p 'synth_$(FAMILY)$(if $(SYNTH_FLAGS), $(SYNTH_FLAGS)) -top $(CTL_TOP) -json $@' \
+		$(CTL_GEN)/*.v $(CTL_TOP_V)
+
+CTL_PNR = -q -l $(CTL_BUILD)/nextpnr.rpt --json $< --freq $(CTL_MHZ) \
+	--report $(CTL_BUILD)/ctl.pnr.json --seed $(PNR_SEED) --threads $(PNR_THREADS)
+ifeq ($(FAMILY),ice40)
+$(CTL_BUILD)/ctl.asc: $(CTL_BUILD)/ctl.synth.json $(CTL_PINS) | setup
+	$(NEXTPNR_ICE40) $(CTL_PNR) --$(DEVICE) --package $(PACKAGE) --pcf $(CTL_PINS) --asc $@
+$(CTL_BIT): $(CTL_BUILD)/ctl.asc
+	$(ICEPACK) $< $@
+else
+$(CTL_BUILD)/ctl.config: $(CTL_BUILD)/ctl.synth.json $(CTL_PINS) | setup
+	$(NEXTPNR_ECP5) $(CTL_PNR) --$(DEVICE) --package $(PACKAGE) --speed $(SPEED) --lpf $(CTL_PINS) --textcfg $@
+$(CTL_BIT): $(CTL_BUILD)/ctl.config
+	$(ECPPACK) --input $< --bit $@
+endif
+
+ctl-bitstream: $(CTL_BIT)
+	@grep -E 'Max frequency|_LC:|_RAM:|_DSP:|TRELLIS_COMB:|DP16KD:|MULT18X18D:' $(CTL_BUILD)/nextpnr.rpt | tail -6
+	@echo "$(CTL_BIT): pg_ctl_top at $(CTL_MHZ) MHz on $(BOARD) for $(CTL_MODEL)"
 
 # ---- ASIC -------------------------------------------------------------------
 # The flow's settings, rewritten only when they change: another clock target,

@@ -269,3 +269,62 @@ fn host_filled_memories_are_marked_for_spram_on_the_up5k() {
         }
     }
 }
+
+/// The metacircuit controller (`pg_ctl` and its SPI masters) for a small
+/// realized tactile model on the reference parts: lint clean, and the same
+/// plan gives the same bytes.
+#[test]
+fn the_metacircuit_controller_is_lint_clean_and_reproducible() {
+    use phasegen_sim::r2nn::circuit::Circuit;
+    use phasegen_sim::r2nn::ctl::CtlPlan;
+    use phasegen_sim::r2nn::data::Task;
+    use phasegen_sim::r2nn::parts::PartTable;
+    use phasegen_sim::r2nn::realize::{board_scale, realize};
+    let spec = Task::Tactile.spec();
+    let net = spec.net(&spec.init(1)).unwrap();
+    let table = PartTable::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/parts/reference.toml"
+    )))
+    .unwrap();
+    let scale = board_scale(&net, &table, Some(100e3), None).unwrap();
+    let r = realize(&Circuit::from_net(&net, scale), &table).unwrap();
+    let plan = CtlPlan::new(&table, &r, 48e6, 100e3, net.probes.len(), 2048).unwrap();
+    for (tag, top, files) in [
+        (
+            "lint-ctl",
+            "pg_ctl",
+            phasegen_hdl::generate_ctl_files(&plan),
+        ),
+        (
+            "lint-ctl-top",
+            "pg_ctl_top",
+            phasegen_hdl::generate_ctl_top_files(&plan, 48_000_000, 115_200),
+        ),
+    ] {
+        assert_eq!(
+            files,
+            phasegen_hdl::generate_ctl_top_files(&plan.clone(), 48_000_000, 115_200)
+                .into_iter()
+                .filter(|f| files.iter().any(|g| g.name == f.name))
+                .collect::<Vec<_>>()
+        );
+        let dir = phasegen::cosim::scratch_dir(tag);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in &files {
+            std::fs::write(dir.join(&f.name), &f.text).unwrap();
+        }
+        let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lint.sh"))
+            .arg(&dir)
+            .arg(top)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "lint of {top} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -68,7 +68,7 @@ const K_ERR: u64 = 4;
 const K_STATUS: u64 = 5;
 
 /// The unrolled CRC-8 step `crc8_byte(c, b)` as wires.
-fn crc_step(m: &mut Module, name: &str, c: &Sig, b: &Sig) -> Sig {
+pub(crate) fn crc_step(m: &mut Module, name: &str, c: &Sig, b: &Sig) -> Sig {
     let mut x = m.wire(&format!("{name}_0"), c.e().xor(b.e()));
     for k in 1..=8 {
         let shifted = Expr::concat(vec![x.slice(6, 0), lit(1, 0)]);

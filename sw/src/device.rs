@@ -4,8 +4,8 @@
 
 use anyhow::{bail, Context, Result};
 use phasegen_sim::link::protocol::{
-    self, phase_bytes, run_payload, write_weights_payload, Block, Cmd, Decoder, ErrCode, Identity,
-    Response, ERROR, MAX_INPUT_CHUNK,
+    self, phase_bytes, run_payload, words_payload, write_weights_payload, Block, Cmd, CtlCmd,
+    CtlIdentity, Decoder, ErrCode, Identity, Response, ERROR, MAX_CTL_WORDS, MAX_INPUT_CHUNK,
 };
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -66,7 +66,19 @@ impl<P: Read + Write> Device<P> {
     /// Send a request and wait for its reply; retried on a corrupted reply
     /// or a device-side CRC error.
     pub fn transact(&mut self, cmd: Cmd, payload: &[u8], timeout: Duration) -> Result<Vec<u8>> {
-        let req = protocol::request(cmd, payload);
+        self.transact_code(cmd as u8, &format!("{cmd:?}"), payload, timeout)
+    }
+
+    /// [`Device::transact`] for any command byte (`name` in messages).
+    pub fn transact_code(
+        &mut self,
+        code: u8,
+        name: &str,
+        payload: &[u8],
+        timeout: Duration,
+    ) -> Result<Vec<u8>> {
+        let cmd = name;
+        let req = protocol::frame_request(code, payload);
         let mut last_err = None;
         for _ in 0..=self.retries {
             self.port
@@ -75,7 +87,7 @@ impl<P: Read + Write> Device<P> {
             self.port.flush().ok();
             let deadline = Instant::now() + timeout;
             match self.read_frame(deadline) {
-                Ok(r) if r.cmd == cmd as u8 => return Ok(r.payload),
+                Ok(r) if r.cmd == code => return Ok(r.payload),
                 Ok(r) if r.cmd == ERROR => {
                     let code = r.payload.first().copied().unwrap_or(0);
                     match ErrCode::from_u8(code) {
@@ -84,12 +96,12 @@ impl<P: Read + Write> Device<P> {
                             last_err = Some(anyhow::anyhow!("{}", ErrCode::BadCrc.describe()));
                             continue;
                         }
-                        Some(c) => bail!("{:?} request refused: {}", cmd, c.describe()),
-                        None => bail!("{:?} request refused with unknown error code {code}", cmd),
+                        Some(c) => bail!("{} request refused: {}", cmd, c.describe()),
+                        None => bail!("{} request refused with unknown error code {code}", cmd),
                     }
                 }
                 Ok(r) => bail!(
-                    "the device answered command {:#04x} to a {:?} request (protocol mismatch?)",
+                    "the device answered command {:#04x} to a {} request (protocol mismatch?)",
                     r.cmd,
                     cmd
                 ),
@@ -105,7 +117,7 @@ impl<P: Read + Write> Device<P> {
             }
         }
         Err(last_err.unwrap_or_else(|| anyhow::anyhow!("no reply")))
-            .with_context(|| format!("{:?} failed after {} retries", cmd, self.retries))
+            .with_context(|| format!("{} failed after {} retries", cmd, self.retries))
     }
 
     pub fn identify(&mut self) -> Result<Identity> {
@@ -303,6 +315,91 @@ impl<P: Read + Write> Device<P> {
             }
         }
         Ok(classes)
+    }
+
+    fn ctl(&mut self, cmd: CtlCmd, payload: &[u8], timeout: Duration) -> Result<Vec<u8>> {
+        self.transact_code(cmd as u8, &format!("{cmd:?}"), payload, timeout)
+    }
+
+    /// A metacircuit controller's identity (CtlIdentify).
+    pub fn ctl_identify(&mut self) -> Result<CtlIdentity> {
+        let t = self.timeout;
+        let b = self.ctl(CtlCmd::CtlIdentify, &[], t)?;
+        let id = CtlIdentity::parse(&b)?;
+        if id.version != protocol::VERSION {
+            bail!(
+                "the controller speaks protocol version {}, this phasegen version {}",
+                id.version,
+                protocol::VERSION
+            );
+        }
+        Ok(id)
+    }
+
+    fn ctl_words(&mut self, cmd: CtlCmd, words: &[u64]) -> Result<()> {
+        let t = self.timeout;
+        for (k, chunk) in words.chunks(MAX_CTL_WORDS).enumerate() {
+            self.ctl(cmd, &words_payload(k * MAX_CTL_WORDS, chunk), t)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the program RAM from word 0.
+    pub fn write_codes(&mut self, words: &[u64]) -> Result<()> {
+        self.ctl_words(CtlCmd::WriteCodes, words)
+    }
+
+    /// Reads `n` words of the program RAM from word 0.
+    pub fn read_codes(&mut self, n: usize) -> Result<Vec<u64>> {
+        let t = self.timeout;
+        let mut v = vec![];
+        for off in (0..n).step_by(127) {
+            let k = (n - off).min(127);
+            let mut p = (off as u16).to_be_bytes().to_vec();
+            p.push(k as u8);
+            let b = self.ctl(CtlCmd::ReadCodes, &p, t)?;
+            if b.len() != 2 * k {
+                bail!("ReadCodes of {k} words answered {} bytes", b.len());
+            }
+            v.extend(b.chunks(2).map(|w| u16::from_be_bytes([w[0], w[1]]) as u64));
+        }
+        Ok(v)
+    }
+
+    /// Writes every chain from the program RAM; `timeout` covers the
+    /// programming.
+    pub fn program(&mut self, timeout: Duration) -> Result<()> {
+        self.ctl(CtlCmd::Program, &[], timeout).map(|_| ())
+    }
+
+    /// Loads DAC codes into the sample RAM from sample 0, runs them and
+    /// returns the class.
+    pub fn classify_signal(&mut self, codes: &[u64], timeout: Duration) -> Result<usize> {
+        self.ctl_words(CtlCmd::LoadSignal, codes)?;
+        let b = self.ctl(
+            CtlCmd::Classify,
+            &(codes.len() as u16).to_be_bytes(),
+            timeout,
+        )?;
+        match b[..] {
+            [c] => Ok(c as usize),
+            _ => bail!("Classify answered {} bytes, expected 1", b.len()),
+        }
+    }
+
+    /// The last run's probe energies.
+    pub fn read_energies(&mut self, probes: usize) -> Result<Vec<u64>> {
+        let t = self.timeout;
+        let b = self.ctl(CtlCmd::ReadEnergies, &[], t)?;
+        if b.len() != 8 * probes {
+            bail!(
+                "ReadEnergies answered {} bytes for {probes} probes",
+                b.len()
+            );
+        }
+        Ok(b.chunks(8)
+            .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
+            .collect())
     }
 
     /// Send raw bytes (for tests of the device's error handling).

@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod cmd;
 pub mod confusion;
 pub mod cosim;
+pub mod ctlsim;
 pub mod device;
 pub mod hil_device;
 pub mod netlist;

@@ -7,11 +7,14 @@
 //!   `device.rs`).
 //! - [`devmodel`]: what `pg_top` answers to any byte stream (the oracle of
 //!   the UART tests and the fuzzer).
+//! - [`ctlmodel`]: what the metacircuit controller (`pg_ctl_top`) answers
+//!   to any byte stream (the oracle of `tests/fuzz_ctl.rs`).
 //! - [`hil`]: Equilibrium Propagation with the free and nudged settles run
 //!   by a [`hil::Backend`]: the twin, or a device over the protocol.
 //!
 //! May use: `twin`, `onn`, `config`, `data`, `board`, `rng`.
 
+pub mod ctlmodel;
 pub mod devmodel;
 pub mod hil;
 pub mod protocol;

@@ -228,6 +228,11 @@ fn frame(sync: u8, cmd: u8, payload: &[u8]) -> Vec<u8> {
     v
 }
 
+/// A request frame of any command byte.
+pub fn frame_request(cmd: u8, payload: &[u8]) -> Vec<u8> {
+    frame(SYNC_REQ, cmd, payload)
+}
+
 pub fn request(cmd: Cmd, payload: &[u8]) -> Vec<u8> {
     frame(SYNC_REQ, cmd as u8, payload)
 }
@@ -364,6 +369,91 @@ impl Decoder {
             cmd: f[1],
             payload: f[3..3 + len].to_vec(),
         }))
+    }
+}
+
+/// Commands of the metacircuit controller (`pg_ctl_top`, docs/protocol.md
+/// "The metacircuit controller"): the same frames, CRC and error codes as
+/// [`Cmd`]; a controller answers the oscillator commands with
+/// [`ErrCode::UnknownCmd`], an oscillator design these. Words are
+/// big-endian, two bytes each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CtlCmd {
+    /// `-> version, plan_id[4], probes, prog_words[2], max_samples[2]`
+    /// ([`CTL_IDENTIFY_LEN`] bytes)
+    CtlIdentify = 0x10,
+    /// `offset[2], word[2] ...` (at least one word, `offset + words <=
+    /// prog_words`) `->` empty: into the program RAM
+    WriteCodes = 0x11,
+    /// `offset[2], count` (`1 <= count <= 127`, `offset + count <=
+    /// prog_words`) `-> count words` of the program RAM
+    ReadCodes = 0x12,
+    /// `->` empty, sent when every chain has been written from the program
+    /// RAM
+    Program = 0x13,
+    /// `offset[2], code[2] ...` (at least one, `offset + codes <=
+    /// max_samples`) `->` empty: DAC codes into the sample RAM
+    LoadSignal = 0x14,
+    /// `len[2]` (`1..=max_samples`) `-> class`, sent when the run of `len`
+    /// samples from the sample RAM's start has ended
+    Classify = 0x15,
+    /// `-> probes × energy[8]`: the last run's energies
+    ReadEnergies = 0x16,
+}
+
+/// Bytes of the CtlIdentify reply.
+pub const CTL_IDENTIFY_LEN: usize = 10;
+/// Most words one WriteCodes or LoadSignal frame carries.
+pub const MAX_CTL_WORDS: usize = 126;
+
+pub fn ctl_request(cmd: CtlCmd, payload: &[u8]) -> Vec<u8> {
+    frame(SYNC_REQ, cmd as u8, payload)
+}
+
+/// The payload of WriteCodes and LoadSignal.
+pub fn words_payload(offset: usize, words: &[u64]) -> Vec<u8> {
+    let mut v = (offset as u16).to_be_bytes().to_vec();
+    for &w in words {
+        v.extend_from_slice(&(w as u16).to_be_bytes());
+    }
+    v
+}
+
+/// What a controller says about itself (the CtlIdentify reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CtlIdentity {
+    pub version: u8,
+    pub plan_id: u32,
+    pub probes: u8,
+    pub prog_words: u16,
+    pub max_samples: u16,
+}
+
+impl CtlIdentity {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = vec![self.version];
+        v.extend_from_slice(&self.plan_id.to_be_bytes());
+        v.push(self.probes);
+        v.extend_from_slice(&self.prog_words.to_be_bytes());
+        v.extend_from_slice(&self.max_samples.to_be_bytes());
+        v
+    }
+
+    pub fn parse(b: &[u8]) -> Result<CtlIdentity> {
+        if b.len() != CTL_IDENTIFY_LEN {
+            bail!(
+                "CtlIdentify reply of {} bytes, a version {VERSION} controller sends {CTL_IDENTIFY_LEN}",
+                b.len()
+            );
+        }
+        Ok(CtlIdentity {
+            version: b[0],
+            plan_id: u32::from_be_bytes([b[1], b[2], b[3], b[4]]),
+            probes: b[5],
+            prog_words: u16::from_be_bytes([b[6], b[7]]),
+            max_samples: u16::from_be_bytes([b[8], b[9]]),
+        })
     }
 }
 

@@ -819,7 +819,7 @@ pub fn reference_run(net: &Net, x: &[f32]) -> Vec<Vec<f64>> {
 /// Gauss-Jordan inverse with partial pivoting (the matrices here are
 /// symmetric positive definite).
 #[allow(clippy::needless_range_loop)]
-fn invert(mut a: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+pub(crate) fn invert(mut a: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     let n = a.len();
     let mut inv: Vec<Vec<f64>> = (0..n)
         .map(|i| (0..n).map(|j| (i == j) as u8 as f64).collect())

@@ -91,3 +91,6 @@ pub fn float_vs_twin(
         .count();
     (float_acc, ok as f64 / n.max(1) as f64)
 }
+
+/// The reference board's part table.
+pub const REFERENCE_PARTS: &str = "configs/parts/reference.toml";

@@ -23,6 +23,7 @@ pub mod pll;
 pub mod plot;
 pub mod quantize;
 pub mod r2nn;
+pub mod r2nn_deploy;
 pub mod report;
 pub mod serve;
 pub mod sweep;

@@ -162,10 +162,22 @@ pub enum R2nnCommand {
     /// against what the DAC and ADC SPI paths achieve, and the --sample-rate
     /// to use when they do not keep up (docs/metacircuit-board.md).
     Realtime(RealtimeArgs),
+    /// Program a metacircuit board for a model over its controller's UART,
+    /// verify the codes, classify the test signals; prints accuracy and the
+    /// confusion matrix.
+    Deploy(super::r2nn_deploy::DeployArgs),
+    /// Serve the Verilated metacircuit controller on its simulated board
+    /// (part models and circuit in the loop) on a pseudo-terminal.
+    ServeBoard(super::r2nn_deploy::ServeBoardArgs),
+    /// Write the metacircuit controller's Verilog (`pg_ctl_top` and its
+    /// modules) for a model's board.
+    GenCtl(super::r2nn_deploy::GenCtlArgs),
+    /// Per model: real-time rates, closed-loop cosimulation speed, and the
+    /// accuracy trained, of the realized values and in the closed loop.
+    BenchCtl(super::r2nn_deploy::BenchCtlArgs),
 }
 
-/// The reference board's part table.
-pub const REFERENCE_PARTS: &str = "configs/parts/reference.toml";
+pub use super::common::REFERENCE_PARTS;
 
 #[derive(clap::Args, Debug)]
 pub struct CodesArgs {
@@ -427,6 +439,10 @@ impl R2nnCommand {
             } => tolerance_cmd(&model, &tol, trials, seed, &scale)?,
             R2nnCommand::Codes(a) => codes_cmd(a)?,
             R2nnCommand::Realtime(a) => realtime_cmd(a)?,
+            R2nnCommand::Deploy(a) => super::r2nn_deploy::deploy(a)?,
+            R2nnCommand::ServeBoard(a) => super::r2nn_deploy::serve_board(a)?,
+            R2nnCommand::GenCtl(a) => super::r2nn_deploy::gen_ctl(a)?,
+            R2nnCommand::BenchCtl(a) => super::r2nn_deploy::bench_ctl(a)?,
         }
         Ok(())
     }
