@@ -364,6 +364,14 @@ pub fn make_table(nets: &[Network], o: &Options, command: &str) -> Result<Table>
             let dir = o.dir.join(tech).join(&n.config.name);
             eprintln!("asic table: {} on {tech} ...", n.shape());
             let r = asic_row(n, tech, o, &dir)?;
+            if !r.synthesized {
+                eprintln!(
+                    "asic table: {} on {tech}: {}; {} bits of written memories",
+                    r.network, r.note, r.memory_bits
+                );
+                t.asic.push(r);
+                continue;
+            }
             eprintln!(
                 "asic table: {} on {tech}: {} cells, {:.3} mm², Fmax {} (synthesis {:.0} s)",
                 r.network,
