@@ -76,7 +76,8 @@ pub struct GenCtlArgs {
     #[arg(long)]
     out: PathBuf,
     /// Also write `pg_pll.v` making --clock-hz from this board's oscillator
-    /// (icebreaker, ulx3s-85f, ...), for its board top.
+    /// (icebreaker, ulx3s-85f, ...), for its board top (default: none, no
+    /// `pg_pll.v`).
     #[arg(long = "board")]
     fpga_board: Option<String>,
 }
