@@ -157,7 +157,7 @@ help:
 	@echo "  prog       program an attached board with $(PROG_TOOL) (after report)"
 	@echo "  ctl-bitstream  the metacircuit controller for CTL_MODEL=$(CTL_MODEL) at CTL_CLOCK_HZ=$(CTL_CLOCK_HZ) into $(CTL_BUILD)/ (docs/metacircuit-board.md)"
 	@echo "  asic       $(ASIC_CONFIG) through qflow on $(ASIC_TECH) into $(ASIC_BUILD)/: layout, gate-level check, report (docs/asic.md)"
-	@echo "  asic-digits  the same for configs/digits.toml (the default digits core; docs/asic.md has its times)"
+	@echo "  asic-digits  the same for configs/digits.toml (the default digits core, four times the cells: far longer; docs/asic.md)"
 	@echo "  asic-train asic-gen asic-flow asic-verify asic-report  the steps of asic"
 	@echo "  asic-table the ASIC/FPGA table of docs/asic.md -> build/asic/table/table.md (synthesis and STA per network and tech, make report per board)"
 	@echo "  clean      remove build/"
@@ -406,8 +406,8 @@ asic-report: $(ASIC_PROJ)/stages.json | $(PHASEGEN)
 
 asic: setup asic-verify asic-report
 
-# The default digits core: about 24,000 cells, hours of placement and
-# routing on 2 cores (docs/asic.md).
+# The default digits core: about 34,600 cells, four times the routine
+# design; far longer placement and routing (docs/asic.md).
 asic-digits:
 	$(MAKE) asic ASIC_CONFIG=configs/digits.toml
 
