@@ -910,12 +910,12 @@ pub fn collect(
         .sum();
     // memories: declared and written in the RTL, flip-flops in the netlist
     let mut rtl = String::new();
+    // the sources synthesis read: the project's file list (pg_top.v lies
+    // beside pg_core.v when the top is pg_core, and is not part of it)
     let src = dir.join("source");
-    for e in std::fs::read_dir(&src).with_context(|| format!("cannot read {}", src.display()))? {
-        let p = e?.path();
-        if p.extension().is_some_and(|x| x == "v") {
-            rtl.push_str(&read(&p, "`phasegen asic flow`")?);
-        }
+    let list = read(&src.join(format!("{top}.fl")), "`phasegen asic flow`")?;
+    for name in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        rtl.push_str(&read(&src.join(name), "`phasegen asic flow`")?);
     }
     let mems = rtl_memories(&rtl);
     let netlist = read(
@@ -1228,6 +1228,12 @@ mod tests {
         w(
             "source/pg_core.v",
             "    reg [1:0] x_mem [0:63];\n    reg [9:0] sin_rom [0:31];\n        x_mem[i_a] <= i_d;\n",
+        );
+        w("source/pg_core.fl", "pg_core.v\n");
+        // beside it, not synthesized for top pg_core
+        w(
+            "source/pg_top.v",
+            "    reg [7:0] r_buf [0:511];\n        r_buf[i_a] <= i_d;\n",
         );
         w(
             "synthesis/pg_core.rtlnopwr.v",
