@@ -358,8 +358,11 @@ $(CTL_BIT): $(CTL_BUILD)/ctl.config
 	$(ECPPACK) --input $< --bit $@
 endif
 
-ctl-bitstream: $(CTL_BIT)
-	@grep -E 'Max frequency|_LC:|_RAM:|_DSP:|TRELLIS_COMB:|DP16KD:|MULT18X18D:' $(CTL_BUILD)/nextpnr.rpt | tail -6
+# The report as for the oscillator designs: $(CTL_BUILD)/ctl.report.{md,json};
+# fails, naming the clock, when timing is not met.
+ctl-bitstream: $(CTL_BIT) | $(PHASEGEN)
+	@$(PHASEGEN) report --pnr $(CTL_BUILD)/ctl.pnr.json --out $(CTL_BUILD)/ctl.report \
+		--device $(DEVICE)-$(PACKAGE) --yosys-json $(CTL_BUILD)/ctl.synth.json --bitstream $(CTL_BIT) --count -1
 	@echo "$(CTL_BIT): pg_ctl_top at $(CTL_MHZ) MHz on $(BOARD) for $(CTL_MODEL)"
 
 # ---- ASIC -------------------------------------------------------------------

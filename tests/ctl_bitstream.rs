@@ -60,13 +60,25 @@ fn the_controller_builds_for_both_boards_with_timing_met() {
             out.status.success(),
             "make ctl-bitstream for {board} failed:\n{log}"
         );
-        let fmax: f64 = log
-            .lines()
-            .rfind(|l| l.contains("Max frequency"))
-            .and_then(|l| l.split("': ").nth(1))
-            .and_then(|r| r.split(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no Max frequency in:\n{log}"));
+        // the report, as for the oscillator designs
+        let report = Path::new(ROOT).join(&rel).join("ctl.report.json");
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&report)
+                .unwrap_or_else(|e| panic!("no {}: {e}\n{log}", report.display())),
+        )
+        .unwrap();
+        assert!(
+            Path::new(ROOT).join(&rel).join("ctl.report.md").is_file(),
+            "{log}"
+        );
+        let fmax = json["clocks"]
+            .as_array()
+            .and_then(|c| {
+                c.iter()
+                    .filter_map(|c| c["achieved_mhz"].as_f64())
+                    .reduce(f64::min)
+            })
+            .unwrap_or_else(|| panic!("no clock in {}:\n{json}", report.display()));
         assert!(fmax >= mhz, "{board}: {fmax} MHz < {mhz} MHz");
         let bit = if board == "icebreaker" {
             "ctl.bin"
