@@ -118,21 +118,7 @@ fn asic_rtl_from_random_power_up_matches_twin() {
 }
 
 fn settings() -> Settings {
-    Settings {
-        qflow: "qflow".into(),
-        sta: "sta".into(),
-        magic: "magic".into(),
-        cell_gds: None,
-        tech: Tech::find("osu018").unwrap_or_else(|e| panic!("{e:#} (run scripts/setup.sh)")),
-        top: "pg_core".into(),
-        clock_mhz: 50.0,
-        place_fast: 1,
-        seed: None,
-        route_cleanup: false,
-        density: None,
-        activity: 0.1,
-        limit_s: None,
-    }
+    Settings::new(Tech::find("osu018").unwrap_or_else(|e| panic!("{e:#} (run scripts/setup.sh)")))
 }
 
 /// `text` with its first rounding (`// round_shift:` marker, then `assign

@@ -148,6 +148,28 @@ pub struct Stages {
 }
 
 impl Settings {
+    /// Settings for `pg_core` on `tech` with the tools on the `PATH`, a
+    /// 50 MHz target, activity 0.1, graywolf's own schedule and seed, no
+    /// density and no limit: what a synthesis alone and its timing before
+    /// placement need (change fields with `Settings { .., ..new(tech) }`).
+    pub fn new(tech: Tech) -> Settings {
+        Settings {
+            qflow: "qflow".into(),
+            sta: "sta".into(),
+            magic: "magic".into(),
+            cell_gds: None,
+            tech,
+            top: "pg_core".into(),
+            clock_mhz: 50.0,
+            place_fast: 1,
+            seed: None,
+            route_cleanup: false,
+            density: None,
+            activity: 0.1,
+            limit_s: None,
+        }
+    }
+
     /// Checks the values a user gives, naming the bad one.
     pub fn check(&self) -> Result<()> {
         if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0) {

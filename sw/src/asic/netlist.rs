@@ -171,18 +171,8 @@ mod tests {
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
         let s = |limit: f64| Settings {
             qflow: fake.clone(),
-            sta: "sta".into(),
-            magic: "magic".into(),
-            cell_gds: None,
-            tech: tech.clone(),
-            top: "pg_core".into(),
-            clock_mhz: 50.0,
-            place_fast: 1,
-            seed: None,
-            route_cleanup: false,
-            density: None,
-            activity: 0.1,
             limit_s: Some(limit),
+            ..Settings::new(tech.clone())
         };
         let proj = d.join("proj");
         let stopped = |r: Result<PathBuf>| r.unwrap_err().downcast_ref::<StageTimeout>().cloned();

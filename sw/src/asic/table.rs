@@ -185,17 +185,10 @@ pub fn asic_row(net: &Network, tech: &str, o: &Options, dir: &Path) -> Result<As
     let s = Settings {
         qflow: o.qflow.clone(),
         sta: o.sta.clone(),
-        magic: "magic".into(),
-        cell_gds: None,
-        tech: tech.clone(),
-        top: "pg_core".into(),
         clock_mhz: o.clock_mhz,
-        place_fast: 1,
-        seed: None,
-        route_cleanup: false,
-        density: None,
         activity: o.activity,
         limit_s: o.synth_limit_s,
+        ..Settings::new(tech.clone())
     };
     s.check()?;
     let gen = dir.join("gen");
