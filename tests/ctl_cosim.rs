@@ -3,7 +3,9 @@
 //! from the decoded values, stepped at every DAC update.
 //!
 //! - start-up programming: every chain's frames are the plan's, bit for bit,
-//!   and every element's decoded value is the realized one;
+//!   every element's decoded value is the realized one, and what the parts
+//!   answered to the readback (the rheostats' RDAC codes, the switch
+//!   chain's echo) is what the program says;
 //! - 20 test signals of the tactile task: the DAC frames are the signal's
 //!   codes, the ADC frames the plan's, the controller's energies equal the
 //!   reference model's on the ADC codes bit for bit, its class equals the
@@ -11,8 +13,9 @@
 //!   energies are within `Σ|x| + n/4` ADC steps² of that circuit's (the
 //!   rounding bound, `r2nn::ctl::energy_bound`);
 //! - a sequencer with an off-by-one start address is caught by the decoded
-//!   values, ADC data lines wired crosswise by the energy bound, and an ADC
-//!   clocked above its maximum by the ADC model.
+//!   values and by the controller's own readback, an open data line of a
+//!   chain by the readback, ADC data lines wired crosswise by the energy
+//!   bound, and an ADC clocked above its maximum by the ADC model.
 
 use phasegen::cosim::scratch_dir;
 use phasegen::ctlsim::{build_ctl, CtlSim, Edit};
@@ -127,6 +130,17 @@ fn the_controller_programs_the_board_and_classifies_in_a_closed_loop() {
     }
     let values = c.build_circuit(&s.table, &s.realized).unwrap();
     assert_eq!(value_mismatches(&s.realized, &values), Vec::<String>::new());
+    // the parts' answers, read back by the controller
+    let rb = c.read_ram(true, s.plan.rb_words()).unwrap();
+    assert_eq!(
+        s.plan.readback_errors(&s.plan.prog_words, &rb, &s.realized),
+        Vec::<String>::new()
+    );
+    assert_eq!(rb, s.plan.expected_readback(&s.plan.prog_words));
+    assert_eq!(
+        c.read_ram(false, s.plan.prog_words.len()).unwrap(),
+        s.plan.prog_words
+    );
     // the offline circuit: the realized values, the same stepper
     let mut off = Stepper::new(&s.realized.circuit.to_net());
     let mut worst = 0.0f64;
@@ -198,13 +212,7 @@ fn an_off_by_one_in_the_sequencer_is_caught_by_the_decoded_values() {
     // text has its start address in the transaction table, `seq_addr <=
     // N'hS;` (the table is written twice: the first transaction and the
     // next one)
-    let t = s
-        .plan
-        .transactions
-        .iter()
-        .rposition(|t| s.plan.prog[t.chain].bus == "rheo")
-        .unwrap();
-    let tr = s.plan.transactions[t].clone();
+    let tr = data_transaction(&s.plan, "rheo");
     let pa = phasegen_sim::r2nn::ctl::clog2(s.plan.prog_words.len() as u64);
     let from = format!("seq_addr <= {pa}'h{:x};", tr.start);
     let to = format!("seq_addr <= {pa}'h{:x};", tr.start + 1);
@@ -230,6 +238,57 @@ fn an_off_by_one_in_the_sequencer_is_caught_by_the_decoded_values() {
         "off-by-one mutant caught: {}",
         &caught[..caught.len().min(200)]
     );
+    // and by the controller itself, as `r2nn deploy` on a board sees it
+    let rb = c.read_ram(true, s.plan.rb_words()).unwrap();
+    let wrong = s.plan.readback_errors(&s.plan.prog_words, &rb, &s.realized);
+    assert!(
+        wrong.iter().any(|w| w.starts_with("bus rheo chip")),
+        "the mutant's readback: {wrong:?}"
+    );
+    println!("and by its readback: {}", wrong[0]);
+}
+
+/// The transaction writing `bus`'s chips their data words.
+fn data_transaction(plan: &CtlPlan, bus: &str) -> phasegen_sim::r2nn::ctl::Transaction {
+    let r = plan
+        .readback
+        .iter()
+        .find(|r| plan.prog[r.chain].bus == bus)
+        .unwrap();
+    plan.transactions
+        .iter()
+        .find(|t| t.chain == r.chain && t.start == r.data && t.capture.is_none())
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn an_open_data_line_of_a_chain_is_caught_by_the_readback() {
+    let s = setup();
+    let mut c = sim(&s, &s.plan, "ctl-cosim", None);
+    let bank = s.plan.prog.iter().position(|p| p.bus == "bank").unwrap();
+    c.open_sdo = Some(bank);
+    c.reset_and_program(400_000).unwrap();
+    // the parts are programmed right, but their answers do not come back
+    let values = c.build_circuit(&s.table, &s.realized).unwrap();
+    assert_eq!(value_mismatches(&s.realized, &values), Vec::<String>::new());
+    let rb = c.read_ram(true, s.plan.rb_words()).unwrap();
+    let wrong = s.plan.readback_errors(&s.plan.prog_words, &rb, &s.realized);
+    let chips = s.plan.prog[bank].chips;
+    // every bank chip whose word is not all ones
+    let r = s.plan.readback.iter().find(|r| r.chain == bank).unwrap();
+    let differ = (0..chips)
+        .filter(|&k| s.plan.prog_words[r.data + k] != 0xff)
+        .count();
+    assert!(differ > 0);
+    assert_eq!(wrong.len(), differ, "{wrong:?}");
+    assert!(
+        wrong
+            .iter()
+            .all(|w| w.contains("bus bank chip") && w.contains("answers 0x00ff")),
+        "{wrong:?}"
+    );
+    println!("open bank SDO: {}", wrong[0]);
 }
 
 #[test]
@@ -320,14 +379,26 @@ fn the_controller_answers_the_protocol_over_its_uart() {
         v
     };
     assert_eq!(read_all(&mut c), s.plan.prog_words);
+    // the parts' answers to the start-up readback
+    let m = s.plan.rb_words();
+    assert_eq!(id.readback_words as usize, m);
+    let read_parts = |c: &mut CtlSim| -> Vec<u64> {
+        let r = c
+            .exchange(&ctl_request(CtlCmd::ReadParts, &[0, 0, m as u8]), t)
+            .unwrap();
+        assert_eq!(r.cmd, CtlCmd::ReadParts as u8, "{r:?}");
+        r.payload
+            .chunks(2)
+            .map(|w| u16::from_be_bytes([w[0], w[1]]) as u64)
+            .collect()
+    };
+    assert_eq!(
+        read_parts(&mut c),
+        s.plan.expected_readback(&s.plan.prog_words)
+    );
     // change the first rheostat code, program, decode
-    let tr = s
-        .plan
-        .transactions
-        .iter()
-        .rposition(|t| s.plan.prog[t.chain].bus == "rheo")
-        .unwrap();
-    let at = s.plan.transactions[tr].start + 3;
+    let tr = data_transaction(&s.plan, "rheo");
+    let at = tr.start + 3;
     let old = s.plan.prog_words[at];
     let new = if old & 0x3ff < 1000 { old + 1 } else { old - 1 };
     assert!(ask(&mut c, CtlCmd::WriteCodes, &words_payload(at, &[new])).is_empty());
@@ -336,10 +407,19 @@ fn the_controller_answers_the_protocol_over_its_uart() {
     assert_eq!(read_all(&mut c), want);
     assert!(ask(&mut c, CtlCmd::Program, &[]).is_empty());
     let decoded = c.decoded(&s.table).unwrap();
-    let chip = s.plan.prog[s.plan.transactions[tr].chain].chips - 1 - 3;
+    let chip = s.plan.prog[tr.chain].chips - 1 - 3;
     assert_eq!(
         decoded["rheo"][chip], new,
         "rheostat chip {chip} after Program"
+    );
+    // the part answers its new code
+    let rb = read_parts(&mut c);
+    assert_eq!(rb, s.plan.expected_readback(&want));
+    let wrong = s.plan.readback_errors(&s.plan.prog_words, &rb, &s.realized);
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+    assert!(
+        wrong[0].starts_with(&format!("bus rheo chip {chip} (")),
+        "{wrong:?}"
     );
     assert!(ask(&mut c, CtlCmd::WriteCodes, &words_payload(at, &[old])).is_empty());
     assert!(ask(&mut c, CtlCmd::Program, &[]).is_empty());
@@ -365,6 +445,10 @@ fn the_controller_answers_the_protocol_over_its_uart() {
         ),
         (
             ctl_request(CtlCmd::ReadCodes, &[0, 0, 0]),
+            ErrCode::BadArgument,
+        ),
+        (
+            ctl_request(CtlCmd::ReadParts, &[0, 1, m as u8]),
             ErrCode::BadArgument,
         ),
         (ctl_request(CtlCmd::Classify, &[0, 0]), ErrCode::BadArgument),

@@ -36,7 +36,8 @@ fn the_controller_answers_fuzzed_requests_as_its_model() {
     c.uart.cpb = CPB;
     let id = phasegen_hdl::ctl_top::identity(&plan, phasegen_hdl::ctl_plan_id(&plan)).to_bytes();
     let prog: Vec<u16> = plan.prog_words.iter().map(|&w| w as u16).collect();
-    let mut model = CtlModel::new(id, prog, plan.max_samples, plan.probes);
+    let rbw = plan.rb_words();
+    let mut model = CtlModel::new(id, prog, plan.max_samples, plan.probes, rbw);
     c.sim.set("i_rst", 1).unwrap();
     c.steps(4);
     c.sim.set("i_rst", 0).unwrap();
@@ -61,10 +62,17 @@ fn the_controller_answers_fuzzed_requests_as_its_model() {
                 ctl_request(CtlCmd::WriteCodes, &words_payload(off, &w))
             }
             2 => {
-                let off = pick(&mut rng, n + 2) as u16;
+                let parts = rng.f64() < 0.4;
+                let depth = if parts { rbw } else { n };
+                let off = pick(&mut rng, depth + 2) as u16;
                 let mut p = off.to_be_bytes().to_vec();
-                p.push(pick(&mut rng, 130) as u8);
-                ctl_request(CtlCmd::ReadCodes, &p)
+                p.push(pick(&mut rng, depth.min(127) + 3) as u8);
+                let cmd = if parts {
+                    CtlCmd::ReadParts
+                } else {
+                    CtlCmd::ReadCodes
+                };
+                ctl_request(cmd, &p)
             }
             3 => {
                 let k = 1 + pick(&mut rng, 126);
@@ -74,7 +82,7 @@ fn the_controller_answers_fuzzed_requests_as_its_model() {
             4 => ctl_request(CtlCmd::CtlIdentify, &vec![0; pick(&mut rng, 2)]),
             5 => {
                 let mut cmd = pick(&mut rng, 256) as u8;
-                if (0x10..=0x16).contains(&cmd) {
+                if (0x10..=0x17).contains(&cmd) {
                     cmd = 0x20;
                 }
                 let k = pick(&mut rng, 4);
@@ -164,6 +172,13 @@ fn the_controller_answers_fuzzed_requests_as_its_model() {
                     assert!(
                         r.payload.len() == 1 && (r.payload[0] as usize) < plan.probes,
                         "burst {b}: {r:?}"
+                    );
+                }
+                Due::Parts(k) => {
+                    assert_eq!(
+                        (r.cmd, r.payload.len()),
+                        (CtlCmd::ReadParts as u8, 2 * k),
+                        "burst {b}"
                     );
                 }
                 Due::Energies => {

@@ -1,6 +1,7 @@
 //! `phasegen r2nn deploy` through the real binary against the simulated
 //! metacircuit board on a pseudo-terminal (`ctlsim::CtlPtyServer`, what
-//! `r2nn serve-board` runs): it programs and verifies the codes, classifies
+//! `r2nn serve-board` runs): it programs the codes, verifies them in the
+//! program RAM and in the parts (their readback), classifies
 //! test signals with the controller in the loop and prints the accuracy
 //! and the confusion matrix; a controller built for another plan is
 //! refused by name.
@@ -61,6 +62,13 @@ fn deploy_programs_verifies_and_classifies_on_the_simulated_board() {
         out.contains(&format!(
             "programmed {} words on 2 chains",
             s.plan.prog_words.len()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "the program RAM and the parts ({} chips) read back and verified",
+            s.plan.rb_words()
         )),
         "{out}"
     );

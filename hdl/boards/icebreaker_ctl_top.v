@@ -5,8 +5,8 @@
 //
 // Pins: the board's clock, UART, button and LEDs (constraints/icebreaker.pcf)
 // and the metacircuit board's SPI buses on PMOD1A/1B
-// (constraints/metacircuit-icebreaker.pcf). The chains' data outputs
-// (rheo_miso, bank_miso) are not read by this controller.
+// (constraints/metacircuit-icebreaker.pcf); the chains' data outputs
+// (rheo_miso, bank_miso) carry the parts' readback.
 //
 // Reset: as icebreaker_top.v: held until the PLL has locked, 16 clocks
 // after, and while the button is pressed. Green LED: running; red: in reset.
@@ -65,14 +65,16 @@ module icebreaker_ctl_top (
     always @(posedge clk) rst_n <= por_done & ~btn_pressed;
     wire rst = ~rst_n;
 
-    // The ADCs' data lines go to the SPI master directly: they change after
-    // SCLK edges the master makes, at least one clock cycle before it
-    // samples them.
+    // The ADCs' and the chains' data lines go to the SPI masters directly:
+    // they change after SCLK edges the masters make, at least one clock
+    // cycle before they are sampled.
     pg_ctl_top u_ctl (
         .i_clk(clk),
         .i_rst(rst),
         .i_rx(RX),
         .i_adc_miso(adc_miso),
+        .i_rheo_miso(rheo_miso),
+        .i_bank_miso(bank_miso),
         .o_tx(TX),
         .o_prog_sclk(prog_sclk),
         .o_prog_mosi(prog_mosi),
@@ -90,9 +92,6 @@ module icebreaker_ctl_top (
 
     assign LEDG_N = ~rst_n;
     assign LEDR_N = rst_n;
-
-    // the chains' data outputs are not read (no part readback yet)
-    wire unused = rheo_miso ^ bank_miso;
 endmodule
 
 `default_nettype wire

@@ -5,9 +5,9 @@
 //
 // Pins: the board's 25 MHz clock, FTDI UART, FIRE1 button, two LEDs
 // (constraints/ulx3s.lpf) and the metacircuit board's SPI buses on header
-// J1 (constraints/metacircuit-ulx3s.lpf). The chains' data outputs
-// (rheo_miso, bank_miso) are not read by this controller. WiFi GPIO0 is
-// held high so the ESP32 does not take over.
+// J1 (constraints/metacircuit-ulx3s.lpf); the chains' data outputs
+// (rheo_miso, bank_miso) carry the parts' readback. WiFi GPIO0 is held high
+// so the ESP32 does not take over.
 //
 // Reset: held until the PLL has locked, 16 clocks after, and while FIRE1 is
 // pressed. led[0]: running; led[1]: in reset.
@@ -68,14 +68,16 @@ module ulx3s_ctl_top (
     always @(posedge clk) rst_n <= por_done & ~btn_pressed;
     wire rst = ~rst_n;
 
-    // The ADCs' data lines go to the SPI master directly: they change after
-    // SCLK edges the master makes, at least one clock cycle before it
-    // samples them.
+    // The ADCs' and the chains' data lines go to the SPI masters directly:
+    // they change after SCLK edges the masters make, at least one clock
+    // cycle before they are sampled.
     pg_ctl_top u_ctl (
         .i_clk(clk),
         .i_rst(rst),
         .i_rx(ftdi_txd),
         .i_adc_miso(adc_miso),
+        .i_rheo_miso(rheo_miso),
+        .i_bank_miso(bank_miso),
         .o_tx(ftdi_rxd),
         .o_prog_sclk(prog_sclk),
         .o_prog_mosi(prog_mosi),
@@ -93,9 +95,6 @@ module ulx3s_ctl_top (
 
     assign led[0] = rst_n;
     assign led[1] = ~rst_n;
-
-    // the chains' data outputs are not read (no part readback yet)
-    wire unused = rheo_miso ^ bank_miso;
 endmodule
 
 `default_nettype wire

@@ -12,8 +12,10 @@
 //! plays `i_len` samples (1..=max_samples; other lengths are ignored);
 //! `o_busy` is high while either runs (and from reset until the start-up
 //! programming is done); `o_class` and `o_energy` (probe `i_eprobe`) hold
-//! the last run's result; `o_rdata` is the program RAM's word at `i_raddr`
-//! one cycle before.
+//! the last run's result; `o_rdata` is the word at `i_raddr` one cycle
+//! before of the program RAM, or with `i_rsel` high (present when a chain
+//! is read back) of the readback RAM, which every programming fills with
+//! what the chains answered on their data inputs `i_<bus>_miso`.
 
 use crate::spi;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, Expr, Module, Sig, Stmt};
@@ -42,6 +44,11 @@ pub fn addr_bits(p: &CtlPlan) -> u32 {
     clog2(p.prog_words.len() as u64).max(clog2(p.max_samples as u64))
 }
 
+/// Whether programming chain `i` is read back (has a data input).
+pub fn reads_back(p: &CtlPlan, i: usize) -> bool {
+    p.readback.iter().any(|r| r.chain == i)
+}
+
 /// Bits of `i_eprobe` and `o_class`.
 pub fn probe_bits(p: &CtlPlan) -> u32 {
     clog2(p.probes as u64)
@@ -52,7 +59,8 @@ pub fn generate(p: &CtlPlan) -> Vec<Module> {
     let masters: Vec<Module> = p
         .prog
         .iter()
-        .map(|c| spi::master(c, 0))
+        .enumerate()
+        .map(|(i, c)| spi::master(c, reads_back(p, i) as u32))
         .chain([spi::master(&p.dac, 0), spi::master(&p.adc, p.adcs as u32)])
         .collect();
     let top = top(p, &masters);
@@ -102,6 +110,11 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     let adc_miso = m.input("i_adc_miso", p.adcs as u32);
     let pa0 = clog2(p.prog_words.len() as u64);
     let raddr = m.input("i_raddr", pa0);
+    let rbw = p.rb_words();
+    let rsel = (rbw > 0).then(|| m.input("i_rsel", 1));
+    let chain_miso: Vec<Option<Sig>> = (0..p.prog.len())
+        .map(|i| reads_back(p, i).then(|| m.input(&format!("i_{}_miso", p.prog[i].bus), 1)))
+        .collect();
 
     // ---- memories
     let pmem = m.mem(
@@ -137,14 +150,17 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
             take: w(m, "take", 1),
             busy: w(m, "busy", 1),
             rx: (lines > 0).then(|| {
-                (
-                    w(m, "rx_valid", 1),
+                let v = w(m, "rx_valid", 1);
+                let rx = if bits > 16 {
                     m.wire_decl_partial(
                         &format!("{tag}_rx"),
                         bits * lines,
                         "the first 16 bits of an ADC frame carry no result",
-                    ),
-                )
+                    )
+                } else {
+                    w(m, "rx", bits * lines)
+                };
+                (v, rx)
             }),
             sclk: w(m, "sclk", 1),
             mosi: w(m, "mosi", 1),
@@ -188,7 +204,12 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     let p_chain = m.reg("p_chain", cb);
     let mut chains = vec![];
     for (i, c) in p.prog.iter().enumerate() {
-        chains.push(wires(&mut m, &format!("c{i}"), c.frame_bits, 0));
+        chains.push(wires(
+            &mut m,
+            &format!("c{i}"),
+            c.frame_bits,
+            reads_back(p, i) as u32,
+        ));
     }
     for (i, c) in p.prog.iter().enumerate() {
         let word = if c.frame_bits == 16 {
@@ -196,7 +217,8 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
         } else {
             p_q.slice(c.frame_bits - 1, 0)
         };
-        connect(&mut m, &masters[i], &chains[i], word, p_last.e(), None);
+        let miso = chain_miso[i].as_ref().map(|s| s.e());
+        connect(&mut m, &masters[i], &chains[i], word, p_last.e(), miso);
     }
     let dac = wires(&mut m, "dac", 24, 0);
     let dac_word = m.reg("dac_word", 24);
@@ -226,6 +248,14 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     // the host's read port (ReadCodes)
     let rdata = m.reg("host_rdata", 16);
     m.mem_read(&clk, &pmem, &rdata, raddr.e());
+    // readback: the transaction's words the chain shifts out are kept
+    let ra = clog2(rbw as u64);
+    let cap = (rbw > 0).then(|| {
+        (
+            m.reg_init("seq_cap", 1, false, Some(0)),
+            m.reg("seq_rb_addr", ra),
+        )
+    });
     let begin = |t: Expr| -> Stmt {
         case(
             t,
@@ -233,14 +263,18 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
                 .iter()
                 .enumerate()
                 .map(|(i, tr)| {
-                    (
-                        vec![lit(tb, i as u64)],
-                        vec![
-                            set(&p_addr, lit(pa, tr.start as u64)),
-                            set(&p_left, lit(pa + 1, tr.words as u64)),
-                            set(&p_chain, lit(cb, tr.chain as u64)),
-                        ],
-                    )
+                    let mut v = vec![
+                        set(&p_addr, lit(pa, tr.start as u64)),
+                        set(&p_left, lit(pa + 1, tr.words as u64)),
+                        set(&p_chain, lit(cb, tr.chain as u64)),
+                    ];
+                    if let Some((c, a)) = &cap {
+                        v.push(set(c, lit(1, tr.capture.is_some() as u64)));
+                        if let Some(at) = tr.capture {
+                            v.push(set(a, lit(ra, at as u64)));
+                        }
+                    }
+                    (vec![lit(tb, i as u64)], v)
                 })
                 .collect(),
             vec![],
@@ -255,6 +289,23 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     };
     let any_take = sel(&|c| c.take.e());
     let chain_busy = sel(&|c| c.busy.e());
+    let rb_mem = cap.as_ref().map(|(c, a)| {
+        let rx_valid = sel(&|ch| ch.rx.as_ref().map_or(lit(1, 0), |(v, _)| v.e()));
+        let rx = sel(&|ch| {
+            ch.rx.as_ref().map_or(lit(16, 0), |(_, r)| {
+                if r.width == 16 {
+                    r.e()
+                } else {
+                    r.e().zext(16)
+                }
+            })
+        });
+        let we = m.wire("seq_cap_we", c.e().land(rx_valid));
+        let rx = m.wire("seq_cap_word", rx);
+        let mem = m.mem("rb_ram", 16, rbw, None);
+        m.always(&clk, vec![if_(we.e(), vec![set_mem(&mem, a.e(), rx.e())])]);
+        (mem, we)
+    });
     let r_st = m.reg_init("run_state", 4, false, Some(R_IDLE));
     let run_idle = r_st.e().eq(lit(4, R_IDLE));
     let clear_valid: Vec<Stmt> = chains.iter().map(|c| set(&c.valid, lit(1, 0))).collect();
@@ -282,38 +333,45 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
                 v.extend(clear_valid.clone());
                 v
             },
-            vec![case(
-                s_st.e(),
-                vec![
-                    (
-                        vec![lit(3, S_IDLE)],
-                        vec![if_(
-                            auto.e().lor(prog.e()).land(run_idle.clone()),
+            {
+                let mut v = vec![];
+                if let (Some((_, a)), Some((_, we))) = (&cap, &rb_mem) {
+                    v.push(if_(we.e(), vec![set(a, a.e().add(lit(ra, 1)))]));
+                }
+                v.push(case(
+                    s_st.e(),
+                    vec![
+                        (
+                            vec![lit(3, S_IDLE)],
+                            vec![if_(
+                                auto.e().lor(prog.e()).land(run_idle.clone()),
+                                vec![
+                                    set(&auto, lit(1, 0)),
+                                    set(&t_i, lit(tb, 0)),
+                                    begin(lit(tb, 0)),
+                                    set(&s_st, lit(3, S_READ)),
+                                ],
+                            )],
+                        ),
+                        (vec![lit(3, S_READ)], vec![set(&s_st, lit(3, S_LOAD))]),
+                        (vec![lit(3, S_LOAD)], offer),
+                        (vec![lit(3, S_OFFER)], vec![if_(any_take, after_take)]),
+                    ],
+                    vec![if_(
+                        chain_busy.not(),
+                        vec![if_else(
+                            t_i.e().eq(lit(tb, nt as u64 - 1)),
+                            vec![set(&programmed, lit(1, 1)), set(&s_st, lit(3, S_IDLE))],
                             vec![
-                                set(&auto, lit(1, 0)),
-                                set(&t_i, lit(tb, 0)),
-                                begin(lit(tb, 0)),
+                                set(&t_i, t_i.e().add(lit(tb, 1))),
+                                begin(t_i.e().add(lit(tb, 1))),
                                 set(&s_st, lit(3, S_READ)),
                             ],
                         )],
-                    ),
-                    (vec![lit(3, S_READ)], vec![set(&s_st, lit(3, S_LOAD))]),
-                    (vec![lit(3, S_LOAD)], offer),
-                    (vec![lit(3, S_OFFER)], vec![if_(any_take, after_take)]),
-                ],
-                vec![if_(
-                    chain_busy.not(),
-                    vec![if_else(
-                        t_i.e().eq(lit(tb, nt as u64 - 1)),
-                        vec![set(&programmed, lit(1, 1)), set(&s_st, lit(3, S_IDLE))],
-                        vec![
-                            set(&t_i, t_i.e().add(lit(tb, 1))),
-                            begin(t_i.e().add(lit(tb, 1))),
-                            set(&s_st, lit(3, S_READ)),
-                        ],
                     )],
-                )],
-            )],
+                ));
+                v
+            },
         )],
     );
     let seq_idle = s_st.e().eq(lit(3, S_IDLE)).land(auto.e().not());
@@ -615,7 +673,21 @@ fn top(p: &CtlPlan, masters: &[Module]) -> Module {
     }
     m.output("o_busy", run_idle.not().lor(seq_idle.not()));
     m.output("o_programmed", programmed.e());
-    m.output("o_rdata", rdata.e());
+    match (&rb_mem, &rsel) {
+        (Some((mem, _)), Some(rsel)) => {
+            let q = m.reg("host_rbdata", 16);
+            let a = if ra == pa0 {
+                raddr.e()
+            } else {
+                raddr.slice(ra - 1, 0)
+            };
+            m.mem_read(&clk, mem, &q, a);
+            m.output("o_rdata", Expr::mux(rsel.e(), q.e(), rdata.e()));
+        }
+        _ => {
+            m.output("o_rdata", rdata.e());
+        }
+    }
     m.output("o_class", class.e());
     m.output("o_energy", energy);
     let prog_sclk = sel(&|c| c.sclk.e());

@@ -43,6 +43,7 @@ pub fn identity(p: &CtlPlan, plan_id: u32) -> CtlIdentity {
         probes: p.probes as u8,
         prog_words: p.prog_words.len() as u16,
         max_samples: p.max_samples as u16,
+        readback_words: p.rb_words() as u16,
     }
 }
 
@@ -65,6 +66,15 @@ pub fn generate(
     let rst = m.input("i_rst", 1);
     let rxd = m.input("i_rx", 1);
     let adc_miso = m.input("i_adc_miso", p.adcs as u32);
+    let chain_miso: Vec<(String, Sig)> = (0..p.prog.len())
+        .filter(|&i| crate::ctl::reads_back(p, i))
+        .map(|i| {
+            let n = format!("i_{}_miso", p.prog[i].bus);
+            let s = m.input(&n, 1);
+            (n, s)
+        })
+        .collect();
+    let rbw = p.rb_words();
     let aw = crate::ctl::addr_bits(p);
     let pw = crate::ctl::probe_bits(p);
     let lw = clog2(p.max_samples as u64 + 1);
@@ -151,6 +161,13 @@ pub fn generate(
         ("o_class", c_class.e()),
         ("o_energy", c_energy.e()),
     ];
+    let rsel = (rbw > 0).then(|| m.reg("c_rsel", 1));
+    if let Some(r) = &rsel {
+        conns.push(("i_rsel", r.e()));
+    }
+    for (n, s) in &chain_miso {
+        conns.push((n.as_str(), s.e()));
+    }
     // the pins pass through
     let pins: Vec<(String, u32)> = ctl
         .ports()
@@ -324,13 +341,21 @@ pub fn generate(
     let chk_samp = m.reg("chk_samp", 1);
     let chk_count = m.reg("chk_count", 1);
     let chk_len = m.reg("chk_len", 1);
-    let count_ok = a2.e().ne(lit(8, 0)).land(a2.e().le(lit(8, 127))).land(
-        off16
-            .clone()
-            .zext(17)
-            .add(a2.e().zext(17))
-            .le(lit(17, p.prog_words.len() as u64)),
-    );
+    let count_ok = |depth: usize| {
+        a2.e().ne(lit(8, 0)).land(a2.e().le(lit(8, 127))).land(
+            off16
+                .clone()
+                .zext(17)
+                .add(a2.e().zext(17))
+                .le(lit(17, depth as u64)),
+        )
+    };
+    let chk_rcount = (rbw > 0).then(|| {
+        let r = m.reg("chk_rcount", 1);
+        m.always(&clk, vec![set(&r, count_ok(rbw))]);
+        r
+    });
+    let count_ok = count_ok(p.prog_words.len());
     m.always(
         &clk,
         vec![
@@ -367,6 +392,28 @@ pub fn generate(
         )]
     };
     let cmd_is = |c: CtlCmd| cmd.e().eq(lit(8, c as u64));
+    // ReadCodes (`sel` 0) and ReadParts (1): `count` words from `offset`
+    let read_words = |chk: &Sig, sel: u64| -> Vec<Stmt> {
+        vec![if_else(
+            plen.e().eq(lit(8, 3)).land(chk.e()),
+            {
+                let mut v = reply(K_CODES, Expr::concat(vec![a2.slice(6, 0), lit(1, 0)]));
+                v.push(set(
+                    &off,
+                    if pa <= 16 {
+                        off_w.slice(pa - 1, 0)
+                    } else {
+                        off16.clone().zext(pa)
+                    },
+                ));
+                if let Some(r) = &rsel {
+                    v.push(set(r, lit(1, sel)));
+                }
+                v
+            },
+            fail(ErrCode::BadArgument),
+        )]
+    };
     let dispatch = if_else(
         crc_ok.e().not(),
         fail(ErrCode::BadCrc),
@@ -388,49 +435,40 @@ pub fn generate(
                     words_cmd(1, &chk_samp),
                     vec![if_else(
                         cmd_is(CtlCmd::ReadCodes),
+                        read_words(&chk_count, 0),
                         vec![if_else(
-                            plen.e().eq(lit(8, 3)).land(chk_count.e()),
-                            {
-                                let mut v =
-                                    reply(K_CODES, Expr::concat(vec![a2.slice(6, 0), lit(1, 0)]));
-                                v.push(set(
-                                    &off,
-                                    if pa <= 16 {
-                                        off_w.slice(pa - 1, 0)
-                                    } else {
-                                        off16.clone().zext(pa)
-                                    },
-                                ));
-                                v
+                            cmd_is(CtlCmd::ReadParts),
+                            match &chk_rcount {
+                                Some(c) => read_words(c, 1),
+                                None => fail(ErrCode::BadArgument),
                             },
-                            fail(ErrCode::BadArgument),
-                        )],
-                        vec![if_else(
-                            cmd_is(CtlCmd::Program),
                             vec![if_else(
-                                plen.e().eq(lit(8, 0)),
-                                vec![set(&prog, lit(1, 1)), set(&xs, lit(4, X_START))],
-                                fail(ErrCode::BadArgument),
-                            )],
-                            vec![if_else(
-                                cmd_is(CtlCmd::Classify),
+                                cmd_is(CtlCmd::Program),
                                 vec![if_else(
-                                    plen.e().eq(lit(8, 2)).land(chk_len.e()),
-                                    vec![
-                                        set(&len, off_w.slice(lw - 1, 0)),
-                                        set(&run, lit(1, 1)),
-                                        set(&xs, lit(4, X_START)),
-                                    ],
+                                    plen.e().eq(lit(8, 0)),
+                                    vec![set(&prog, lit(1, 1)), set(&xs, lit(4, X_START))],
                                     fail(ErrCode::BadArgument),
                                 )],
                                 vec![if_else(
-                                    cmd_is(CtlCmd::ReadEnergies),
+                                    cmd_is(CtlCmd::Classify),
                                     vec![if_else(
-                                        plen.e().eq(lit(8, 0)),
-                                        reply(K_ENERGY, lit(8, 8 * p.probes as u64)),
+                                        plen.e().eq(lit(8, 2)).land(chk_len.e()),
+                                        vec![
+                                            set(&len, off_w.slice(lw - 1, 0)),
+                                            set(&run, lit(1, 1)),
+                                            set(&xs, lit(4, X_START)),
+                                        ],
                                         fail(ErrCode::BadArgument),
                                     )],
-                                    fail(ErrCode::UnknownCmd),
+                                    vec![if_else(
+                                        cmd_is(CtlCmd::ReadEnergies),
+                                        vec![if_else(
+                                            plen.e().eq(lit(8, 0)),
+                                            reply(K_ENERGY, lit(8, 8 * p.probes as u64)),
+                                            fail(ErrCode::BadArgument),
+                                        )],
+                                        fail(ErrCode::UnknownCmd),
+                                    )],
                                 )],
                             )],
                         )],

@@ -87,6 +87,8 @@ struct Pins {
     dac: [usize; 3],
     adc: [usize; 3],
     miso: usize,
+    /// Each chain's data input (chains read back).
+    chain_miso: Vec<Option<usize>>,
     /// `pg_ctl`'s host ports (absent on `pg_ctl_top`).
     busy: Option<usize>,
     programmed: Option<usize>,
@@ -177,6 +179,9 @@ pub struct CtlSim {
     /// Connect ADC 0's data line to the controller's input 1 and back (a
     /// board wired wrong, for tests).
     pub swap_miso: bool,
+    /// The data line of this programming chain is open (its pull-up reads
+    /// high: a broken chain, for tests).
+    pub open_sdo: Option<usize>,
     /// DAC codes in the order the DAC took them.
     pub dac_log: Vec<u64>,
     /// The host's UART (on `pg_ctl_top`).
@@ -210,6 +215,11 @@ impl CtlSim {
             dac: [p("o_dac_cs_n")?, p("o_dac_sclk")?, p("o_dac_mosi")?],
             adc: [p("o_adc_cs_n")?, p("o_adc_sclk")?, p("o_adc_mosi")?],
             miso: p("i_adc_miso")?,
+            chain_miso: plan
+                .prog
+                .iter()
+                .map(|c| p(&format!("i_{}_miso", c.bus)).ok())
+                .collect(),
             busy: p("o_busy").ok(),
             programmed: p("o_programmed").ok(),
             uart: p("i_rx").ok().zip(p("o_tx").ok()),
@@ -249,6 +259,7 @@ impl CtlSim {
             volts_per_unit,
             full_scale,
             swap_miso: false,
+            open_sdo: None,
             dac_log: vec![],
             uart: Uart::default(),
             board: None,
@@ -300,6 +311,12 @@ impl CtlSim {
             match c {
                 Chain::Rheostats(r) => r.clock(cs_n, sclk, mosi),
                 Chain::Switches(s) => s.clock(cs_n, sclk, mosi),
+            }
+        }
+        for (i, (c, pin)) in self.chains.iter().zip(&self.pins.chain_miso).enumerate() {
+            if let Some(pin) = pin {
+                let level = self.open_sdo == Some(i) || c.spi().miso();
+                self.sim.set_i(*pin, level as u64);
             }
         }
         let frames: u64 = self.chains.iter().map(|c| c.spi().frames).sum();
@@ -386,6 +403,24 @@ impl CtlSim {
         self.step();
         self.sim.set("i_we", 0)?;
         Ok(())
+    }
+
+    /// The first `n` words of the program RAM (`readback` false) or the
+    /// readback RAM (true), through the host's read port.
+    pub fn read_ram(&mut self, readback: bool, n: usize) -> Result<Vec<u64>> {
+        if readback {
+            self.sim.set("i_rsel", 1)?;
+        }
+        let mut v = vec![];
+        for k in 0..n {
+            self.sim.set("i_raddr", k as u64)?;
+            self.step();
+            v.push(self.sim.get("o_rdata")?);
+        }
+        if readback {
+            self.sim.set("i_rsel", 0)?;
+        }
+        Ok(v)
     }
 
     /// The words every chain's chips hold, by bus.

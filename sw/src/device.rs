@@ -351,15 +351,25 @@ impl<P: Read + Write> Device<P> {
 
     /// Reads `n` words of the program RAM from word 0.
     pub fn read_codes(&mut self, n: usize) -> Result<Vec<u64>> {
+        self.read_words(CtlCmd::ReadCodes, n)
+    }
+
+    /// Reads `n` words of the readback RAM from word 0: what the parts
+    /// answered when they were last programmed.
+    pub fn read_parts(&mut self, n: usize) -> Result<Vec<u64>> {
+        self.read_words(CtlCmd::ReadParts, n)
+    }
+
+    fn read_words(&mut self, cmd: CtlCmd, n: usize) -> Result<Vec<u64>> {
         let t = self.timeout;
         let mut v = vec![];
         for off in (0..n).step_by(127) {
             let k = (n - off).min(127);
             let mut p = (off as u16).to_be_bytes().to_vec();
             p.push(k as u8);
-            let b = self.ctl(CtlCmd::ReadCodes, &p, t)?;
+            let b = self.ctl(cmd, &p, t)?;
             if b.len() != 2 * k {
-                bail!("ReadCodes of {k} words answered {} bytes", b.len());
+                bail!("{cmd:?} of {k} words answered {} bytes", b.len());
             }
             v.extend(b.chunks(2).map(|w| u16::from_be_bytes([w[0], w[1]]) as u64));
         }

@@ -17,6 +17,8 @@ pub enum Due {
     Class,
     /// A ReadEnergies reply: `8 · probes` bytes.
     Energies,
+    /// A ReadParts reply of this many words (what the parts answered).
+    Parts(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub struct CtlModel {
     pub prog: Vec<u16>,
     pub samples: Vec<u16>,
     pub probes: usize,
+    /// Words of the readback RAM.
+    pub readback_words: usize,
     st: State,
     cmd: u8,
     len: usize,
@@ -43,13 +47,21 @@ pub struct CtlModel {
 
 impl CtlModel {
     /// A controller with `identity` (CtlIdentify's bytes), its program RAM
-    /// at power-up and a sample RAM of `max_samples` words.
-    pub fn new(identity: Vec<u8>, prog: Vec<u16>, max_samples: usize, probes: usize) -> CtlModel {
+    /// at power-up, a sample RAM of `max_samples` words and a readback RAM
+    /// of `readback_words`.
+    pub fn new(
+        identity: Vec<u8>,
+        prog: Vec<u16>,
+        max_samples: usize,
+        probes: usize,
+        readback_words: usize,
+    ) -> CtlModel {
         CtlModel {
             identity,
             prog,
             samples: vec![0; max_samples],
             probes,
+            readback_words,
             st: State::Sync,
             cmd: 0,
             len: 0,
@@ -157,6 +169,14 @@ impl CtlModel {
                     return Due::Exact(c, v);
                 }
             }
+        } else if is(CtlCmd::ReadParts) {
+            if p.len() == 3 {
+                let off = u16::from_be_bytes([p[0], p[1]]) as usize;
+                let n = p[2] as usize;
+                if (1..=127).contains(&n) && off + n <= self.readback_words {
+                    return Due::Parts(n);
+                }
+            }
         } else if is(CtlCmd::Program) {
             if p.is_empty() {
                 return Due::Exact(c, vec![]);
@@ -190,7 +210,7 @@ mod tests {
 
     #[test]
     fn writes_read_back_and_refusals_change_nothing() {
-        let mut m = CtlModel::new(vec![3], vec![7; 4], 8, 3);
+        let mut m = CtlModel::new(vec![3], vec![7; 4], 8, 3, 2);
         let r = m.push(&ctl_request(
             CtlCmd::WriteCodes,
             &words_payload(2, &[0x1234, 0x5678]),
@@ -228,6 +248,14 @@ mod tests {
         );
         assert_eq!(
             m.push(&ctl_request(CtlCmd::Classify, &[0, 9])),
+            vec![Due::Exact(ERROR, vec![3])]
+        );
+        assert_eq!(
+            m.push(&ctl_request(CtlCmd::ReadParts, &[0, 1, 1])),
+            vec![Due::Parts(1)]
+        );
+        assert_eq!(
+            m.push(&ctl_request(CtlCmd::ReadParts, &[0, 1, 2])),
             vec![Due::Exact(ERROR, vec![3])]
         );
     }

@@ -380,8 +380,8 @@ impl Decoder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum CtlCmd {
-    /// `-> version, plan_id[4], probes, prog_words[2], max_samples[2]`
-    /// ([`CTL_IDENTIFY_LEN`] bytes)
+    /// `-> version, plan_id[4], probes, prog_words[2], max_samples[2],
+    /// readback_words[2]` ([`CTL_IDENTIFY_LEN`] bytes)
     CtlIdentify = 0x10,
     /// `offset[2], word[2] ...` (at least one word, `offset + words <=
     /// prog_words`) `->` empty: into the program RAM
@@ -400,10 +400,15 @@ pub enum CtlCmd {
     Classify = 0x15,
     /// `-> probes × energy[8]`: the last run's energies
     ReadEnergies = 0x16,
+    /// `offset[2], count` (`1 <= count <= 127`, `offset + count <=
+    /// readback_words`) `-> count words` of the readback RAM: what the
+    /// parts answered when they were last programmed (one word per chip of
+    /// each chain read back, in program order)
+    ReadParts = 0x17,
 }
 
 /// Bytes of the CtlIdentify reply.
-pub const CTL_IDENTIFY_LEN: usize = 10;
+pub const CTL_IDENTIFY_LEN: usize = 12;
 /// Most words one WriteCodes or LoadSignal frame carries.
 pub const MAX_CTL_WORDS: usize = 126;
 
@@ -428,6 +433,7 @@ pub struct CtlIdentity {
     pub probes: u8,
     pub prog_words: u16,
     pub max_samples: u16,
+    pub readback_words: u16,
 }
 
 impl CtlIdentity {
@@ -437,6 +443,7 @@ impl CtlIdentity {
         v.push(self.probes);
         v.extend_from_slice(&self.prog_words.to_be_bytes());
         v.extend_from_slice(&self.max_samples.to_be_bytes());
+        v.extend_from_slice(&self.readback_words.to_be_bytes());
         v
     }
 
@@ -453,6 +460,7 @@ impl CtlIdentity {
             probes: b[5],
             prog_words: u16::from_be_bytes([b[6], b[7]]),
             max_samples: u16::from_be_bytes([b[8], b[9]]),
+            readback_words: u16::from_be_bytes([b[10], b[11]]),
         })
     }
 }

@@ -12,6 +12,13 @@
 //!   `init` words once per chip (the AD5293's `0x1802` unlocks its wiper),
 //!   then every chip's word, in shift order (the word of the chip farthest
 //!   from the controller first). One transaction is one chip-select period.
+//! - **Readback** ([`CtlPlan::readback`]): then it reads every chain whose
+//!   parts have a data output back into a readback RAM, one word per chip
+//!   in the same order: a part with a read command (the AD5293's `0x0800`)
+//!   gets a frame of read commands and then a frame of NOPs, during which
+//!   it shifts out its register (the RDAC code); a plain shift register
+//!   (the ADG1414) gets its words again and shifts out what it held. The
+//!   host compares the answers with the program ([`CtlPlan::readback_errors`]).
 //! - **Input**: the host writes DAC codes into the sample RAM; a run plays
 //!   `n` of them, one per sample period of `period` clock cycles (the
 //!   sample rate), each a DAC frame.
@@ -88,6 +95,33 @@ pub struct Transaction {
     /// First word in the program RAM.
     pub start: usize,
     pub words: usize,
+    /// Where the words the chain shifts out go in the readback RAM (first
+    /// word), if they are kept.
+    pub capture: Option<usize>,
+}
+
+/// What a chain's parts answer to a readback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// The word the chip was sent (a shift register).
+    Echo,
+    /// The code the chip holds: `(word & !write) >> shift`, compared in
+    /// the bits of `mask` (the part's code width).
+    Code { write: u64, shift: u32, mask: u64 },
+}
+
+/// One chain's readback: the words its chips were programmed with and
+/// where their answers are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readback {
+    /// Index into [`CtlPlan::prog`].
+    pub chain: usize,
+    /// The chain's data words in the program RAM (shift order).
+    pub data: usize,
+    /// The answers in the readback RAM, in the same order.
+    pub at: usize,
+    pub words: usize,
+    pub answer: Answer,
 }
 
 /// Everything the generator and the reference model need.
@@ -102,6 +136,9 @@ pub struct CtlPlan {
     /// The program RAM's power-up contents (what the realized board needs).
     pub prog_words: Vec<u64>,
     pub transactions: Vec<Transaction>,
+    /// The chains read back after programming (those whose parts have a
+    /// data output), in transaction order.
+    pub readback: Vec<Readback>,
     pub dac: SpiPlan,
     pub adc: SpiPlan,
     /// ADCs on the shared ADC bus (one data line each).
@@ -154,6 +191,8 @@ impl CtlPlan {
         let mut prog = vec![];
         let mut prog_words = vec![];
         let mut transactions = vec![];
+        let mut readback = vec![];
+        let mut rb_words = 0;
         for bw in &r.buses {
             let chips = bw.chips.len();
             let plan = spi_plan(&bw.bus, chips)?;
@@ -165,21 +204,61 @@ impl CtlPlan {
                 );
             }
             let chain = prog.len();
-            for &w in &bw.init {
+            let mut send = |words: &mut Vec<u64>, w: &[u64], capture: Option<usize>| {
                 transactions.push(Transaction {
                     chain,
-                    start: prog_words.len(),
+                    start: words.len(),
                     words: chips,
+                    capture,
                 });
-                prog_words.extend(std::iter::repeat_n(w, chips));
+                words.extend_from_slice(w);
+            };
+            for &w in &bw.init {
+                send(&mut prog_words, &vec![w; chips], None);
             }
-            transactions.push(Transaction {
-                chain,
-                start: prog_words.len(),
-                words: chips,
-            });
+            let data = prog_words.len();
             // the farthest chip's word is shifted first
-            prog_words.extend(bw.chips.iter().rev().map(|c| c.word));
+            let words: Vec<u64> = bw.chips.iter().rev().map(|c| c.word).collect();
+            send(&mut prog_words, &words, None);
+            let part = t.part(&t.bus(&bw.bus)?.part)?;
+            let spi = part.spi();
+            let answer = match (spi.read, part) {
+                (Some(read), Part::Rheostat { bits, .. }) => {
+                    send(&mut prog_words, &vec![read; chips], None);
+                    send(&mut prog_words, &vec![spi.nop; chips], Some(rb_words));
+                    Some(Answer::Code {
+                        write: spi.write,
+                        shift: spi.code_shift,
+                        mask: (1 << bits) - 1,
+                    })
+                }
+                (Some(_), _) => bail!(
+                    "bus {}: part {} has a read command; the controller reads back rheostats' codes and echoing shift registers only",
+                    bw.bus,
+                    part.number()
+                ),
+                (None, _) if spi.daisy_chain => {
+                    // the same words again: the chain shifts out the last
+                    transactions.push(Transaction {
+                        chain,
+                        start: data,
+                        words: chips,
+                        capture: Some(rb_words),
+                    });
+                    Some(Answer::Echo)
+                }
+                (None, _) => None,
+            };
+            if let Some(answer) = answer {
+                readback.push(Readback {
+                    chain,
+                    data,
+                    at: rb_words,
+                    words: chips,
+                    answer,
+                });
+                rb_words += chips;
+            }
             prog.push(plan);
         }
         if let Some(p) = prog.iter().find(|p| p.mode != prog[0].mode) {
@@ -236,6 +315,7 @@ impl CtlPlan {
             prog,
             prog_words,
             transactions,
+            readback,
             dac,
             adc,
             adcs,
@@ -294,6 +374,65 @@ impl CtlPlan {
         v
     }
 
+    /// Words in the readback RAM.
+    pub fn rb_words(&self) -> usize {
+        self.readback.iter().map(|r| r.words).sum()
+    }
+
+    /// The readback RAM a healthy board fills after programming from
+    /// `ram` (the program RAM): every word's answer in the bits compared
+    /// ([`Answer`]).
+    pub fn expected_readback(&self, ram: &[u64]) -> Vec<u64> {
+        let mut v = vec![0; self.rb_words()];
+        for r in &self.readback {
+            for k in 0..r.words {
+                v[r.at + k] = answer_of(r.answer, ram[r.data + k]);
+            }
+        }
+        v
+    }
+
+    /// Where the readback `rb` differs from what programming `ram` should
+    /// leave: per differing chip, its bus, its place in the chain (chip 0
+    /// on the controller's data line), the elements it sets (from
+    /// `realized`) and the two words. Empty when the board holds its
+    /// program.
+    pub fn readback_errors(&self, ram: &[u64], rb: &[u64], realized: &Realized) -> Vec<String> {
+        let mut out = vec![];
+        for r in &self.readback {
+            let bus = &self.prog[r.chain].bus;
+            for k in 0..r.words {
+                let want = answer_of(r.answer, ram[r.data + k]);
+                let got = rb.get(r.at + k).copied();
+                let mask = match r.answer {
+                    Answer::Echo => (1 << self.prog[r.chain].frame_bits) - 1,
+                    Answer::Code { mask, .. } => mask,
+                };
+                if got.map(|g| g & mask) == Some(want) {
+                    continue;
+                }
+                let chip = r.words - 1 - k;
+                let elements = realized
+                    .buses
+                    .iter()
+                    .find(|b| &b.bus == bus)
+                    .and_then(|b| b.chips.get(chip))
+                    .map_or(String::new(), |c| format!(" ({})", c.elements.join(", ")));
+                out.push(match got {
+                    Some(g) => format!(
+                        "bus {bus} chip {chip}{elements} answers {g:#06x}, its program gives {want:#06x}{}",
+                        match r.answer {
+                            Answer::Echo => String::new(),
+                            Answer::Code { .. } => format!(" (code bits {mask:#x})"),
+                        }
+                    ),
+                    None => format!("bus {bus} chip {chip}{elements}: no answer read"),
+                });
+            }
+        }
+        out
+    }
+
     /// The frames every programming chain gets, per chain, each frame the
     /// words of one transaction in shift order.
     pub fn prog_frames(&self, ram: &[u64]) -> Vec<Vec<Vec<u64>>> {
@@ -308,6 +447,14 @@ impl CtlPlan {
     pub fn probe_of(&self, j: usize, a: usize) -> Option<usize> {
         let p = j * self.adcs + a;
         (p < self.probes).then_some(p)
+    }
+}
+
+/// What a chip programmed with `word` answers to a readback.
+fn answer_of(a: Answer, word: u64) -> u64 {
+    match a {
+        Answer::Echo => word,
+        Answer::Code { write, shift, mask } => (word & !write) >> shift & mask,
     }
 }
 

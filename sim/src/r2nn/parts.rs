@@ -54,6 +54,10 @@ pub struct Spi {
     /// frame), if the part can read back.
     #[serde(default)]
     pub read: Option<u64>,
+    /// The frame that changes nothing, sent to clock a readback's answer
+    /// out (0 when not given: the AD5293's NOP).
+    #[serde(default)]
+    pub nop: u64,
     /// The part passes data on to the next one (SDO to DIN).
     #[serde(default)]
     pub daisy_chain: bool,

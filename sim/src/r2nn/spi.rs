@@ -20,7 +20,8 @@
 //!   line); command 6 unlocks the wiper (`0x1802`), command 1 writes the
 //!   RDAC, command 2 reads it back in the next frame.
 //! - [`Adg1414Chain`]: a daisy chain of ADG1414 octal switches (8-bit words,
-//!   bit n closes switch n).
+//!   bit n closes switch n); the chain's SDO shifts the previous frame out
+//!   during the next one.
 //! - [`Dac8551`]: the 24-bit frame `6 don't-care, PD1 PD0, D15..D0`; the
 //!   output follows the code at the frame's end (power-down bits other than
 //!   00 are flagged).
@@ -325,6 +326,8 @@ impl Adg1414Chain {
             for (k, w) in words(&bits, 8).into_iter().enumerate() {
                 self.switches[n - 1 - k] = w;
             }
+            // the last chip holds the first word: SDO repeats the frame
+            self.spi.load_out(bits);
         }
     }
 }
@@ -569,10 +572,20 @@ mod tests {
     fn a_switch_chain_and_the_dac_decode_their_words() {
         let t = table();
         let mut s = Adg1414Chain::new(&t, "bank", 2, 48e6).unwrap();
-        for (cs, sclk, mosi) in bitbang(1, 24, &frame(&[0xa5, 0x3c], 8)) {
-            s.clock(cs, sclk, mosi);
-        }
-        assert_eq!(s.switches, vec![0x3c, 0xa5]);
+        // a frame shifts the previous one out, sampled at the trailing edges
+        let mut send = |ws: &[u64]| {
+            let (mut out, mut prev) = (vec![], false);
+            for (cs, sclk, mosi) in bitbang(1, 24, &frame(ws, 8)) {
+                if !cs && prev && !sclk {
+                    out.push(s.spi.miso());
+                }
+                s.clock(cs, sclk, mosi);
+                prev = sclk;
+            }
+            (words(&out, 8), s.switches.clone())
+        };
+        assert_eq!(send(&[0xa5, 0x3c]).1, vec![0x3c, 0xa5]);
+        assert_eq!(send(&[0x01, 0x02]), (vec![0xa5, 0x3c], vec![0x02, 0x01]));
         let mut d = Dac8551::new(&t, "dac", 48e6).unwrap();
         let mut got = None;
         for (cs, sclk, mosi) in bitbang(1, 1, &bits_of(0x00_1234, 24)) {

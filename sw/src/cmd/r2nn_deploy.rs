@@ -275,13 +275,19 @@ pub fn deploy(a: DeployArgs) -> Result<()> {
         );
     }
     let words = &s.plan.prog_words;
-    if id.prog_words as usize != words.len() || id.probes as usize != s.plan.probes {
+    let rbw = s.plan.rb_words();
+    if id.prog_words as usize != words.len()
+        || id.probes as usize != s.plan.probes
+        || id.readback_words as usize != rbw
+    {
         bail!(
-            "the controller has {} program words and {} probes, the model's board {} and {}",
+            "the controller has {} program words, {} probes and {} readback words, the model's board {}, {} and {}",
             id.prog_words,
             id.probes,
+            id.readback_words,
             words.len(),
-            s.plan.probes
+            s.plan.probes,
+            rbw
         );
     }
     let t0 = Instant::now();
@@ -295,8 +301,17 @@ pub fn deploy(a: DeployArgs) -> Result<()> {
         );
     }
     dev.program(Duration::from_secs_f64(a.timeout))?;
+    let answers = dev.read_parts(rbw)?;
+    let wrong = s.plan.readback_errors(words, &answers, &s.realized);
+    if !wrong.is_empty() {
+        bail!(
+            "the parts do not hold their program: {} of {rbw} read back wrong:\n  {}\ncheck the chains' wiring, supplies and SDO pull-ups (docs/metacircuit-board.md)",
+            wrong.len(),
+            wrong.join("\n  ")
+        );
+    }
     println!(
-        "programmed {} words on {} chains ({}), read back and verified in {:.1} s",
+        "programmed {} words on {} chains ({}); the program RAM and the parts ({rbw} chips) read back and verified in {:.1} s",
         words.len(),
         s.plan.prog.len(),
         s.plan
