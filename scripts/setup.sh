@@ -7,7 +7,8 @@
 #
 # Debian (apt): verilator, yosys, nextpnr-ice40, icepack (fpga-icestorm),
 # iverilog, the C++ compiler, make and zlib (FST waveforms) that Verilator's
-# models need, and ngspice (the R²NN circuit checks); for the standard-cell
+# models need, ngspice (the R²NN circuit checks) and chromium (headless: the
+# test that renders the HTML build report); for the standard-cell
 # flow (`phasegen gen --target asic` writes its RTL), qflow with the tools it
 # drives (graywolf, qrouter, OpenSTA, magic, netgen, tcsh for its scripts)
 # and the OSU 0.18 and 0.35 um standard-cell libraries (qflow-tech-osu018,
@@ -35,6 +36,7 @@ APT_TOOLS=(
     "g++:g++"
     "make:make"
     "ngspice:ngspice"
+    "chromium:chromium"
 )
 
 # The standard-cell flow: command -> package, as above.
@@ -70,7 +72,7 @@ for arg in "$@"; do
         --no-ecp5) with_ecp5=0 ;;
         --no-asic) with_asic=0 ;;
         -h | --help)
-            sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+            sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
             exit 0
             ;;
         *)

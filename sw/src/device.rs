@@ -19,6 +19,22 @@ pub struct Device<P: Read + Write> {
     pub crc_retries: u64,
 }
 
+/// The Infer frames of one sample: input chunks, the last one runs.
+pub fn infer_frames(x: &[u64]) -> Result<Vec<Vec<u8>>> {
+    let mut frames = Vec::new();
+    for (c, chunk) in x.chunks(MAX_INPUT_CHUNK).enumerate() {
+        let mut p = ((c * MAX_INPUT_CHUNK) as u16).to_be_bytes().to_vec();
+        for &v in chunk {
+            if v > 255 {
+                bail!("input value {v} does not fit a byte");
+            }
+            p.push(v as u8);
+        }
+        frames.push(protocol::request(Cmd::Infer, &p));
+    }
+    Ok(frames)
+}
+
 /// Open a serial port by name (a board's USB UART or a pseudo-terminal).
 pub fn open(path: &str, baud: u32) -> Result<Device<Box<dyn serialport::SerialPort>>> {
     let port = serialport::new(path, baud)
@@ -243,22 +259,6 @@ impl<P: Read + Write> Device<P> {
         self.read_class()
     }
 
-    /// The Infer frames of one sample: input chunks, the last one runs.
-    fn infer_frames(x: &[u64]) -> Result<Vec<Vec<u8>>> {
-        let mut frames = Vec::new();
-        for (c, chunk) in x.chunks(MAX_INPUT_CHUNK).enumerate() {
-            let mut p = ((c * MAX_INPUT_CHUNK) as u16).to_be_bytes().to_vec();
-            for &v in chunk {
-                if v > 255 {
-                    bail!("input value {v} does not fit a byte");
-                }
-                p.push(v as u8);
-            }
-            frames.push(protocol::request(Cmd::Infer, &p));
-        }
-        Ok(frames)
-    }
-
     /// Classes of many samples with `Infer`, streamed: the next request is
     /// on the wire while the device settles the current one (two requests
     /// in flight), so the line rate, not the round trip, sets the pace. On
@@ -267,7 +267,7 @@ impl<P: Read + Write> Device<P> {
     pub fn infer_stream(&mut self, xs: &[Vec<u64>]) -> Result<Vec<usize>> {
         let mut frames = Vec::new();
         for (s, x) in xs.iter().enumerate() {
-            for (k, f) in Self::infer_frames(x)?.into_iter().enumerate() {
+            for (k, f) in infer_frames(x)?.into_iter().enumerate() {
                 frames.push((s, k, f));
             }
         }

@@ -14,5 +14,6 @@ pub mod netlist;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod report_html;
 pub mod sweep;
 pub mod uartsim;

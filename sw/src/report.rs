@@ -96,6 +96,11 @@ const KNOWN_BELS: &[(&str, &str)] = &[
     ("EHXPLLL", "PLL"),
 ];
 
+/// A BEL type's readable name, if the summary knows it.
+pub fn bel_name(bel: &str) -> Option<&'static str> {
+    KNOWN_BELS.iter().find(|(b, _)| *b == bel).map(|(_, n)| *n)
+}
+
 fn field<'a>(obj: &'a Map<String, Value>, key: &str, what: &str) -> Result<&'a Value> {
     obj.get(key)
         .with_context(|| format!("{what} has no `{key}` field"))
@@ -534,7 +539,9 @@ pub fn count_flip_flops(yosys_json: &str) -> Result<u64> {
     Ok(n)
 }
 
-fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
+/// `stem` with `suffix` appended: `build/x.report` and `.md` make
+/// `build/x.report.md`.
+pub fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     let mut s: OsString = stem.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
@@ -546,6 +553,20 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
 /// written and the result is an error naming each failing clock with its
 /// achieved and required frequency.
 pub fn write_report(
+    pnr_json: &Path,
+    out_stem: &Path,
+    device: &str,
+    yosys_json: Option<&Path>,
+    clock: Option<&str>,
+) -> Result<Report> {
+    let report = write_files(pnr_json, out_stem, device, yosys_json, clock)?;
+    report.check_timing(out_stem)?;
+    Ok(report)
+}
+
+/// [`write_report`] without the timing check: the files are written and
+/// the report returned whether or not timing is met.
+pub fn write_files(
     pnr_json: &Path,
     out_stem: &Path,
     device: &str,
@@ -579,17 +600,24 @@ pub fn write_report(
         .with_context(|| format!("cannot write {}", md.display()))?;
     std::fs::write(&js, report.to_json())
         .with_context(|| format!("cannot write {}", js.display()))?;
-
-    let failing = report.failing_clocks();
-    if !failing.is_empty() {
-        bail!(
-            "timing not met on {}: {}; see {} (lower target.clock_hz, or shorten the critical path listed there)",
-            report.device,
-            failing.join("; "),
-            md.display()
-        );
-    }
     Ok(report)
+}
+
+impl Report {
+    /// An error naming each clock that misses its constraint (the report
+    /// written at `out_stem`.md says more).
+    pub fn check_timing(&self, out_stem: &Path) -> Result<()> {
+        let failing = self.failing_clocks();
+        if !failing.is_empty() {
+            bail!(
+                "timing not met on {}: {}; see {} (lower target.clock_hz, or shorten the critical path listed there)",
+                self.device,
+                failing.join("; "),
+                with_suffix(out_stem, ".md").display()
+            );
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
