@@ -193,21 +193,24 @@ pub fn write_weights_payload(block: Block, offset: usize, words: &[u8]) -> Vec<u
     v
 }
 
-/// One CRC-8 step: the same recurrence the RTL unrolls.
+/// The frames' CRC: CRC-8/SMBUS (polynomial [`CRC_POLY`], initial value 0,
+/// no reflection, no final XOR), over cmd, len and payload.
+pub const CRC8: crc::Crc<u8> = crc::Crc::<u8>::new(&crc::CRC_8_SMBUS);
+// the generated RTL uses CRC_POLY: the same polynomial, unreflected
+const _: () = assert!(
+    crc::CRC_8_SMBUS.poly == CRC_POLY && crc::CRC_8_SMBUS.init == 0 && !crc::CRC_8_SMBUS.refin
+);
+
+/// The CRC after one more byte, from the register value `crc`: one step of
+/// what the RTL unrolls (`hdl/src/top.rs`, `crc_step`).
 pub fn crc8_byte(crc: u8, b: u8) -> u8 {
-    let mut c = crc ^ b;
-    for _ in 0..8 {
-        c = if c & 0x80 != 0 {
-            (c << 1) ^ CRC_POLY
-        } else {
-            c << 1
-        };
-    }
-    c
+    let mut d = CRC8.digest_with_initial(crc);
+    d.update(&[b]);
+    d.finalize()
 }
 
 pub fn crc8(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0, |c, &b| crc8_byte(c, b))
+    CRC8.checksum(bytes)
 }
 
 /// Bytes per phase in ReadPhases.
@@ -473,6 +476,26 @@ mod tests {
     fn crc_known_value() {
         // CRC-8 (poly 0x07, init 0) of "123456789" is 0xF4.
         assert_eq!(crc8(b"123456789"), 0xF4);
+    }
+
+    #[test]
+    fn frames_keep_their_bytes() {
+        // pinned: the CRC's implementation may change, the wire may not
+        // (the bytes the bitwise recurrence gave before the crc crate)
+        assert_eq!(request(Cmd::Identify, &[]), [0xA5, 0x01, 0x00, 0x15]);
+        assert_eq!(
+            request(Cmd::Infer, &[0, 0, 1, 2, 3]),
+            [0xA5, 0x07, 0x05, 0, 0, 1, 2, 3, 0xD6]
+        );
+        assert_eq!(response(0x02, &[7]), [0x5A, 0x02, 0x01, 0x07, 0xD6]);
+        // byte by byte from any register value, as the RTL steps it
+        for c in [0u8, 0x5a, 0xff] {
+            let whole = CRC8.digest_with_initial(c);
+            let mut d = whole.clone();
+            d.update(b"oscillator");
+            let stepped = b"oscillator".iter().fold(c, |c, &b| crc8_byte(c, b));
+            assert_eq!(stepped, d.finalize());
+        }
     }
 
     #[test]
