@@ -328,7 +328,7 @@ $(BUILD)/sweep.json: $(BUILD)/model.json | $(PHASEGEN)
 # A screenshot of the HTML report, $(BUILD)/$(NAME).report.png (headless
 # Chromium, which scripts/setup.sh installs).
 report-png: report
-	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,3600 \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,4400 \
 		--screenshot=$(abspath $(BUILD)/$(NAME).report.png) file://$(abspath $(BUILD)/$(NAME).report.html) 2>/dev/null
 
 # Programs only what passed the report; installs nothing.
