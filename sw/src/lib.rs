@@ -9,6 +9,7 @@ pub mod confusion;
 pub mod cosim;
 pub mod ctlsim;
 pub mod device;
+pub mod fusesoc;
 pub mod hil_device;
 pub mod netlist;
 pub mod plot;

@@ -26,6 +26,12 @@ pub struct Args {
     /// (default: the config's core clock, target.clock_hz on its board).
     #[arg(long)]
     clock_hz: Option<u64>,
+    /// Also write a FuseSoC core (`<name>.core`, CAPI2) with the board top
+    /// and pin file beside the generated files: `fusesoc --cores-root OUT
+    /// run --target=<board>` builds the bitstream, `--target=synth`
+    /// synthesizes, and other cores can depend on `pg_top` (FPGA only).
+    #[arg(long)]
+    fusesoc: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -40,6 +46,7 @@ pub fn run(args: Args) -> Result<()> {
         out,
         target,
         clock_hz,
+        fusesoc,
     } = args;
     let (mf, hw, rep) = load_model_report(&model)?;
     for w in rep.warnings() {
@@ -50,6 +57,9 @@ pub fn run(args: Args) -> Result<()> {
         GenTarget::Fpga => Target::Fpga,
         GenTarget::Asic => Target::Asic,
     };
+    if fusesoc && target == Target::Asic {
+        bail!("--fusesoc describes an FPGA build (board top, pins, bitstream); leave out --target asic");
+    }
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let plan = cfg.clock_plan()?;
     let (config_hash, model_hash) = (cfg.hash_hex(), phasegen_hdl::model_hash(&hw));
@@ -92,6 +102,57 @@ pub fn run(args: Args) -> Result<()> {
         let p = out.join(&f.name);
         std::fs::write(&p, &f.text).with_context(|| format!("cannot write {}", p.display()))?;
         eprintln!("wrote {}", p.display());
+    }
+    if fusesoc {
+        let board = phasegen_sim::board::board(plan.board)?;
+        let bf = crate::fusesoc::board_files(board.name).with_context(|| {
+            format!(
+                "board {}: no board top to put in a FuseSoC core",
+                board.name
+            )
+        })?;
+        let sources: Vec<String> = files
+            .iter()
+            .filter(|f| f.name.ends_with(".v") && f.name != "pg_pll.v")
+            .map(|f| f.name.clone())
+            .collect();
+        let hex: Vec<String> = files
+            .iter()
+            .filter(|f| f.name.ends_with(".hex"))
+            .map(|f| f.name.clone())
+            .collect();
+        let description = format!(
+            "phasegen design {} ({}-{}), design id {id:08x}, for {} at {} Hz",
+            cfg.name,
+            cfg.network.inputs,
+            cfg.network
+                .layers
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join("-"),
+            board.name,
+            core_hz
+        );
+        let core = crate::fusesoc::core_file(&crate::fusesoc::Core {
+            name: &cfg.name,
+            description: &description,
+            board,
+            files: &bf,
+            sources: &sources,
+            hex: &hex,
+            pll: "pg_pll.v",
+            clock_mhz: core_hz as f64 / 1e6,
+        });
+        for (name, text) in [
+            (format!("{}.v", bf.top_name), bf.top_text.to_string()),
+            (bf.pins_name.to_string(), bf.pins_text.to_string()),
+            (format!("{}.core", cfg.name), core),
+        ] {
+            let p = out.join(&name);
+            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            eprintln!("wrote {}", p.display());
+        }
     }
     Ok(())
 }
