@@ -1,16 +1,18 @@
-//! A small SVG line-chart writer, without dependencies.
+//! Line charts as SVG, drawn with `plotters` (its SVG backend, no font
+//! files: text is laid out by plotters' built-in estimate).
 //!
 //! A figure is one or more [`Chart`] panels stacked vertically in one SVG.
 //! Each panel has a framed plot area with "nice" ticks (1, 2 or 5 times a
-//! power of ten) and numeric labels, axis titles, a title, named series drawn
-//! as polylines (a non-finite point breaks the line), optional vertical
-//! markers, and a legend to the right of the plot area.
+//! power of ten, [`Axis`]) and numeric labels, axis titles, a title, named
+//! series drawn as polylines (a non-finite point breaks the line), optional
+//! vertical markers, and a legend to the right of the plot area.
 //!
-//! The output is deterministic: the same charts give the same bytes (all
-//! numbers are written with a fixed number of decimals, nothing depends on
-//! time or hashing). Every text is XML-escaped.
+//! The output is deterministic: the same charts give the same bytes
+//! (plotters writes integer pixel coordinates; nothing depends on time or
+//! hashing). Every text is XML-escaped (by plotters' SVG backend).
 
-use std::fmt::Write;
+use plotters::coord::Shift;
+use plotters::prelude::*;
 
 /// Ten distinguishable colours (matplotlib's "tab10"), for series by index.
 pub const PALETTE: [&str; 10] = [
@@ -78,10 +80,7 @@ pub const PANEL_HEIGHT: f64 = 320.0;
 // labels and axis titles, and the legend on the right.
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 190.0;
-const TOP: f64 = 34.0;
 const BOTTOM: f64 = 50.0;
-/// Data is clipped this far outside the frame, so dots on it show whole.
-const CLIP_PAD: f64 = 4.0;
 /// About this many tick intervals per axis.
 const TICKS: usize = 5;
 
@@ -167,11 +166,6 @@ impl Axis {
             decimals,
         }
     }
-
-    /// Position of `v` in [0, 1] along the axis.
-    fn frac(&self, v: f64) -> f64 {
-        (v - self.lo) / (self.hi - self.lo)
-    }
 }
 
 /// `v` with `decimals` decimals, never "-0".
@@ -182,11 +176,6 @@ pub fn fmt_num(v: f64, decimals: usize) -> String {
     } else {
         s
     }
-}
-
-/// A pixel coordinate (two decimals).
-fn px(v: f64) -> String {
-    fmt_num(v, 2)
 }
 
 /// The range of the finite values among `vals`, if any.
@@ -220,8 +209,9 @@ impl Chart {
         render(std::slice::from_ref(self))
     }
 
-    /// Writes panel `k` at vertical offset `y0`.
-    fn draw(&self, o: &mut String, k: usize, y0: f64) {
+    /// Draws the panel on `area` (plotters, SVG backend).
+    fn draw(&self, area: &DrawingArea<SVGBackend, Shift>) -> Result<(), String> {
+        let err = |e: &dyn std::fmt::Debug| format!("{e:?}");
         let pts = || self.series.iter().flat_map(|s| s.points.iter());
         let xa = axis_for(
             self.x_range,
@@ -229,156 +219,181 @@ impl Chart {
             if self.x_integer { 1.0 } else { 0.0 },
         );
         let ya = axis_for(self.y_range, extent(pts().map(|p| p.1)), 0.0);
-        let (l, t) = (LEFT, y0 + TOP);
-        let (w, h) = (WIDTH - LEFT - RIGHT, PANEL_HEIGHT - TOP - BOTTOM);
-        let sx = |v: f64| l + xa.frac(v) * w;
-        let sy = |v: f64| t + h - ya.frac(v) * h;
-        let _ = writeln!(
-            o,
-            "<clipPath id=\"clip{k}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>",
-            px(l - CLIP_PAD),
-            px(t - CLIP_PAD),
-            px(w + 2.0 * CLIP_PAD),
-            px(h + 2.0 * CLIP_PAD)
-        );
-        let _ = writeln!(
-            o,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">{}</text>",
-            px(l + w / 2.0),
-            px(y0 + 20.0),
-            escape(&self.title)
-        );
-        // grid lines, ticks and their labels
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                &self.title,
+                ("sans-serif", 17).into_font().style(FontStyle::Bold),
+            )
+            .margin_top(8)
+            .margin_left(10)
+            .margin_right(RIGHT as u32)
+            .x_label_area_size(BOTTOM as u32)
+            .y_label_area_size(LEFT as u32 - 10)
+            .build_cartesian_2d(xa.lo..xa.hi, ya.lo..ya.hi)
+            .map_err(|e| err(&e))?;
+        let (xd, yd) = (xa.decimals, ya.decimals);
+        let xfmt = move |v: &f64| fmt_num(*v, xd);
+        let yfmt = move |v: &f64| fmt_num(*v, yd);
+        let label = ("sans-serif", 14).into_font();
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(xa.lo, ya.lo), (xa.hi, ya.hi)],
+                ShapeStyle::from(BLACK).stroke_width(1),
+            )))
+            .map_err(|e| err(&e))?;
+        // texts outside the plot area go on the panel, in its own pixels
+        let (bx, by) = area.get_base_pixel();
+        let at = |p: (f64, f64)| {
+            let (x, y) = chart.backend_coord(&p);
+            (x - bx, y - by)
+        };
+        let (px0, py1) = {
+            let (a, b) = chart.plotting_area().get_pixel_range();
+            (a.start - bx..a.end - bx, b.start - by..b.end - by)
+        };
+        let marker_at: Vec<(i32, i32)> = self.markers.iter().map(|m| at((m.x, ya.hi))).collect();
+        // grid lines at this chart's own nice ticks, one pixel wide
+        let grid = RGBColor(0xe0, 0xe0, 0xe0).filled();
         for &v in &xa.ticks {
-            let x = px(sx(v));
-            let _ = writeln!(
-                o,
-                "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#e0e0e0\"/>\n<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"black\"/>\n<text x=\"{x}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                px(t),
-                px(t + h),
-                px(t + h),
-                px(t + h + 5.0),
-                px(t + h + 18.0),
-                fmt_num(v, xa.decimals)
-            );
+            let (x, _) = at((v, ya.lo));
+            area.draw(&Rectangle::new([(x, py1.start), (x + 1, py1.end)], grid))
+                .map_err(|e| err(&e))?;
         }
         for &v in &ya.ticks {
-            let y = px(sy(v));
-            let _ = writeln!(
-                o,
-                "<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#e0e0e0\"/>\n<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"black\"/>\n<text x=\"{}\" y=\"{y}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>",
-                px(l),
-                px(l + w),
-                px(l - 5.0),
-                px(l),
-                px(l - 8.0),
-                fmt_num(v, ya.decimals)
-            );
+            let (_, y) = at((xa.lo, v));
+            area.draw(&Rectangle::new([(px0.start, y), (px0.end, y + 1)], grid))
+                .map_err(|e| err(&e))?;
         }
-        let _ = writeln!(
-            o,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>",
-            px(l),
-            px(t),
-            px(w),
-            px(h)
-        );
-        let _ = writeln!(
-            o,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            px(l + w / 2.0),
-            px(t + h + 38.0),
-            escape(&self.x_label)
-        );
-        let _ = writeln!(
-            o,
-            "<text transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
-            px(18.0),
-            px(t + h / 2.0),
-            escape(&self.y_label)
-        );
-        // the data, clipped to the plot area
-        let _ = writeln!(o, "<g clip-path=\"url(#clip{k})\">");
+        for &v in &xa.ticks {
+            let (x, _) = at((v, ya.lo));
+            area.draw(&Text::new(
+                xfmt(&v),
+                (x - 4 * xfmt(&v).len() as i32, py1.end + 4),
+                label.clone(),
+            ))
+            .map_err(|e| err(&e))?;
+        }
+        for &v in &ya.ticks {
+            let (_, y) = at((xa.lo, v));
+            let t = yfmt(&v);
+            area.draw(&Text::new(
+                t.clone(),
+                (px0.start - 8 - 8 * t.len() as i32, y - 7),
+                label.clone(),
+            ))
+            .map_err(|e| err(&e))?;
+        }
         for s in &self.series {
-            let color = escape(&s.color);
+            let color = rgb(&s.color);
+            let style = ShapeStyle::from(color).stroke_width(s.width.round().max(1.0) as u32);
             for seg in segments(&s.points) {
                 if seg.len() >= 2 {
-                    let p: Vec<String> = seg
-                        .iter()
-                        .map(|&(x, y)| format!("{},{}", px(sx(x)), px(sy(y))))
-                        .collect();
-                    let _ = writeln!(
-                        o,
-                        "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"{}\" stroke-linejoin=\"round\" points=\"{}\"/>",
-                        px(s.width),
-                        p.join(" ")
-                    );
+                    chart
+                        .draw_series(LineSeries::new(seg.iter().copied(), style))
+                        .map_err(|e| err(&e))?;
                 }
                 if s.dots {
-                    for &(x, y) in seg {
-                        let _ = writeln!(
-                            o,
-                            "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{color}\"/>",
-                            px(sx(x)),
-                            px(sy(y)),
-                            px(s.width + 1.5)
-                        );
-                    }
+                    let r = (s.width + 1.5).round() as i32;
+                    chart
+                        .draw_series(seg.iter().map(|&p| Circle::new(p, r, color.filled())))
+                        .map_err(|e| err(&e))?;
                 }
             }
         }
-        for m in &self.markers {
-            let x = px(sx(m.x));
-            let _ = writeln!(
-                o,
-                "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"black\" stroke-dasharray=\"5,4\"/>\n<text x=\"{}\" y=\"{}\">{}</text>",
-                px(t),
-                px(t + h),
-                px(sx(m.x) + 4.0),
-                px(t + 14.0),
-                escape(&m.label)
-            );
+        for (m, &(x, y)) in self.markers.iter().zip(&marker_at) {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(m.x, ya.lo), (m.x, ya.hi)],
+                    5,
+                    4,
+                    ShapeStyle::from(BLACK).stroke_width(1),
+                ))
+                .map_err(|e| err(&e))?;
+            area.draw(&Text::new(
+                m.label.clone(),
+                (x + 4, y + 4),
+                ("sans-serif", 14).into_font(),
+            ))
+            .map_err(|e| err(&e))?;
         }
-        let _ = writeln!(o, "</g>");
-        // legend
-        let lx = l + w + 15.0;
+        // axis titles
+        let mid_x = (px0.start + px0.end) / 2;
+        let mid_y = (py1.start + py1.end) / 2;
+        area.draw(&Text::new(
+            self.x_label.clone(),
+            (
+                mid_x - 4 * self.x_label.chars().count() as i32,
+                py1.end + 26,
+            ),
+            label.clone(),
+        ))
+        .map_err(|e| err(&e))?;
+        area.draw(&Text::new(
+            self.y_label.clone(),
+            (4, mid_y + 4 * self.y_label.chars().count() as i32),
+            label.clone().transform(FontTransform::Rotate270),
+        ))
+        .map_err(|e| err(&e))?;
+        // the legend right of the plot area: a swatch and the name
+        let lx = px0.end + 15;
         for (i, s) in self.series.iter().filter(|s| s.legend).enumerate() {
-            let y = t + 8.0 + 18.0 * i as f64;
-            let _ = writeln!(
-                o,
-                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"/>\n<text x=\"{}\" y=\"{}\" dominant-baseline=\"middle\">{}</text>",
-                px(lx),
-                px(y),
-                px(lx + 24.0),
-                px(y),
-                escape(&s.color),
-                px(s.width.max(2.0)),
-                px(lx + 30.0),
-                px(y),
-                escape(&s.name)
-            );
+            let y = py1.start + 8 + 18 * i as i32;
+            let w = s.width.max(2.0).round() as i32;
+            area.draw(&Rectangle::new(
+                [(lx, y - w / 2), (lx + 24, y - w / 2 + w)],
+                rgb(&s.color).filled(),
+            ))
+            .map_err(|e| err(&e))?;
+            area.draw(&Text::new(
+                s.name.clone(),
+                (lx + 30, y - 7),
+                ("sans-serif", 14).into_font(),
+            ))
+            .map_err(|e| err(&e))?;
         }
+        Ok(())
+    }
+}
+
+/// A `#rrggbb` colour (black when it is not one).
+fn rgb(c: &str) -> RGBColor {
+    let h = |k: usize| {
+        c.get(k..k + 2)
+            .and_then(|d| u8::from_str_radix(d, 16).ok())
+            .unwrap_or(0)
+    };
+    if c.len() == 7 && c.starts_with('#') {
+        RGBColor(h(1), h(3), h(5))
+    } else {
+        BLACK
     }
 }
 
 /// The panels stacked top to bottom in one SVG document.
 pub fn render(charts: &[Chart]) -> String {
-    let height = PANEL_HEIGHT * charts.len().max(1) as f64;
+    let height = PANEL_HEIGHT as u32 * charts.len().max(1) as u32;
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"12\">",
-        w = fmt_num(WIDTH, 0),
-        h = fmt_num(height, 0)
-    );
-    let _ = writeln!(o, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    for (k, c) in charts.iter().enumerate() {
-        let _ = writeln!(o, "<g>");
-        c.draw(&mut o, k, PANEL_HEIGHT * k as f64);
-        let _ = writeln!(o, "</g>");
+    {
+        let root = SVGBackend::with_string(&mut o, (WIDTH as u32, height)).into_drawing_area();
+        root.fill(&WHITE).expect("drawing into a string");
+        let panels = root.split_evenly((charts.len().max(1), 1));
+        for (c, area) in charts.iter().zip(&panels) {
+            c.draw(area).expect("drawing into a string");
+        }
+        root.present().expect("drawing into a string");
     }
-    o.push_str("</svg>\n");
-    o
+    // plotters puts a text's content on lines of its own: keep it inline
+    // (`<text ...>name</text>`), as SVG readers and greps expect
+    let mut out = String::with_capacity(o.len() + 1);
+    let mut lines = o.lines().peekable();
+    while let Some(l) = lines.next() {
+        out.push_str(l);
+        let open = l.starts_with("<text") && l.ends_with('>') && !l.ends_with("/>");
+        if !(open || lines.peek() == Some(&"</text>")) {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -460,7 +475,9 @@ mod tests {
         let b = render(&[mk(), mk()]);
         assert_eq!(a, b);
         assert!(a.starts_with("<svg ") && a.trim_end().ends_with("</svg>"));
-        assert_eq!(a.matches("<g>").count(), 2);
+        // two panels, one above the other
+        assert_eq!(a.matches(">t</text>").count(), 2);
+        assert!(a.contains("height=\"640\""));
     }
 
     #[test]
@@ -475,7 +492,6 @@ mod tests {
             }
             .to_svg();
             assert_eq!(svg.matches("<polyline").count(), n);
-            assert_eq!(svg.matches("<clipPath").count(), 1);
         }
         // a NaN splits a line; a lone point is not a line (but gets a dot)
         let mut s = line("broken", 6, |x| if x == 2.0 { f64::NAN } else { x });
