@@ -15,7 +15,7 @@ use crate::config::{BetaSign, Config, Keep, Optimizer, Schedule, TrainConfig};
 use crate::data::{Dataset, Split};
 use crate::onn::batch::{Engine, Lane, Nudge, LANES};
 use crate::onn::float::Settle;
-use crate::onn::net::{Grad, Params};
+use crate::onn::net::{Grad, Params, Topology};
 use crate::rng::Rng;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -53,13 +53,14 @@ pub struct EpochLog {
     pub val_loss: Option<f64>,
 }
 
-/// What a training run returns.
+/// What a training run returns (`P`: the model's parameters, [`Params`]
+/// for the phase network).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Trained {
+pub struct Trained<P = Params> {
     /// The parameters to write: those after the last epoch, or with
     /// `train.keep = "best"` those after the best validation epoch; the
     /// initial ones (`Params::init`) when `train.epochs = 0`.
-    pub params: Params,
+    pub params: P,
     /// The log of the epoch `params` come from (`None`: no epoch ran).
     pub kept: Option<EpochLog>,
     /// The last epoch's log.
@@ -277,6 +278,46 @@ pub(crate) struct ChunkGrad {
     pub xs: Vec<f32>,
 }
 
+/// What the trainer needs of a model's parameters: the phase network's
+/// [`Params`], or another oscillator model's. The trained values come in
+/// four groups, moved by the optimizer with `lr`, `lr`, `lr_bias`,
+/// `lr_bias` (weight decay on the first two, `train.clip` on all four):
+/// W, U, h, K for the phase network.
+pub trait Trainable: Clone + PartialEq + std::fmt::Debug {
+    /// The initial parameters of a config (drawn from `train.seed`).
+    fn init(cfg: &Config) -> Self;
+    fn topo(&self) -> &Topology;
+    /// Every value finite and every length right for the topology.
+    fn check(&self) -> Result<()>;
+    /// The four groups of trained values (an empty slice for a group the
+    /// model does not have).
+    fn groups_mut(&mut self) -> [&mut [f32]; 4];
+    /// A zero gradient with the groups' shape (W, U, h, K of [`Grad`]).
+    fn grad_zeros(&self) -> Grad;
+}
+
+impl Trainable for Params {
+    fn init(cfg: &Config) -> Params {
+        Params::init(cfg)
+    }
+
+    fn topo(&self) -> &Topology {
+        &self.topo
+    }
+
+    fn check(&self) -> Result<()> {
+        Params::check(self)
+    }
+
+    fn groups_mut(&mut self) -> [&mut [f32]; 4] {
+        [&mut self.w, &mut self.u, &mut self.h, &mut self.k]
+    }
+
+    fn grad_zeros(&self) -> Grad {
+        Grad::zeros(self)
+    }
+}
+
 /// An empty W, h, K gradient for a chunk.
 pub(crate) fn chunk_grad_zeros(p: &Params) -> Grad {
     Grad {
@@ -341,14 +382,14 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
 
 /// Sums chunk gradients in chunk order and computes the U gradient of the
 /// whole batch as one matrix product.
-pub(crate) fn reduce_chunks(
-    p: &Params,
+pub(crate) fn reduce_chunks<P: Trainable>(
+    p: &P,
     data: &Inputs,
     chunks: &[&[usize]],
     parts: &[ChunkGrad],
 ) -> BatchGrad {
-    let n0 = p.topo.layers[0];
-    let mut grad = Grad::zeros(p);
+    let n0 = p.topo().layers[0];
+    let mut grad = p.grad_zeros();
     let mut loss = 0f64;
     let mut correct = 0;
     let mut steps = 0;
@@ -442,22 +483,23 @@ pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64
 }
 
 /// Where the free and nudged phases of EP run: the float engine, the
-/// integer twin, or a device. The trainer around it (shuffling, optimizer,
+/// integer twin, or a device; `P` is the model's parameters ([`Params`]:
+/// the phase network). The trainer around it (shuffling, optimizer,
 /// schedule, logs) is the same for all.
-pub trait Backend {
+pub trait Backend<P = Params> {
     /// Short name for messages ("float", "twin", "device").
     fn name(&self) -> &'static str;
     /// EP on the samples `idx` of `data` with the parameters `p`: the summed
     /// gradient estimate, cost and correct predictions of the free phase.
     fn ep_batch(
         &mut self,
-        p: &Params,
+        p: &P,
         data: &Inputs,
         idx: &[usize],
         ep: &EpSettings,
     ) -> Result<BatchGrad>;
     /// Accuracy and mean free-phase cost of `p` on `data`.
-    fn evaluate(&mut self, p: &Params, data: &Inputs, s: &Settle, seed: u64) -> Result<(f64, f64)>;
+    fn evaluate(&mut self, p: &P, data: &Inputs, s: &Settle, seed: u64) -> Result<(f64, f64)>;
 }
 
 /// The float engine ([`ep_batch`], [`evaluate_inputs`]).
@@ -526,14 +568,14 @@ enum Stepper {
 }
 
 impl Stepper {
-    fn new(t: &TrainConfig, p: &Params) -> Stepper {
+    fn new<P: Trainable>(t: &TrainConfig, p: &P) -> Stepper {
         match t.optimizer {
             Optimizer::Sgd => Stepper::Sgd {
-                vel: Grad::zeros(p),
+                vel: p.grad_zeros(),
             },
             Optimizer::Adam => Stepper::Adam {
-                m: Grad::zeros(p),
-                v: Grad::zeros(p),
+                m: p.grad_zeros(),
+                v: p.grad_zeros(),
                 t: 0,
             },
         }
@@ -541,12 +583,13 @@ impl Stepper {
 
     /// Moves `p` against the mean gradient `g` with rates `lr` (W, U) and
     /// `lr_bias` (h, K).
-    fn step(&mut self, p: &mut Params, g: &Grad, lr: f32, lr_bias: f32, momentum: f32) {
+    fn step<P: Trainable>(&mut self, p: &mut P, g: &Grad, lr: f32, lr_bias: f32, momentum: f32) {
+        let [pw, pu, ph, pk] = p.groups_mut();
         let params = [
-            (&mut p.w, &g.w, lr),
-            (&mut p.u, &g.u, lr),
-            (&mut p.h, &g.h, lr_bias),
-            (&mut p.k, &g.k, lr_bias),
+            (pw, &g.w, lr),
+            (pu, &g.u, lr),
+            (ph, &g.h, lr_bias),
+            (pk, &g.k, lr_bias),
         ];
         match self {
             Stepper::Sgd { vel } => {
@@ -653,7 +696,7 @@ pub fn train_with_progress(
     on_epoch: &mut dyn FnMut(&EpochLog, &Params),
     on_batch: &mut dyn FnMut(&Progress),
 ) -> Result<Trained> {
-    train_on(&mut FloatBackend, cfg, split, on_epoch, on_batch)
+    train_on::<Params>(&mut FloatBackend, cfg, split, on_epoch, on_batch)
 }
 
 /// [`train_with_progress`] with the EP phases run by `backend`.
@@ -663,13 +706,13 @@ pub fn train_with_progress(
 /// is never trained on, and it is evaluated after every epoch. With
 /// `train.keep = "best"` the parameters of the best validation epoch are
 /// returned; the test set is evaluated for the log only and never chooses.
-pub fn train_on(
-    backend: &mut dyn Backend,
+pub fn train_on<P: Trainable>(
+    backend: &mut dyn Backend<P>,
     cfg: &Config,
     split: &Split,
-    on_epoch: &mut dyn FnMut(&EpochLog, &Params),
+    on_epoch: &mut dyn FnMut(&EpochLog, &P),
     on_batch: &mut dyn FnMut(&Progress),
-) -> Result<Trained> {
+) -> Result<Trained<P>> {
     let t = &cfg.train;
     check_data(cfg, "training", &split.train)?;
     check_data(cfg, "test", &split.test)?;
@@ -679,7 +722,7 @@ pub fn train_on(
     if t.keep == Keep::Best && t.validation == 0.0 {
         bail!("train.keep = \"best\" needs a validation set: set train.validation (e.g. 0.1)");
     }
-    let mut p = Params::init(cfg);
+    let mut p = P::init(cfg);
     p.check()?;
     let (n, held) = split_sizes(t, split.train.len())?;
     let (train_in, val_in) = if held > 0 {
@@ -709,7 +752,7 @@ pub fn train_on(
     let mut done = 0usize;
     let mut last: Option<EpochLog> = None;
     let mut best: Option<EpochLog> = None;
-    let mut best_params: Option<Params> = None;
+    let mut best_params: Option<P> = None;
     for epoch in 1..=t.epochs {
         let start = Instant::now();
         Rng::stream(t.seed ^ SHUFFLE_SEED, epoch as u64).shuffle(&mut order);
@@ -751,15 +794,13 @@ pub fn train_on(
             );
             if t.weight_decay > 0.0 {
                 let keep = (1.0 - lr_now * t.weight_decay) as f32;
-                for x in p.w.iter_mut().chain(p.u.iter_mut()) {
+                let [w, u, _, _] = p.groups_mut();
+                for x in w.iter_mut().chain(u.iter_mut()) {
                     *x *= keep;
                 }
             }
             if let Some(ranges) = clip {
-                for (v, (lo, hi)) in [&mut p.w, &mut p.u, &mut p.h, &mut p.k]
-                    .into_iter()
-                    .zip(ranges)
-                {
+                for (v, (lo, hi)) in p.groups_mut().into_iter().zip(ranges) {
                     for x in v.iter_mut() {
                         *x = x.clamp(lo, hi);
                     }
