@@ -13,7 +13,7 @@
 
 use crate::config::{BetaSign, Config, Keep, Optimizer, Schedule, TrainConfig};
 use crate::data::{Dataset, Split};
-use crate::onn::batch::{Engine, Lane, Nudge, LANES};
+use crate::onn::batch::{Engine, Lane, Nudge, Settled, LANES};
 use crate::onn::float::Settle;
 use crate::onn::net::{Grad, Params, Topology};
 use crate::rng::Rng;
@@ -161,7 +161,7 @@ impl Inputs {
     }
 
     /// The rows `idx`, gathered into one sample-major matrix.
-    fn gather(&self, idx: &[usize]) -> Vec<f32> {
+    pub(crate) fn gather(&self, idx: &[usize]) -> Vec<f32> {
         let mut x = Vec::with_capacity(idx.len() * self.inputs);
         for &i in idx {
             x.extend_from_slice(self.row(i));
@@ -200,7 +200,7 @@ impl Inputs {
 
     /// The rows `idx`, each shifted at random by up to `a` pixels per axis
     /// (the shift of sample `i` from `Rng::stream(seed, base + i)`).
-    fn gather_shifted(&self, idx: &[usize], a: f32, seed: u64, base: u64) -> Vec<f32> {
+    pub(crate) fn gather_shifted(&self, idx: &[usize], a: f32, seed: u64, base: u64) -> Vec<f32> {
         if a == 0.0 || self.rows * self.cols != self.inputs {
             return self.gather(idx);
         }
@@ -328,13 +328,107 @@ pub(crate) fn chunk_grad_zeros(p: &Params) -> Grad {
     }
 }
 
+/// What EP and evaluation need of a lane engine: the phase network's
+/// [`Engine`], or another oscillator model's. The model's state of a chunk
+/// is `State` ([`LANES`] samples); everything else (chunks, threads, noise
+/// streams, augmentation, the order of the sums) is the trainer's, the same
+/// for every model.
+pub trait LaneEngine: Sync {
+    type State: Clone + Send;
+    /// The input field `h + U x` of a chunk (`xs` sample-major).
+    fn field(&self, xs: &[f32]) -> Vec<Lane>;
+    /// The initial state, in all lanes.
+    fn initial(&self) -> Self::State;
+    /// Euler steps from `st` (in/out); see [`Engine::settle`].
+    fn settle(
+        &self,
+        st: &mut Self::State,
+        b: &[Lane],
+        nudge: Option<Nudge>,
+        s: &Settle,
+        rngs: &mut [Rng],
+    ) -> Settled;
+    /// EP's estimate from the states `a` (nudged) and `b` (free or nudged
+    /// the other way), divided by `den`, added into `g` (all but U), and the
+    /// U factor per input-layer oscillator and lane (see [`Engine::ep_grad`]).
+    fn ep_grad(
+        &self,
+        a: &Self::State,
+        b: &Self::State,
+        den: f32,
+        valid: usize,
+        g: &mut Grad,
+    ) -> Vec<Lane>;
+    /// Cost `C` and prediction of every valid lane.
+    fn readout(&self, st: &Self::State, labels: &[usize]) -> Vec<(f64, usize)>;
+    /// A zero gradient for a chunk (U left empty).
+    fn chunk_grad_zeros(&self) -> Grad;
+    /// Oscillators in the first layer and inputs (the U gradient's shape).
+    fn topo(&self) -> &Topology;
+}
+
+impl LaneEngine for Engine<'_> {
+    type State = Vec<Lane>;
+
+    fn field(&self, xs: &[f32]) -> Vec<Lane> {
+        Engine::field(self, xs)
+    }
+
+    fn initial(&self) -> Vec<Lane> {
+        Engine::initial(self)
+    }
+
+    fn settle(
+        &self,
+        st: &mut Vec<Lane>,
+        b: &[Lane],
+        nudge: Option<Nudge>,
+        s: &Settle,
+        rngs: &mut [Rng],
+    ) -> Settled {
+        Engine::settle(self, st, b, nudge, s, rngs)
+    }
+
+    fn ep_grad(
+        &self,
+        a: &Vec<Lane>,
+        b: &Vec<Lane>,
+        den: f32,
+        valid: usize,
+        g: &mut Grad,
+    ) -> Vec<Lane> {
+        Engine::ep_grad(self, a, b, den, valid, g)
+    }
+
+    fn readout(&self, st: &Vec<Lane>, labels: &[usize]) -> Vec<(f64, usize)> {
+        readout(self.p, st, labels)
+    }
+
+    fn chunk_grad_zeros(&self) -> Grad {
+        chunk_grad_zeros(self.p)
+    }
+
+    fn topo(&self) -> &Topology {
+        &self.p.topo
+    }
+}
+
 /// EP on the samples `idx` of `data`: settles free from `theta0`, then
 /// nudged (at `+β`, and `−β` if symmetric) from the free state, in chunks of
 /// [`LANES`] samples on all threads, and returns the summed gradient
 /// estimate. Sums are taken in a fixed order: the result does not depend on
 /// the number of threads.
 pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> BatchGrad {
-    let eng = Engine::new(p);
+    ep_batch_on(&Engine::new(p), data, idx, ep)
+}
+
+/// [`ep_batch`] on any lane engine.
+pub fn ep_batch_on<E: LaneEngine>(
+    eng: &E,
+    data: &Inputs,
+    idx: &[usize],
+    ep: &EpSettings,
+) -> BatchGrad {
     let chunks: Vec<&[usize]> = idx.chunks(LANES).collect();
     let parts: Vec<ChunkGrad> = chunks
         .par_iter()
@@ -350,7 +444,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             // steps are counted per sample: a chunk's settle moves every valid lane
             let per = ch.len();
             let mut steps = per * eng.settle(&mut th0, &b, None, &ep.free, &mut rngs).steps;
-            let res = readout(p, &th0, &labels);
+            let res = eng.readout(&th0, &labels);
             let nudge = |beta: f32, rngs: &mut [Rng], steps: &mut usize| {
                 let mut t = th0.clone();
                 let nu = Nudge {
@@ -366,7 +460,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             } else {
                 (th0.clone(), ep.beta)
             };
-            let mut g = chunk_grad_zeros(p);
+            let mut g = eng.chunk_grad_zeros();
             let d = eng.ep_grad(&ta, &tb, den, ch.len(), &mut g);
             ChunkGrad {
                 g,
@@ -377,7 +471,13 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             }
         })
         .collect();
-    reduce_chunks(p, data, &chunks, &parts)
+    reduce_parts(
+        eng.topo().layers[0],
+        eng.chunk_grad_zeros(),
+        data,
+        &chunks,
+        &parts,
+    )
 }
 
 /// Sums chunk gradients in chunk order and computes the U gradient of the
@@ -388,8 +488,19 @@ pub(crate) fn reduce_chunks<P: Trainable>(
     chunks: &[&[usize]],
     parts: &[ChunkGrad],
 ) -> BatchGrad {
-    let n0 = p.topo().layers[0];
-    let mut grad = p.grad_zeros();
+    reduce_parts(p.topo().layers[0], p.grad_zeros(), data, chunks, parts)
+}
+
+/// [`reduce_chunks`] from the first layer's size `n0` and a zero gradient
+/// of W, h, K (its U is made here: first layer × inputs).
+fn reduce_parts(
+    n0: usize,
+    mut grad: Grad,
+    data: &Inputs,
+    chunks: &[&[usize]],
+    parts: &[ChunkGrad],
+) -> BatchGrad {
+    grad.u = vec![0.0; n0 * data.inputs];
     let mut loss = 0f64;
     let mut correct = 0;
     let mut steps = 0;
@@ -455,10 +566,14 @@ pub fn evaluate(p: &Params, data: &Dataset, s: &Settle, seed: u64) -> (f64, f64)
 
 /// [`evaluate`] on prepared inputs.
 pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64, f64) {
+    evaluate_on(&Engine::new(p), data, s, seed)
+}
+
+/// [`evaluate_inputs`] on any lane engine.
+pub fn evaluate_on<E: LaneEngine>(eng: &E, data: &Inputs, s: &Settle, seed: u64) -> (f64, f64) {
     if data.is_empty() {
         return (0.0, 0.0);
     }
-    let eng = Engine::new(p);
     let idx: Vec<usize> = (0..data.len()).collect();
     let res: Vec<(f64, usize)> = idx
         .par_chunks(LANES)
@@ -469,7 +584,7 @@ pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64
             let b = eng.field(&xs);
             let mut th = eng.initial();
             eng.settle(&mut th, &b, None, s, &mut rngs);
-            readout(p, &th, &labels)
+            eng.readout(&th, &labels)
         })
         .collect();
     let correct = res
