@@ -58,7 +58,8 @@ impl<'a> ApEngine<'a> {
         self.cpl.n()
     }
 
-    /// Euler steps from `st` (in/out) with the field `b`; the first
+    /// Steps from `st` (in/out) with the field `b` (see
+    /// [`crate::onn::ap::float::Net::settle`]); the first
     /// `rngs.len()` lanes are the valid samples, each with its noise stream
     /// (per step, after the update: `x` then `y` of every oscillator in
     /// order, as the scalar model draws them). With `s.tol > 0` it stops
@@ -225,8 +226,8 @@ impl LaneEngine for ApEngine<'_> {
     }
 }
 
-/// One Euler step of every lane; returns the largest change of `x` or `y`
-/// of a valid lane. `half_beta` is `β/2` (0: free). Generic code, inlined
+/// One step of every lane (the scalar model's semi-implicit step); returns
+/// the largest change of `x` or `y` of a valid lane. `half_beta` is `β/2` (0: free). Generic code, inlined
 /// into per-ISA entry points.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -252,25 +253,27 @@ fn step_generic(
         let (xi, yi) = (&mut st.x[i], &mut st.y[i]);
         let (axi, ayi, bi) = (&w.ax[i], &w.ay[i], &b[i]);
         let (mu, dw) = (p.mu[i], p.domega[i]);
-        let mut dx = ZERO;
-        let mut dy = ZERO;
+        let mut fx = ZERO;
+        let mut fy = ZERO;
         for q in 0..LANES {
-            // dz/dt = (μ − |z|²) z + Σ W z_j + b + i δω z
-            let g = mu - (xi[q] * xi[q] + yi[q] * yi[q]);
-            dx[q] = g * xi[q] + axi[q] + bi[q] - dw * yi[q];
-            dy[q] = g * yi[q] + ayi[q] + dw * xi[q];
+            // the flow (μ − |z|²) z + Σ W z_j + b + i δω z without its saturation
+            fx[q] = mu * xi[q] + axi[q] + bi[q] - dw * yi[q];
+            fy[q] = mu * yi[q] + ayi[q] + dw * xi[q];
         }
         if half_beta != 0.0 && i >= o0 {
             let t = &tgt[i - o0];
             for q in 0..LANES {
-                dx[q] -= half_beta * (xi[q] - t[q]);
+                fx[q] -= half_beta * (xi[q] - t[q]);
             }
         }
         for q in 0..LANES {
-            let (ddx, ddy) = (eps * dx[q], eps * dy[q]);
-            change[q] = change[q].max(ddx.abs()).max(ddy.abs());
-            xi[q] += ddx;
-            yi[q] += ddy;
+            // ... which is taken at the new state: z' (1 + eps |z|²) = z + eps f
+            let den = 1.0 + eps * (xi[q] * xi[q] + yi[q] * yi[q]);
+            let nx = (xi[q] + eps * fx[q]) / den;
+            let ny = (yi[q] + eps * fy[q]) / den;
+            change[q] = change[q].max((nx - xi[q]).abs()).max((ny - yi[q]).abs());
+            xi[q] = nx;
+            yi[q] = ny;
         }
     }
     change[..valid].iter().fold(0f32, |m, &v| m.max(v))

@@ -43,8 +43,10 @@ impl<'a> Net<'a> {
         Net { p, adj }
     }
 
-    /// Euler steps from `z` (in/out) with the input `x`: free with
-    /// `beta = 0`, else nudged toward `label`.
+    /// Steps from `z` (in/out) with the input `x`: free with `beta = 0`,
+    /// else nudged toward `label`. Each step is
+    /// `z ← (z + eps (μ z + Σ_j W z_j + b + i δω z + nudge)) / (1 + eps |z|²)`
+    /// (all on the right at the old state), then the noise.
     pub fn settle(
         &self,
         x: &[f32],
@@ -64,8 +66,8 @@ impl<'a> Net<'a> {
         }
         let label = label.unwrap_or(usize::MAX);
         let kick = s.eps.sqrt() * s.noise;
-        let mut dx = vec![0f32; n];
-        let mut dy = vec![0f32; n];
+        let mut nx = vec![0f32; n];
+        let mut ny = vec![0f32; n];
         for _ in 0..s.steps {
             for i in 0..n {
                 let (mut ax, mut ay) = (0f32, 0f32);
@@ -74,21 +76,25 @@ impl<'a> Net<'a> {
                     ay += w * z.im[j];
                 }
                 let (x, y) = (z.re[i], z.im[i]);
-                let g = p.mu[i] - (x * x + y * y);
-                let dw = p.domega[i];
-                dx[i] = g * x + ax + b[i] - dw * y;
-                dy[i] = g * y + ay + dw * x;
+                let (mu, dw) = (p.mu[i], p.domega[i]);
+                let mut fx = mu * x + ax + b[i] - dw * y;
+                let fy = mu * y + ay + dw * x;
                 if beta != 0.0 && outs.contains(&i) {
                     let t = if i - outs.start == label { 1.0 } else { -1.0 };
-                    dx[i] -= 0.5 * beta * (x - t);
+                    fx -= 0.5 * beta * (x - t);
                 }
+                // the saturation −|z|² z taken implicitly (see the module docs)
+                let den = 1.0 + s.eps * (x * x + y * y);
+                nx[i] = (x + s.eps * fx) / den;
+                ny[i] = (y + s.eps * fy) / den;
             }
             let mut change = 0f32;
             for i in 0..n {
-                let (ddx, ddy) = (s.eps * dx[i], s.eps * dy[i]);
-                change = change.max(ddx.abs()).max(ddy.abs());
-                z.re[i] += ddx;
-                z.im[i] += ddy;
+                change = change
+                    .max((nx[i] - z.re[i]).abs())
+                    .max((ny[i] - z.im[i]).abs());
+                z.re[i] = nx[i];
+                z.im[i] = ny[i];
             }
             if kick > 0.0 {
                 for i in 0..n {
@@ -174,17 +180,20 @@ mod tests {
 
     const X: [f32; 5] = [0.9, 0.1, 0.5, 0.0, 1.0];
 
-    /// One Euler step is `z − eps ½ ∇E` (E's gradient by finite differences).
+    /// One step solves `z' (1 + eps |z|²) = z + eps (−½∇E(z) + |z|² z)`
+    /// (E's gradient by finite differences): explicit Euler on `−½∇E`
+    /// except for the saturation, taken at the new state.
     #[test]
-    fn a_step_descends_half_the_energy_gradient() {
+    fn a_step_follows_half_the_energy_gradient() {
         let p = tiny("[3,2]", true, 3);
         let z0 = State {
             re: vec![0.3, -1.0, 0.7, 0.1, -0.5],
             im: vec![0.2, 0.4, -0.9, 1.1, 0.0],
         };
         let mut z1 = z0.clone();
+        let eps = 0.01;
         let s = Settle {
-            eps: 0.01,
+            eps,
             steps: 1,
             noise: 0.0,
             tol: 0.0,
@@ -192,6 +201,7 @@ mod tests {
         Net::new(&p).settle(&X, &mut z1, 0.0, None, &s, &mut Rng::new(1));
         let h = 1e-3f32;
         for i in 0..5 {
+            let r2 = (z0.re[i] * z0.re[i] + z0.im[i] * z0.im[i]) as f64;
             for part in 0..2 {
                 let at = |d: f32| {
                     let mut z = z0.clone();
@@ -204,12 +214,13 @@ mod tests {
                 };
                 let de = (at(h) - at(-h)) / (2.0 * h as f64);
                 let (was, now) = if part == 0 {
-                    (z0.re[i], z1.re[i])
+                    (z0.re[i] as f64, z1.re[i] as f64)
                 } else {
-                    (z0.im[i], z1.im[i])
+                    (z0.im[i] as f64, z1.im[i] as f64)
                 };
-                let want = was as f64 - 0.01 * 0.5 * de;
-                assert!((now as f64 - want).abs() < 2e-5, "{i}/{part}: {now} {want}");
+                let lhs = now * (1.0 + eps as f64 * r2) - was;
+                let rhs = eps as f64 * (-0.5 * de + r2 * was);
+                assert!((lhs - rhs).abs() < 2e-5, "{i}/{part}: {lhs} {rhs}");
             }
         }
     }

@@ -75,7 +75,6 @@ mod tests {
     use crate::onn::train::ep_batch_on;
     use crate::rng::Rng;
     use std::path::Path;
-    use std::time::Instant;
 
     fn digits() -> Split {
         load_dir(Path::new(concat!(
