@@ -199,6 +199,35 @@ mod tests {
         assert_ne!(a, ApParams::init(&cfg), "training changed nothing");
     }
 
+    /// A short run learns the 8x8 digits: 64-32-10, Adam, 12 epochs (about
+    /// half a second on 2 cores), at least 90% on the test set; the model
+    /// evaluates to the logged accuracy.
+    #[test]
+    fn learns_digits() {
+        let s = digits();
+        let cfg = Config::parse(
+            "name='l'\n[network]\ninputs=64\nlayers=[32,10]\noscillator='amplitude-phase'\n[train]\nepochs=12\nbatch=16\noptimizer='adam'\nlr=0.003\nlr_bias=0.003\n",
+            "t",
+        )
+        .unwrap();
+        let t0 = std::time::Instant::now();
+        let mut logs = Vec::new();
+        let p = train(&cfg, &s, &mut |l, _| logs.push(l.clone()), &mut |_| {})
+            .unwrap()
+            .params;
+        let last = logs.last().unwrap();
+        eprintln!(
+            "test accuracy by epoch {:?}, {:.2} s",
+            logs.iter().map(|l| l.test_acc).collect::<Vec<_>>(),
+            t0.elapsed().as_secs_f64()
+        );
+        assert!(last.test_acc >= 0.90, "test accuracy {}", last.test_acc);
+        assert!(logs[0].loss > 1.5 * last.loss, "the loss did not fall");
+        let free = crate::onn::train::free_settle(&cfg.train);
+        let (acc, _) = evaluate(&p, &s.test, &free, 0);
+        assert_eq!(acc, last.test_acc);
+    }
+
     #[test]
     fn refuses_a_phase_config() {
         let cfg = Config::default_config();
