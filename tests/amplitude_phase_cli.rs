@@ -93,3 +93,36 @@ fn amplitude_phase_models_train_evaluate_and_are_refused_by_the_hardware_command
         "20",
     ]);
 }
+
+/// The comparison bench runs end to end (small sizes) and prints both tables
+/// with a row per oscillator model.
+#[test]
+fn bench_ap_quick_prints_both_tables() {
+    let t = TempDir::new("ap-bench");
+    let out = t.0.join("bench.md");
+    let (md, _) = ok(&[
+        "bench-ap",
+        "--quick",
+        "--instances",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), md);
+    assert!(
+        md.contains("### Accuracy and speed") && md.contains("### Frequency dispersion"),
+        "{md}"
+    );
+    for kind in ["phase", "amplitude-phase"] {
+        let rows = md
+            .lines()
+            .filter(|l| {
+                l.starts_with("| `configs/digits.toml` |") && l.contains(&format!("| {kind} |"))
+            })
+            .count();
+        assert_eq!(rows, 2, "{kind}: {md}");
+    }
+    assert!(md.contains("seed 1..2"), "{md}");
+    let e = fails(&["bench-ap", "--quick", "--instances", "0"]);
+    assert!(e.contains("--instances 0"), "{e}");
+}

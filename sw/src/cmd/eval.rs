@@ -3,37 +3,10 @@
 
 use super::common::data_dir;
 use anyhow::{bail, Result};
-use phasegen_sim::config::Config;
-use phasegen_sim::data::{load_dir, Dataset};
-use phasegen_sim::onn::ap::file::{is_amplitude_phase, ApModelFile};
-use phasegen_sim::onn::ap::params::ApParams;
-use phasegen_sim::onn::ap::train as ap_train;
-use phasegen_sim::onn::float::Settle;
-use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::data::load_dir;
+use phasegen_sim::onn::kind::Network;
 use phasegen_sim::onn::train;
 use std::path::PathBuf;
-
-/// The parameters of either oscillator model.
-enum Model {
-    Phase(Params),
-    AmplitudePhase(ApParams),
-}
-
-impl Model {
-    fn domega_mut(&mut self) -> &mut Vec<f32> {
-        match self {
-            Model::Phase(p) => &mut p.domega,
-            Model::AmplitudePhase(p) => &mut p.domega,
-        }
-    }
-
-    fn evaluate(&self, d: &Dataset, s: &Settle, seed: u64) -> (f64, f64) {
-        match self {
-            Model::Phase(p) => train::evaluate(p, d, s, seed),
-            Model::AmplitudePhase(p) => ap_train::evaluate(p, d, s, seed),
-        }
-    }
-}
 
 /// Evaluate a trained float model (phase or amplitude-phase oscillators) on
 /// the test set, optionally with other frequency dispersion, phase noise or
@@ -79,13 +52,7 @@ pub fn run(args: Args) -> Result<()> {
         train: on_train,
         json,
     } = args;
-    let (config, mut p): (Config, Model) = if is_amplitude_phase(&model) {
-        let mf = ApModelFile::load(&model)?;
-        (mf.config, Model::AmplitudePhase(mf.params))
-    } else {
-        let mf = ModelFile::load(&model)?;
-        (mf.config, Model::Phase(mf.params))
-    };
+    let (config, mut p) = Network::load(&model)?;
     let dir = data_dir(&config, &data);
     let split = load_dir(&dir)?;
     train::check_data(&config, "test", &split.test)?;
