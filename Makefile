@@ -141,7 +141,7 @@ help:
 	@echo "  test       setup, cargo fmt --check, clippy -D warnings, cargo test --release, check-rebuild (about 17 min on 2 cores)"
 	@echo "  check-rebuild  a second make bitstream after cargo build --release rebuilds nothing (scripts/check-rebuild.sh)"
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
-	@echo "  bench-ap   phase against amplitude-phase oscillators: accuracy, s/epoch, dispersion -> build/bench-ap.md (about 5 min)"
+	@echo "  bench-ap   phase against amplitude-phase oscillators: accuracy, s/epoch, dispersion -> build/bench-ap.md (about 4 min)"
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
 	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
