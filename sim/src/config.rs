@@ -43,6 +43,51 @@ pub struct NetworkConfig {
     /// Coupling inside each layer as well as between adjacent layers.
     #[serde(default)]
     pub intralayer: bool,
+    /// The oscillator model: `phase` (MODEL.md section 1, the one the
+    /// hardware implements) or `amplitude-phase` (section 4: complex
+    /// amplitudes in the Stuart-Landau normal form, trained and evaluated
+    /// in floating point only; docs/training.md). Left out of the
+    /// canonical form when `phase`, so older configs keep their hashes.
+    #[serde(default, skip_serializing_if = "Oscillator::is_phase")]
+    pub oscillator: Oscillator,
+    /// Linear gain `μ` of every amplitude-phase oscillator (an uncoupled
+    /// one settles at amplitude `√μ`). Left out of the canonical form at
+    /// its default, 1.
+    #[serde(default = "one_f64", skip_serializing_if = "is_one_f64")]
+    pub mu: f64,
+}
+
+/// The oscillator model of a network (`network.oscillator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Oscillator {
+    /// Phase oscillators (MODEL.md section 1).
+    #[default]
+    Phase,
+    /// Amplitude-phase oscillators (MODEL.md section 4).
+    AmplitudePhase,
+}
+
+impl Oscillator {
+    fn is_phase(&self) -> bool {
+        *self == Oscillator::Phase
+    }
+
+    /// The name a config gives it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Oscillator::Phase => "phase",
+            Oscillator::AmplitudePhase => "amplitude-phase",
+        }
+    }
+}
+
+fn one_f64() -> f64 {
+    1.0
+}
+
+fn is_one_f64(v: &f64) -> bool {
+    *v == 1.0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -548,7 +593,19 @@ impl Config {
                 n.layers.last().unwrap()
             );
         }
+        range("network.mu", n.mu, 0.01, 10.0)?;
         let t = &self.train;
+        match n.oscillator {
+            Oscillator::Phase if n.mu != 1.0 => bail!(
+                "network.mu = {} is the gain of amplitude-phase oscillators, and this network has phase oscillators (network.oscillator = \"phase\"): remove network.mu, or set network.oscillator = \"amplitude-phase\"",
+                n.mu
+            ),
+            Oscillator::AmplitudePhase if t.k_init != 0.0 => bail!(
+                "train.k_init = {} is the phase oscillators' second-harmonic locking, which amplitude-phase oscillators (network.oscillator = \"amplitude-phase\") do not have: remove train.k_init",
+                t.k_init
+            ),
+            _ => {}
+        }
         range("train.epochs", t.epochs, 0, 100_000)?;
         range("train.batch", t.batch, 1, 100_000)?;
         range("train.lr", t.lr, 0.0, 100.0)?;
@@ -722,6 +779,39 @@ mod tests {
         );
         assert!(err(&format!("{base}[train]\nvalidation=-0.1\n")).contains("train.validation"));
         assert!(err(&format!("{base}[train]\nkeep='first'\n")).contains("first"));
+    }
+
+    /// `network.oscillator` and `network.mu` stay out of the canonical form
+    /// at their defaults (older configs keep their hashes); each is refused
+    /// by name where it does not apply.
+    #[test]
+    fn oscillator_kind_is_checked_and_hash_neutral() {
+        let base = "name='x'\n[network]\ninputs=4\nlayers=[3,2]\n";
+        let plain = Config::parse(base, "t").unwrap();
+        assert_eq!(plain.network.oscillator, Oscillator::Phase);
+        let explicit = Config::parse(&format!("{base}oscillator='phase'\nmu=1.0\n"), "t").unwrap();
+        assert_eq!(plain.hash_hex(), explicit.hash_hex());
+        assert!(!plain.canonical().contains("oscillator"));
+        let ap = Config::parse(
+            &format!("{base}oscillator='amplitude-phase'\nmu=0.5\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(ap.network.oscillator, Oscillator::AmplitudePhase);
+        assert_eq!(ap.network.mu, 0.5);
+        assert_ne!(ap.hash_hex(), plain.hash_hex());
+        let e = err(&format!("{base}mu=2.0\n"));
+        assert!(
+            e.contains("network.mu = 2") && e.contains("amplitude-phase"),
+            "{e}"
+        );
+        let e = err(&format!("{base}oscillator='amplitude-phase'\nmu=0\n"));
+        assert!(e.contains("network.mu = 0"), "{e}");
+        let e = err(&format!(
+            "{base}oscillator='amplitude-phase'\n[train]\nk_init=0.1\n"
+        ));
+        assert!(e.contains("train.k_init = 0.1"), "{e}");
+        assert!(err(&format!("{base}oscillator='stuart'\n")).contains("stuart"));
     }
 
     #[test]

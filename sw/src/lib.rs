@@ -2,6 +2,7 @@
 
 pub mod asic;
 pub mod bench;
+pub mod bench_ap;
 pub mod bench_sim;
 pub mod capacity;
 pub mod cmd;

@@ -20,6 +20,7 @@ struct Cli {
 enum Command {
     Train(cmd::train::Args),
     BenchTrain(cmd::bench_train::Args),
+    BenchAp(cmd::bench_ap::Args),
     Capacity(cmd::capacity::Args),
     BenchSim(cmd::bench_sim::Args),
     Eval(cmd::eval::Args),
@@ -41,6 +42,7 @@ fn main() {
     let result = match Cli::parse().cmd {
         Command::Train(a) => cmd::train::run(a),
         Command::BenchTrain(a) => cmd::bench_train::run(a),
+        Command::BenchAp(a) => cmd::bench_ap::run(a),
         Command::Capacity(a) => cmd::capacity::run(a),
         Command::BenchSim(a) => cmd::bench_sim::run(a),
         Command::Eval(a) => cmd::eval::run(a),

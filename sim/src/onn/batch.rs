@@ -23,7 +23,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::onn::float::Settle;
-use crate::onn::net::Params;
+use crate::onn::net::{Params, Topology};
 use crate::rng::Rng;
 use std::f32::consts::{FRAC_PI_2, PI, TAU};
 
@@ -31,7 +31,7 @@ use std::f32::consts::{FRAC_PI_2, PI, TAU};
 pub const LANES: usize = 16;
 /// One value per sample of a chunk.
 pub type Lane = [f32; LANES];
-const ZERO: Lane = [0.0; LANES];
+pub(crate) const ZERO: Lane = [0.0; LANES];
 
 /// sin and cos of `x` for `x` in about [−π − 0.1, π + 0.1] (wrapped phases):
 /// folded to [−π/2, π/2] and evaluated by the Taylor polynomial of degree 11
@@ -63,18 +63,158 @@ fn wrap(t: f32) -> f32 {
     t - TAU * ((t + PI) * (1.0 / TAU)).floor()
 }
 
-/// The network in the engine's layout: dense per-layer coupling matrices.
+/// The coupling matrix W in dense per-layer blocks, for the lane kernels
+/// (the phase engine's and the amplitude-phase model's).
 #[derive(Debug, Clone)]
-pub struct Engine<'a> {
-    pub p: &'a Params,
+pub(crate) struct Coupling {
     /// First oscillator of each layer, and one past the last.
-    offs: Vec<usize>,
+    pub(crate) offs: Vec<usize>,
     /// `down[l]`: W between layer l and l+1, `n_l × n_{l+1}` row-major.
     down: Vec<Vec<f32>>,
     /// `up[l]`: its transpose.
     up: Vec<Vec<f32>>,
     /// `intra[l]`: W within layer l, `n_l × n_l`, zero diagonal (empty if none).
     intra: Vec<Vec<f32>>,
+}
+
+impl Coupling {
+    /// The blocks of `w` (`w[e]` for the pair `t.edges()[e]`).
+    pub(crate) fn new(t: &Topology, w: &[f32]) -> Coupling {
+        let nl = t.layers.len();
+        let mut offs = vec![0usize; nl + 1];
+        for l in 0..nl {
+            offs[l + 1] = offs[l] + t.layers[l];
+        }
+        let mut down: Vec<Vec<f32>> = (0..nl.saturating_sub(1))
+            .map(|l| vec![0.0; t.layers[l] * t.layers[l + 1]])
+            .collect();
+        let mut intra: Vec<Vec<f32>> = (0..nl)
+            .map(|l| {
+                if t.intralayer {
+                    vec![0.0; t.layers[l] * t.layers[l]]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let edges = t.edges();
+        assert_eq!(edges.len(), w.len(), "w does not match the topology");
+        let layer_of = |i: usize| offs.partition_point(|&o| o <= i) - 1;
+        for (e, &(i, j)) in edges.iter().enumerate() {
+            let (li, lj) = (layer_of(i), layer_of(j));
+            let (a, b) = (i - offs[li], j - offs[lj]);
+            if li == lj {
+                let n = t.layers[li];
+                intra[li][a * n + b] = w[e];
+                intra[li][b * n + a] = w[e];
+            } else {
+                debug_assert_eq!(lj, li + 1);
+                down[li][a * t.layers[lj] + b] = w[e];
+            }
+        }
+        let up = (0..down.len())
+            .map(|l| transpose(&down[l], t.layers[l], t.layers[l + 1]))
+            .collect();
+        Coupling {
+            offs,
+            down,
+            up,
+            intra,
+        }
+    }
+
+    /// Oscillators.
+    pub(crate) fn n(&self) -> usize {
+        *self.offs.last().unwrap()
+    }
+
+    /// `ac[i] += Σ_j W_ij c[j]` and `as_[i] += Σ_j W_ij s[j]` for every
+    /// oscillator, in a fixed order (layer blocks, then intralayer blocks).
+    #[inline(always)]
+    pub(crate) fn sums(&self, c: &[Lane], s: &[Lane], ac: &mut [Lane], as_: &mut [Lane]) {
+        let offs = &self.offs;
+        for l in 0..self.down.len() {
+            let (a, m, z) = (offs[l], offs[l + 1], offs[l + 2]);
+            let cols_down = z - m;
+            let (lo_ac, hi_ac) = ac.split_at_mut(m);
+            let (lo_as, hi_as) = as_.split_at_mut(m);
+            // layer l from layer l+1, then layer l+1 from layer l
+            matvec(
+                &self.down[l],
+                cols_down,
+                &c[m..z],
+                &s[m..z],
+                &mut lo_ac[a..m],
+                &mut lo_as[a..m],
+            );
+            matvec(
+                &self.up[l],
+                m - a,
+                &c[a..m],
+                &s[a..m],
+                &mut hi_ac[..z - m],
+                &mut hi_as[..z - m],
+            );
+        }
+        for (l, wl) in self.intra.iter().enumerate() {
+            if wl.is_empty() {
+                continue;
+            }
+            let (a, z) = (offs[l], offs[l + 1]);
+            matvec(wl, z - a, &c[a..z], &s[a..z], &mut ac[a..z], &mut as_[a..z]);
+        }
+    }
+}
+
+/// The input field `b = h + U x` of a chunk: `xs` holds up to [`LANES`]
+/// samples' inputs, sample-major (`valid × inputs`); `u` is row-major, one
+/// row per oscillator of the first layer.
+pub(crate) fn field(t: &Topology, h: &[f32], u: &[f32], xs: &[f32]) -> Vec<Lane> {
+    let ni = t.inputs;
+    let n0 = t.layers[0];
+    let mut b: Vec<Lane> = h.iter().map(|&h| [h; LANES]).collect();
+    if ni == 0 || xs.is_empty() {
+        return b;
+    }
+    assert_eq!(xs.len() % ni, 0, "inputs are not a whole number of samples");
+    let valid = xs.len() / ni;
+    assert!(valid <= LANES, "more than {LANES} samples in a chunk");
+    assert_eq!(u.len(), n0 * ni, "u does not match the topology");
+    let mut ux = vec![0f32; n0 * LANES];
+    // SAFETY: U is n0 × ni row-major, xs is valid × ni row-major (read as
+    // its transpose, ni × valid), ux is n0 × LANES row-major: every
+    // index the product touches is inside the three slices.
+    unsafe {
+        matrixmultiply::sgemm(
+            n0,
+            ni,
+            valid,
+            1.0,
+            u.as_ptr(),
+            ni as isize,
+            1,
+            xs.as_ptr(),
+            1,
+            ni as isize,
+            0.0,
+            ux.as_mut_ptr(),
+            LANES as isize,
+            1,
+        );
+    }
+    for (r, bi) in b[..n0].iter_mut().enumerate() {
+        for (q, v) in bi.iter_mut().enumerate() {
+            *v += ux[r * LANES + q];
+        }
+    }
+    b
+}
+
+/// The network in the engine's layout: dense per-layer coupling matrices.
+#[derive(Debug, Clone)]
+pub struct Engine<'a> {
+    pub p: &'a Params,
+    cpl: Coupling,
     /// `2 K_i`.
     k2: Vec<f32>,
     edges: Vec<(u32, u32)>,
@@ -98,53 +238,15 @@ pub struct Settled {
 
 impl<'a> Engine<'a> {
     pub fn new(p: &'a Params) -> Engine<'a> {
-        let t = &p.topo;
-        let nl = t.layers.len();
-        let mut offs = vec![0usize; nl + 1];
-        for l in 0..nl {
-            offs[l + 1] = offs[l] + t.layers[l];
-        }
-        let mut down: Vec<Vec<f32>> = (0..nl.saturating_sub(1))
-            .map(|l| vec![0.0; t.layers[l] * t.layers[l + 1]])
-            .collect();
-        let mut intra: Vec<Vec<f32>> = (0..nl)
-            .map(|l| {
-                if t.intralayer {
-                    vec![0.0; t.layers[l] * t.layers[l]]
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let edges: Vec<(u32, u32)> = t
+        let edges: Vec<(u32, u32)> = p
+            .topo
             .edges()
             .into_iter()
             .map(|(i, j)| (i as u32, j as u32))
             .collect();
-        assert_eq!(edges.len(), p.w.len(), "w does not match the topology");
-        let layer_of = |i: usize| offs.partition_point(|&o| o <= i) - 1;
-        for (e, &(i, j)) in edges.iter().enumerate() {
-            let (i, j) = (i as usize, j as usize);
-            let (li, lj) = (layer_of(i), layer_of(j));
-            let (a, b) = (i - offs[li], j - offs[lj]);
-            if li == lj {
-                let n = t.layers[li];
-                intra[li][a * n + b] = p.w[e];
-                intra[li][b * n + a] = p.w[e];
-            } else {
-                debug_assert_eq!(lj, li + 1);
-                down[li][a * t.layers[lj] + b] = p.w[e];
-            }
-        }
-        let up = (0..down.len())
-            .map(|l| transpose(&down[l], t.layers[l], t.layers[l + 1]))
-            .collect();
         Engine {
             p,
-            offs,
-            down,
-            up,
-            intra,
+            cpl: Coupling::new(&p.topo, &p.w),
             k2: p.k.iter().map(|k| 2.0 * k).collect(),
             edges,
         }
@@ -152,50 +254,13 @@ impl<'a> Engine<'a> {
 
     /// Oscillators.
     pub fn n(&self) -> usize {
-        *self.offs.last().unwrap()
+        self.cpl.n()
     }
 
     /// The input field `b = h + U x` of a chunk: `xs` holds up to [`LANES`]
     /// samples' inputs, sample-major (`valid × inputs`).
     pub fn field(&self, xs: &[f32]) -> Vec<Lane> {
-        let p = self.p;
-        let ni = p.topo.inputs;
-        let n0 = p.topo.layers[0];
-        let mut b: Vec<Lane> = p.h.iter().map(|&h| [h; LANES]).collect();
-        if ni == 0 || xs.is_empty() {
-            return b;
-        }
-        assert_eq!(xs.len() % ni, 0, "inputs are not a whole number of samples");
-        let valid = xs.len() / ni;
-        assert!(valid <= LANES, "more than {LANES} samples in a chunk");
-        let mut ux = vec![0f32; n0 * LANES];
-        // SAFETY: U is n0 × ni row-major, xs is valid × ni row-major (read as
-        // its transpose, ni × valid), ux is n0 × LANES row-major: every
-        // index the product touches is inside the three slices.
-        unsafe {
-            matrixmultiply::sgemm(
-                n0,
-                ni,
-                valid,
-                1.0,
-                p.u.as_ptr(),
-                ni as isize,
-                1,
-                xs.as_ptr(),
-                1,
-                ni as isize,
-                0.0,
-                ux.as_mut_ptr(),
-                LANES as isize,
-                1,
-            );
-        }
-        for (r, bi) in b[..n0].iter_mut().enumerate() {
-            for (q, v) in bi.iter_mut().enumerate() {
-                *v += ux[r * LANES + q];
-            }
-        }
-        b
+        field(&self.p.topo, &self.p.h, &self.p.u, xs)
     }
 
     /// Every oscillator at its initial phase `theta0`, in all lanes.
@@ -353,7 +418,14 @@ struct Work {
 /// `ac[r] += Σ_k m[r][k] c[k]`, `as[r] += Σ_k m[r][k] s[k]` for an
 /// `rows × cols` row-major `m`, four rows at a time.
 #[inline(always)]
-fn matvec(m: &[f32], cols: usize, c: &[Lane], s: &[Lane], ac: &mut [Lane], as_: &mut [Lane]) {
+pub(crate) fn matvec(
+    m: &[f32],
+    cols: usize,
+    c: &[Lane],
+    s: &[Lane],
+    ac: &mut [Lane],
+    as_: &mut [Lane],
+) {
     let rows = ac.len();
     debug_assert_eq!(m.len(), rows * cols);
     debug_assert_eq!(c.len(), cols);
@@ -423,44 +495,7 @@ fn step_generic(
     for v in w.ac.iter_mut().chain(w.as_.iter_mut()) {
         *v = ZERO;
     }
-    let offs = &e.offs;
-    for l in 0..e.down.len() {
-        let (a, m, z) = (offs[l], offs[l + 1], offs[l + 2]);
-        let cols_down = z - m;
-        let (lo_ac, hi_ac) = w.ac.split_at_mut(m);
-        let (lo_as, hi_as) = w.as_.split_at_mut(m);
-        // layer l from layer l+1, then layer l+1 from layer l
-        matvec(
-            &e.down[l],
-            cols_down,
-            &w.c[m..z],
-            &w.s[m..z],
-            &mut lo_ac[a..m],
-            &mut lo_as[a..m],
-        );
-        matvec(
-            &e.up[l],
-            m - a,
-            &w.c[a..m],
-            &w.s[a..m],
-            &mut hi_ac[..z - m],
-            &mut hi_as[..z - m],
-        );
-    }
-    for (l, wl) in e.intra.iter().enumerate() {
-        if wl.is_empty() {
-            continue;
-        }
-        let (a, z) = (offs[l], offs[l + 1]);
-        matvec(
-            wl,
-            z - a,
-            &w.c[a..z],
-            &w.s[a..z],
-            &mut w.ac[a..z],
-            &mut w.as_[a..z],
-        );
-    }
+    e.cpl.sums(&w.c, &w.s, &mut w.ac, &mut w.as_);
     let p = e.p;
     let o0 = n - tgt.len();
     let mut change = ZERO;

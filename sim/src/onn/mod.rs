@@ -9,12 +9,17 @@
 //! - [`train`]: Equilibrium Propagation training and evaluation.
 //! - [`memory`]: the fully connected associative memory (Hebbian and
 //!   pseudo-inverse rules).
+//! - [`ap`]: amplitude-phase oscillators (MODEL.md section 4): their
+//!   parameters, scalar model, lane engine, trainer backend and model file.
+//! - [`kind`]: a network of either kind, for the commands that take both.
 //!
 //! May use: `config`, `data`, `board`, `rng`. Nothing here knows about the
 //! hardware (`twin`) or the device (`link`).
 
+pub mod ap;
 pub mod batch;
 pub mod float;
+pub mod kind;
 pub mod memory;
 pub mod net;
 pub mod train;

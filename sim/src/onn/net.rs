@@ -228,6 +228,33 @@ pub struct ModelFile {
 
 pub const MODEL_FORMAT: &str = "phasegen-model";
 pub const MODEL_VERSION: u32 = 1;
+/// The format name of an amplitude-phase model file
+/// (`crate::onn::ap::file`), which the phase model's loader refuses.
+pub const AP_MODEL_FORMAT: &str = "phasegen-ap-model";
+
+/// Writes `text` to `path` (its folder made), through a temporary file and
+/// a rename, so an interrupted save never leaves half a model.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    if let Some(d) = path.parent() {
+        if !d.as_os_str().is_empty() {
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("cannot create folder {}", d.display()))?;
+        }
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
+}
+
+/// The refusal of an amplitude-phase model by a command that handles
+/// phase-oscillator models only.
+pub fn amplitude_phase_refused(path: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is an amplitude-phase model (network.oscillator = \"amplitude-phase\"); this command handles phase-oscillator models only (the hardware, its twin and its tools implement phase oscillators). Amplitude-phase models are trained and evaluated in floating point (`phasegen train`, `phasegen eval`); for hardware train a phase model (network.oscillator = \"phase\", the default)",
+        path.display()
+    )
+}
 
 impl ModelFile {
     pub fn new(config: Config, params: Params, max_pixel: u8) -> ModelFile {
@@ -241,19 +268,7 @@ impl ModelFile {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        if let Some(d) = path.parent() {
-            if !d.as_os_str().is_empty() {
-                std::fs::create_dir_all(d)
-                    .with_context(|| format!("cannot create folder {}", d.display()))?;
-            }
-        }
-        let text = serde_json::to_string(self)?;
-        // write then rename, so an interrupted save never leaves half a model
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
-        Ok(())
+        write_atomic(path, &serde_json::to_string(self)?)
     }
 
     pub fn load(path: &Path) -> Result<ModelFile> {
@@ -266,6 +281,9 @@ impl ModelFile {
             )
         })?;
         let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format == AP_MODEL_FORMAT {
+            return Err(amplitude_phase_refused(path));
+        }
         if format != MODEL_FORMAT {
             bail!(
                 "{} is not a phasegen model (format {:?}, expected {:?})",
@@ -289,6 +307,9 @@ impl ModelFile {
                 path.display()
             )
         })?;
+        if m.config.network.oscillator != crate::config::Oscillator::Phase {
+            return Err(amplitude_phase_refused(path));
+        }
         if Topology::from_config(&m.config.network) != m.params.topo {
             bail!(
                 "model file {}: the parameters' topology does not match its config",

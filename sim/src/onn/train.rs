@@ -13,9 +13,9 @@
 
 use crate::config::{BetaSign, Config, Keep, Optimizer, Schedule, TrainConfig};
 use crate::data::{Dataset, Split};
-use crate::onn::batch::{Engine, Lane, Nudge, LANES};
+use crate::onn::batch::{Engine, Lane, Nudge, Settled, LANES};
 use crate::onn::float::Settle;
-use crate::onn::net::{Grad, Params};
+use crate::onn::net::{Grad, Params, Topology};
 use crate::rng::Rng;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -53,13 +53,14 @@ pub struct EpochLog {
     pub val_loss: Option<f64>,
 }
 
-/// What a training run returns.
+/// What a training run returns (`P`: the model's parameters, [`Params`]
+/// for the phase network).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Trained {
+pub struct Trained<P = Params> {
     /// The parameters to write: those after the last epoch, or with
     /// `train.keep = "best"` those after the best validation epoch; the
     /// initial ones (`Params::init`) when `train.epochs = 0`.
-    pub params: Params,
+    pub params: P,
     /// The log of the epoch `params` come from (`None`: no epoch ran).
     pub kept: Option<EpochLog>,
     /// The last epoch's log.
@@ -160,7 +161,7 @@ impl Inputs {
     }
 
     /// The rows `idx`, gathered into one sample-major matrix.
-    fn gather(&self, idx: &[usize]) -> Vec<f32> {
+    pub(crate) fn gather(&self, idx: &[usize]) -> Vec<f32> {
         let mut x = Vec::with_capacity(idx.len() * self.inputs);
         for &i in idx {
             x.extend_from_slice(self.row(i));
@@ -199,7 +200,7 @@ impl Inputs {
 
     /// The rows `idx`, each shifted at random by up to `a` pixels per axis
     /// (the shift of sample `i` from `Rng::stream(seed, base + i)`).
-    fn gather_shifted(&self, idx: &[usize], a: f32, seed: u64, base: u64) -> Vec<f32> {
+    pub(crate) fn gather_shifted(&self, idx: &[usize], a: f32, seed: u64, base: u64) -> Vec<f32> {
         if a == 0.0 || self.rows * self.cols != self.inputs {
             return self.gather(idx);
         }
@@ -277,6 +278,46 @@ pub(crate) struct ChunkGrad {
     pub xs: Vec<f32>,
 }
 
+/// What the trainer needs of a model's parameters: the phase network's
+/// [`Params`], or another oscillator model's. The trained values come in
+/// four groups, moved by the optimizer with `lr`, `lr`, `lr_bias`,
+/// `lr_bias` (weight decay on the first two, `train.clip` on all four):
+/// W, U, h, K for the phase network.
+pub trait Trainable: Clone + PartialEq + std::fmt::Debug {
+    /// The initial parameters of a config (drawn from `train.seed`).
+    fn init(cfg: &Config) -> Self;
+    fn topo(&self) -> &Topology;
+    /// Every value finite and every length right for the topology.
+    fn check(&self) -> Result<()>;
+    /// The four groups of trained values (an empty slice for a group the
+    /// model does not have).
+    fn groups_mut(&mut self) -> [&mut [f32]; 4];
+    /// A zero gradient with the groups' shape (W, U, h, K of [`Grad`]).
+    fn grad_zeros(&self) -> Grad;
+}
+
+impl Trainable for Params {
+    fn init(cfg: &Config) -> Params {
+        Params::init(cfg)
+    }
+
+    fn topo(&self) -> &Topology {
+        &self.topo
+    }
+
+    fn check(&self) -> Result<()> {
+        Params::check(self)
+    }
+
+    fn groups_mut(&mut self) -> [&mut [f32]; 4] {
+        [&mut self.w, &mut self.u, &mut self.h, &mut self.k]
+    }
+
+    fn grad_zeros(&self) -> Grad {
+        Grad::zeros(self)
+    }
+}
+
 /// An empty W, h, K gradient for a chunk.
 pub(crate) fn chunk_grad_zeros(p: &Params) -> Grad {
     Grad {
@@ -287,13 +328,107 @@ pub(crate) fn chunk_grad_zeros(p: &Params) -> Grad {
     }
 }
 
+/// What EP and evaluation need of a lane engine: the phase network's
+/// [`Engine`], or another oscillator model's. The model's state of a chunk
+/// is `State` ([`LANES`] samples); everything else (chunks, threads, noise
+/// streams, augmentation, the order of the sums) is the trainer's, the same
+/// for every model.
+pub trait LaneEngine: Sync {
+    type State: Clone + Send;
+    /// The input field `h + U x` of a chunk (`xs` sample-major).
+    fn field(&self, xs: &[f32]) -> Vec<Lane>;
+    /// The initial state, in all lanes.
+    fn initial(&self) -> Self::State;
+    /// Euler steps from `st` (in/out); see [`Engine::settle`].
+    fn settle(
+        &self,
+        st: &mut Self::State,
+        b: &[Lane],
+        nudge: Option<Nudge>,
+        s: &Settle,
+        rngs: &mut [Rng],
+    ) -> Settled;
+    /// EP's estimate from the states `a` (nudged) and `b` (free or nudged
+    /// the other way), divided by `den`, added into `g` (all but U), and the
+    /// U factor per input-layer oscillator and lane (see [`Engine::ep_grad`]).
+    fn ep_grad(
+        &self,
+        a: &Self::State,
+        b: &Self::State,
+        den: f32,
+        valid: usize,
+        g: &mut Grad,
+    ) -> Vec<Lane>;
+    /// Cost `C` and prediction of every valid lane.
+    fn readout(&self, st: &Self::State, labels: &[usize]) -> Vec<(f64, usize)>;
+    /// A zero gradient for a chunk (U left empty).
+    fn chunk_grad_zeros(&self) -> Grad;
+    /// Oscillators in the first layer and inputs (the U gradient's shape).
+    fn topo(&self) -> &Topology;
+}
+
+impl LaneEngine for Engine<'_> {
+    type State = Vec<Lane>;
+
+    fn field(&self, xs: &[f32]) -> Vec<Lane> {
+        Engine::field(self, xs)
+    }
+
+    fn initial(&self) -> Vec<Lane> {
+        Engine::initial(self)
+    }
+
+    fn settle(
+        &self,
+        st: &mut Vec<Lane>,
+        b: &[Lane],
+        nudge: Option<Nudge>,
+        s: &Settle,
+        rngs: &mut [Rng],
+    ) -> Settled {
+        Engine::settle(self, st, b, nudge, s, rngs)
+    }
+
+    fn ep_grad(
+        &self,
+        a: &Vec<Lane>,
+        b: &Vec<Lane>,
+        den: f32,
+        valid: usize,
+        g: &mut Grad,
+    ) -> Vec<Lane> {
+        Engine::ep_grad(self, a, b, den, valid, g)
+    }
+
+    fn readout(&self, st: &Vec<Lane>, labels: &[usize]) -> Vec<(f64, usize)> {
+        readout(self.p, st, labels)
+    }
+
+    fn chunk_grad_zeros(&self) -> Grad {
+        chunk_grad_zeros(self.p)
+    }
+
+    fn topo(&self) -> &Topology {
+        &self.p.topo
+    }
+}
+
 /// EP on the samples `idx` of `data`: settles free from `theta0`, then
 /// nudged (at `+β`, and `−β` if symmetric) from the free state, in chunks of
 /// [`LANES`] samples on all threads, and returns the summed gradient
 /// estimate. Sums are taken in a fixed order: the result does not depend on
 /// the number of threads.
 pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> BatchGrad {
-    let eng = Engine::new(p);
+    ep_batch_on(&Engine::new(p), data, idx, ep)
+}
+
+/// [`ep_batch`] on any lane engine.
+pub fn ep_batch_on<E: LaneEngine>(
+    eng: &E,
+    data: &Inputs,
+    idx: &[usize],
+    ep: &EpSettings,
+) -> BatchGrad {
     let chunks: Vec<&[usize]> = idx.chunks(LANES).collect();
     let parts: Vec<ChunkGrad> = chunks
         .par_iter()
@@ -309,7 +444,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             // steps are counted per sample: a chunk's settle moves every valid lane
             let per = ch.len();
             let mut steps = per * eng.settle(&mut th0, &b, None, &ep.free, &mut rngs).steps;
-            let res = readout(p, &th0, &labels);
+            let res = eng.readout(&th0, &labels);
             let nudge = |beta: f32, rngs: &mut [Rng], steps: &mut usize| {
                 let mut t = th0.clone();
                 let nu = Nudge {
@@ -325,7 +460,7 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             } else {
                 (th0.clone(), ep.beta)
             };
-            let mut g = chunk_grad_zeros(p);
+            let mut g = eng.chunk_grad_zeros();
             let d = eng.ep_grad(&ta, &tb, den, ch.len(), &mut g);
             ChunkGrad {
                 g,
@@ -336,19 +471,36 @@ pub fn ep_batch(p: &Params, data: &Inputs, idx: &[usize], ep: &EpSettings) -> Ba
             }
         })
         .collect();
-    reduce_chunks(p, data, &chunks, &parts)
+    reduce_parts(
+        eng.topo().layers[0],
+        eng.chunk_grad_zeros(),
+        data,
+        &chunks,
+        &parts,
+    )
 }
 
 /// Sums chunk gradients in chunk order and computes the U gradient of the
 /// whole batch as one matrix product.
-pub(crate) fn reduce_chunks(
-    p: &Params,
+pub(crate) fn reduce_chunks<P: Trainable>(
+    p: &P,
     data: &Inputs,
     chunks: &[&[usize]],
     parts: &[ChunkGrad],
 ) -> BatchGrad {
-    let n0 = p.topo.layers[0];
-    let mut grad = Grad::zeros(p);
+    reduce_parts(p.topo().layers[0], p.grad_zeros(), data, chunks, parts)
+}
+
+/// [`reduce_chunks`] from the first layer's size `n0` and a zero gradient
+/// of W, h, K (its U is made here: first layer × inputs).
+fn reduce_parts(
+    n0: usize,
+    mut grad: Grad,
+    data: &Inputs,
+    chunks: &[&[usize]],
+    parts: &[ChunkGrad],
+) -> BatchGrad {
+    grad.u = vec![0.0; n0 * data.inputs];
     let mut loss = 0f64;
     let mut correct = 0;
     let mut steps = 0;
@@ -414,10 +566,14 @@ pub fn evaluate(p: &Params, data: &Dataset, s: &Settle, seed: u64) -> (f64, f64)
 
 /// [`evaluate`] on prepared inputs.
 pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64, f64) {
+    evaluate_on(&Engine::new(p), data, s, seed)
+}
+
+/// [`evaluate_inputs`] on any lane engine.
+pub fn evaluate_on<E: LaneEngine>(eng: &E, data: &Inputs, s: &Settle, seed: u64) -> (f64, f64) {
     if data.is_empty() {
         return (0.0, 0.0);
     }
-    let eng = Engine::new(p);
     let idx: Vec<usize> = (0..data.len()).collect();
     let res: Vec<(f64, usize)> = idx
         .par_chunks(LANES)
@@ -428,7 +584,7 @@ pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64
             let b = eng.field(&xs);
             let mut th = eng.initial();
             eng.settle(&mut th, &b, None, s, &mut rngs);
-            readout(p, &th, &labels)
+            eng.readout(&th, &labels)
         })
         .collect();
     let correct = res
@@ -442,22 +598,23 @@ pub fn evaluate_inputs(p: &Params, data: &Inputs, s: &Settle, seed: u64) -> (f64
 }
 
 /// Where the free and nudged phases of EP run: the float engine, the
-/// integer twin, or a device. The trainer around it (shuffling, optimizer,
+/// integer twin, or a device; `P` is the model's parameters ([`Params`]:
+/// the phase network). The trainer around it (shuffling, optimizer,
 /// schedule, logs) is the same for all.
-pub trait Backend {
+pub trait Backend<P = Params> {
     /// Short name for messages ("float", "twin", "device").
     fn name(&self) -> &'static str;
     /// EP on the samples `idx` of `data` with the parameters `p`: the summed
     /// gradient estimate, cost and correct predictions of the free phase.
     fn ep_batch(
         &mut self,
-        p: &Params,
+        p: &P,
         data: &Inputs,
         idx: &[usize],
         ep: &EpSettings,
     ) -> Result<BatchGrad>;
     /// Accuracy and mean free-phase cost of `p` on `data`.
-    fn evaluate(&mut self, p: &Params, data: &Inputs, s: &Settle, seed: u64) -> Result<(f64, f64)>;
+    fn evaluate(&mut self, p: &P, data: &Inputs, s: &Settle, seed: u64) -> Result<(f64, f64)>;
 }
 
 /// The float engine ([`ep_batch`], [`evaluate_inputs`]).
@@ -526,14 +683,14 @@ enum Stepper {
 }
 
 impl Stepper {
-    fn new(t: &TrainConfig, p: &Params) -> Stepper {
+    fn new<P: Trainable>(t: &TrainConfig, p: &P) -> Stepper {
         match t.optimizer {
             Optimizer::Sgd => Stepper::Sgd {
-                vel: Grad::zeros(p),
+                vel: p.grad_zeros(),
             },
             Optimizer::Adam => Stepper::Adam {
-                m: Grad::zeros(p),
-                v: Grad::zeros(p),
+                m: p.grad_zeros(),
+                v: p.grad_zeros(),
                 t: 0,
             },
         }
@@ -541,12 +698,13 @@ impl Stepper {
 
     /// Moves `p` against the mean gradient `g` with rates `lr` (W, U) and
     /// `lr_bias` (h, K).
-    fn step(&mut self, p: &mut Params, g: &Grad, lr: f32, lr_bias: f32, momentum: f32) {
+    fn step<P: Trainable>(&mut self, p: &mut P, g: &Grad, lr: f32, lr_bias: f32, momentum: f32) {
+        let [pw, pu, ph, pk] = p.groups_mut();
         let params = [
-            (&mut p.w, &g.w, lr),
-            (&mut p.u, &g.u, lr),
-            (&mut p.h, &g.h, lr_bias),
-            (&mut p.k, &g.k, lr_bias),
+            (pw, &g.w, lr),
+            (pu, &g.u, lr),
+            (ph, &g.h, lr_bias),
+            (pk, &g.k, lr_bias),
         ];
         match self {
             Stepper::Sgd { vel } => {
@@ -653,7 +811,7 @@ pub fn train_with_progress(
     on_epoch: &mut dyn FnMut(&EpochLog, &Params),
     on_batch: &mut dyn FnMut(&Progress),
 ) -> Result<Trained> {
-    train_on(&mut FloatBackend, cfg, split, on_epoch, on_batch)
+    train_on::<Params>(&mut FloatBackend, cfg, split, on_epoch, on_batch)
 }
 
 /// [`train_with_progress`] with the EP phases run by `backend`.
@@ -663,13 +821,13 @@ pub fn train_with_progress(
 /// is never trained on, and it is evaluated after every epoch. With
 /// `train.keep = "best"` the parameters of the best validation epoch are
 /// returned; the test set is evaluated for the log only and never chooses.
-pub fn train_on(
-    backend: &mut dyn Backend,
+pub fn train_on<P: Trainable>(
+    backend: &mut dyn Backend<P>,
     cfg: &Config,
     split: &Split,
-    on_epoch: &mut dyn FnMut(&EpochLog, &Params),
+    on_epoch: &mut dyn FnMut(&EpochLog, &P),
     on_batch: &mut dyn FnMut(&Progress),
-) -> Result<Trained> {
+) -> Result<Trained<P>> {
     let t = &cfg.train;
     check_data(cfg, "training", &split.train)?;
     check_data(cfg, "test", &split.test)?;
@@ -679,7 +837,7 @@ pub fn train_on(
     if t.keep == Keep::Best && t.validation == 0.0 {
         bail!("train.keep = \"best\" needs a validation set: set train.validation (e.g. 0.1)");
     }
-    let mut p = Params::init(cfg);
+    let mut p = P::init(cfg);
     p.check()?;
     let (n, held) = split_sizes(t, split.train.len())?;
     let (train_in, val_in) = if held > 0 {
@@ -709,7 +867,7 @@ pub fn train_on(
     let mut done = 0usize;
     let mut last: Option<EpochLog> = None;
     let mut best: Option<EpochLog> = None;
-    let mut best_params: Option<Params> = None;
+    let mut best_params: Option<P> = None;
     for epoch in 1..=t.epochs {
         let start = Instant::now();
         Rng::stream(t.seed ^ SHUFFLE_SEED, epoch as u64).shuffle(&mut order);
@@ -751,15 +909,13 @@ pub fn train_on(
             );
             if t.weight_decay > 0.0 {
                 let keep = (1.0 - lr_now * t.weight_decay) as f32;
-                for x in p.w.iter_mut().chain(p.u.iter_mut()) {
+                let [w, u, _, _] = p.groups_mut();
+                for x in w.iter_mut().chain(u.iter_mut()) {
                     *x *= keep;
                 }
             }
             if let Some(ranges) = clip {
-                for (v, (lo, hi)) in [&mut p.w, &mut p.u, &mut p.h, &mut p.k]
-                    .into_iter()
-                    .zip(ranges)
-                {
+                for (v, (lo, hi)) in p.groups_mut().into_iter().zip(ranges) {
                     for x in v.iter_mut() {
                         *x = x.clamp(lo, hi);
                     }

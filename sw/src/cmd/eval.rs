@@ -4,12 +4,13 @@
 use super::common::data_dir;
 use anyhow::{bail, Result};
 use phasegen_sim::data::load_dir;
-use phasegen_sim::onn::net::ModelFile;
+use phasegen_sim::onn::kind::Network;
 use phasegen_sim::onn::train;
 use std::path::PathBuf;
 
-/// Evaluate a trained float model on the test set, optionally with other
-/// frequency dispersion, phase noise or settle length than it was trained with.
+/// Evaluate a trained float model (phase or amplitude-phase oscillators) on
+/// the test set, optionally with other frequency dispersion, phase noise or
+/// settle length than it was trained with.
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (from `phasegen train`).
@@ -51,17 +52,17 @@ pub fn run(args: Args) -> Result<()> {
         train: on_train,
         json,
     } = args;
-    let mf = ModelFile::load(&model)?;
-    let dir = data_dir(&mf.config, &data);
+    let (config, mut p) = Network::load(&model)?;
+    let dir = data_dir(&config, &data);
     let split = load_dir(&dir)?;
-    train::check_data(&mf.config, "test", &split.test)?;
-    let mut p = mf.params.clone();
-    let mut t = mf.config.train.clone();
+    train::check_data(&config, "test", &split.test)?;
+    let mut t = config.train.clone();
     if let Some(d) = dispersion {
         if !(0.0..=1.0).contains(&d) {
             bail!("--dispersion {d} is out of range; use a value in 0..=1 (0.05 = 5%)");
         }
-        p.domega = train::draw_dispersion(p.topo.n(), d, seed);
+        let dw = p.domega_mut();
+        *dw = train::draw_dispersion(dw.len(), d, seed);
         t.dispersion = d;
     }
     if let Some(sig) = noise {
@@ -77,8 +78,8 @@ pub fn run(args: Args) -> Result<()> {
         t.t1 = n;
     }
     let s = train::free_settle(&t);
-    let (acc, loss) = train::evaluate(&p, &split.test, &s, seed);
-    let tr = on_train.then(|| train::evaluate(&p, &split.train, &s, seed));
+    let (acc, loss) = p.evaluate(&split.test, &s, seed);
+    let tr = on_train.then(|| p.evaluate(&split.train, &s, seed));
     if json {
         let mut v = serde_json::json!({
             "model": model.display().to_string(), "data": dir.display().to_string(),

@@ -11,6 +11,7 @@
 //! a test in `main.rs` runs it over the whole command line.
 
 pub mod asic;
+pub mod bench_ap;
 pub mod bench_sim;
 pub mod bench_train;
 pub mod capacity;

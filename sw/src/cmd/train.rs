@@ -4,9 +4,11 @@
 use super::common::{create_log, data_dir, retarget};
 use crate::device;
 use anyhow::{bail, Context, Result};
-use phasegen_sim::config::{Config, Keep};
+use phasegen_sim::config::{Config, Keep, Oscillator};
 use phasegen_sim::data::load_dir;
-use phasegen_sim::onn::net::{ModelFile, Params};
+use phasegen_sim::onn::ap::file::ApModelFile;
+use phasegen_sim::onn::ap::train::ApFloatBackend;
+use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::onn::train;
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,6 +53,18 @@ pub struct Args {
     /// Baud rate (default: the config's target.baud).
     #[arg(long)]
     baud: Option<u32>,
+    /// The oscillator model, instead of the config's network.oscillator:
+    /// phase (the hardware's) or amplitude-phase (complex amplitudes,
+    /// float backend only; the model file it writes is refused by the
+    /// hardware commands). Default: the config's.
+    #[arg(long, value_enum)]
+    oscillator: Option<OscillatorKind>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OscillatorKind {
+    Phase,
+    AmplitudePhase,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -71,6 +85,7 @@ pub fn run(args: Args) -> Result<()> {
         backend,
         port,
         baud,
+        oscillator,
     } = args;
     if port.is_some() != (backend == BackendKind::Device) {
         bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
@@ -80,6 +95,22 @@ pub fn run(args: Args) -> Result<()> {
         None => Config::default_config(),
     };
     retarget(&mut cfg, board.as_deref(), clock_hz)?;
+    if let Some(o) = oscillator {
+        cfg.network.oscillator = match o {
+            OscillatorKind::Phase => Oscillator::Phase,
+            OscillatorKind::AmplitudePhase => Oscillator::AmplitudePhase,
+        };
+        cfg.validate().with_context(|| {
+            format!("config with --oscillator {}", cfg.network.oscillator.name())
+        })?;
+    }
+    let ap = cfg.network.oscillator == Oscillator::AmplitudePhase;
+    if ap && backend != BackendKind::Float {
+        bail!(
+            "--backend {} settles on the hardware's phase oscillators; an amplitude-phase network (network.oscillator = \"amplitude-phase\") trains on --backend float only",
+            if backend == BackendKind::Twin { "twin" } else { "device" }
+        );
+    }
     let dir = data_dir(&cfg, &data);
     let split = load_dir(&dir)?;
     if backend != BackendKind::Float {
@@ -95,8 +126,13 @@ pub fn run(args: Args) -> Result<()> {
         String::new()
     };
     eprintln!(
-        "training {} ({} -> {:?}) on {} ({} train{held} / {} test), {} epochs",
+        "training {}{} ({} -> {:?}) on {} ({} train{held} / {} test), {} epochs",
         cfg.name,
+        if ap {
+            ", amplitude-phase oscillators"
+        } else {
+            ""
+        },
         cfg.network.inputs,
         cfg.network.layers,
         dir.display(),
@@ -106,7 +142,7 @@ pub fn run(args: Args) -> Result<()> {
     );
     let mut log_err = None;
     let bar = std::cell::RefCell::new(Progress::new());
-    let mut on_epoch = |e: &train::EpochLog, _: &Params| {
+    let mut on_epoch = |e: &train::EpochLog| {
         bar.borrow_mut().clear();
         let val = e
             .val_acc
@@ -127,6 +163,22 @@ pub fn run(args: Args) -> Result<()> {
         }
     };
     let mut on_batch = |p: &train::Progress| bar.borrow_mut().show(p, cfg.train.epochs);
+    if ap {
+        let run = train::train_on(
+            &mut ApFloatBackend,
+            &cfg,
+            &split,
+            &mut |e, _| on_epoch(e),
+            &mut on_batch,
+        )?;
+        if let Some(e) = log_err {
+            return Err(e).context("cannot write the training log");
+        }
+        let said = written(&run, &cfg, &out);
+        ApModelFile::new(cfg, run.params, split.train.max_pixel).save(&out)?;
+        eprintln!("{said}");
+        return Ok(());
+    }
     let mut be: Box<dyn train::Backend> = match backend {
         BackendKind::Float => Box::new(train::FloatBackend),
         BackendKind::Twin => Box::new(phasegen_sim::link::hil::TwinBackend::new(
@@ -142,7 +194,13 @@ pub fn run(args: Args) -> Result<()> {
             )
         }
     };
-    let run = train::train_on(be.as_mut(), &cfg, &split, &mut on_epoch, &mut on_batch)?;
+    let run = train::train_on(
+        be.as_mut(),
+        &cfg,
+        &split,
+        &mut |e, _| on_epoch(e),
+        &mut on_batch,
+    )?;
     if let Some(e) = log_err {
         return Err(e).context("cannot write the training log");
     }
@@ -156,7 +214,7 @@ pub fn run(args: Args) -> Result<()> {
 /// validation and test accuracy; with `keep = "last"` and a validation
 /// set, the best validation epoch for information; with no epoch, that
 /// nothing was trained.
-fn written(run: &train::Trained, cfg: &Config, out: &std::path::Path) -> String {
+fn written<P>(run: &train::Trained<P>, cfg: &Config, out: &std::path::Path) -> String {
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
     let accs = |e: &train::EpochLog| match e.val_acc {
         Some(v) => format!("validation {}, test {}", pct(v), pct(e.test_acc)),
