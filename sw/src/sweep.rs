@@ -92,19 +92,21 @@ pub fn sweep(mf: &ModelFile, test: &Dataset, n: usize, wbits: &[u32], pbits: &[u
         &train::free_settle(&mf.config.train),
         mf.config.train.seed,
     );
-    Sweep {
+    let bar = crate::progress::bar("sweep", "formats", (1 + wbits.len() + pbits.len()) as u64);
+    let at = |w: u32, p: u32| {
+        let pt = point(mf, test, n, w, p);
+        bar.inc(1);
+        pt
+    };
+    let s = Sweep {
         samples: n,
         float_accuracy,
-        default: point(mf, test, n, h.weight_bits, h.phase_bits),
-        weights: wbits
-            .iter()
-            .map(|&w| point(mf, test, n, w, h.phase_bits))
-            .collect(),
-        phases: pbits
-            .iter()
-            .map(|&p| point(mf, test, n, h.weight_bits, p))
-            .collect(),
-    }
+        default: at(h.weight_bits, h.phase_bits),
+        weights: wbits.iter().map(|&w| at(w, h.phase_bits)).collect(),
+        phases: pbits.iter().map(|&p| at(h.weight_bits, p)).collect(),
+    };
+    bar.finish_and_clear();
+    s
 }
 
 impl Sweep {

@@ -573,6 +573,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     let mut logf = create_log(&a.log)?;
     let mut last = 0.0;
     let mut log_err = None;
+    let bar = crate::progress::bar("r2nn train", "epochs", opts.epochs as u64);
     let params = train::train(
         &spec,
         spec.init(opts.seed),
@@ -580,14 +581,17 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         &te,
         &opts,
         &mut |e: &EpochLog, _| {
-            eprintln!(
-                "epoch {:3}  loss {:.4}  train {:.2}%  test {:.2}%  {:.2} s",
-                e.epoch,
-                e.loss,
-                100.0 * e.train_acc,
-                100.0 * e.test_acc,
-                e.seconds
-            );
+            bar.suspend(|| {
+                eprintln!(
+                    "epoch {:3}  loss {:.4}  train {:.2}%  test {:.2}%  {:.2} s",
+                    e.epoch,
+                    e.loss,
+                    100.0 * e.train_acc,
+                    100.0 * e.test_acc,
+                    e.seconds
+                )
+            });
+            bar.set_position(e.epoch as u64);
             last = e.test_acc;
             if let Some(f) = logf.as_mut() {
                 if let Err(err) = writeln!(
@@ -600,6 +604,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             }
         },
     )?;
+    bar.finish_and_clear();
     if let Some(e) = log_err {
         return Err(e).context("cannot write the training log");
     }
@@ -939,7 +944,7 @@ fn verify_cmd(
     fine_net.check_stable()?;
     let s = net.substeps as f64;
     let t0 = Instant::now();
-    let progress = crate::progress::Counter::new("verify-spice", "signals", count);
+    let progress = crate::progress::bar("verify-spice", "signals", count as u64);
     let checks: Vec<Result<(SignalCheck, Traces, Traces)>> = (0..count)
         .into_par_iter()
         .map(|i| {
@@ -972,10 +977,11 @@ fn verify_cmd(
                     .map(|(a, b)| (a / b - 1.0).abs())
                     .fold(0.0, f64::max),
             };
-            progress.tick();
+            progress.inc(1);
             Ok((check, sp, m))
         })
         .collect();
+    progress.finish_and_clear();
     let mut rows = vec![];
     let mut first = None;
     for r in checks {
@@ -1170,6 +1176,7 @@ fn tolerance_cmd(
     );
     println!("| tolerance | mean accuracy | min | max | mean agreement with nominal | draws needing more steps/sample |");
     println!("|---|---|---|---|---|---|");
+    let bar = crate::progress::bar("tolerance", "circuits", (tols.len() * trials) as u64);
     for (ti, &tol) in tols.iter().enumerate() {
         if !(0.0..100.0).contains(&tol) {
             bail!("--tol {tol}: give percentages in [0, 100)");
@@ -1189,16 +1196,20 @@ fn tolerance_cmd(
                     .count() as f64
                     / test.count() as f64,
             );
+            bar.inc(1);
         }
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        println!(
-            "| ±{tol}% | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {bumped} |",
-            100.0 * mean(&accs),
-            100.0 * accs.iter().cloned().fold(f64::MAX, f64::min),
-            100.0 * accs.iter().cloned().fold(f64::MIN, f64::max),
-            100.0 * mean(&agrees)
-        );
+        bar.suspend(|| {
+            println!(
+                "| ±{tol}% | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {bumped} |",
+                100.0 * mean(&accs),
+                100.0 * accs.iter().cloned().fold(f64::MAX, f64::min),
+                100.0 * accs.iter().cloned().fold(f64::MIN, f64::max),
+                100.0 * mean(&agrees)
+            )
+        });
     }
+    bar.finish_and_clear();
     Ok(())
 }
 

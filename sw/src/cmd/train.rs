@@ -12,7 +12,6 @@ use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::onn::train;
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Train the float network with Equilibrium Propagation.
 #[derive(clap::Args)]
@@ -141,20 +140,22 @@ pub fn run(args: Args) -> Result<()> {
         cfg.train.epochs
     );
     let mut log_err = None;
-    let bar = std::cell::RefCell::new(Progress::new());
+    // batches of the epoch on a terminal; the epoch lines print above it
+    let bar = crate::progress::bar("epoch", "batches", 1);
     let mut on_epoch = |e: &train::EpochLog| {
-        bar.borrow_mut().clear();
         let val = e
             .val_acc
             .map_or(String::new(), |v| format!("  validation {:.2}%", 100.0 * v));
-        eprintln!(
-            "epoch {:3}  loss {:.4}  train {:.2}%{val}  test {:.2}%  {:.1} s",
-            e.epoch,
-            e.loss,
-            100.0 * e.train_acc,
-            100.0 * e.test_acc,
-            e.seconds
-        );
+        bar.suspend(|| {
+            eprintln!(
+                "epoch {:3}  loss {:.4}  train {:.2}%{val}  test {:.2}%  {:.1} s",
+                e.epoch,
+                e.loss,
+                100.0 * e.train_acc,
+                100.0 * e.test_acc,
+                e.seconds
+            )
+        });
         if let Some(f) = logf.as_mut() {
             let line = serde_json::to_string(e).expect("log line serializes");
             if let Err(err) = writeln!(f, "{line}") {
@@ -162,7 +163,16 @@ pub fn run(args: Args) -> Result<()> {
             }
         }
     };
-    let mut on_batch = |p: &train::Progress| bar.borrow_mut().show(p, cfg.train.epochs);
+    let epochs = cfg.train.epochs;
+    let mut on_batch = |p: &train::Progress| {
+        if p.done == 1 {
+            bar.reset();
+            bar.set_length(p.total as u64);
+            bar.set_prefix(format!("epoch {}/{epochs}", p.epoch));
+        }
+        bar.set_position(p.done as u64);
+        bar.set_message(format!("loss {:.4}", p.loss));
+    };
     if ap {
         let run = train::train_on(
             &mut ApFloatBackend,
@@ -259,55 +269,5 @@ fn written<P>(run: &train::Trained<P>, cfg: &Config, out: &std::path::Path) -> S
             "{head} (the last; no validation set, train.validation = 0), {}",
             accs(kept)
         ),
-    }
-}
-
-/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-struct Progress {
-    tty: bool,
-    start: Instant,
-    drawn: bool,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        use std::io::IsTerminal;
-        Progress {
-            tty: std::io::stderr().is_terminal(),
-            start: Instant::now(),
-            drawn: false,
-        }
-    }
-
-    fn show(&mut self, p: &train::Progress, epochs: usize) {
-        if !self.tty {
-            return;
-        }
-        if p.done == 1 {
-            self.start = Instant::now();
-        }
-        const W: usize = 30;
-        let filled = W * p.done / p.total.max(1);
-        let el = self.start.elapsed().as_secs_f64();
-        let eta = el / p.done as f64 * (p.total - p.done) as f64;
-        eprint!(
-            "\repoch {}/{} [{}{}] {}/{} batches  loss {:.4}  {:.0} s left  ",
-            p.epoch,
-            epochs,
-            "#".repeat(filled),
-            ".".repeat(W - filled),
-            p.done,
-            p.total,
-            p.loss,
-            eta
-        );
-        self.drawn = true;
-    }
-
-    fn clear(&mut self) {
-        if self.drawn {
-            eprint!("\r{}\r", " ".repeat(100));
-            self.drawn = false;
-        }
     }
 }

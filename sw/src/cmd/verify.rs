@@ -58,14 +58,16 @@ pub fn run(args: Args) -> Result<()> {
     }
     let beta = beta_int(&hw.fmt, cfg.train.beta);
     let per_lane = if hw.pairs { 2.0 } else { 1.0 };
-    for s in 0..count_of(samples, split.test.len()) {
+    let n = count_of(samples, split.test.len());
+    let bar = crate::progress::bar("verify", "samples", n as u64);
+    for s in 0..n {
         let x = hw.inputs_of_image(split.test.image(s));
         let label = split.test.labels[s] as usize;
         let t = Instant::now();
         match verify_sample(&mut sim, &hw, &x, &Plan { free_steps: steps, nudge_steps: 100, beta, label, fault: None })? {
             // (a pairs-stream lane makes two coupling products per
             // cycle: its row's and, from the same weight, row j's)
-            Ok(r) => eprintln!(
+            Ok(r) => bar.suspend(|| eprintln!(
                 "sample {s}: {} steps bit-exact (free and nudged), {:.0} cycles/step, {} lane(s){}: {:.1}% of the lanes busy in the coupling loop, {:.1}% over the run; class {} ({:.1} s)",
                 r.steps_compared,
                 r.cycles_per_step,
@@ -75,10 +77,12 @@ pub fn run(args: Args) -> Result<()> {
                 100.0 * r.free_run.step_efficiency(r.lanes) / per_lane,
                 r.class,
                 t.elapsed().as_secs_f64()
-            ),
+            )),
             Err(m) => bail!("{m}"),
         }
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     if let Some(path) = &trace {
         sim.sim.trace_close();
         let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
