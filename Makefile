@@ -287,6 +287,7 @@ $(BUILD)/lint.ok: $(GEN)/pg_top.v $(BOARD_TOP_V) $(LINT_CELLS) scripts/lint.sh |
 
 synth: $(BUILD)/$(NAME).synth.json
 $(BUILD)/$(NAME).synth.json: $(GEN)/pg_top.v $(BOARD_TOP_V) | setup
+	@! grep -q s_axis_tvalid $(GEN)/pg_top.v || { echo "$(CONFIG): hardware.interface = \"axis\" has no UART for the board top $(BOARD_TOP_V); instantiate pg_top in your own design (docs/hardware.md), or use the UART" >&2; exit 1; }
 	$(STEP) synth $(BUILD)/yosys.rpt $(SYNTH_YOSYS) -q -l $(BUILD)/yosys.rpt \
 		-p 'synth_$(FAMILY)$(if $(SYNTH_FLAGS), $(SYNTH_FLAGS)) -top $(BOARD_TOP) -json $@' \
 		$(GEN)/*.v $(BOARD_TOP_V)

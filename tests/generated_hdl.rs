@@ -237,6 +237,33 @@ fn pairs_designs_are_lint_clean() {
     lint("lint-pairs-hex", &c);
 }
 
+/// The AXI4-Stream front end (`hardware.interface = "axis"`): `pg_top` with
+/// stream ports and no UART, lint clean, the UART design unchanged.
+#[test]
+fn axi4_stream_designs_are_lint_clean() {
+    let mut c = Config::default_config();
+    let uart = design(&c);
+    c.hardware.interface = phasegen_sim::config::Interface::Axis;
+    let axis = design(&c);
+    let names =
+        |v: &[phasegen_hdl::GenFile]| -> Vec<String> { v.iter().map(|f| f.name.clone()).collect() };
+    assert!(names(&axis).contains(&"pg_axis_rx.v".to_string()));
+    assert!(!names(&axis).contains(&"pg_uart_rx.v".to_string()));
+    let top = &axis.iter().find(|f| f.name == "pg_top.v").unwrap().text;
+    for port in [
+        "s_axis_tvalid",
+        "s_axis_tready",
+        "m_axis_tdata",
+        "m_axis_tready",
+    ] {
+        assert!(top.contains(port), "{port}");
+    }
+    assert!(!top.contains("i_uart_rx"));
+    // the default design's bytes do not depend on the new option
+    assert_eq!(design(&Config::default_config())[..], uart[..]);
+    lint("lint-axis", &c);
+}
+
 /// The memories the host fills are marked for the UP5K's SPRAM (Yosys's
 /// cost model alone puts small ones in block RAM, which the rest of the
 /// design needs); on other parts they stay plain.

@@ -3,6 +3,7 @@
 //! block, each beside its tests.
 
 pub mod arith;
+pub mod axis;
 pub mod core;
 pub mod ctl;
 pub mod ctl_top;
@@ -112,8 +113,7 @@ pub fn generate_design_for(
 ) -> Vec<GenFile> {
     let cpb = uart::clocks_per_bit(clock_hz, baud);
     let core = core::generate(hw);
-    let urx = uart::rx(cpb);
-    let utx = uart::tx(cpb);
+    let (urx, utx) = byte_ports(hw, cpb);
     let top = top::generate(hw, design_id, cpb, &core, &urx, &utx);
     let mh = model_hash(hw);
     let mut files: Vec<GenFile> = [&core, &urx, &utx, &top]
@@ -146,7 +146,18 @@ pub fn generate_pll(config_hash: &str, hw: &HwModel, plan: &ClockPlan) -> GenFil
 pub fn top_ports(hw: &HwModel, clock_hz: u64, baud: u64) -> Vec<vlog::PortInfo> {
     let cpb = uart::clocks_per_bit(clock_hz, baud);
     let core = core::generate(hw);
-    top::generate(hw, 0, cpb, &core, &uart::rx(cpb), &uart::tx(cpb)).ports()
+    let (urx, utx) = byte_ports(hw, cpb);
+    top::generate(hw, 0, cpb, &core, &urx, &utx).ports()
+}
+
+/// The modules that move `pg_top`'s bytes: the UART, or the AXI4-Stream
+/// ports (`hardware.interface`).
+fn byte_ports(hw: &HwModel, cpb: u64) -> (vlog::Module, vlog::Module) {
+    if hw.axis {
+        (axis::rx(cpb), axis::tx())
+    } else {
+        (uart::rx(cpb), uart::tx(cpb))
+    }
 }
 
 /// The 32-bit id the device reports in Identify: the first bytes of

@@ -117,41 +117,84 @@ pub fn generate(
     m.doc("pg_top: UART protocol front end and the settle core (docs/protocol.md).");
     let clk = m.input("i_clk", 1);
     let rst = m.input("i_rst", 1);
-    let rxd = m.input("i_uart_rx", 1);
-
-    // ---- UART ----
-    let rx_valid = m.wire_decl("rx_valid", 1);
-    let rx_data = m.wire_decl("rx_data", 8);
-    // a byte with a bad stop bit is dropped by the receiver (and counted)
-    let rx_ferr = m.wire_decl("rx_ferr", 1);
-    m.instance(
-        urx,
-        "u_rx",
-        vec![
-            ("i_clk", clk.e()),
-            ("i_rst", rst.e()),
-            ("i_rx", rxd.e()),
-            ("o_valid", rx_valid.e()),
-            ("o_data", rx_data.e()),
-            ("o_frame_err", rx_ferr.e()),
-        ],
-    );
-    let tx_valid = m.reg_init("tx_valid", 1, false, Some(0));
-    let tx_data = m.reg("tx_data", 8);
-    let tx_ready = m.wire_decl("tx_ready", 1);
-    let txd = m.output_wire("o_uart_tx", 1);
-    m.instance(
-        utx,
-        "u_tx",
-        vec![
-            ("i_clk", clk.e()),
-            ("i_rst", rst.e()),
-            ("i_valid", tx_valid.e()),
-            ("i_data", tx_data.e()),
-            ("o_tx", txd.e()),
-            ("o_ready", tx_ready.e()),
-        ],
-    );
+    // ---- UART, or AXI4-Stream byte ports (crate::axis) ----
+    let (rx_valid, rx_data, rx_ferr, tx_valid, tx_data, tx_ready);
+    if hw.axis {
+        let s_tvalid = m.input("s_axis_tvalid", 1);
+        let s_tdata = m.input("s_axis_tdata", 8);
+        let m_tready = m.input("m_axis_tready", 1);
+        let s_tready = m.output_wire("s_axis_tready", 1);
+        let m_tvalid = m.output_wire("m_axis_tvalid", 1);
+        let m_tdata = m.output_wire("m_axis_tdata", 8);
+        rx_valid = m.wire_decl("rx_valid", 1);
+        rx_data = m.wire_decl("rx_data", 8);
+        rx_ferr = m.wire_decl("rx_ferr", 1);
+        m.instance(
+            urx,
+            "u_rx",
+            vec![
+                ("i_clk", clk.e()),
+                ("i_rst", rst.e()),
+                ("i_tvalid", s_tvalid.e()),
+                ("i_tdata", s_tdata.e()),
+                ("o_tready", s_tready.e()),
+                ("o_valid", rx_valid.e()),
+                ("o_data", rx_data.e()),
+                ("o_frame_err", rx_ferr.e()),
+            ],
+        );
+        tx_valid = m.reg_init("tx_valid", 1, false, Some(0));
+        tx_data = m.reg("tx_data", 8);
+        tx_ready = m.wire_decl("tx_ready", 1);
+        m.instance(
+            utx,
+            "u_tx",
+            vec![
+                ("i_clk", clk.e()),
+                ("i_rst", rst.e()),
+                ("i_valid", tx_valid.e()),
+                ("i_data", tx_data.e()),
+                ("i_tready", m_tready.e()),
+                ("o_tvalid", m_tvalid.e()),
+                ("o_tdata", m_tdata.e()),
+                ("o_ready", tx_ready.e()),
+            ],
+        );
+    } else {
+        let rxd = m.input("i_uart_rx", 1);
+        rx_valid = m.wire_decl("rx_valid", 1);
+        rx_data = m.wire_decl("rx_data", 8);
+        // a byte with a bad stop bit is dropped by the receiver (and counted)
+        rx_ferr = m.wire_decl("rx_ferr", 1);
+        m.instance(
+            urx,
+            "u_rx",
+            vec![
+                ("i_clk", clk.e()),
+                ("i_rst", rst.e()),
+                ("i_rx", rxd.e()),
+                ("o_valid", rx_valid.e()),
+                ("o_data", rx_data.e()),
+                ("o_frame_err", rx_ferr.e()),
+            ],
+        );
+        tx_valid = m.reg_init("tx_valid", 1, false, Some(0));
+        tx_data = m.reg("tx_data", 8);
+        tx_ready = m.wire_decl("tx_ready", 1);
+        let txd = m.output_wire("o_uart_tx", 1);
+        m.instance(
+            utx,
+            "u_tx",
+            vec![
+                ("i_clk", clk.e()),
+                ("i_rst", rst.e()),
+                ("i_valid", tx_valid.e()),
+                ("i_data", tx_data.e()),
+                ("o_tx", txd.e()),
+                ("o_ready", tx_ready.e()),
+            ],
+        );
+    }
 
     // ---- core ----
     let a = sh.osc_bits;

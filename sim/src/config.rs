@@ -319,6 +319,28 @@ pub struct HardwareConfig {
     /// their hashes.
     #[serde(skip_serializing_if = "Coupling::is_rows")]
     pub coupling: Coupling,
+    /// How requests reach `pg_top`: `uart` (pins `i_uart_rx`, `o_uart_tx`
+    /// at `target.baud`, for the board tops) or `axis` (AXI4-Stream byte
+    /// ports `s_axis_*`, `m_axis_*` carrying the same frames, for a design
+    /// that instantiates `pg_top` inside its own; no board top fits it).
+    /// Left out of the canonical form when `uart`, so older configs keep
+    /// their hashes.
+    #[serde(skip_serializing_if = "Interface::is_uart")]
+    pub interface: Interface,
+}
+
+/// How requests reach `pg_top` (`hardware.interface`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interface {
+    Uart,
+    Axis,
+}
+
+impl Interface {
+    fn is_uart(&self) -> bool {
+        *self == Interface::Uart
+    }
 }
 
 /// How the coupling stream reads W (`hardware.coupling`).
@@ -446,6 +468,7 @@ impl Default for HardwareConfig {
             params: ParamMemory::Rom,
             w_memory: UMemory::Auto,
             coupling: Coupling::Rows,
+            interface: Interface::Uart,
         }
     }
 }

@@ -78,6 +78,9 @@ pub struct Core<'a> {
     pub pll: &'a str,
     /// The core clock nextpnr is constrained to.
     pub clock_mhz: f64,
+    /// Whether the board top fits `pg_top` (its UART pins); an
+    /// AXI4-Stream design gets the `default` target only.
+    pub board_targets: bool,
 }
 
 /// The core file.
@@ -91,6 +94,7 @@ pub fn core_file(c: &Core) -> String {
         hex,
         pll,
         clock_mhz,
+        board_targets,
     } = *c;
     let mut s = String::from("CAPI=2:\n");
     let vlnv_name: String = name
@@ -113,6 +117,10 @@ pub fn core_file(c: &Core) -> String {
         let _ = writeln!(s, "      - {f}: {{file_type: user, copyto: {f}}}");
     }
     s.push_str("    file_type: verilogSource\n");
+    if !board_targets {
+        s.push_str("\ntargets:\n  default:\n    filesets: [rtl]\n    toplevel: pg_top\n");
+        return s;
+    }
     let _ = writeln!(
         s,
         "  board:\n    files:\n      - {pll}\n      - {}.v\n      - {}: {{file_type: {}}}\n    file_type: verilogSource",
@@ -165,6 +173,7 @@ mod tests {
                 hex: &["pg_core_w.hex".into()],
                 pll: "pg_pll.v",
                 clock_mhz: 12.0,
+                board_targets: true,
             });
             assert!(core.starts_with("CAPI=2:\nname: phasegen:design:digits:1.0.0\n"));
             assert!(core.contains(&format!("\n  {}:\n", b.name)), "{core}");

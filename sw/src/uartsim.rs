@@ -1,6 +1,8 @@
 //! The Verilated `pg_top` with its UART pins driven bit by bit at the
-//! configured baud rate, and a bridge that serves it on a pseudo-terminal so
-//! the unchanged host tool can talk to it as to a board.
+//! configured baud rate (or, for `hardware.interface = "axis"`, its
+//! AXI4-Stream byte ports driven with random stalls on both sides), and a
+//! bridge that serves it on a pseudo-terminal so the unchanged host tool
+//! can talk to it as to a board.
 
 use crate::cosim::{vl_ports, write_if_changed};
 use anyhow::{Context, Result};
@@ -48,12 +50,26 @@ pub fn build_top(cfg: &Config, hw: &HwModel, dir: &Path) -> Result<Built> {
     )
 }
 
-/// `pg_top` with a bit-level UART on each side.
+/// `pg_top`'s AXI4-Stream ports.
+struct AxisPins {
+    s_tvalid: usize,
+    s_tdata: usize,
+    s_tready: usize,
+    m_tvalid: usize,
+    m_tdata: usize,
+    m_tready: usize,
+}
+
+/// `pg_top` with a bit-level UART on each side, or its AXI4-Stream ports.
 pub struct TopSim {
     pub sim: Sim,
     cpb: u64,
     rx_pin: usize,
     tx_pin: usize,
+    axis: Option<AxisPins>,
+    /// The streams' stall pattern (xorshift): a quarter of the cycles the
+    /// source holds `s_axis_tvalid` low and the sink `m_axis_tready`.
+    stall: u64,
     /// Bytes waiting to be sent to the device.
     pub to_device: VecDeque<u8>,
     /// Bytes the device sent.
@@ -79,9 +95,22 @@ impl TopSim {
     pub fn new(b: &Built, cpb: u64) -> Result<TopSim> {
         let mut sim = Sim::new(b)?;
         let rst = sim.port("i_rst")?;
-        let rx_pin = sim.port("i_uart_rx")?;
-        let tx_pin = sim.port("o_uart_tx")?;
-        sim.set_i(rx_pin, 1);
+        let axis = match sim.port("s_axis_tvalid") {
+            Ok(s_tvalid) => Some(AxisPins {
+                s_tvalid,
+                s_tdata: sim.port("s_axis_tdata")?,
+                s_tready: sim.port("s_axis_tready")?,
+                m_tvalid: sim.port("m_axis_tvalid")?,
+                m_tdata: sim.port("m_axis_tdata")?,
+                m_tready: sim.port("m_axis_tready")?,
+            }),
+            Err(_) => None,
+        };
+        let (rx_pin, tx_pin) = match &axis {
+            Some(a) => (a.s_tvalid, a.m_tvalid),
+            None => (sim.port("i_uart_rx")?, sim.port("o_uart_tx")?),
+        };
+        sim.set_i(rx_pin, (axis.is_none()) as u64);
         sim.set_i(rst, 1);
         sim.tick(4);
         sim.set_i(rst, 0);
@@ -91,6 +120,8 @@ impl TopSim {
             cpb,
             rx_pin,
             tx_pin,
+            axis,
+            stall: 0x9e37_79b9_7f4a_7c15,
             to_device: VecDeque::new(),
             from_device: VecDeque::new(),
             drive_bits: 0,
@@ -120,6 +151,9 @@ impl TopSim {
 
     /// Advance `n` clock cycles, moving bits on both wires.
     pub fn run(&mut self, n: u64) {
+        if self.axis.is_some() {
+            return self.run_axis(n);
+        }
         for _ in 0..n {
             // drive the device's RX pin
             if self.drive_left == 0 {
@@ -173,6 +207,58 @@ impl TopSim {
                     }
                     self.samp_bit += 1;
                 }
+            }
+        }
+    }
+}
+
+impl TopSim {
+    /// Whether the device has AXI4-Stream ports (no UART).
+    pub fn is_axis(&self) -> bool {
+        self.axis.is_some()
+    }
+
+    fn stalled(&mut self) -> bool {
+        self.stall ^= self.stall << 13;
+        self.stall ^= self.stall >> 7;
+        self.stall ^= self.stall << 17;
+        self.stall & 3 == 0
+    }
+
+    /// [`TopSim::run`] on the AXI4-Stream ports: a queued byte is offered
+    /// (`tvalid`) unless the source stalls and leaves the queue when
+    /// `tready` is high at the clock edge; the device's bytes are taken
+    /// when the sink is not stalled. Bad stop bits do not exist here.
+    fn run_axis(&mut self, n: u64) {
+        for _ in 0..n {
+            let (s_tvalid, s_tdata, s_tready, m_tvalid, m_tdata, m_tready) = {
+                let a = self.axis.as_ref().expect("AXI4-Stream ports");
+                (
+                    a.s_tvalid, a.s_tdata, a.s_tready, a.m_tvalid, a.m_tdata, a.m_tready,
+                )
+            };
+            self.bad_stop_next = false;
+            let offer = if self.hold > 0 {
+                self.hold -= 1;
+                None
+            } else if self.stalled() {
+                None
+            } else {
+                self.to_device.front().copied()
+            };
+            self.sim.set_i(s_tvalid, offer.is_some() as u64);
+            self.sim.set_i(s_tdata, offer.unwrap_or(0) as u64);
+            let take = !self.stalled();
+            self.sim.set_i(m_tready, take as u64);
+            self.sim.eval();
+            let accepted = offer.is_some() && self.sim.get_i(s_tready) == 1;
+            let out = (take && self.sim.get_i(m_tvalid) == 1).then(|| self.sim.get_i(m_tdata));
+            self.sim.tick(1);
+            if accepted {
+                self.to_device.pop_front();
+            }
+            if let Some(b) = out {
+                self.from_device.push_back(b as u8);
             }
         }
     }

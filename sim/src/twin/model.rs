@@ -148,6 +148,10 @@ pub struct HwModel {
     /// (`hardware.coupling = "pairs"`, [`crate::twin::pairs`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pairs: bool,
+    /// `pg_top` takes its requests on AXI4-Stream byte ports, not the UART
+    /// (`hardware.interface = "axis"`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub axis: bool,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).

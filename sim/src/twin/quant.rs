@@ -324,6 +324,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         ),
         spram: crate::board::up5k(&cfg.target.board),
         pairs: hw.coupling == crate::config::Coupling::Pairs,
+        axis: hw.interface == crate::config::Interface::Axis,
         theta0,
         max_pixel,
         steps,

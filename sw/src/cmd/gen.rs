@@ -103,6 +103,11 @@ pub fn run(args: Args) -> Result<()> {
         std::fs::write(&p, &f.text).with_context(|| format!("cannot write {}", p.display()))?;
         eprintln!("wrote {}", p.display());
     }
+    if hw.axis {
+        eprintln!(
+            "hardware.interface = \"axis\": pg_top has AXI4-Stream byte ports (s_axis_*, m_axis_*) and no UART; instantiate it in your design (docs/hardware.md), no board top fits it"
+        );
+    }
     if fusesoc {
         let board = phasegen_sim::board::board(plan.board)?;
         let bf = crate::fusesoc::board_files(board.name).with_context(|| {
@@ -143,6 +148,7 @@ pub fn run(args: Args) -> Result<()> {
             hex: &hex,
             pll: "pg_pll.v",
             clock_mhz: core_hz as f64 / 1e6,
+            board_targets: !hw.axis,
         });
         for (name, text) in [
             (format!("{}.v", bf.top_name), bf.top_text.to_string()),
