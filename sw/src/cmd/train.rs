@@ -51,6 +51,16 @@ pub struct Args {
     /// Baud rate (default: the config's target.baud).
     #[arg(long)]
     baud: Option<u32>,
+    /// Sakaguchi phase lag α (rad) of the coupling function
+    /// H(ψ) = sin(ψ − α) + Σ a_n sin nψ, float backend only
+    /// (docs/reduction.md; default: the config's train.alpha).
+    #[arg(long, allow_hyphen_values = true)]
+    alpha: Option<f64>,
+    /// The extra odd harmonics a_2,a_3,… of the coupling function,
+    /// comma-separated, float backend only (default: the config's
+    /// train.harmonics).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    harmonics: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -71,6 +81,8 @@ pub fn run(args: Args) -> Result<()> {
         backend,
         port,
         baud,
+        alpha,
+        harmonics,
     } = args;
     if port.is_some() != (backend == BackendKind::Device) {
         bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
@@ -79,6 +91,17 @@ pub fn run(args: Args) -> Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::default_config(),
     };
+    if let Some(a) = alpha {
+        cfg.train.alpha = a;
+    }
+    if let Some(h) = harmonics {
+        cfg.train.harmonics = h;
+    }
+    cfg.validate().context("with --alpha / --harmonics")?;
+    if backend != BackendKind::Float {
+        phasegen_sim::onn::coupling::CouplingFn::from_train(&cfg.train)
+            .require_plain("the twin and device backends")?;
+    }
     retarget(&mut cfg, board.as_deref(), clock_hz)?;
     let dir = data_dir(&cfg, &data);
     let split = load_dir(&dir)?;
