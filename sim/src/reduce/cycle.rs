@@ -41,8 +41,9 @@ impl Cycle {
 fn next_crossing(o: &Oscillator, mut x: [f64; 2], h: f64, sec: usize, max_t: f64) -> Result<([f64; 2], f64)> {
     let f = |s: &[f64; 2]| o.f(s);
     let mut t = 0.0;
-    // leave the section first when starting on it
-    let mut armed = x[sec] < 0.0;
+    // armed once the section variable has been negative after a step, so a
+    // start on the section (within rounding) is not a crossing
+    let mut armed = false;
     while t < max_t {
         let y = rk4(f, &x, h);
         if armed && x[sec] < 0.0 && y[sec] >= 0.0 {

@@ -19,5 +19,7 @@
 
 pub mod config;
 pub mod cycle;
+pub mod hfun;
 pub mod ode;
 pub mod oscillator;
+pub mod prc;
