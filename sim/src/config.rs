@@ -780,9 +780,11 @@ mod tests {
         assert!(e.contains("at most 8"), "{e}");
         assert!(err(&format!("{base}[train]\nalpha=nan\n")).contains("train.alpha"));
         let plain = Config::parse(base, "t").unwrap();
-        let zero = Config::parse(&format!("{base}[train]\nalpha=0.0\nharmonics=[0.0]\n"), "t").unwrap();
+        let zero =
+            Config::parse(&format!("{base}[train]\nalpha=0.0\nharmonics=[0.0]\n"), "t").unwrap();
         assert_eq!(plain.hash_hex(), zero.hash_hex());
-        let lag = Config::parse(&format!("{base}[train]\nalpha=0.2\nharmonics=[0.1]\n"), "t").unwrap();
+        let lag =
+            Config::parse(&format!("{base}[train]\nalpha=0.2\nharmonics=[0.1]\n"), "t").unwrap();
         assert!(lag.canonical().contains("alpha") && lag.canonical().contains("harmonics"));
     }
 

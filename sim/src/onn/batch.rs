@@ -777,7 +777,12 @@ mod tests {
                 net.settle(x, &mut t, 0.5, Some(labels[q]), &s, &mut Rng::new(1));
                 for i in 0..p.topo.n() {
                     let d = crate::onn::float::wrap(th[i][q] - t[i]).abs();
-                    assert!(d < 2e-4, "{layers} lane {q} osc {i}: {} vs {}", th[i][q], t[i]);
+                    assert!(
+                        d < 2e-4,
+                        "{layers} lane {q} osc {i}: {} vs {}",
+                        th[i][q],
+                        t[i]
+                    );
                 }
             }
             // the W part of the EP estimate against −Q pair by pair
@@ -792,7 +797,11 @@ mod tests {
                         -(qa - qb) / 0.5
                     })
                     .sum();
-                assert!((g.w[e] as f64 - want).abs() < 1e-4, "edge {e}: {} vs {want}", g.w[e]);
+                assert!(
+                    (g.w[e] as f64 - want).abs() < 1e-4,
+                    "edge {e}: {} vs {want}",
+                    g.w[e]
+                );
             }
         }
     }

@@ -1281,12 +1281,9 @@ mod tests {
             let p = train(&cfg, &s, &mut |l, _| logs.push((l.loss, l.test_acc)))
                 .unwrap()
                 .params;
-            let file = serde_json::to_string(&crate::onn::net::ModelFile::new(
-                cfg.clone(),
-                p.clone(),
-                16,
-            ))
-            .unwrap();
+            let file =
+                serde_json::to_string(&crate::onn::net::ModelFile::new(cfg.clone(), p.clone(), 16))
+                    .unwrap();
             (cfg.hash_hex(), p, logs, file)
         };
         let plain = run("");

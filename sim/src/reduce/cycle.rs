@@ -38,7 +38,13 @@ impl Cycle {
 
 /// Integrates from `x` with step `h` up to the next upward zero crossing of
 /// component `sec`; returns the crossing state and the time taken.
-fn next_crossing(o: &Oscillator, mut x: [f64; 2], h: f64, sec: usize, max_t: f64) -> Result<([f64; 2], f64)> {
+fn next_crossing(
+    o: &Oscillator,
+    mut x: [f64; 2],
+    h: f64,
+    sec: usize,
+    max_t: f64,
+) -> Result<([f64; 2], f64)> {
     let f = |s: &[f64; 2]| o.f(s);
     let mut t = 0.0;
     // armed once the section variable has been negative after a step, so a

@@ -102,7 +102,8 @@ impl HFun {
     /// RMS of the even and of the odd part over a period.
     pub fn rms_even_odd(&self) -> (f64, f64) {
         let odd: f64 = self.b[1..].iter().map(|v| v * v / 2.0).sum();
-        let even: f64 = self.a[0] * self.a[0] + self.a[1..].iter().map(|v| v * v / 2.0).sum::<f64>();
+        let even: f64 =
+            self.a[0] * self.a[0] + self.a[1..].iter().map(|v| v * v / 2.0).sum::<f64>();
         (even.sqrt(), odd.sqrt())
     }
 
@@ -167,7 +168,12 @@ mod tests {
     #[test]
     fn small_mu_matches_the_harmonic_limit() {
         let r = hfun(0.02, CouplingKind::Resistive);
-        assert!((r.b[1] - 0.5).abs() < 0.01 && r.a[1].abs() < 0.01, "{:?} {:?}", r.a, r.b);
+        assert!(
+            (r.b[1] - 0.5).abs() < 0.01 && r.a[1].abs() < 0.01,
+            "{:?} {:?}",
+            r.a,
+            r.b
+        );
         let l = hfun(0.02, CouplingKind::Inductive);
         assert!((l.a[1] + 0.5).abs() < 0.01 && (l.a[0] - 0.5).abs() < 0.01 && l.b[1].abs() < 0.01);
         let c = hfun(0.02, CouplingKind::Capacitive);
@@ -192,12 +198,19 @@ mod tests {
             let h = hfun(mu, CouplingKind::Resistive);
             let top = h.b[1].abs();
             for n in (2..12).step_by(2) {
-                assert!(h.a[n].abs() < 1e-8 * top && h.b[n].abs() < 1e-8 * top, "μ {mu} n {n}");
+                assert!(
+                    h.a[n].abs() < 1e-8 * top && h.b[n].abs() < 1e-8 * top,
+                    "μ {mu} n {n}"
+                );
             }
             assert!(h.eval(0.0).abs() < 1e-9);
             let (even, odd) = h.rms_even_odd();
             let (_, alpha, _) = h.network_form(3);
-            eprintln!("mu {mu}: rms even {even:.5} odd {odd:.5}, alpha {alpha:.5}, a {:?}, b {:?}", &h.a[..6], &h.b[..6]);
+            eprintln!(
+                "mu {mu}: rms even {even:.5} odd {odd:.5}, alpha {alpha:.5}, a {:?}, b {:?}",
+                &h.a[..6],
+                &h.b[..6]
+            );
             assert!(even < 0.4 * odd, "μ {mu}: even {even} odd {odd}");
             lags.push(alpha.abs());
         }

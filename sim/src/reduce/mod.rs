@@ -2,6 +2,7 @@
 //! docs/reduction.md), and where Equilibrium Propagation breaks when the
 //! reduced coupling is not odd.
 //!
+//! - [`check`]: one file's reduction and its check, as printed.
 //! - [`config`]: the oscillator TOML (`configs/reduce/*.toml`).
 //! - [`oscillator`]: van der Pol and the cross-coupled LC, their vector
 //!   fields, Jacobians and coupling observables.
@@ -17,9 +18,11 @@
 //! May use: `onn`, `config`, `data`, `rng` (it trains phase networks);
 //! nothing imports it but the command line.
 
+pub mod check;
 pub mod config;
 pub mod cycle;
 pub mod hfun;
 pub mod ode;
 pub mod oscillator;
+pub mod pair;
 pub mod prc;

@@ -45,13 +45,7 @@ impl Oscillator {
     pub fn from_config(o: &OscConfig) -> Oscillator {
         match o {
             OscConfig::VanDerPol { mu } => Oscillator::VanDerPol { mu: *mu },
-            OscConfig::Lc {
-                l,
-                c,
-                gm,
-                g3,
-                rl,
-            } => {
+            OscConfig::Lc { l, c, gm, g3, rl } => {
                 let z0 = (l / c).sqrt();
                 Oscillator::Lc {
                     l: *l,
@@ -103,9 +97,7 @@ impl Oscillator {
                 [0.0, 1.0],
                 [-2.0 * mu * x[0] * x[1] - 1.0, mu * (1.0 - x[0] * x[0])],
             ],
-            Oscillator::Lc { a, b, r, .. } => {
-                [[a - 3.0 * b * x[0] * x[0], -1.0], [1.0, -r]]
-            }
+            Oscillator::Lc { a, b, r, .. } => [[a - 3.0 * b * x[0] * x[0], -1.0], [1.0, -r]],
         }
     }
 

@@ -140,7 +140,13 @@ mod tests {
                         loop {
                             let y = crate::reduce::ode::rk4(|v: &[f64; 2]| o.f(v), &s, h);
                             if y[0] >= 0.0 {
-                                let hz = crate::reduce::ode::hermite_zero(s[0], y[0], o.f(&s)[0], o.f(&y)[0], h);
+                                let hz = crate::reduce::ode::hermite_zero(
+                                    s[0],
+                                    y[0],
+                                    o.f(&s)[0],
+                                    o.f(&y)[0],
+                                    h,
+                                );
                                 return t + hz;
                             }
                             s = y;
