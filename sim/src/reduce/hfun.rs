@@ -147,6 +147,29 @@ impl HFun {
     }
 }
 
+impl HFun {
+    /// [`HFun::network_form`] as the phase network's coupling function,
+    /// with `α` brought into `[−π/2, π/2]` (the range `train.alpha` takes)
+    /// by turning the sign of `H` (`H` and `−H` train the same networks
+    /// with `W` negated). Returns it and the factor `±r` it was divided by.
+    pub fn network_coupling(&self, harmonics: usize) -> (crate::onn::coupling::CouplingFn, f64) {
+        use std::f64::consts::{FRAC_PI_2, PI};
+        let (mut r, mut alpha, mut c) = self.network_form(harmonics);
+        if alpha.abs() > FRAC_PI_2 {
+            alpha -= PI * alpha.signum();
+            r = -r;
+            c.iter_mut().for_each(|v| *v = -*v);
+        }
+        (
+            crate::onn::coupling::CouplingFn {
+                alpha: alpha as f32,
+                harmonics: c.iter().map(|&v| v as f32).collect(),
+            },
+            r,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +238,16 @@ mod tests {
             lags.push(alpha.abs());
         }
         assert!(lags[0] > 0.05 && lags[0] < 0.1, "{lags:?}");
+        // as a network coupling, r (sin(ψ − α) + Σ c_n sin nψ) reproduces H's
+        // first harmonic and odd higher ones
+        let h = hfun(1.0, CouplingKind::Resistive);
+        let (cf, r) = h.network_coupling(5);
+        for k in 0..16 {
+            let psi = k as f64 * 0.4;
+            let odd_rest: f64 = (2..=5).map(|n| h.b[n] * (n as f64 * psi).sin()).sum();
+            let first = h.a[1] * psi.cos() + h.b[1] * psi.sin();
+            assert!((r * cf.h(psi) - first - odd_rest).abs() < 1e-6);
+        }
         assert!(lags[1] > 0.15 && lags[1] < 0.22, "{lags:?}");
     }
 }

@@ -21,6 +21,7 @@
 pub mod check;
 pub mod config;
 pub mod cycle;
+pub mod ep;
 pub mod hfun;
 pub mod ode;
 pub mod oscillator;
