@@ -120,6 +120,12 @@ pub struct TrainConfig {
     /// canonical form when all are 0.
     #[serde(skip_serializing_if = "all_zero")]
     pub harmonics: Vec<f64>,
+    /// With `alpha`: add `sin α` to the coupling function, so that
+    /// `H(0) = 0` as for a coupling element between two nodes (no
+    /// frequency pull between oscillators in phase). Left out of the
+    /// canonical form when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub diffusive: bool,
 }
 
 /// Most extra harmonics of the coupling function (`train.harmonics`: a_2 … a_9).
@@ -209,6 +215,7 @@ impl Default for TrainConfig {
             keep: Keep::Last,
             alpha: 0.0,
             harmonics: Vec::new(),
+            diffusive: false,
         }
     }
 }

@@ -93,17 +93,29 @@ struct Harm {
     sin_a: f32,
     /// `a_n` for `n = 2..=order` (index `n − 2`).
     a: Vec<f32>,
+    /// The constant of `H` times each row's sum of weights: `offset Σ_j W_ij`.
+    pull: Vec<f32>,
 }
 
 impl Harm {
-    fn new(c: &crate::onn::coupling::CouplingFn) -> Option<Harm> {
+    fn new(p: &Params) -> Option<Harm> {
+        let c = &p.coupling;
         if c.is_plain() {
             return None;
+        }
+        let mut pull = vec![0f32; p.topo.n()];
+        let off = c.offset();
+        if off != 0.0 {
+            for (e, &(i, j)) in p.topo.edges().iter().enumerate() {
+                pull[i] += off * p.w[e];
+                pull[j] += off * p.w[e];
+            }
         }
         Some(Harm {
             cos_a: c.alpha.cos(),
             sin_a: c.alpha.sin(),
             a: (2..=c.order()).map(|n| c.coef(n)).collect(),
+            pull,
         })
     }
 }
@@ -194,7 +206,7 @@ impl<'a> Engine<'a> {
             intra,
             k2: p.k.iter().map(|k| 2.0 * k).collect(),
             edges,
-            harm: Harm::new(&p.coupling),
+            harm: Harm::new(p),
         }
     }
 
@@ -582,7 +594,8 @@ fn step_generic(
                 // Σ_j W_ij H(θj − θi) (see `Harm`) − b sin θi − K sin 2θi
                 let cpl = h.cos_a * (ci[q] * asi[q] - si[q] * aci[q])
                     - h.sin_a * (ci[q] * aci[q] + si[q] * asi[q])
-                    + hs[q];
+                    + hs[q]
+                    + h.pull[i];
                 d[q] = dw + cpl - bi[q] * si[q] - k2 * si[q] * ci[q];
             }
         } else {
@@ -749,6 +762,7 @@ mod tests {
             p.coupling = CouplingFn {
                 alpha: 0.4,
                 harmonics: vec![0.3, 0.0, -0.2],
+                diffusive: intra,
             };
             let eng = Engine::new(&p);
             let net = Net::new(&p);

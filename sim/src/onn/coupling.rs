@@ -4,11 +4,16 @@
 //! `H(ψ) = sin ψ`; a physical oscillator reduced to its phase
 //! ([`crate::reduce`]) gives other shapes. This one is
 //!
-//! `H(ψ) = sin(ψ − α) + Σ_{n≥2} a_n sin nψ`
+//! `H(ψ) = sin(ψ − α) + Σ_{n≥2} a_n sin nψ  (+ sin α with train.diffusive)`
 //!
 //! with the Sakaguchi phase lag `α` and extra odd terms `a_n` (`train.alpha`,
-//! `train.harmonics = [a_2, a_3, …]`). Its even part `−sin α cos ψ` makes the
-//! dynamics a non-gradient flow; its odd part
+//! `train.harmonics = [a_2, a_3, …]`). Plain Sakaguchi has `H(0) = −sin α`:
+//! oscillators in phase still pull each other's frequency, by
+//! `−sin α Σ_j W_ij`. A coupling element between two nodes carries nothing
+//! when they are in phase, so a reduced physical `H` has `H(0) = 0`; the
+//! diffusive form adds the constant `sin α` to get it. Its even part
+//! (`−sin α cos ψ`, with `+ sin α` when diffusive) makes the dynamics a
+//! non-gradient flow; its odd part
 //! `H_odd(ψ) = cos α sin ψ + Σ a_n sin nψ` is the gradient of the energy
 //! `E_c = −Σ_{i<j} W_ij Q(θ_i − θ_j)`, `Q(φ) = cos α cos φ + Σ (a_n/n) cos nφ`
 //! (`−∂E_c/∂θ_i = −Σ_j W_ij Q'(θ_i − θ_j) = Σ_j W_ij H_odd(θ_j − θ_i)`).
@@ -34,6 +39,9 @@ pub struct CouplingFn {
     pub alpha: f32,
     /// `a_2, a_3, …`: the coefficients of `sin 2ψ, sin 3ψ, …`.
     pub harmonics: Vec<f32>,
+    /// Add `sin α`, so that `H(0) = 0` (`train.diffusive`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub diffusive: bool,
 }
 
 impl CouplingFn {
@@ -42,6 +50,7 @@ impl CouplingFn {
         CouplingFn {
             alpha: t.alpha as f32,
             harmonics: t.harmonics.iter().map(|&a| a as f32).collect(),
+            diffusive: t.diffusive,
         }
     }
 
@@ -68,9 +77,18 @@ impl CouplingFn {
         }
     }
 
+    /// The constant `H` holds: `sin α` when diffusive, else 0.
+    pub fn offset(&self) -> f32 {
+        if self.diffusive {
+            self.alpha.sin()
+        } else {
+            0.0
+        }
+    }
+
     /// `H(ψ)`.
     pub fn h(&self, psi: f64) -> f64 {
-        let mut v = (psi - self.alpha as f64).sin();
+        let mut v = (psi - self.alpha as f64).sin() + self.offset() as f64;
         for n in 2..=self.order() {
             v += self.coef(n) as f64 * (n as f64 * psi).sin();
         }
@@ -92,9 +110,10 @@ impl CouplingFn {
     pub fn require_plain(&self, what: &str) -> Result<()> {
         if !self.is_plain() {
             bail!(
-                "{what} computes the coupling H(ψ) = sin ψ only, and this model was trained with train.alpha = {} and train.harmonics = {:?}; the hardware has no phase lag or extra harmonics yet: train with alpha = 0 and no harmonics for hardware, or use the float model (`phasegen eval`)",
+                "{what} computes the coupling H(ψ) = sin ψ only, and this model was trained with train.alpha = {} and train.harmonics = {:?} (diffusive = {}); the hardware has no phase lag or extra harmonics yet: train with alpha = 0 and no harmonics for hardware, or use the float model (`phasegen eval`)",
                 self.alpha,
-                self.harmonics
+                self.harmonics,
+                self.diffusive
             );
         }
         Ok(())
@@ -111,7 +130,13 @@ mod tests {
         let c = CouplingFn {
             alpha: 0.3,
             harmonics: vec![0.2, -0.1, 0.0],
+            diffusive: false,
         };
+        let d = CouplingFn {
+            diffusive: true,
+            ..c.clone()
+        };
+        assert!(d.h(0.0).abs() < 1e-7 && (c.h(0.0) + 0.3f64.sin()).abs() < 1e-7);
         assert_eq!(c.order(), 3);
         assert!(!c.is_plain());
         for k in 0..50 {
@@ -126,7 +151,8 @@ mod tests {
         assert!(CouplingFn::default().is_plain());
         assert!(CouplingFn {
             alpha: 0.0,
-            harmonics: vec![0.0; 3]
+            harmonics: vec![0.0; 3],
+            diffusive: true,
         }
         .is_plain());
         let e = format!("{:#}", c.require_plain("pg_core").unwrap_err());

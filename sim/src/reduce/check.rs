@@ -10,6 +10,16 @@ use crate::reduce::prc::{prc, Prc};
 use anyhow::{bail, Result};
 use std::fmt::Write;
 
+/// `v` with 6 decimals, never "-0.000000".
+fn f6(v: f64) -> String {
+    let s = format!("{v:.6}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
 /// The limit cycle, PRC and `H` of one oscillator file.
 #[derive(Debug, Clone)]
 pub struct Reduction {
@@ -77,7 +87,7 @@ impl Reduction {
         let _ = writeln!(
             o,
             "as the network's coupling: H = {r:.6} (sin(psi - alpha) + sum c_n sin n psi) + rest, alpha = {alpha:.6} rad, c_2..c_{n} = [{}]",
-            cs.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(", ")
+            cs.iter().map(|&v| f6(v)).collect::<Vec<_>>().join(", ")
         );
         let _ = writeln!(o);
         let _ = writeln!(o, "| n | a_n (cos, even) | b_n (sin, odd) | amplitude |");
@@ -85,10 +95,10 @@ impl Reduction {
         for k in 0..=n {
             let _ = writeln!(
                 o,
-                "| {k} | {:.6} | {:.6} | {:.6} |",
-                h.a[k],
-                h.b[k],
-                h.a[k].hypot(h.b[k])
+                "| {k} | {} | {} | {} |",
+                f6(h.a[k]),
+                f6(h.b[k]),
+                f6(h.a[k].hypot(h.b[k]))
             );
         }
         o

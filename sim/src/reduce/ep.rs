@@ -197,6 +197,7 @@ pub fn digits_accuracy(split: &Split, c: &CouplingFn, epochs: usize, seed: u64) 
     cfg.train.seed = seed;
     cfg.train.alpha = c.alpha as f64;
     cfg.train.harmonics = c.harmonics.iter().map(|&a| a as f64).collect();
+    cfg.train.diffusive = c.diffusive;
     cfg.validate()?;
     let mut last = f64::NAN;
     train(&cfg, split, &mut |l, _| last = l.test_acc)?;
@@ -218,6 +219,7 @@ mod tests {
             &CouplingFn {
                 alpha: 1.0,
                 harmonics: Vec::new(),
+                diffusive: false,
             },
             &seeds,
         );

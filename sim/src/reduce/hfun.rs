@@ -151,10 +151,16 @@ impl HFun {
     /// [`HFun::network_form`] as the phase network's coupling function,
     /// with `α` brought into `[−π/2, π/2]` (the range `train.alpha` takes)
     /// by turning the sign of `H` (`H` and `−H` train the same networks
-    /// with `W` negated). Returns it and the factor `±r` it was divided by.
+    /// with `W` negated), and diffusive (`H(0) = 0`, as the reduced `H` of
+    /// a coupling element has). Returns it and the factor `±r` it was
+    /// divided by.
     pub fn network_coupling(&self, harmonics: usize) -> (crate::onn::coupling::CouplingFn, f64) {
         use std::f64::consts::{FRAC_PI_2, PI};
         let (mut r, mut alpha, mut c) = self.network_form(harmonics);
+        // harmonics that vanish by symmetry come out at rounding level
+        c.iter_mut()
+            .filter(|v| v.abs() < 1e-9)
+            .for_each(|v| *v = 0.0);
         if alpha.abs() > FRAC_PI_2 {
             alpha -= PI * alpha.signum();
             r = -r;
@@ -164,6 +170,7 @@ impl HFun {
             crate::onn::coupling::CouplingFn {
                 alpha: alpha as f32,
                 harmonics: c.iter().map(|&v| v as f32).collect(),
+                diffusive: true,
             },
             r,
         )
@@ -245,7 +252,7 @@ mod tests {
         for k in 0..16 {
             let psi = k as f64 * 0.4;
             let odd_rest: f64 = (2..=5).map(|n| h.b[n] * (n as f64 * psi).sin()).sum();
-            let first = h.a[1] * psi.cos() + h.b[1] * psi.sin();
+            let first = h.a[1] * (psi.cos() - 1.0) + h.b[1] * psi.sin();
             assert!((r * cf.h(psi) - first - odd_rest).abs() < 1e-6);
         }
         assert!(lags[1] > 0.15 && lags[1] < 0.22, "{lags:?}");

@@ -50,14 +50,15 @@ enum Sub {
 /// H(ψ) = sin(ψ − α), (a) the cosine between EP's update and the true
 /// gradient on small networks, (b) the digits test accuracy after a short
 /// training; and the same for the coupling functions of oscillator files.
-/// Writes alpha.md and alpha.svg into --out.
+/// The oscillators' rows use the diffusive form (H(0) = 0). Writes
+/// alpha.md and alpha.svg into --out.
 #[derive(clap::Args)]
 struct SweepArgs {
     /// The lags α (rad), comma-separated, each in −π/2..=π/2.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "0,0.05,0.1,0.2,0.3,0.4,0.5,0.6,0.8,1.0"
+        default_value = "0,0.05,0.1,0.2,0.3,0.5,0.8"
     )]
     alphas: Vec<f64>,
     /// Small networks the gradient cosine is averaged over.
@@ -69,6 +70,9 @@ struct SweepArgs {
     /// Training seeds of each digits run (1..=seeds, mean reported; 0 skips the training).
     #[arg(long, default_value_t = 3)]
     seeds: u64,
+    /// Also sweep the diffusive form H(ψ) = sin(ψ − α) + sin α (H(0) = 0).
+    #[arg(long)]
+    diffusive: bool,
     /// Oscillator files whose reduced H (as train.alpha and train.harmonics)
     /// get rows too (default: none).
     #[arg(long, num_args = 1..)]
@@ -211,19 +215,24 @@ fn sweep(a: SweepArgs) -> Result<()> {
     if a.networks == 0 || a.networks > 200 {
         bail!("--networks = {} is out of range; give 1..=200", a.networks);
     }
+    let lag = |al: f64, diffusive: bool| CouplingFn {
+        alpha: al as f32,
+        harmonics: Vec::new(),
+        diffusive,
+    };
     let mut cases: Vec<(String, CouplingFn)> = a
         .alphas
         .iter()
-        .map(|&al| {
-            (
-                format!("sin(ψ − {al})"),
-                CouplingFn {
-                    alpha: al as f32,
-                    harmonics: Vec::new(),
-                },
-            )
-        })
+        .map(|&al| (format!("sin(ψ − {al})"), lag(al, false)))
         .collect();
+    if a.diffusive {
+        cases.extend(
+            a.alphas
+                .iter()
+                .filter(|&&al| al != 0.0)
+                .map(|&al| (format!("sin(ψ − {al}) + sin {al}"), lag(al, true))),
+        );
+    }
     for f in &a.oscillators {
         let cfg = ReduceConfig::load(f)?;
         let r = Reduction::new(&cfg)?;
@@ -234,7 +243,7 @@ fn sweep(a: SweepArgs) -> Result<()> {
             c.alpha,
             c.harmonics
         );
-        cases.push((format!("H of {}", f.display()), c));
+        cases.push((format!("diffusive H of {}", f.display()), c));
     }
     let t0 = Instant::now();
     let nets = ep::networks(a.networks);
@@ -335,62 +344,48 @@ fn sweep_table(a: &SweepArgs, nets: &[u64], rows: &[Row]) -> String {
 }
 
 fn sweep_plot(rows: &[Row], n_alpha: usize) -> String {
-    let lag = &rows[..n_alpha];
+    let lag: Vec<&Row> = rows[..n_alpha].iter().collect();
+    let diff: Vec<&Row> = rows[n_alpha..]
+        .iter()
+        .filter(|r| r.label.starts_with("sin("))
+        .collect();
+    let line = |name: &str, k: usize, rows: &[&Row], f: &dyn Fn(&Row) -> Option<f64>| Series {
+        dots: true,
+        ..Series::new(
+            name,
+            PALETTE[k],
+            rows.iter()
+                .filter_map(|r| f(r).map(|v| (r.alpha, v)))
+                .collect(),
+        )
+    };
+    let mean = |r: &Row| Some(r.cos.symmetric.0);
+    let fixed = |r: &Row| Some(r.cos.settled as f64 / r.cos.networks as f64);
+    let acc = |r: &Row| {
+        (!r.acc.is_empty()).then(|| 100.0 * r.acc.iter().sum::<f64>() / r.acc.len() as f64)
+    };
     let cos = Chart {
-        title: "EP update against the true gradient".into(),
+        title: "EP update against the true gradient (small networks)".into(),
         x_label: "phase lag α (rad)".into(),
-        y_label: "cosine similarity".into(),
+        y_label: "cosine similarity; fraction at a fixed point".into(),
         series: vec![
-            Series {
-                dots: true,
-                ..Series::new(
-                    "symmetric, mean",
-                    PALETTE[0],
-                    lag.iter().map(|r| (r.alpha, r.cos.symmetric.0)).collect(),
-                )
-            },
-            Series {
-                dots: true,
-                ..Series::new(
-                    "symmetric, min",
-                    PALETTE[1],
-                    lag.iter().map(|r| (r.alpha, r.cos.symmetric.1)).collect(),
-                )
-            },
-            Series {
-                dots: true,
-                ..Series::new(
-                    "fixed points (fraction)",
-                    PALETTE[2],
-                    lag.iter()
-                        .map(|r| (r.alpha, r.cos.settled as f64 / r.cos.networks as f64))
-                        .collect(),
-                )
-            },
+            line("sin(ψ − α): cosine, mean", 0, &lag, &mean),
+            line("sin(ψ − α): min", 1, &lag, &|r| Some(r.cos.symmetric.1)),
+            line("sin(ψ − α): fixed points", 2, &lag, &fixed),
+            line("diffusive: cosine, mean", 4, &diff, &mean),
+            line("diffusive: fixed points", 5, &diff, &fixed),
         ],
         ..Chart::default()
     };
-    let acc = Chart {
+    let accuracy = Chart {
         title: "digits test accuracy after a short training".into(),
         x_label: "phase lag α (rad)".into(),
-        y_label: "accuracy (%)".into(),
-        series: vec![Series {
-            dots: true,
-            ..Series::new(
-                "mean over seeds",
-                PALETTE[3],
-                lag.iter()
-                    .filter(|r| !r.acc.is_empty())
-                    .map(|r| {
-                        (
-                            r.alpha,
-                            100.0 * r.acc.iter().sum::<f64>() / r.acc.len() as f64,
-                        )
-                    })
-                    .collect(),
-            )
-        }],
+        y_label: "accuracy (%), mean over seeds".into(),
+        series: vec![
+            line("sin(ψ − α)", 3, &lag, &acc),
+            line("diffusive", 4, &diff, &acc),
+        ],
         ..Chart::default()
     };
-    render(&[cos, acc])
+    render(&[cos, accuracy])
 }

@@ -61,6 +61,10 @@ pub struct Args {
     /// train.harmonics).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     harmonics: Option<Vec<f64>>,
+    /// Add sin α to the coupling function, so H(0) = 0 (train.diffusive;
+    /// the config's value when absent).
+    #[arg(long)]
+    diffusive: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,6 +87,7 @@ pub fn run(args: Args) -> Result<()> {
         baud,
         alpha,
         harmonics,
+        diffusive,
     } = args;
     if port.is_some() != (backend == BackendKind::Device) {
         bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
@@ -96,6 +101,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(h) = harmonics {
         cfg.train.harmonics = h;
+    }
+    if diffusive {
+        cfg.train.diffusive = true;
     }
     cfg.validate().context("with --alpha / --harmonics")?;
     if backend != BackendKind::Float {
