@@ -191,7 +191,11 @@ pub fn predict(h: &HFun, omega: f64, eps: f64, delta: f64) -> Predicted {
             }
             let phi = 0.5 * (lo + hi);
             // of several stable zeros, the one nearest in-phase
-            if best.map_or(true, |(b, _)| phi.abs() < b.abs()) {
+            let nearer = match best {
+                None => true,
+                Some((b, _)) => phi.abs() < b.abs(),
+            };
+            if nearer {
                 best = Some((phi, omega + eps * h.eval(phi)));
             }
         }

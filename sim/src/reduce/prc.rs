@@ -133,7 +133,7 @@ mod tests {
                             s = crate::reduce::ode::rk4(|v: &[f64; 2]| o.f(v), &s, h);
                         }
                         let mut t = 0.0;
-                        while !(s[0] < 0.0) {
+                        while s[0] >= 0.0 {
                             s = crate::reduce::ode::rk4(|v: &[f64; 2]| o.f(v), &s, h);
                             t += h;
                         }

@@ -208,7 +208,7 @@ struct Row {
 
 fn sweep(a: SweepArgs) -> Result<()> {
     for &al in &a.alphas {
-        if !(al.abs() <= std::f64::consts::FRAC_PI_2) {
+        if al.is_nan() || al.abs() > std::f64::consts::FRAC_PI_2 {
             bail!("--alphas: {al} is out of range; give lags in −π/2..=π/2 (−1.5707..=1.5707)");
         }
     }
