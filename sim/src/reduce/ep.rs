@@ -37,6 +37,9 @@ pub struct CosineRow {
     pub settled: usize,
     /// Networks measured.
     pub networks: usize,
+    /// Networks where a cosine is undefined (EP's estimate or the finite
+    /// differences vanish or are not finite); left out of the means.
+    pub undefined: usize,
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -174,10 +177,16 @@ pub fn gradient_cosine(c: &CouplingFn, seeds: &[u64]) -> CosineRow {
             out.push(cosine(&g, &fd));
         }
     }
+    let undefined = sym
+        .iter()
+        .zip(&one)
+        .filter(|(a, b)| !a.is_finite() || !b.is_finite())
+        .count();
     let stats = |v: &[f64]| {
+        let ok: Vec<f64> = v.iter().copied().filter(|c| c.is_finite()).collect();
         (
-            v.iter().sum::<f64>() / v.len() as f64,
-            v.iter().copied().fold(f64::INFINITY, f64::min),
+            ok.iter().sum::<f64>() / ok.len() as f64,
+            ok.iter().copied().fold(f64::INFINITY, f64::min),
         )
     };
     CosineRow {
@@ -186,6 +195,7 @@ pub fn gradient_cosine(c: &CouplingFn, seeds: &[u64]) -> CosineRow {
         residual,
         settled,
         networks: seeds.len(),
+        undefined,
     }
 }
 

@@ -58,7 +58,7 @@ struct SweepArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "0,0.05,0.1,0.2,0.3,0.5,0.8"
+        default_value = "0,0.01,0.02,0.05,0.1,0.2,0.3,0.5,0.8"
     )]
     alphas: Vec<f64>,
     /// Small networks the gradient cosine is averaged over.
@@ -306,8 +306,8 @@ fn sweep_table(a: &SweepArgs, nets: &[u64], rows: &[Row]) -> String {
         a.epochs,
         a.seeds
     );
-    let _ = writeln!(o, "| coupling H | alpha (rad) | cosine, symmetric: mean / min | one-sided: mean / min | fixed points | largest dθ/dt left | digits test accuracy (%): mean | per seed |");
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "| coupling H | alpha (rad) | cosine, symmetric: mean / min | one-sided: mean / min | fixed points | largest dθ/dt left | cosine undefined | digits test accuracy (%): mean | per seed |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let acc = if r.acc.is_empty() {
             ("-".to_string(), "-".to_string())
@@ -326,7 +326,7 @@ fn sweep_table(a: &SweepArgs, nets: &[u64], rows: &[Row]) -> String {
         };
         let _ = writeln!(
             o,
-            "| {} | {:.3} | {:.4} / {:.4} | {:.4} / {:.4} | {}/{} | {:.1e} | {} | {} |",
+            "| {} | {:.3} | {:.4} / {:.4} | {:.4} / {:.4} | {}/{} | {:.1e} | {} | {} | {} |",
             r.label,
             r.alpha,
             r.cos.symmetric.0,
@@ -336,6 +336,7 @@ fn sweep_table(a: &SweepArgs, nets: &[u64], rows: &[Row]) -> String {
             r.cos.settled,
             r.cos.networks,
             r.cos.residual,
+            r.cos.undefined,
             acc.0,
             acc.1
         );
