@@ -188,9 +188,10 @@ impl Check {
         let (ml, mh) = self.range_measured;
         let _ = writeln!(
             o,
-            "| locking range delta-, delta+ | {pl:.6e}, {ph:.6e} | {ml:.6e}, {mh:.6e} (bisected to {:.1}%) | {:+.2}% of the width |",
+            "| locking range delta-, delta+ | {pl:.6e}, {ph:.6e} | {ml:.6e}, {mh:.6e} (each edge bisected to {:.1}% of it) | {:+.2}% of the width (± {:.1}%: the bisection) |",
             100.0 * self.tol,
-            100.0 * self.range_error()
+            100.0 * self.range_error(),
+            50.0 * self.tol
         );
         o
     }
