@@ -110,7 +110,7 @@ impl CouplingFn {
     pub fn require_plain(&self, what: &str) -> Result<()> {
         if !self.is_plain() {
             bail!(
-                "{what} computes the coupling H(ψ) = sin ψ only, and this model was trained with train.alpha = {} and train.harmonics = {:?} (diffusive = {}); the hardware has no phase lag or extra harmonics yet: train with alpha = 0 and no harmonics for hardware, or use the float model (`phasegen eval`)",
+                "{what}: the hardware computes the coupling H(ψ) = sin ψ only, and this model has train.alpha = {}, train.harmonics = {:?}, diffusive = {}; the hardware has no phase lag or extra harmonics yet: train with alpha = 0 and no harmonics for hardware, or use the float model (`phasegen eval`)",
                 self.alpha,
                 self.harmonics,
                 self.diffusive

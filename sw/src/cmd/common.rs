@@ -28,7 +28,7 @@ pub fn load_model_report(path: &Path) -> Result<(ModelFile, HwModel, QuantReport
 pub fn require_sine_coupling(mf: &ModelFile, path: &Path) -> Result<()> {
     mf.params
         .coupling
-        .require_plain("the hardware (the twin and the generated core)")
+        .require_plain("the twin and the generated core")
         .with_context(|| format!("model {}", path.display()))
 }
 

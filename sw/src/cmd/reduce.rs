@@ -26,7 +26,7 @@ pub struct Args {
     #[command(subcommand)]
     sub: Option<Sub>,
     /// The oscillator file (TOML, e.g. configs/reduce/vdp-resistive.toml;
-    /// needed unless a subcommand is given).
+    /// needed unless a subcommand is given, no default).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Folder for the plots and the report (default: build/reduce/<the
