@@ -135,7 +135,7 @@ $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist an
 endif
 endif
 
-.PHONY: all help setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
+.PHONY: all help setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn reduce reduce-alpha fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
 	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table ctl-gen ctl-bitstream \
 	sweep report-png
 .DELETE_ON_ERROR:
@@ -154,6 +154,8 @@ help:
 	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
 	@echo "  bench-r2nn   R²NN training speed against the authors' code -> build/bench-r2nn.md (about 1 min)"
 	@echo "  r2nn       the three R²NN task models -> build/r2nn/{tactile,bearing,vowels}.json (docs/r2nn.md)"
+	@echo "  reduce     phase reduction of configs/reduce/*.toml, checked against direct simulation -> build/reduce/<name>/ (docs/reduction.md)"
+	@echo "  reduce-alpha  EP against the true gradient and digits accuracy vs the coupling's phase lag -> build/reduce/alpha.md (docs/reduction.md)"
 	@echo "  train      $(BUILD)/model.json (and train.jsonl log) for $(TARGET_FLAGS)"
 	@echo "  gen        $(GEN)/pg_top.v, pg_pll.v and the other generated Verilog"
 	@echo "  verify     Verilator cosimulation of the generated core ($(VERIFY_STEPS) steps)"
@@ -257,6 +259,16 @@ r2nn: $(patsubst %,build/r2nn/%.json,$(R2NN_TASKS))
 build/r2nn/%.json: | $(PHASEGEN)
 	@mkdir -p $(@D)
 	$(PHASEGEN) r2nn train --task $* --out $@ --log build/r2nn/$*.jsonl
+
+# Phase reduction of every example oscillator (PRC, H, harmonics, the check
+# against direct simulation) into build/reduce/<name>/, and where EP breaks
+# against the coupling's phase lag -> build/reduce/alpha.md (docs/reduction.md).
+REDUCE_CONFIGS := $(sort $(wildcard configs/reduce/*.toml))
+reduce: $(PHASEGEN)
+	@for f in $(REDUCE_CONFIGS); do \
+	  echo "== $$f"; $(PHASEGEN) reduce --config $$f --out build/reduce/$$(basename $$f .toml) || exit 1; done
+reduce-alpha: $(PHASEGEN)
+	$(PHASEGEN) reduce alpha-sweep --diffusive --oscillators $(REDUCE_CONFIGS) --out build/reduce
 
 # Training is slow, so a rebuilt binary alone does not retrain: after
 # changing the training code, `make -B train` (or delete model.json).

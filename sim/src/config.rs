@@ -154,7 +154,27 @@ pub struct TrainConfig {
     /// canonical form when `last`, so older configs keep their hashes.
     #[serde(skip_serializing_if = "Keep::is_last")]
     pub keep: Keep,
+    /// Sakaguchi phase lag α (rad) of the coupling function
+    /// `H(ψ) = sin(ψ − α) + Σ a_n sin nψ` (docs/reduction.md); 0 = the
+    /// gradient model of MODEL.md section 1. Left out of the canonical
+    /// form when 0, so older configs keep their hashes.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub alpha: f64,
+    /// `[a_2, a_3, …]`: coefficients of the extra odd terms `sin 2ψ,
+    /// sin 3ψ, …` of the coupling function (empty = none). Left out of the
+    /// canonical form when all are 0.
+    #[serde(skip_serializing_if = "all_zero")]
+    pub harmonics: Vec<f64>,
+    /// With `alpha`: add `sin α` to the coupling function, so that
+    /// `H(0) = 0` as for a coupling element between two nodes (no
+    /// frequency pull between oscillators in phase). Left out of the
+    /// canonical form when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub diffusive: bool,
 }
+
+/// Most extra harmonics of the coupling function (`train.harmonics`: a_2 … a_9).
+pub const MAX_HARMONICS: usize = 8;
 
 /// Which epoch's parameters training writes (`train.keep`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +195,10 @@ impl Keep {
 
 fn is_zero_f64(v: &f64) -> bool {
     *v == 0.0
+}
+
+fn all_zero(v: &[f64]) -> bool {
+    v.iter().all(|&a| a == 0.0)
 }
 
 /// How parameters move against the EP gradient estimate.
@@ -234,6 +258,9 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
             validation: 0.0,
             keep: Keep::Last,
+            alpha: 0.0,
+            harmonics: Vec::new(),
+            diffusive: false,
         }
     }
 }
@@ -649,6 +676,29 @@ impl Config {
         if t.keep == Keep::Best && t.validation == 0.0 {
             bail!("train.keep = \"best\" chooses the epoch on a validation set, and train.validation = 0 holds none out: set train.validation to the fraction of the training samples to hold out (e.g. 0.1), or keep = \"last\"");
         }
+        range(
+            "train.alpha",
+            t.alpha,
+            -std::f64::consts::FRAC_PI_2,
+            std::f64::consts::FRAC_PI_2,
+        )?;
+        if t.harmonics.len() > MAX_HARMONICS {
+            bail!(
+                "train.harmonics has {} coefficients; give at most {} (a_2 ... a_{} of sin 2ψ ... sin {}ψ)",
+                t.harmonics.len(),
+                MAX_HARMONICS,
+                MAX_HARMONICS + 1,
+                MAX_HARMONICS + 1
+            );
+        }
+        for (k, &a) in t.harmonics.iter().enumerate() {
+            range(
+                &format!("train.harmonics[{k}] (a_{} of sin {}ψ)", k + 2, k + 2),
+                a,
+                -10.0,
+                10.0,
+            )?;
+        }
         if t.clip && self.hardware.weight_frac == 0 {
             bail!("train.clip = true needs the hardware format to clip to: set hardware.weight_frac (fraction bits of W, U, h, K), or clip = false");
         }
@@ -835,6 +885,27 @@ mod tests {
         ));
         assert!(e.contains("train.k_init = 0.1"), "{e}");
         assert!(err(&format!("{base}oscillator='stuart'\n")).contains("stuart"));
+    }
+
+    /// The coupling function's fields are range-checked by name and stay
+    /// out of the canonical form at their defaults.
+    #[test]
+    fn alpha_and_harmonics_are_checked_and_hash_neutral() {
+        let base = "name='x'\n[network]\ninputs=4\nlayers=[3,2]\n";
+        let e = err(&format!("{base}[train]\nalpha=2.0\n"));
+        assert!(e.contains("train.alpha = 2") && e.contains("1.57"), "{e}");
+        let e = err(&format!("{base}[train]\nharmonics=[0.1, 11.0]\n"));
+        assert!(e.contains("train.harmonics[1] (a_3 of sin 3ψ) = 11"), "{e}");
+        let e = err(&format!("{base}[train]\nharmonics=[0,0,0,0,0,0,0,0,0]\n"));
+        assert!(e.contains("at most 8"), "{e}");
+        assert!(err(&format!("{base}[train]\nalpha=nan\n")).contains("train.alpha"));
+        let plain = Config::parse(base, "t").unwrap();
+        let zero =
+            Config::parse(&format!("{base}[train]\nalpha=0.0\nharmonics=[0.0]\n"), "t").unwrap();
+        assert_eq!(plain.hash_hex(), zero.hash_hex());
+        let lag =
+            Config::parse(&format!("{base}[train]\nalpha=0.2\nharmonics=[0.1]\n"), "t").unwrap();
+        assert!(lag.canonical().contains("alpha") && lag.canonical().contains("harmonics"));
     }
 
     #[test]

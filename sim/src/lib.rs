@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! rng ─┬─ board ── config ─┬─ onn ── twin ── link
-//!      ├─ data ────────────┘
+//!      ├─ data ────────────┘  └─ reduce
 //!      └─ r2nn
 //! ```
 //!
@@ -19,6 +19,8 @@
 //!   bit-exact integer twin and the core's schedules and memory images.
 //! - [`link`]: the UART protocol, the device's reference model and EP with
 //!   the settles run by the twin or a device.
+//! - [`reduce`]: phase reduction of a physical oscillator (PRC, `H`), its
+//!   check against direct simulation, and EP with a phase lag.
 //! - [`r2nn`]: the resonant network (R²NN) and its metacircuit, apart from
 //!   the oscillator network.
 
@@ -28,5 +30,6 @@ pub mod data;
 pub mod link;
 pub mod onn;
 pub mod r2nn;
+pub mod reduce;
 pub mod rng;
 pub mod twin;

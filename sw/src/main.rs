@@ -1,5 +1,5 @@
 //! The `phasegen` command line: train, eval, bench-train, generate, verify,
-//! report, asic, infer, serve, plot, memory, r2nn.
+//! report, asic, infer, serve, plot, memory, r2nn, reduce.
 
 use clap::{Parser, Subcommand};
 use phasegen::cmd;
@@ -36,6 +36,7 @@ enum Command {
     Serve(cmd::serve::Args),
     Plot(cmd::plot::Args),
     R2nn(cmd::r2nn::Args),
+    Reduce(cmd::reduce::Args),
 }
 
 fn main() {
@@ -58,6 +59,7 @@ fn main() {
         Command::Serve(a) => cmd::serve::run(a),
         Command::Plot(a) => cmd::plot::run(a),
         Command::R2nn(a) => cmd::r2nn::run(a),
+        Command::Reduce(a) => cmd::reduce::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

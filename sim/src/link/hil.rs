@@ -121,6 +121,7 @@ impl TwinBackend {
                 t.tol
             );
         }
+        crate::onn::coupling::CouplingFn::from_train(t).require_plain("the twin backend")?;
         let mut cfg = cfg.clone();
         pin_formats(&mut cfg, max_pixel)?;
         Ok(TwinBackend { cfg, max_pixel })

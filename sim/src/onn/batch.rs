@@ -218,6 +218,65 @@ pub struct Engine<'a> {
     /// `2 K_i`.
     k2: Vec<f32>,
     edges: Vec<(u32, u32)>,
+    /// Another coupling function than `sin ψ` (`None`: the plain path).
+    harm: Option<Harm>,
+}
+
+/// A coupling function `H(ψ) = sin(ψ − α) + Σ_{n≥2} a_n sin nψ` in the
+/// engine's terms. With `C_n = Σ_j W_ij cos nθ_j`, `S_n = Σ_j W_ij sin nθ_j`
+/// (the same matrix products as the plain model, on `nθ`):
+/// `Σ_j W_ij H(θ_j − θ_i) = cos α (cos θ_i S_1 − sin θ_i C_1)
+///   − sin α (cos θ_i C_1 + sin θ_i S_1) + Σ_n a_n (cos nθ_i S_n − sin nθ_i C_n)`.
+#[derive(Debug, Clone)]
+struct Harm {
+    cos_a: f32,
+    sin_a: f32,
+    /// `a_n` for `n = 2..=order` (index `n − 2`).
+    a: Vec<f32>,
+    /// The constant of `H` times each row's sum of weights: `offset Σ_j W_ij`.
+    pull: Vec<f32>,
+}
+
+impl Harm {
+    fn new(p: &Params) -> Option<Harm> {
+        let c = &p.coupling;
+        if c.is_plain() {
+            return None;
+        }
+        let mut pull = vec![0f32; p.topo.n()];
+        let off = c.offset();
+        if off != 0.0 {
+            for (e, &(i, j)) in p.topo.edges().iter().enumerate() {
+                pull[i] += off * p.w[e];
+                pull[j] += off * p.w[e];
+            }
+        }
+        Some(Harm {
+            cos_a: c.alpha.cos(),
+            sin_a: c.alpha.sin(),
+            a: (2..=c.order()).map(|n| c.coef(n)).collect(),
+            pull,
+        })
+    }
+}
+
+/// `out_s[m][i] = sin nθ_i`, `out_c[m][i] = cos nθ_i` for `n = m + 2` from
+/// `s1 = sin θ`, `c1 = cos θ` by the angle-addition recurrence.
+#[inline(always)]
+fn multiples(s1: &[Lane], c1: &[Lane], out_s: &mut [Vec<Lane>], out_c: &mut [Vec<Lane>]) {
+    for m in 0..out_s.len() {
+        for i in 0..s1.len() {
+            let (sp, cp) = if m == 0 {
+                (s1[i], c1[i])
+            } else {
+                (out_s[m - 1][i], out_c[m - 1][i])
+            };
+            for q in 0..LANES {
+                out_s[m][i][q] = sp[q] * c1[i][q] + cp[q] * s1[i][q];
+                out_c[m][i][q] = cp[q] * c1[i][q] - sp[q] * s1[i][q];
+            }
+        }
+    }
 }
 
 /// The targets of a nudged settle: `β` and, per lane, the label.
@@ -249,6 +308,7 @@ impl<'a> Engine<'a> {
             cpl: Coupling::new(&p.topo, &p.w),
             k2: p.k.iter().map(|k| 2.0 * k).collect(),
             edges,
+            harm: Harm::new(p),
         }
     }
 
@@ -302,11 +362,17 @@ impl<'a> Engine<'a> {
             }
             _ => 0.0,
         };
+        let nh = self.harm.as_ref().map_or(0, |h| h.a.len());
         let mut w = Work {
             s: vec![ZERO; n],
             c: vec![ZERO; n],
             ac: vec![ZERO; n],
             as_: vec![ZERO; n],
+            hs: vec![vec![ZERO; n]; nh],
+            hc: vec![vec![ZERO; n]; nh],
+            hac: vec![ZERO; n],
+            has: vec![ZERO; n],
+            hsum: vec![ZERO; n],
         };
         let kick = s.eps.sqrt() * s.noise;
         let valid = rngs.len();
@@ -365,16 +431,44 @@ impl<'a> Engine<'a> {
         };
         let (ca, sa) = cs(a);
         let (cb, sb) = cs(b);
-        // ∂E/∂W_ij = −cos(θi − θj) = −(cos θi cos θj + sin θi sin θj)
-        for (e, &(i, j)) in self.edges.iter().enumerate() {
-            let (i, j) = (i as usize, j as usize);
-            let mut acc = 0f32;
-            for q in 0..LANES {
-                let da = ca[i][q] * ca[j][q] + sa[i][q] * sa[j][q];
-                let db = cb[i][q] * cb[j][q] + sb[i][q] * sb[j][q];
-                acc += (da - db) * mask[q];
+        if let Some(h) = &self.harm {
+            // ∂E_c/∂W_ij = −Q(θi − θj) = −(cos α cos(θi − θj) + Σ (a_n/n) cos n(θi − θj))
+            let nh = h.a.len();
+            let mult = |c: &[Lane], s: &[Lane]| {
+                let mut hs = vec![vec![ZERO; n]; nh];
+                let mut hc = vec![vec![ZERO; n]; nh];
+                multiples(s, c, &mut hs, &mut hc);
+                (hc, hs)
+            };
+            let (hca, hsa) = mult(&ca, &sa);
+            let (hcb, hsb) = mult(&cb, &sb);
+            for (e, &(i, j)) in self.edges.iter().enumerate() {
+                let (i, j) = (i as usize, j as usize);
+                let mut acc = 0f32;
+                for q in 0..LANES {
+                    let mut da = h.cos_a * (ca[i][q] * ca[j][q] + sa[i][q] * sa[j][q]);
+                    let mut db = h.cos_a * (cb[i][q] * cb[j][q] + sb[i][q] * sb[j][q]);
+                    for (m, &an) in h.a.iter().enumerate() {
+                        let f = an / (m + 2) as f32;
+                        da += f * (hca[m][i][q] * hca[m][j][q] + hsa[m][i][q] * hsa[m][j][q]);
+                        db += f * (hcb[m][i][q] * hcb[m][j][q] + hsb[m][i][q] * hsb[m][j][q]);
+                    }
+                    acc += (da - db) * mask[q];
+                }
+                g.w[e] -= acc * inv;
             }
-            g.w[e] -= acc * inv;
+        } else {
+            // ∂E/∂W_ij = −cos(θi − θj) = −(cos θi cos θj + sin θi sin θj)
+            for (e, &(i, j)) in self.edges.iter().enumerate() {
+                let (i, j) = (i as usize, j as usize);
+                let mut acc = 0f32;
+                for q in 0..LANES {
+                    let da = ca[i][q] * ca[j][q] + sa[i][q] * sa[j][q];
+                    let db = cb[i][q] * cb[j][q] + sb[i][q] * sb[j][q];
+                    acc += (da - db) * mask[q];
+                }
+                g.w[e] -= acc * inv;
+            }
         }
         let n0 = self.p.topo.layers[0];
         let mut d = vec![ZERO; n0];
@@ -413,6 +507,24 @@ struct Work {
     c: Vec<Lane>,
     ac: Vec<Lane>,
     as_: Vec<Lane>,
+    /// With another coupling function: `sin nθ_i`, `cos nθ_i` (`[n − 2][i]`),
+    /// the sums `C_n`, `S_n` of one harmonic, and the
+    /// harmonics' part of the coupling term.
+    hs: Vec<Vec<Lane>>,
+    hc: Vec<Vec<Lane>>,
+    hac: Vec<Lane>,
+    has: Vec<Lane>,
+    hsum: Vec<Lane>,
+}
+
+/// `ac_i = Σ_j W_ij c_j`, `as_i = Σ_j W_ij s_j` over the layers' dense
+/// matrices (zeroed first).
+#[inline(always)]
+fn coupling_sums(e: &Engine, c: &[Lane], s: &[Lane], ac: &mut [Lane], as_: &mut [Lane]) {
+    for v in ac.iter_mut().chain(as_.iter_mut()) {
+        *v = ZERO;
+    }
+    e.cpl.sums(c, s, ac, as_);
 }
 
 /// `ac[r] += Σ_k m[r][k] c[k]`, `as[r] += Σ_k m[r][k] s[k]` for an
@@ -492,10 +604,25 @@ fn step_generic(
             w.c[i][q] = cv;
         }
     }
-    for v in w.ac.iter_mut().chain(w.as_.iter_mut()) {
-        *v = ZERO;
+    coupling_sums(e, &w.c, &w.s, &mut w.ac, &mut w.as_);
+    if let Some(h) = &e.harm {
+        multiples(&w.s, &w.c, &mut w.hs, &mut w.hc);
+        for v in w.hsum.iter_mut() {
+            *v = ZERO;
+        }
+        for (m, &an) in h.a.iter().enumerate() {
+            if an == 0.0 {
+                continue;
+            }
+            let (cm, sm) = (&w.hc[m], &w.hs[m]);
+            coupling_sums(e, cm, sm, &mut w.hac, &mut w.has);
+            for i in 0..n {
+                for q in 0..LANES {
+                    w.hsum[i][q] += an * (cm[i][q] * w.has[i][q] - sm[i][q] * w.hac[i][q]);
+                }
+            }
+        }
     }
-    e.cpl.sums(&w.c, &w.s, &mut w.ac, &mut w.as_);
     let p = e.p;
     let o0 = n - tgt.len();
     let mut change = ZERO;
@@ -503,9 +630,21 @@ fn step_generic(
         let (si, ci, aci, asi, bi) = (&w.s[i], &w.c[i], &w.ac[i], &w.as_[i], &b[i]);
         let (dw, k2) = (p.domega[i], e.k2[i]);
         let mut d = ZERO;
-        for q in 0..LANES {
-            // −∂E/∂θ_i = −(sin θi Σ W cos θj − cos θi Σ W sin θj) − b sin θi − K sin 2θi
-            d[q] = dw - (si[q] * aci[q] - ci[q] * asi[q]) - bi[q] * si[q] - k2 * si[q] * ci[q];
+        if let Some(h) = &e.harm {
+            let hs = &w.hsum[i];
+            for q in 0..LANES {
+                // Σ_j W_ij H(θj − θi) (see `Harm`) − b sin θi − K sin 2θi
+                let cpl = h.cos_a * (ci[q] * asi[q] - si[q] * aci[q])
+                    - h.sin_a * (ci[q] * aci[q] + si[q] * asi[q])
+                    + hs[q]
+                    + h.pull[i];
+                d[q] = dw + cpl - bi[q] * si[q] - k2 * si[q] * ci[q];
+            }
+        } else {
+            for q in 0..LANES {
+                // −∂E/∂θ_i = −(sin θi Σ W cos θj − cos θi Σ W sin θj) − b sin θi − K sin 2θi
+                d[q] = dw - (si[q] * aci[q] - ci[q] * asi[q]) - bi[q] * si[q] - k2 * si[q] * ci[q];
+            }
         }
         if beta != 0.0 && i >= o0 {
             let t = &tgt[i - o0];
@@ -650,6 +789,75 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// With a phase lag and extra harmonics the engine's harmonic sums
+    /// agree with the scalar model's pairwise `W_ij H(θ_j − θ_i)`, and its
+    /// EP estimate of `∂E_c/∂W` with `−Q` computed pair by pair.
+    #[test]
+    fn other_coupling_functions_agree_with_the_scalar_reference() {
+        use crate::onn::coupling::CouplingFn;
+        for (layers, intra) in [("[6,5,3]", false), ("[5,4]", true)] {
+            let mut p = params(layers, intra, 7);
+            p.coupling = CouplingFn {
+                alpha: 0.4,
+                harmonics: vec![0.3, 0.0, -0.2],
+                diffusive: intra,
+            };
+            let eng = Engine::new(&p);
+            let net = Net::new(&p);
+            let valid = 5;
+            let xs: Vec<f32> = (0..valid * 7)
+                .map(|k| ((k * 13) % 7) as f32 / 6.0)
+                .collect();
+            let b = eng.field(&xs);
+            let labels: Vec<usize> = (0..valid).map(|q| q % 3).collect();
+            let s = Settle {
+                eps: 0.1,
+                steps: 80,
+                noise: 0.0,
+                tol: 0.0,
+            };
+            let nu = Nudge {
+                beta: 0.5,
+                labels: &labels,
+            };
+            let mut th = eng.initial();
+            let mut rngs: Vec<Rng> = (0..valid).map(|q| Rng::stream(1, q as u64)).collect();
+            eng.settle(&mut th, &b, Some(nu), &s, &mut rngs);
+            for q in 0..valid {
+                let x = &xs[q * 7..(q + 1) * 7];
+                let mut t = p.theta0.clone();
+                net.settle(x, &mut t, 0.5, Some(labels[q]), &s, &mut Rng::new(1));
+                for i in 0..p.topo.n() {
+                    let d = crate::onn::float::wrap(th[i][q] - t[i]).abs();
+                    assert!(
+                        d < 2e-4,
+                        "{layers} lane {q} osc {i}: {} vs {}",
+                        th[i][q],
+                        t[i]
+                    );
+                }
+            }
+            // the W part of the EP estimate against −Q pair by pair
+            let th0 = eng.initial();
+            let mut g = crate::onn::net::Grad::zeros(&p);
+            eng.ep_grad(&th, &th0, 0.5, valid, &mut g);
+            for (e, &(i, j)) in p.topo.edges().iter().enumerate() {
+                let want: f64 = (0..valid)
+                    .map(|q| {
+                        let qa = p.coupling.q((th[i][q] - th[j][q]) as f64);
+                        let qb = p.coupling.q((th0[i][q] - th0[j][q]) as f64);
+                        -(qa - qb) / 0.5
+                    })
+                    .sum();
+                assert!(
+                    (g.w[e] as f64 - want).abs() < 1e-4,
+                    "edge {e}: {} vs {want}",
+                    g.w[e]
+                );
             }
         }
     }

@@ -6,7 +6,10 @@
 //! `dθ_i/dt = δω_i − ∂E/∂θ_i (+ nudge) + σ ξ_i`, integrated by explicit
 //! (Jacobi) Euler steps. The coupling sum uses the identity
 //! `Σ_j W_ij sin(θ_i − θ_j) = sin θ_i Σ_j W_ij cos θ_j − cos θ_i Σ_j W_ij sin θ_j`
-//! over an adjacency (CSR) built once from `topo.edges()`.
+//! over an adjacency (CSR) built once from `topo.edges()`. With another
+//! coupling function ([`crate::onn::coupling`]) each pair's
+//! `W_ij H(θ_j − θ_i)` is computed as it is written (in f64), the plain
+//! reference of the engine's harmonic sums.
 
 use crate::onn::net::Params;
 use crate::rng::Rng;
@@ -100,6 +103,7 @@ impl<'a> Net<'a> {
         let mut cs = vec![0f32; n];
         let mut drive = vec![0f32; n];
         let kick = s.eps.sqrt() * s.noise;
+        let plain = p.coupling.is_plain();
         for _ in 0..s.steps {
             let mut change = 0f32;
             for i in 0..n {
@@ -117,8 +121,17 @@ impl<'a> Net<'a> {
                     sm += w * sn[j];
                 }
                 let (si, ci) = (sn[i], cs[i]);
-                // −∂E/∂θ_i = −Σ W sin(θi−θj) − b sinθ − K sin2θ
-                let mut d = p.domega[i] - (si * c - ci * sm) - b[i] * si - p.k[i] * 2.0 * si * ci;
+                let mut d = if plain {
+                    // −∂E/∂θ_i = −Σ W sin(θi−θj) − b sinθ − K sin2θ
+                    p.domega[i] - (si * c - ci * sm) - b[i] * si - p.k[i] * 2.0 * si * ci
+                } else {
+                    let mut hs = 0f64;
+                    for q in self.start[i]..self.start[i + 1] {
+                        let j = self.col[q] as usize;
+                        hs += self.val[q] as f64 * p.coupling.h((theta[j] - theta[i]) as f64);
+                    }
+                    p.domega[i] + hs as f32 - b[i] * si - p.k[i] * 2.0 * si * ci
+                };
                 if nudge && outs.contains(&i) {
                     let t = if i - outs.start == label { 1.0 } else { -1.0 };
                     d += beta * (ci - t) * si;
@@ -196,12 +209,16 @@ pub fn field(p: &Params, x: &[f32]) -> Vec<f32> {
     b
 }
 
-/// The energy `E(θ; x)` (in f64).
+/// The energy `E(θ; x)` (in f64); with another coupling function, the
+/// energy of its odd part (`−W_ij Q(θ_i − θ_j)` per pair; the even part has
+/// none).
 pub fn energy(p: &Params, x: &[f32], theta: &[f32]) -> f64 {
     let b = field(p, x);
     let mut e = 0f64;
+    let plain = p.coupling.is_plain();
     for (k, &(i, j)) in p.topo.edges().iter().enumerate() {
-        e -= p.w[k] as f64 * (theta[i] as f64 - theta[j] as f64).cos();
+        let d = theta[i] as f64 - theta[j] as f64;
+        e -= p.w[k] as f64 * if plain { d.cos() } else { p.coupling.q(d) };
     }
     for i in 0..p.topo.n() {
         let t = theta[i] as f64;

@@ -333,6 +333,7 @@ impl Memory {
             k: vec![k; n],
             domega,
             theta0: vec![0.0; n],
+            coupling: Default::default(),
         };
         params.check()?;
         Ok(Memory {

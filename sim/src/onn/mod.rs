@@ -3,6 +3,8 @@
 //!
 //! - [`net`]: the topology, the float parameters (and their gradient's
 //!   shape) and the model file.
+//! - [`coupling`]: the coupling function `H(ψ)`: `sin ψ`, or with a
+//!   Sakaguchi phase lag and extra odd harmonics.
 //! - [`float`]: the scalar float network, one sample at a time (the oracle
 //!   of the fast engine).
 //! - [`batch`]: the fast engine, 16 samples per vector lane.
@@ -18,6 +20,7 @@
 
 pub mod ap;
 pub mod batch;
+pub mod coupling;
 pub mod float;
 pub mod kind;
 pub mod memory;

@@ -5,6 +5,7 @@
 //! which receives the input field) first, the output layer last.
 
 use crate::config::{Config, NetworkConfig};
+use crate::onn::coupling::CouplingFn;
 use crate::rng::Rng;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -95,6 +96,11 @@ pub struct Params {
     pub domega: Vec<f32>,
     /// Initial phase of each oscillator (rad); every settle starts here.
     pub theta0: Vec<f32>,
+    /// The coupling function `H` (`train.alpha`, `train.harmonics`); left
+    /// out of the model file when it is `sin ψ`, so older files read as
+    /// before and default models write the same bytes.
+    #[serde(default, skip_serializing_if = "CouplingFn::is_plain")]
+    pub coupling: CouplingFn,
 }
 
 impl Params {
@@ -141,6 +147,7 @@ impl Params {
             k,
             domega,
             theta0,
+            coupling: CouplingFn::from_train(&cfg.train),
         }
     }
 
@@ -171,6 +178,14 @@ impl Params {
             if let Some(p) = v.iter().position(|x| !x.is_finite()) {
                 bail!("parameter `{name}`[{p}] is {} (not finite)", v[p]);
             }
+        }
+        let c = &self.coupling;
+        if !c.alpha.is_finite() || c.harmonics.iter().any(|a| !a.is_finite()) {
+            bail!(
+                "the coupling function (alpha = {}, harmonics = {:?}) is not finite",
+                c.alpha,
+                c.harmonics
+            );
         }
         Ok(())
     }

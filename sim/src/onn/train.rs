@@ -1423,6 +1423,39 @@ mod tests {
         assert_ne!(other.kept.as_ref().unwrap().test_acc, kept.test_acc);
     }
 
+    /// `train.alpha = 0` with zero harmonics is MODEL.md's `H = sin ψ`,
+    /// computed by the original code path: the same parameters, logs,
+    /// config hash and model file bytes as a config that does not name
+    /// them; a phase lag does change the run.
+    #[test]
+    fn zero_alpha_trains_the_plain_model_bit_for_bit() {
+        let s = digits();
+        let base = "name='a'\n[network]\ninputs=64\nlayers=[12,10]\n[train]\nepochs=2\nmax_train=200\nt1=20\nt2=8\n";
+        let run = |extra: &str| {
+            let cfg = Config::parse(&format!("{base}{extra}"), "t").unwrap();
+            let mut logs = Vec::new();
+            let p = train(&cfg, &s, &mut |l, _| logs.push((l.loss, l.test_acc)))
+                .unwrap()
+                .params;
+            let file =
+                serde_json::to_string(&crate::onn::net::ModelFile::new(cfg.clone(), p.clone(), 16))
+                    .unwrap();
+            (cfg.hash_hex(), p, logs, file)
+        };
+        let plain = run("");
+        let zero = run("alpha = 0.0\nharmonics = [0.0, 0.0]\n");
+        assert_eq!(plain.0, zero.0, "config hash");
+        assert_eq!(plain.1.w, zero.1.w);
+        assert_eq!(plain.1.u, zero.1.u);
+        assert_eq!(plain.2, zero.2, "logs");
+        assert_eq!(plain.3, zero.3, "model file bytes");
+        assert!(!plain.3.contains("coupling"));
+        let lag = run("alpha = 0.3\n");
+        assert_ne!(plain.0, lag.0);
+        assert_ne!(plain.1.w, lag.1.w, "a phase lag changed nothing");
+        assert!(lag.3.contains("\"coupling\""));
+    }
+
     /// `epochs = 0` returns the initial parameters and no epoch.
     #[test]
     fn zero_epochs_return_the_initial_parameters() {

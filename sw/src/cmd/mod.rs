@@ -25,6 +25,7 @@ pub mod plot;
 pub mod quantize;
 pub mod r2nn;
 pub mod r2nn_deploy;
+pub mod reduce;
 pub mod report;
 pub mod serve;
 pub mod sweep;

@@ -58,6 +58,20 @@ pub struct Args {
     /// hardware commands). Default: the config's.
     #[arg(long, value_enum)]
     oscillator: Option<OscillatorKind>,
+    /// Sakaguchi phase lag α (rad) of the coupling function
+    /// H(ψ) = sin(ψ − α) + Σ a_n sin nψ, float backend only
+    /// (docs/reduction.md; default: the config's train.alpha).
+    #[arg(long, allow_hyphen_values = true)]
+    alpha: Option<f64>,
+    /// The extra odd harmonics a_2,a_3,… of the coupling function,
+    /// comma-separated, float backend only (default: the config's
+    /// train.harmonics).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    harmonics: Option<Vec<f64>>,
+    /// Add sin α to the coupling function, so H(0) = 0 (train.diffusive;
+    /// the config's value when absent).
+    #[arg(long)]
+    diffusive: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +99,9 @@ pub fn run(args: Args) -> Result<()> {
         port,
         baud,
         oscillator,
+        alpha,
+        harmonics,
+        diffusive,
     } = args;
     if port.is_some() != (backend == BackendKind::Device) {
         bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
@@ -93,6 +110,20 @@ pub fn run(args: Args) -> Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::default_config(),
     };
+    if let Some(a) = alpha {
+        cfg.train.alpha = a;
+    }
+    if let Some(h) = harmonics {
+        cfg.train.harmonics = h;
+    }
+    if diffusive {
+        cfg.train.diffusive = true;
+    }
+    cfg.validate().context("with --alpha / --harmonics")?;
+    if backend != BackendKind::Float {
+        phasegen_sim::onn::coupling::CouplingFn::from_train(&cfg.train)
+            .require_plain("the twin and device backends")?;
+    }
     retarget(&mut cfg, board.as_deref(), clock_hz)?;
     if let Some(o) = oscillator {
         cfg.network.oscillator = match o {
