@@ -16,8 +16,9 @@ pub struct Args {
     /// Number of digit patterns (classes 0..P).
     #[arg(long, default_value_t = 10)]
     patterns: usize,
-    /// Learning rule: Hebbian or pseudo-inverse (projection).
-    #[arg(long, default_value = "pinv", value_parser = ["hebb", "pinv"])]
+    /// Learning rule: Hebbian, pseudo-inverse (projection) or Equilibrium
+    /// Propagation (trained from corrupted starts; the --ep-* flags).
+    #[arg(long, default_value = "pinv", value_parser = ["hebb", "pinv", "ep"])]
     rule: String,
     /// Fraction of the bits flipped in each corrupted start, 0..=0.5.
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
@@ -61,6 +62,34 @@ pub struct Args {
         default_value = "0.05,0.1,0.14,0.2,0.3,0.5"
     )]
     loads: Vec<f64>,
+    /// EP: passes over the patterns, each with fresh corrupted starts.
+    #[arg(long, default_value_t = 100)]
+    ep_epochs: usize,
+    /// EP: learning rate η of ΔW = (η/β)[cos(θ^β_i − θ^β_j) − cos(θ⁰_i − θ⁰_j)]
+    /// per pattern and epoch (default 1/(8N)).
+    #[arg(long, allow_negative_numbers = true)]
+    ep_eta: Option<f64>,
+    /// EP: nudge strength β (must flip wrong bits: docs/memory.md).
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    ep_beta: f64,
+    /// EP: nudge at +β and −β.
+    #[arg(long)]
+    ep_symmetric: bool,
+    /// EP: second-harmonic locking K while training (default: --k).
+    #[arg(long, allow_negative_numbers = true)]
+    ep_k: Option<f64>,
+    /// EP: Euler steps of the nudged phase.
+    #[arg(long, default_value_t = 200)]
+    ep_nudge_steps: usize,
+    /// EP: corrupted starts per pattern and epoch.
+    #[arg(long, default_value_t = 1)]
+    ep_starts: usize,
+    /// EP: fraction of flipped bits of the training starts (default: --corrupt).
+    #[arg(long, allow_negative_numbers = true)]
+    ep_corrupt: Option<f64>,
+    /// EP: initial couplings, Hebbian or zero.
+    #[arg(long, default_value = "zero", value_parser = ["hebb", "zero"])]
+    ep_init: String,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -79,6 +108,17 @@ pub fn run(a: Args) -> Result<()> {
         noise: a.noise,
         dispersion: a.dispersion,
         seed: a.seed,
+        ep: mem::EpOptions {
+            epochs: a.ep_epochs,
+            eta: a.ep_eta,
+            beta: a.ep_beta,
+            symmetric: a.ep_symmetric,
+            k: a.ep_k.unwrap_or(a.k),
+            nudge_steps: a.ep_nudge_steps,
+            starts: a.ep_starts,
+            corrupt: a.ep_corrupt.unwrap_or(a.corrupt),
+            init: mem::EpInit::parse(&a.ep_init)?,
+        },
     };
     o.validate()?;
     if a.sweep {
@@ -110,15 +150,25 @@ pub fn run(a: Args) -> Result<()> {
         mem::digit_patterns(&split.test, a.patterns)?
             .into_iter()
             .unzip();
-    let m = mem::Memory::store(pats, o.rule, o.k as f32, o.dispersion as f32, o.seed)?;
+    let t0 = std::time::Instant::now();
+    let (m, log) = mem::Memory::train(pats, &o, o.seed)?;
+    let train_s = t0.elapsed().as_secs_f64();
     let stats = mem::evaluate(&m, &o.recall(), o.trials, a.patterns, o.seed);
     if a.json {
         println!(
             "{}",
             serde_json::json!({"options": o, "data": a.data, "n": m.n(), "classes": labels,
-                "patterns": stats, "summary": mem::summary(&stats)})
+                "patterns": stats, "summary": mem::summary(&stats), "ep_log": log})
         );
     } else {
+        if let Some(last) = log.last() {
+            println!(
+                "EP: {} epochs in {train_s:.1} s; last epoch's free phases: mean overlap {:.3}, exact {:.1}%",
+                log.len(),
+                last.free_overlap,
+                100.0 * last.free_exact
+            );
+        }
         print!("{}", mem::table(&m, Some(&labels), &o, &stats));
     }
     Ok(())
