@@ -484,6 +484,12 @@ pub fn evaluate(
             recall(mem, &net, k / trials, r, &mut rng)
         })
         .collect();
+    pattern_stats(mem, &results, trials)
+}
+
+/// Per-pattern statistics of `results`, `trials` consecutive ones per
+/// pattern from pattern 0 (as [`evaluate`] orders them).
+pub fn pattern_stats(mem: &Memory, results: &[Trial], trials: usize) -> Vec<PatternStats> {
     results
         .chunks(trials.max(1))
         .enumerate()

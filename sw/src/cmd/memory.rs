@@ -2,8 +2,10 @@
 //! network.
 
 use anyhow::{bail, Result};
+use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
 use std::path::PathBuf;
+use std::time::Instant;
 
 /// Associative memory: store binary patterns in a fully connected
 /// oscillator network, retrieve them from corrupted starts.
@@ -90,9 +92,88 @@ pub struct Args {
     /// EP: initial couplings, Hebbian or zero.
     #[arg(long, default_value = "zero", value_parser = ["hebb", "zero"])]
     ep_init: String,
+    /// Capacity table: random patterns stored by each of --rules at each of
+    /// --sizes and --loads, retrieved from each of --corrupts on the float
+    /// model and on the integer twin at a hardware design's formats.
+    #[arg(long, conflicts_with = "sweep")]
+    capacity: bool,
+    /// Capacity: corruptions (fractions of flipped bits).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        default_value = "0.1,0.2,0.3"
+    )]
+    corrupts: Vec<f64>,
+    /// Capacity: learning rules.
+    #[arg(long, value_delimiter = ',', default_value = "ep,hebb,pinv", value_parser = ["hebb", "pinv", "ep"])]
+    rules: Vec<String>,
+    /// Capacity: stored patterns probed per point.
+    #[arg(long, default_value_t = 8)]
+    probed: usize,
+    /// Capacity: design configs whose hardware formats the twin uses; size N
+    /// takes the smallest with at least N oscillators.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "configs/asic/full-64.toml,configs/full-256.toml,configs/full-1024.toml"
+    )]
+    designs: Vec<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// `--capacity`: the table of docs/memory.md, rows on stderr as they come.
+fn capacity(a: &Args, o: &phasegen_sim::onn::memory::Options) -> Result<()> {
+    use phasegen_sim::onn::memory as mem;
+    use phasegen_sim::twin::memory as tm;
+    let designs = a
+        .designs
+        .iter()
+        .map(|p| Ok(tm::Design::new(Config::load(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = tm::CapacityPlan {
+        sizes: a.sizes.clone(),
+        loads: a.loads.clone(),
+        corrupts: a.corrupts.clone(),
+        rules: a
+            .rules
+            .iter()
+            .map(|r| mem::Rule::parse(r))
+            .collect::<Result<_>>()?,
+        probed: a.probed,
+        designs,
+    };
+    plan.validate(o)?;
+    let t0 = Instant::now();
+    let rows = tm::capacity(o, &plan, |r| {
+        eprintln!(
+            "N {} P {} {} corrupt {}: float {:.3} / {:.0}%, twin {:.3} / {:.0}% (store {:.1} s, recall {:.1} s, {:.0} s so far)",
+            r.n,
+            r.p,
+            r.rule.name(),
+            r.corrupt,
+            r.float.mean_overlap,
+            100.0 * r.float.exact_rate,
+            r.twin.mean_overlap,
+            100.0 * r.twin.exact_rate,
+            r.store_s,
+            r.recall_s,
+            t0.elapsed().as_secs_f64()
+        )
+    })?;
+    let secs = t0.elapsed().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"options": o, "capacity": rows, "seconds": secs})
+        );
+    } else {
+        print!("{}", tm::capacity_table(o, &plan, &rows));
+        println!("\nmade in {secs:.0} s");
+    }
+    Ok(())
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -121,6 +202,9 @@ pub fn run(a: Args) -> Result<()> {
         },
     };
     o.validate()?;
+    if a.capacity {
+        return capacity(&a, &o);
+    }
     if a.sweep {
         mem::validate_sweep(&a.sizes, &a.loads, o.rule)?;
         let points = mem::sweep(&a.sizes, &a.loads, &o)?;
