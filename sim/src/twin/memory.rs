@@ -339,3 +339,128 @@ pub fn capacity_table(base: &Options, plan: &CapacityPlan, rows: &[CapacityRow])
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::onn::memory::{digit_patterns, EpOptions};
+    use crate::twin::model::Twin;
+    use std::path::Path;
+
+    fn root(p: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
+    }
+
+    fn opts(rule: Rule) -> Options {
+        Options {
+            rule,
+            corrupt: 0.15,
+            jitter: 0.1,
+            trials: 6,
+            k: 0.2,
+            eps: 0.1,
+            steps: 2000,
+            noise: 0.0,
+            dispersion: 0.0,
+            seed: 1,
+            ep: EpOptions {
+                epochs: 20,
+                ..EpOptions::default()
+            },
+        }
+    }
+
+    /// The twin at the formats of the 64-oscillator design retrieves like
+    /// the float model from the same starts: on four digits stored by EP
+    /// and by the pseudo-inverse rule, and on random patterns by the
+    /// Hebbian rule, the mean overlaps agree within 0.03.
+    #[test]
+    fn twin_recalls_like_the_float_at_hardware_formats() {
+        let design = Config::load(&root("configs/asic/full-64.toml")).unwrap();
+        let split = crate::data::load_dir(&root("data/digits-8x8")).unwrap();
+        let digits: Vec<_> = digit_patterns(&split.test, 4)
+            .unwrap()
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        let random = random_patterns(64, 4, &mut Rng::new(4));
+        for (rule, pats) in [
+            (Rule::Ep, digits.clone()),
+            (Rule::Pinv, digits),
+            (Rule::Hebb, random),
+        ] {
+            let o = opts(rule);
+            let (mem, _) = Memory::train(pats, &o, 2).unwrap();
+            let (hw, rep) = quantize_memory(&design, &mem, &o).unwrap();
+            assert_eq!(hw.fmt.phase_bits, 16);
+            assert_eq!(rep.groups[0].clipped, 0, "{rep}");
+            let r = o.recall();
+            let f = summary(&evaluate(&mem, &r, 6, 4, 9));
+            let t = summary(&evaluate_twin(&hw, &mem, &r, 6, 4, 9));
+            eprintln!("{rule:?}: float {f:?} twin {t:?}");
+            assert!(
+                (f.mean_overlap - t.mean_overlap).abs() <= 0.03,
+                "{rule:?}: float {f:?} twin {t:?}"
+            );
+            assert!(t.mean_overlap >= 0.9, "{rule:?}: twin {t:?}");
+        }
+    }
+
+    /// A start on a stored pattern is a fixed point of the twin, and the
+    /// phase conversion puts 0 and π on the table's zero crossings.
+    #[test]
+    fn stored_pattern_is_a_twin_fixed_point() {
+        let design = Config::load(&root("configs/full-256.toml")).unwrap();
+        let pats = random_patterns(32, 3, &mut Rng::new(1));
+        let o = opts(Rule::Pinv);
+        let (mem, _) = Memory::train(pats, &o, 1).unwrap();
+        let (hw, _) = quantize_memory(&design, &mem, &o).unwrap();
+        assert_eq!(phase_int(0.0, 16), 0);
+        assert_eq!(phase_int(std::f32::consts::PI, 16), 1 << 15);
+        let mut tw = Twin::new(&hw);
+        tw.load_input(&[]);
+        tw.theta = crate::onn::memory::phases(&mem.patterns[1])
+            .iter()
+            .map(|&t| phase_int(t, 16))
+            .collect();
+        let start = tw.theta.clone();
+        for _ in 0..50 {
+            tw.step();
+        }
+        assert_eq!(tw.theta, start);
+        let r = Recall {
+            corrupt: 0.0,
+            ..o.recall()
+        };
+        let t = recall_twin(&hw, &mem, 1, &r, &mut Rng::new(3));
+        assert!(t.exact && t.abs_sin < 0.01, "{t:?}");
+    }
+
+    #[test]
+    fn capacity_plan_names_bad_values() {
+        let design = Design::new(Config::load(&root("configs/full-256.toml")).unwrap());
+        let plan = CapacityPlan {
+            sizes: vec![64],
+            loads: vec![0.1],
+            corrupts: vec![0.1],
+            rules: vec![Rule::Hebb],
+            probed: 2,
+            designs: vec![design],
+        };
+        let o = opts(Rule::Hebb);
+        assert!(plan.validate(&o).is_ok());
+        let bad = |f: &dyn Fn(&mut CapacityPlan)| {
+            let mut p = plan.clone();
+            f(&mut p);
+            format!("{:#}", p.validate(&o).unwrap_err())
+        };
+        let e = bad(&|p| p.sizes = vec![512]);
+        assert!(e.contains("--sizes 512") && e.contains("largest: 256"), "{e}");
+        let e = bad(&|p| p.corrupts = vec![0.7]);
+        assert!(e.contains("--corrupts 0.7"), "{e}");
+        let e = bad(&|p| p.probed = 0);
+        assert!(e.contains("--probed 0"), "{e}");
+        let e = bad(&|p| p.rules.clear());
+        assert!(e.contains("--rules"), "{e}");
+    }
+}
