@@ -330,7 +330,9 @@ impl Memory {
         let w = match rule {
             Rule::Hebb => hebbian(&patterns)?,
             Rule::Pinv => pinv(&patterns)?,
-            Rule::Ep => bail!("the EP rule trains its couplings: use Memory::train with the EP options"),
+            Rule::Ep => {
+                bail!("the EP rule trains its couplings: use Memory::train with the EP options")
+            }
         };
         Memory::with_couplings(patterns, rule, w, k, dispersion, seed)
     }
@@ -372,7 +374,10 @@ impl Memory {
             return Ok((Memory::store(patterns, o.rule, k, d, seed)?, Vec::new()));
         }
         let (w, log) = train_ep(&patterns, o, seed)?;
-        Ok((Memory::with_couplings(patterns, Rule::Ep, w, k, d, seed)?, log))
+        Ok((
+            Memory::with_couplings(patterns, Rule::Ep, w, k, d, seed)?,
+            log,
+        ))
     }
 
     pub fn n(&self) -> usize {
@@ -787,7 +792,11 @@ pub fn train_ep(patterns: &[Pattern], o: &Options, seed: u64) -> Result<(Vec<f32
                 let exact = a.unsigned_abs() as usize == n;
                 let overlap = a.unsigned_abs() as f64 / n as f64;
                 if exact {
-                    return Example { overlap, exact, pair: None };
+                    return Example {
+                        overlap,
+                        exact,
+                        pair: None,
+                    };
                 }
                 let nudged = |net: &Net, sign: f32, rng: &mut Rng| {
                     let b: Vec<f32> = xi.iter().map(|&v| sign * beta * sigma * v as f32).collect();
@@ -801,7 +810,11 @@ pub fn train_ep(patterns: &[Pattern], o: &Options, seed: u64) -> Result<(Vec<f32
                 } else {
                     th0.clone()
                 };
-                Example { overlap, exact, pair: Some((lo, hi)) }
+                Example {
+                    overlap,
+                    exact,
+                    pair: Some((lo, hi)),
+                }
             })
             .collect();
         let m = per_epoch.max(1) as f64;
@@ -1413,7 +1426,10 @@ mod tests {
         };
         let e = summary(&evaluate(mem, &r, 10, 5, 22));
         let h = summary(&evaluate(&hebb, &r, 10, 5, 22));
-        assert!(e.mean_overlap >= h.mean_overlap + 0.2, "ep {e:?} hebb {h:?}");
+        assert!(
+            e.mean_overlap >= h.mean_overlap + 0.2,
+            "ep {e:?} hebb {h:?}"
+        );
         assert!(e.exact_rate >= h.exact_rate + 0.4, "ep {e:?} hebb {h:?}");
     }
 

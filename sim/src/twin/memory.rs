@@ -35,7 +35,11 @@ use std::time::Instant;
 
 /// Quantizes a memory to the formats of `design` (its `hardware` section)
 /// for retrievals of `o.steps` float steps of `o.eps`.
-pub fn quantize_memory(design: &Config, mem: &Memory, o: &Options) -> Result<(HwModel, QuantReport)> {
+pub fn quantize_memory(
+    design: &Config,
+    mem: &Memory,
+    o: &Options,
+) -> Result<(HwModel, QuantReport)> {
     let mut cfg = design.clone();
     cfg.train.beta = 0.0;
     cfg.train.eps = o.eps;
@@ -81,7 +85,13 @@ pub fn recall_twin(hw: &HwModel, mem: &Memory, p: usize, r: &Recall, rng: &mut R
         .theta
         .iter()
         .zip(x)
-        .map(|(&t, &v)| if tw.cos_of(t) >= 0 { v as i64 } else { -v as i64 })
+        .map(|(&t, &v)| {
+            if tw.cos_of(t) >= 0 {
+                v as i64
+            } else {
+                -v as i64
+            }
+        })
         .sum();
     let amp = hw.fmt.amp() as f64;
     Trial {
@@ -307,7 +317,13 @@ pub fn capacity_table(base: &Options, plan: &CapacityPlan, rows: &[CapacityRow])
     let mut head = "| N | P | P/N | rule | W format (clipped) |".to_string();
     let mut rule = "|---:|---:|---:|---|---|".to_string();
     for c in &plan.corrupts {
-        write!(head, " {:.0}%: float | {:.0}%: twin |", 100.0 * c, 100.0 * c).ok();
+        write!(
+            head,
+            " {:.0}%: float | {:.0}%: twin |",
+            100.0 * c,
+            100.0 * c
+        )
+        .ok();
         rule.push_str("---|---|");
     }
     writeln!(s, "{head}\n{rule}").ok();
@@ -455,7 +471,10 @@ mod tests {
             format!("{:#}", p.validate(&o).unwrap_err())
         };
         let e = bad(&|p| p.sizes = vec![512]);
-        assert!(e.contains("--sizes 512") && e.contains("largest: 256"), "{e}");
+        assert!(
+            e.contains("--sizes 512") && e.contains("largest: 256"),
+            "{e}"
+        );
         let e = bad(&|p| p.corrupts = vec![0.7]);
         assert!(e.contains("--corrupts 0.7"), "{e}");
         let e = bad(&|p| p.probed = 0);
