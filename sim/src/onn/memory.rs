@@ -823,7 +823,9 @@ pub fn train_ep(patterns: &[Pattern], o: &Options, seed: u64) -> Result<(Vec<f32
             free_overlap: examples.iter().map(|x| x.overlap).sum::<f64>() / m,
             free_exact: examples.iter().filter(|x| x.exact).count() as f64 / m,
         });
-        let pairs: Vec<(Vec<(f32, f32)>, Vec<(f32, f32)>)> = examples
+        // (sin, cos) of every phase of the two states of each example
+        type SinCos = Vec<(f32, f32)>;
+        let pairs: Vec<(SinCos, SinCos)> = examples
             .iter()
             .filter_map(|x| x.pair.as_ref())
             .map(|(lo, hi)| {
