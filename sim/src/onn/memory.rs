@@ -19,6 +19,8 @@
 //!   `C_pq = (1/N) Σ_i ξ_i^p ξ_i^q`. The full matrix is the orthogonal
 //!   projector onto the span of the patterns, so `W ξ^p = ξ^p` for every
 //!   stored pattern, correlated or not, up to `P < N` (independent patterns).
+//! - Equilibrium Propagation ([`train_ep`]): trained from corrupted starts,
+//!   a free phase and a phase nudged towards the (sign-aligned) pattern.
 //!
 //! Stability: at a binary state `s` every `sin` vanishes, so every binary state
 //! is an equilibrium; it is a minimum of `E` when the Hessian, in the

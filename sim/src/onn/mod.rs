@@ -7,8 +7,8 @@
 //!   of the fast engine).
 //! - [`batch`]: the fast engine, 16 samples per vector lane.
 //! - [`train`]: Equilibrium Propagation training and evaluation.
-//! - [`memory`]: the fully connected associative memory (Hebbian and
-//!   pseudo-inverse rules).
+//! - [`memory`]: the fully connected associative memory (Hebbian,
+//!   pseudo-inverse and EP rules).
 //!
 //! May use: `config`, `data`, `board`, `rng`. Nothing here knows about the
 //! hardware (`twin`) or the device (`link`).
