@@ -127,7 +127,7 @@ ASIC_FLOW_FLAGS := --tech $(ASIC_TECH) --top $(ASIC_TOP) --clock-mhz $(ASIC_CLOC
 ASIC_VERIFY := $(if $(filter pg_core,$(ASIC_TOP)),$(ASIC_BUILD)/netlist.ok)
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn fuzz capacity \
+NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn fuzz capacity memory-capacity \
 	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
@@ -135,7 +135,7 @@ $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist an
 endif
 endif
 
-.PHONY: all help setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn reduce reduce-alpha fuzz capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
+.PHONY: all help setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn reduce reduce-alpha fuzz capacity memory-capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
 	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table ctl-gen ctl-bitstream \
 	sweep report-png
 .DELETE_ON_ERROR:
@@ -152,6 +152,7 @@ help:
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
 	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
+	@echo "  memory-capacity  associative memory: patterns vs recall, EP/Hebbian/pinv, float and twin -> build/memory-capacity.md (MEMORY_SIZES; N = 1024 takes hours)"
 	@echo "  bench-r2nn   R²NN training speed against the authors' code -> build/bench-r2nn.md (about 1 min)"
 	@echo "  r2nn       the three R²NN task models -> build/r2nn/{tactile,bearing,vowels}.json (docs/r2nn.md)"
 	@echo "  reduce     phase reduction of configs/reduce/*.toml, checked against direct simulation -> build/reduce/<name>/ (docs/reduction.md)"
@@ -247,6 +248,20 @@ bench-ap: $(PHASEGEN)
 bench-sim: $(PHASEGEN) | setup
 	@mkdir -p build
 	$(PHASEGEN) bench-sim --netlist --out build/bench-sim.md
+
+# The associative memory's capacity table (docs/memory.md quotes it):
+# float model and integer twin at the hardware formats, EP, Hebbian and
+# pseudo-inverse rules. N = 1024 takes hours on 2 cores (EP training
+# above all): MEMORY_SIZES=64,256 for the quick part.
+MEMORY_SIZES  ?= 64,256,1024
+MEMORY_LOADS  ?= 0.05,0.1,0.15,0.2,0.3
+MEMORY_FLAGS  ?= --trials 5 --ep-epochs 30 --ep-init hebb
+MEMORY_NICE   ?= nice -n 10
+memory-capacity: $(PHASEGEN)
+	@mkdir -p build
+	$(MEMORY_NICE) $(PHASEGEN) memory --capacity --sizes $(MEMORY_SIZES) --loads $(MEMORY_LOADS) $(MEMORY_FLAGS) > build/memory-capacity.md.tmp
+	mv build/memory-capacity.md.tmp build/memory-capacity.md
+	@cat build/memory-capacity.md
 
 # The R²NN training speed (docs/r2nn.md quotes it).
 bench-r2nn: $(PHASEGEN)

@@ -1,5 +1,6 @@
 //! `phasegen memory` through the real binary: a digit run (table and JSON),
-//! a small capacity sweep, and bad flags that must name the value and range.
+//! EP training, a small capacity sweep, a small capacity table (float and
+//! twin), and bad flags that must name the value and range.
 
 use std::process::{Command, Output};
 
@@ -67,6 +68,68 @@ fn sweep_prints_a_row_per_point() {
 }
 
 #[test]
+fn ep_trains_and_recalls() {
+    let out = phasegen(&[
+        "--rule",
+        "ep",
+        "--patterns",
+        "3",
+        "--trials",
+        "3",
+        "--ep-epochs",
+        "10",
+        "--corrupt",
+        "0.1",
+    ]);
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{so}\n{se}");
+    assert!(so.starts_with("EP: 10 epochs in "), "{so}");
+    assert!(so.contains("3 patterns of 64 oscillators, rule ep"), "{so}");
+}
+
+#[test]
+fn capacity_table_has_float_and_twin() {
+    let design = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/full-256.toml");
+    let out = phasegen(&[
+        "--capacity",
+        "--sizes",
+        "16",
+        "--loads",
+        "0.25",
+        "--corrupts",
+        "0.1",
+        "--trials",
+        "2",
+        "--probed",
+        "2",
+        "--ep-epochs",
+        "2",
+        "--designs",
+        design,
+    ]);
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{so}\n{se}");
+    assert!(
+        so.contains("N = 16: twin at the formats of full256 (256 oscillators): 16-bit phase"),
+        "{so}"
+    );
+    assert!(so.contains("| 10%: float | 10%: twin |"), "{so}");
+    for rule in ["ep", "hebb", "pinv"] {
+        assert!(
+            so.contains(&format!("| 16 | 4 | 0.250 | {rule} | Q")),
+            "{so}"
+        );
+    }
+    assert!(so.contains("\nmade in "), "{so}");
+    // a row per point on stderr as it comes
+    assert_eq!(
+        se.lines().filter(|l| l.starts_with("N 16 P 4 ")).count(),
+        3,
+        "{se}"
+    );
+}
+
+#[test]
 fn bad_flags_name_the_value_and_the_range() {
     for (args, want) in [
         (vec!["--corrupt", "0.8"], "--corrupt 0.8 is out of range"),
@@ -75,6 +138,22 @@ fn bad_flags_name_the_value_and_the_range() {
         (
             vec!["--sweep", "--loads", "1.5"],
             "--loads 1.5 is out of range",
+        ),
+        (
+            vec!["--rule", "ep", "--ep-beta", "0"],
+            "--ep-beta 0 is out of range",
+        ),
+        (
+            vec!["--rule", "ep", "--ep-eta", "20"],
+            "--ep-eta 20 is out of range",
+        ),
+        (
+            vec!["--capacity", "--corrupts", "0.7"],
+            "--corrupts 0.7 is out of range",
+        ),
+        (
+            vec!["--capacity", "--sizes", "2048"],
+            "--sizes 2048: no design of --designs has 2048 oscillators",
         ),
     ] {
         let out = phasegen(&args);
@@ -90,7 +169,7 @@ fn bad_flags_name_the_value_and_the_range() {
     let se = text(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        se.contains("oja") && se.contains("hebb") && se.contains("pinv"),
+        se.contains("oja") && se.contains("hebb") && se.contains("pinv") && se.contains("ep"),
         "{se}"
     );
 }

@@ -9,8 +9,8 @@
 //!   of the fast engine).
 //! - [`batch`]: the fast engine, 16 samples per vector lane.
 //! - [`train`]: Equilibrium Propagation training and evaluation.
-//! - [`memory`]: the fully connected associative memory (Hebbian and
-//!   pseudo-inverse rules).
+//! - [`memory`]: the fully connected associative memory (Hebbian,
+//!   pseudo-inverse and EP rules).
 //! - [`ap`]: amplitude-phase oscillators (MODEL.md section 4): their
 //!   parameters, scalar model, lane engine, trainer backend and model file.
 //! - [`kind`]: a network of either kind, for the commands that take both.

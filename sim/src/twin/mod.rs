@@ -12,12 +12,15 @@
 //! - [`pairs`]: the pairs stream's counters (`hardware.coupling = "pairs"`).
 //! - [`sched`]: the lane schedule of a step and its timing rules.
 //! - [`image`]: the memory images of the blocks the host can write.
+//! - [`memory`]: the associative memory's retrievals on the twin, and its
+//!   capacity table (float beside twin).
 //!
 //! Within `twin` the imports run qformat <- model <- quant, and stream <-
-//! pairs <- sched <- image. May use: `onn` (the topology and float
+//! pairs <- sched <- image; memory uses model and quant. May use: `onn` (the topology and float
 //! parameters), `config`, `data`, `board`, `rng`.
 
 pub mod image;
+pub mod memory;
 pub mod model;
 pub mod pairs;
 pub mod qformat;

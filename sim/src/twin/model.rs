@@ -290,19 +290,34 @@ impl<'a> Twin<'a> {
         }
     }
 
+    /// The table's cos and sin of every phase: the look-ups of a step.
+    pub fn lookups(&self) -> (Vec<i64>, Vec<i64>) {
+        self.theta
+            .iter()
+            .map(|&t| (self.cos_of(t), self.sin_of(t)))
+            .unzip()
+    }
+
     /// The drive of oscillator `i` (before the step shift), at scale
     /// `2^(frac + S - 1)`.
     pub fn drive(&self, i: usize) -> i64 {
+        let (cos, sin) = self.lookups();
+        self.drive_with(i, &cos, &sin)
+    }
+
+    /// [`Twin::drive`] with the step's look-ups (`cos[j]`, `sin[j]` the
+    /// table at `θ_j`, from [`Twin::lookups`]).
+    pub fn drive_with(&self, i: usize, cos: &[i64], sin: &[i64]) -> i64 {
         let m = self.m;
         let f = &m.fmt;
         let d = f.drive_bits;
         let th = self.theta[i];
-        let (s_i, c_i, s2_i) = (self.sin_of(th), self.cos_of(th), self.sin2_of(th));
+        let (s_i, c_i, s2_i) = (sin[i], cos[i], self.sin2_of(th));
         // coupling sums at 2^(w_frac + S - 1), exact
         let (mut acc_c, mut acc_s) = (0i64, 0i64);
         for &(j, w) in &m.rows[i] {
-            acc_c += w * self.cos_of(self.theta[j]);
-            acc_s += w * self.sin_of(self.theta[j]);
+            acc_c += w * cos[j];
+            acc_s += w * sin[j];
         }
         let c = sat(round_shift(acc_c, f.coupling_shift()), d);
         let s = sat(round_shift(acc_s, f.coupling_shift()), d);
@@ -329,9 +344,13 @@ impl<'a> Twin<'a> {
     /// `ψ_i ← ψ_i + sat_P(round_shift(drive_i, step_shift)) + ω_i`.
     pub fn step(&mut self) {
         let f = self.m.fmt;
+        let (cos, sin) = self.lookups();
         let new: Vec<u64> = (0..self.m.n())
             .map(|i| {
-                let delta = sat(round_shift(self.drive(i), f.step_shift), f.phase_bits);
+                let delta = sat(
+                    round_shift(self.drive_with(i, &cos, &sin), f.step_shift),
+                    f.phase_bits,
+                );
                 wrap(self.theta[i] as i64 + delta + self.m.omega[i], f.phase_bits)
             })
             .collect();

@@ -2,8 +2,10 @@
 //! network.
 
 use anyhow::{bail, Result};
+use phasegen_sim::config::Config;
 use phasegen_sim::data::load_dir;
 use std::path::PathBuf;
+use std::time::Instant;
 
 /// Associative memory: store binary patterns in a fully connected
 /// oscillator network, retrieve them from corrupted starts.
@@ -16,8 +18,9 @@ pub struct Args {
     /// Number of digit patterns (classes 0..P).
     #[arg(long, default_value_t = 10)]
     patterns: usize,
-    /// Learning rule: Hebbian or pseudo-inverse (projection).
-    #[arg(long, default_value = "pinv", value_parser = ["hebb", "pinv"])]
+    /// Learning rule: Hebbian, pseudo-inverse (projection) or Equilibrium
+    /// Propagation (trained from corrupted starts; the --ep-* flags).
+    #[arg(long, default_value = "pinv", value_parser = ["hebb", "pinv", "ep"])]
     rule: String,
     /// Fraction of the bits flipped in each corrupted start, 0..=0.5.
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
@@ -61,9 +64,116 @@ pub struct Args {
         default_value = "0.05,0.1,0.14,0.2,0.3,0.5"
     )]
     loads: Vec<f64>,
+    /// EP: passes over the patterns, each with fresh corrupted starts.
+    #[arg(long, default_value_t = 100)]
+    ep_epochs: usize,
+    /// EP: learning rate η of ΔW = (η/β)[cos(θ^β_i − θ^β_j) − cos(θ⁰_i − θ⁰_j)]
+    /// per pattern and epoch (default 1/(8N)).
+    #[arg(long, allow_negative_numbers = true)]
+    ep_eta: Option<f64>,
+    /// EP: nudge strength β (must flip wrong bits: docs/memory.md).
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    ep_beta: f64,
+    /// EP: nudge at +β and −β.
+    #[arg(long)]
+    ep_symmetric: bool,
+    /// EP: second-harmonic locking K while training (default: --k).
+    #[arg(long, allow_negative_numbers = true)]
+    ep_k: Option<f64>,
+    /// EP: Euler steps of the nudged phase.
+    #[arg(long, default_value_t = 200)]
+    ep_nudge_steps: usize,
+    /// EP: corrupted starts per pattern and epoch.
+    #[arg(long, default_value_t = 1)]
+    ep_starts: usize,
+    /// EP: fraction of flipped bits of the training starts (default: --corrupt).
+    #[arg(long, allow_negative_numbers = true)]
+    ep_corrupt: Option<f64>,
+    /// EP: initial couplings, Hebbian or zero.
+    #[arg(long, default_value = "zero", value_parser = ["hebb", "zero"])]
+    ep_init: String,
+    /// Capacity table: random patterns stored by each of --rules at each of
+    /// --sizes and --loads, retrieved from each of --corrupts on the float
+    /// model and on the integer twin at a hardware design's formats.
+    #[arg(long, conflicts_with = "sweep")]
+    capacity: bool,
+    /// Capacity: corruptions (fractions of flipped bits).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        default_value = "0.1,0.2,0.3"
+    )]
+    corrupts: Vec<f64>,
+    /// Capacity: learning rules.
+    #[arg(long, value_delimiter = ',', default_value = "ep,hebb,pinv", value_parser = ["hebb", "pinv", "ep"])]
+    rules: Vec<String>,
+    /// Capacity: stored patterns probed per point.
+    #[arg(long, default_value_t = 8)]
+    probed: usize,
+    /// Capacity: design configs whose hardware formats the twin uses; size N
+    /// takes the smallest with at least N oscillators.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "configs/asic/full-64.toml,configs/full-256.toml,configs/full-1024.toml"
+    )]
+    designs: Vec<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// `--capacity`: the table of docs/memory.md, rows on stderr as they come.
+fn capacity(a: &Args, o: &phasegen_sim::onn::memory::Options) -> Result<()> {
+    use phasegen_sim::onn::memory as mem;
+    use phasegen_sim::twin::memory as tm;
+    let designs = a
+        .designs
+        .iter()
+        .map(|p| Ok(tm::Design::new(Config::load(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = tm::CapacityPlan {
+        sizes: a.sizes.clone(),
+        loads: a.loads.clone(),
+        corrupts: a.corrupts.clone(),
+        rules: a
+            .rules
+            .iter()
+            .map(|r| mem::Rule::parse(r))
+            .collect::<Result<_>>()?,
+        probed: a.probed,
+        designs,
+    };
+    plan.validate(o)?;
+    let t0 = Instant::now();
+    let rows = tm::capacity(o, &plan, |r| {
+        eprintln!(
+            "N {} P {} {} corrupt {}: float {:.3} / {:.0}%, twin {:.3} / {:.0}% (store {:.1} s, recall {:.1} s, {:.0} s so far)",
+            r.n,
+            r.p,
+            r.rule.name(),
+            r.corrupt,
+            r.float.mean_overlap,
+            100.0 * r.float.exact_rate,
+            r.twin.mean_overlap,
+            100.0 * r.twin.exact_rate,
+            r.store_s,
+            r.recall_s,
+            t0.elapsed().as_secs_f64()
+        )
+    })?;
+    let secs = t0.elapsed().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"options": o, "capacity": rows, "seconds": secs})
+        );
+    } else {
+        print!("{}", tm::capacity_table(o, &plan, &rows));
+        println!("\nmade in {secs:.0} s");
+    }
+    Ok(())
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -79,8 +189,22 @@ pub fn run(a: Args) -> Result<()> {
         noise: a.noise,
         dispersion: a.dispersion,
         seed: a.seed,
+        ep: mem::EpOptions {
+            epochs: a.ep_epochs,
+            eta: a.ep_eta,
+            beta: a.ep_beta,
+            symmetric: a.ep_symmetric,
+            k: a.ep_k.unwrap_or(a.k),
+            nudge_steps: a.ep_nudge_steps,
+            starts: a.ep_starts,
+            corrupt: a.ep_corrupt.unwrap_or(a.corrupt),
+            init: mem::EpInit::parse(&a.ep_init)?,
+        },
     };
     o.validate()?;
+    if a.capacity {
+        return capacity(&a, &o);
+    }
     if a.sweep {
         mem::validate_sweep(&a.sizes, &a.loads, o.rule)?;
         let points = mem::sweep(&a.sizes, &a.loads, &o)?;
@@ -110,15 +234,25 @@ pub fn run(a: Args) -> Result<()> {
         mem::digit_patterns(&split.test, a.patterns)?
             .into_iter()
             .unzip();
-    let m = mem::Memory::store(pats, o.rule, o.k as f32, o.dispersion as f32, o.seed)?;
+    let t0 = std::time::Instant::now();
+    let (m, log) = mem::Memory::train(pats, &o, o.seed)?;
+    let train_s = t0.elapsed().as_secs_f64();
     let stats = mem::evaluate(&m, &o.recall(), o.trials, a.patterns, o.seed);
     if a.json {
         println!(
             "{}",
             serde_json::json!({"options": o, "data": a.data, "n": m.n(), "classes": labels,
-                "patterns": stats, "summary": mem::summary(&stats)})
+                "patterns": stats, "summary": mem::summary(&stats), "ep_log": log})
         );
     } else {
+        if let Some(last) = log.last() {
+            println!(
+                "EP: {} epochs in {train_s:.1} s; last epoch's free phases: mean overlap {:.3}, exact {:.1}%",
+                log.len(),
+                last.free_overlap,
+                100.0 * last.free_exact
+            );
+        }
         print!("{}", mem::table(&m, Some(&labels), &o, &stats));
     }
     Ok(())
