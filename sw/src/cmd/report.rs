@@ -48,7 +48,7 @@ pub struct Args {
     sweep: Option<PathBuf>,
     /// A tool whose version the page lists, `NAME=COMMAND ARGS` (e.g.
     /// `yosys=yosys -V`); repeatable. A tool that does not run is listed as
-    /// such.
+    /// such (default: none).
     #[arg(long = "tool")]
     tools: Vec<String>,
 }
