@@ -6,18 +6,11 @@
 //! same model. (`--target=icebreaker` goes on to nextpnr and icepack: 44
 //! CPU-seconds more, left to `fusesoc run` by hand, docs/boards.md.)
 
+mod common;
+
+use common::tool;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not run ({e}); scripts/setup.sh installs it"));
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{cmd:?}: {text}");
-    text
-}
 
 #[test]
 fn the_generated_core_synthesizes_under_fusesoc() {
@@ -26,11 +19,13 @@ fn the_generated_core_synthesizes_under_fusesoc() {
     std::fs::create_dir_all(&dir).unwrap();
     let pg = env!("CARGO_BIN_EXE_phasegen");
     let model = dir.join("model.json");
-    run(Command::new(pg)
-        .current_dir(root)
-        .args(["train", "--out", model.to_str().unwrap()]));
+    tool(
+        Command::new(pg)
+            .current_dir(root)
+            .args(["train", "--out", model.to_str().unwrap()]),
+    );
     let gen = |out: &Path| {
-        run(Command::new(pg).current_dir(root).args([
+        tool(Command::new(pg).current_dir(root).args([
             "gen",
             "--model",
             model.to_str().unwrap(),
@@ -53,7 +48,7 @@ fn the_generated_core_synthesizes_under_fusesoc() {
     }
 
     let fusesoc = root.join(".venv/bin/fusesoc");
-    let out = run(Command::new(&fusesoc).current_dir(&dir).args([
+    let out = tool(Command::new(&fusesoc).current_dir(&dir).args([
         "--cores-root",
         a.to_str().unwrap(),
         "run",

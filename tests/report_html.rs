@@ -5,19 +5,12 @@
 //! default digits network trained here (3 s); the place-and-route report
 //! is the fixture nextpnr JSON of the report unit tests.
 
+mod common;
+
+use common::tool;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not run ({e}); scripts/setup.sh installs it"));
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{cmd:?}: {text}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The text of the element with `id` in the rendered DOM.
 fn cell<'a>(dom: &'a str, id: &str) -> &'a str {
@@ -31,14 +24,16 @@ fn cell<'a>(dom: &'a str, id: &str) -> &'a str {
 }
 
 fn chromium(args: &[&str]) -> String {
-    run(Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-        ])
-        .args(args))
+    tool(
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ])
+            .args(args),
+    )
 }
 
 #[test]
@@ -49,7 +44,7 @@ fn the_html_report_renders_with_the_json_reports_numbers() {
     let pg = env!("CARGO_BIN_EXE_phasegen");
     let model = dir.join("model.json");
     let log = dir.join("train.jsonl");
-    run(Command::new(pg).current_dir(root).args([
+    tool(Command::new(pg).current_dir(root).args([
         "train",
         "--out",
         model.to_str().unwrap(),
@@ -57,7 +52,7 @@ fn the_html_report_renders_with_the_json_reports_numbers() {
         log.to_str().unwrap(),
     ]));
     let stem = dir.join("digits.report");
-    let out = run(Command::new(pg).current_dir(root).args([
+    let out = tool(Command::new(pg).current_dir(root).args([
         "report",
         "--pnr",
         "tests/fixtures/nextpnr_up5k_report.json",

@@ -53,3 +53,15 @@ pub fn fails(args: &[&str]) -> String {
     );
     stderr
 }
+
+/// Runs another program that must succeed (a tool `scripts/setup.sh`
+/// installs): its stdout and stderr together.
+pub fn tool(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not run ({e}); scripts/setup.sh installs it"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{cmd:?}: {text}");
+    text
+}
