@@ -398,7 +398,10 @@ fn fuzz_n(mut cfg: Config, scratch: &str, frames: u64) {
     let mut writes = 0u64;
     let mut dropped = 0u64;
     let mut overrun_bursts = 0u64;
+    // a bar on a terminal (`make fuzz` runs 100,000), nothing in CI
+    let bar = phasegen::progress::bar("fuzz", "bursts", frames);
     for k in 0..frames {
+        bar.inc(1);
         let (bytes, bad) = if rng.below(40) == 0 {
             let what = format!("frame {k} (seed {seed}), three in flight");
             let (r, d) = three_in_flight(
@@ -479,6 +482,7 @@ fn fuzz_n(mut cfg: Config, scratch: &str, frames: u64) {
             }
         }
     }
+    bar.finish_and_clear();
     let s: Status = model.status;
     eprintln!("{frames} bursts (seed {seed}): {replies} replies ({writes} accepted writes), {dropped} bytes with bad stop bits, {overrun_bursts} bursts with three requests in flight; {s:?}");
     assert!(

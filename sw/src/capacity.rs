@@ -293,7 +293,10 @@ fn make(make: &str, board: &str, goal: &str, dir: &Path) -> Result<(bool, String
 
 /// Build size `n` in its own folder and read the report ([`build`]).
 pub fn trial(s: &Study, n: usize) -> Result<Trial> {
-    let mut t = build(&s.make, &s.board, &s.trial_dir(n), "cap", &s.config(n)?)?;
+    let sp = crate::progress::spinner(&format!("building {} on {}", s.kind.describe(n), s.board));
+    let t = build(&s.make, &s.board, &s.trial_dir(n), "cap", &s.config(n)?);
+    sp.finish_and_clear();
+    let mut t = t?;
     t.n = n;
     eprintln!(
         "  {} on {}: {}{} ({:.0} s)",

@@ -19,6 +19,18 @@ pub fn bar(what: &str, unit: &str, total: u64) -> ProgressBar {
     b
 }
 
+/// A spinner with the elapsed time for a step of unknown length (a build),
+/// `what` naming it; hidden when stderr is not a terminal.
+pub fn spinner(what: &str) -> ProgressBar {
+    let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    b.set_style(
+        ProgressStyle::with_template("{spinner} {prefix} ({elapsed})").expect("a valid template"),
+    );
+    b.set_prefix(what.to_string());
+    b.enable_steady_tick(std::time::Duration::from_millis(200));
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +46,8 @@ mod tests {
         }
         assert_eq!(b.position(), 25);
         b.finish_and_clear();
+        let s = spinner("make report");
+        assert_eq!(s.is_hidden(), !std::io::stderr().is_terminal());
+        s.finish_and_clear();
     }
 }
