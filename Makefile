@@ -127,7 +127,7 @@ ASIC_FLOW_FLAGS := --tech $(ASIC_TECH) --top $(ASIC_TOP) --clock-mhz $(ASIC_CLOC
 ASIC_VERIFY := $(if $(filter pg_core,$(ASIC_TOP)),$(ASIC_BUILD)/netlist.ok)
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn fuzz capacity memory-capacity \
+NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn fuzz capacity memory-capacity test-slurm \
 	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
@@ -137,7 +137,7 @@ endif
 
 .PHONY: all help setup test check-rebuild bench-train bench-ap bench-sim bench-r2nn r2nn reduce reduce-alpha fuzz capacity memory-capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
 	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table ctl-gen ctl-bitstream \
-	sweep report-png
+	sweep report-png test-slurm
 .DELETE_ON_ERROR:
 
 all: bitstream
@@ -166,6 +166,7 @@ help:
 	@echo "  report     $(BUILD)/$(NAME).report.{md,json,html}; fails when timing is not met"
 	@echo "  report-png a screenshot of the HTML report (headless Chromium)"
 	@echo "  sweep      $(BUILD)/sweep.json: twin accuracy against weight and phase bits (shown by the report)"
+	@echo "  test-slurm the format sweep on a one-node Slurm cluster on this machine, against one process and local jobs (docs/cluster.md)"
 	@echo "  bitstream  all of the above: $(BITFILE)"
 	@echo "  prog       program an attached board with $(PROG_TOOL) (after report)"
 	@echo "  ctl-bitstream  the metacircuit controller for CTL_MODEL=$(CTL_MODEL) at CTL_CLOCK_HZ=$(CTL_CLOCK_HZ) into $(CTL_BUILD)/ (docs/metacircuit-board.md)"
@@ -353,6 +354,12 @@ report: $(BITFILE) | $(PHASEGEN)
 		--log $(BUILD)/train.jsonl --sweep $(BUILD)/sweep.json $(REPORT_TOOLS) $(REPORT_FLAGS)
 
 bitstream: setup train gen verify lint report
+
+# `make test-slurm`: the format sweep on a one-node Slurm cluster started on
+# this machine (scripts/slurm-local.sh), against the same sweep in one
+# process and as local jobs (docs/cluster.md).
+test-slurm: $(PHASEGEN)
+	PHASEGEN=$(PHASEGEN) scripts/test-slurm.sh
 
 # The format sweep (`phasegen sweep`: twin accuracy against weight and phase
 # bits), which the HTML report shows once it is there.

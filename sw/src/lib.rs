@@ -12,6 +12,7 @@ pub mod ctlsim;
 pub mod device;
 pub mod fusesoc;
 pub mod hil_device;
+pub mod jobs;
 pub mod netlist;
 pub mod plot;
 pub mod progress;

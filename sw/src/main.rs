@@ -37,6 +37,15 @@ enum Command {
     Plot(cmd::plot::Args),
     R2nn(cmd::r2nn::Args),
     Reduce(cmd::reduce::Args),
+    /// Jobs of a sweep (`jobs task`: what a Slurm array task runs).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run one task of a task list (`tasks.json` in a results folder).
+    Task(phasegen::jobs::TaskArgs),
 }
 
 fn main() {
@@ -60,6 +69,7 @@ fn main() {
         Command::Plot(a) => cmd::plot::run(a),
         Command::R2nn(a) => cmd::r2nn::run(a),
         Command::Reduce(a) => cmd::reduce::run(a),
+        Command::Jobs(JobsCommand::Task(a)) => phasegen::jobs::run_task(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -33,7 +33,7 @@ pub fn twin_accuracy(hw: &HwModel, test: &Dataset, n: usize) -> f64 {
 }
 
 /// One point of the sweep: the config's formats with one field changed.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Point {
     pub weight_bits: u32,
     pub phase_bits: u32,
@@ -44,7 +44,7 @@ pub struct Point {
 
 /// The config with `weight_bits` (frac chosen again from the weights) or
 /// `phase_bits` (table bits capped below it) changed, quantized and run.
-fn point(mf: &ModelFile, test: &Dataset, n: usize, wb: u32, pb: u32) -> Point {
+pub fn point(mf: &ModelFile, test: &Dataset, n: usize, wb: u32, pb: u32) -> Point {
     let mut cfg: Config = mf.config.clone();
     let h = &mut cfg.hardware;
     h.weight_bits = wb;
@@ -76,6 +76,42 @@ pub struct Sweep {
     pub weights: Vec<Point>,
     /// Phase bits swept at the config's weight bits.
     pub phases: Vec<Point>,
+}
+
+/// The sweep's points in order: the config's formats, then every weight
+/// width in `wbits` at the config's phase bits, then every phase width in
+/// `pbits` at its weight bits, as `(weight bits, phase bits)`.
+pub fn points(mf: &ModelFile, wbits: &[u32], pbits: &[u32]) -> Vec<(u32, u32)> {
+    let h = &mf.config.hardware;
+    std::iter::once((h.weight_bits, h.phase_bits))
+        .chain(wbits.iter().map(|&w| (w, h.phase_bits)))
+        .chain(pbits.iter().map(|&p| (h.weight_bits, p)))
+        .collect()
+}
+
+/// The sweep from its points' results in [`points`]' order (computed here
+/// or by jobs elsewhere) and the float model's accuracy on `n` samples.
+pub fn assemble(mf: &ModelFile, test: &Dataset, n: usize, wn: usize, pts: Vec<Point>) -> Sweep {
+    let n = n.min(test.len());
+    let mut sub = test.clone();
+    sub.images.truncate(n * test.pixels());
+    sub.labels.truncate(n);
+    let (float_accuracy, _) = train::evaluate(
+        &mf.params,
+        &sub,
+        &train::free_settle(&mf.config.train),
+        mf.config.train.seed,
+    );
+    let mut it = pts.into_iter();
+    let default = it.next().expect("the config's point");
+    let weights: Vec<Point> = it.by_ref().take(wn).collect();
+    Sweep {
+        samples: n,
+        float_accuracy,
+        default,
+        weights,
+        phases: it.collect(),
+    }
 }
 
 /// Runs the twin at every weight width in `wbits` and every phase width in
