@@ -42,10 +42,13 @@ pub fn missing(tasks: &[Task]) -> Vec<usize> {
         .collect()
 }
 
-/// Runs the missing tasks of the job set in `dir` with `engine` (`jobs`
-/// processes at once for `local`); errors naming every task that wrote no
+/// Runs the missing tasks of the job set in `dir` with `engine` (`jobs`,
+/// at least 1, processes at once for `local`); errors naming every task that wrote no
 /// result, its log and the command that resubmits it.
 pub fn run(engine: Engine, jobs: usize, dir: &Path, name: &str, tasks: &[Task]) -> Result<()> {
+    if engine == Engine::Local && jobs == 0 {
+        bail!("{name}: 0 processes at once: give -j 1 or more");
+    }
     std::fs::create_dir_all(dir.join("logs"))
         .with_context(|| format!("cannot create {}", dir.join("logs").display()))?;
     let todo = missing(tasks);
@@ -64,7 +67,7 @@ pub fn run(engine: Engine, jobs: usize, dir: &Path, name: &str, tasks: &[Task]) 
         dir.display()
     );
     match engine {
-        Engine::Local => local(jobs.max(1), dir, &todo, tasks)?,
+        Engine::Local => local(jobs, dir, &todo, tasks)?,
         Engine::Slurm => slurm(dir, name, &todo, tasks)?,
     }
     let failed = missing(tasks);

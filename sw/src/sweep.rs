@@ -118,31 +118,18 @@ pub fn assemble(mf: &ModelFile, test: &Dataset, n: usize, wn: usize, pts: Vec<Po
 /// `pbits` (the other formats as configured) on `n` test samples.
 pub fn sweep(mf: &ModelFile, test: &Dataset, n: usize, wbits: &[u32], pbits: &[u32]) -> Sweep {
     let n = n.min(test.len());
-    let h = &mf.config.hardware;
-    let mut sub = test.clone();
-    sub.images.truncate(n * test.pixels());
-    sub.labels.truncate(n);
-    let (float_accuracy, _) = train::evaluate(
-        &mf.params,
-        &sub,
-        &train::free_settle(&mf.config.train),
-        mf.config.train.seed,
-    );
-    let bar = crate::progress::bar("sweep", "formats", (1 + wbits.len() + pbits.len()) as u64);
-    let at = |w: u32, p: u32| {
-        let pt = point(mf, test, n, w, p);
-        bar.inc(1);
-        pt
-    };
-    let s = Sweep {
-        samples: n,
-        float_accuracy,
-        default: at(h.weight_bits, h.phase_bits),
-        weights: wbits.iter().map(|&w| at(w, h.phase_bits)).collect(),
-        phases: pbits.iter().map(|&p| at(h.weight_bits, p)).collect(),
-    };
+    let todo = points(mf, wbits, pbits);
+    let bar = crate::progress::bar("sweep", "formats", todo.len() as u64);
+    let pts = todo
+        .iter()
+        .map(|&(w, p)| {
+            let pt = point(mf, test, n, w, p);
+            bar.inc(1);
+            pt
+        })
+        .collect();
     bar.finish_and_clear();
-    s
+    assemble(mf, test, n, wbits.len(), pts)
 }
 
 impl Sweep {

@@ -1,7 +1,7 @@
 //! `phasegen sweep`: twin accuracy against weight and phase bits.
 
 use super::common::{count_of, data_dir};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use phasegen_sim::data::load_dir;
 use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::onn::train;
@@ -46,7 +46,7 @@ pub struct Args {
     #[arg(long, requires = "point_out")]
     point: Option<String>,
     /// Where --point writes its result (default: none).
-    #[arg(long)]
+    #[arg(long, requires = "point")]
     point_out: Option<PathBuf>,
 }
 
@@ -72,6 +72,9 @@ pub fn run(args: Args) -> Result<()> {
     let split = load_dir(&dir)?;
     train::check_data(&mf.config, "test", &split.test)?;
     let n = count_of(count, split.test.len());
+    if jobs == 0 {
+        bail!("-j 0: give the number of processes at once, at least 1");
+    }
     if let (Some(pt), Some(out)) = (&point, &point_out) {
         let (w, p) = pt
             .split_once(':')
@@ -99,7 +102,7 @@ pub fn run(args: Args) -> Result<()> {
             let model_abs = model
                 .canonicalize()
                 .with_context(|| format!("cannot resolve {}", model.display()))?;
-            let data_abs = dir_abs(&dir_of(&mf.config, &data))?;
+            let data_abs = dir_abs(&data_dir(&mf.config, &data))?;
             // one job per distinct format (the config's may be swept too)
             let order = crate::sweep::points(&mf, &wb, &pb);
             let mut uniq: Vec<(u32, u32)> = vec![];
@@ -150,11 +153,6 @@ pub fn run(args: Args) -> Result<()> {
         print!("{}", sw.markdown());
     }
     Ok(())
-}
-
-/// The data folder the sweep reads.
-fn dir_of(cfg: &phasegen_sim::config::Config, data: &Option<PathBuf>) -> PathBuf {
-    data_dir(cfg, data)
 }
 
 /// `d` as an absolute path (the jobs may run elsewhere).
