@@ -11,10 +11,13 @@
 //!   to any byte stream (the oracle of `tests/fuzz_ctl.rs`).
 //! - [`hil`]: Equilibrium Propagation with the free and nudged settles run
 //!   by a [`hil::Backend`]: the twin, or a device over the protocol.
+//! - [`onchip`]: the host's loop of on-chip learning (the device learns
+//!   each sample; the host streams them and logs).
 //!
 //! May use: `twin`, `onn`, `config`, `data`, `board`, `rng`.
 
 pub mod ctlmodel;
 pub mod devmodel;
 pub mod hil;
+pub mod onchip;
 pub mod protocol;

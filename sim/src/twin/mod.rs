@@ -12,6 +12,8 @@
 //! - [`pairs`]: the pairs stream's counters (`hardware.coupling = "pairs"`).
 //! - [`sched`]: the lane schedule of a step and its timing rules.
 //! - [`image`]: the memory images of the blocks the host can write.
+//! - [`learn`]: on-chip Equilibrium Propagation, the learning step of a
+//!   learning design (shadow parameters, the update in fabric).
 //! - [`memory`]: the associative memory's retrievals on the twin, and its
 //!   capacity table (float beside twin).
 //!
@@ -20,6 +22,7 @@
 //! parameters), `config`, `data`, `board`, `rng`.
 
 pub mod image;
+pub mod learn;
 pub mod memory;
 pub mod model;
 pub mod pairs;

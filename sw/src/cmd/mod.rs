@@ -30,6 +30,7 @@ pub mod report;
 pub mod serve;
 pub mod sweep;
 pub mod train;
+pub mod train_onchip;
 pub mod verify;
 
 /// Every argument of `cmd` and of its subcommands (recursively) whose help

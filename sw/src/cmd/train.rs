@@ -72,6 +72,19 @@ pub struct Args {
     /// the config's value when absent).
     #[arg(long)]
     diffusive: bool,
+    /// With --backend twin: learn as a learning design does on chip
+    /// (docs/learning.md): every sample's update computed and applied in
+    /// place by the twin, train.lr and train.lr_bias per sample.
+    #[arg(long)]
+    onchip: bool,
+    /// With --onchip: extra fraction bits of the shadow parameters the
+    /// updates accumulate in (0: rounded to the parameters' own precision).
+    #[arg(long, default_value_t = 8)]
+    shadow_bits: u32,
+    /// With --onchip: how updates reach the parameters, shadow parameters
+    /// or stochastic rounding (the study's alternative, twin only).
+    #[arg(long, value_enum, default_value_t = super::train_onchip::RoundingKind::Shadow)]
+    rounding: super::train_onchip::RoundingKind,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -102,7 +115,13 @@ pub fn run(args: Args) -> Result<()> {
         alpha,
         harmonics,
         diffusive,
+        onchip,
+        shadow_bits,
+        rounding,
     } = args;
+    if onchip && backend != BackendKind::Twin {
+        bail!("--onchip runs the learning design's step on the twin: give --backend twin with it");
+    }
     if port.is_some() != (backend == BackendKind::Device) {
         bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
     }
@@ -204,6 +223,41 @@ pub fn run(args: Args) -> Result<()> {
         bar.set_position(p.done as u64);
         bar.set_message(format!("loss {:.4}", p.loss));
     };
+    if onchip {
+        let n = n_train as u64;
+        let logs = super::train_onchip::run(
+            &cfg,
+            &split,
+            &out,
+            shadow_bits,
+            rounding.rounding(),
+            &mut |e| on_epoch(e),
+            &mut |ep, k| {
+                if k == 1 {
+                    bar.reset();
+                    bar.set_length(n);
+                    bar.set_prefix(format!("epoch {ep}/{epochs}"));
+                }
+                bar.set_position(k as u64);
+            },
+        )?;
+        if let Some(e) = log_err {
+            return Err(e).context("cannot write the training log");
+        }
+        match logs.last() {
+            Some(l) => eprintln!(
+                "model written to {}: learned on chip (twin), epoch {}, test {:.2}%",
+                out.display(),
+                l.epoch,
+                100.0 * l.test_acc
+            ),
+            None => eprintln!(
+                "nothing was trained (train.epochs = 0): {} holds the initial parameters",
+                out.display()
+            ),
+        }
+        return Ok(());
+    }
     if ap {
         let run = train::train_on(
             &mut ApFloatBackend,

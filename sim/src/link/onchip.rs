@@ -1,0 +1,190 @@
+//! The host's side of on-chip learning: the device learns every sample
+//! itself ([`crate::twin::learn`]); the host only streams the samples, an
+//! epoch at a time in a shuffled order, counts the free-phase classes the
+//! device answers (training accuracy), and after each epoch reads the
+//! parameters back and evaluates them on the twin (bit-exact, so its
+//! accuracy is the device's).
+
+use crate::config::Config;
+use crate::data::Split;
+use crate::link::hil::evaluate_from_phases;
+use crate::onn::net::Params;
+use crate::onn::train::{check_data, split_sizes, EpochLog, Inputs};
+use crate::rng::Rng;
+use crate::twin::learn::Learner;
+use crate::twin::model::{HwModel, Twin};
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// A device that learns on chip: the twin ([`Learner`]) or a board.
+pub trait LearningDevice {
+    fn name(&self) -> &'static str;
+    /// One sample's learning step; the free phase's class.
+    fn learn(&mut self, x: &[u64], label: usize) -> Result<usize>;
+    /// The parameters as the device holds them now.
+    fn model(&mut self) -> Result<HwModel>;
+}
+
+impl LearningDevice for Learner {
+    fn name(&self) -> &'static str {
+        "twin"
+    }
+
+    fn learn(&mut self, x: &[u64], label: usize) -> Result<usize> {
+        Ok(Learner::learn(self, x, label))
+    }
+
+    fn model(&mut self) -> Result<HwModel> {
+        Ok(self.hw.clone())
+    }
+}
+
+/// The free phases of every sample of `data` after `steps` steps on `hw`.
+pub fn free_phases(hw: &HwModel, data: &crate::data::Dataset, steps: u32) -> Vec<Vec<u64>> {
+    (0..data.len())
+        .into_par_iter()
+        .map(|i| {
+            let mut tw = Twin::new(hw);
+            tw.load_input(&hw.inputs_of_image(data.image(i)));
+            tw.set_nudge(0, None);
+            for _ in 0..steps {
+                tw.step();
+            }
+            tw.theta
+        })
+        .collect()
+}
+
+/// Accuracy and mean free-phase cost of `hw` on `data` (`steps` free
+/// steps), `p` giving the topology of the readout.
+pub fn evaluate(p: &Params, hw: &HwModel, data: &crate::data::Dataset, steps: u32) -> (f64, f64) {
+    let free = free_phases(hw, data, steps);
+    let inputs = Inputs::new(data, data.len());
+    evaluate_from_phases(p, &inputs, hw.fmt.phase_bits, &free)
+}
+
+/// The seed of the host's sample order.
+const ORDER_SEED: u64 = 0x4C45_4152_4E00;
+
+/// The order the host streams epoch `epoch`'s samples in.
+pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    Rng::stream(seed ^ ORDER_SEED, epoch as u64).shuffle(&mut order);
+    order
+}
+
+/// Trains on the device: `train.epochs` epochs of the first `train.max_train`
+/// training samples (all with 0), each in the order of [`epoch_order`].
+/// `p` is the float model the device was powered up with (for the
+/// readout's topology). The log's `loss` is the free-phase cost over the
+/// training samples evaluated after the epoch (the device answers only a
+/// class while it learns); `steps_per_sample` counts the device's steps.
+pub fn train(
+    dev: &mut dyn LearningDevice,
+    cfg: &Config,
+    split: &Split,
+    p: &Params,
+    t1: u32,
+    steps_per_sample: u32,
+    on_epoch: &mut dyn FnMut(&EpochLog, &HwModel),
+    on_sample: &mut dyn FnMut(usize, usize),
+) -> Result<HwModel> {
+    let t = &cfg.train;
+    check_data(cfg, "training", &split.train)?;
+    check_data(cfg, "test", &split.test)?;
+    if split.train.is_empty() {
+        bail!("the training set is empty");
+    }
+    if t.validation != 0.0 {
+        bail!("on-chip learning streams every training sample: train.validation = {} is not supported; set it to 0", t.validation);
+    }
+    let (n, _) = split_sizes(t, split.train.len())?;
+    let train_set = split.train.subset(&(0..n).collect::<Vec<_>>());
+    let mut hw = dev.model()?;
+    for epoch in 1..=t.epochs {
+        let start = Instant::now();
+        let mut correct = 0usize;
+        for (k, &i) in epoch_order(t.seed, epoch, n).iter().enumerate() {
+            let x = hw.inputs_of_image(train_set.image(i));
+            let label = train_set.labels[i] as usize;
+            let class = dev
+                .learn(&x, label)
+                .with_context(|| format!("epoch {epoch}, sample {} (training index {i})", k + 1))?;
+            correct += (class == label) as usize;
+            on_sample(epoch, k + 1);
+        }
+        let train_seconds = start.elapsed().as_secs_f64();
+        hw = dev
+            .model()
+            .with_context(|| format!("reading the parameters back after epoch {epoch}"))?;
+        let (_, loss) = evaluate(p, &hw, &train_set, t1);
+        let (test_acc, test_loss) = evaluate(p, &hw, &split.test, t1);
+        let log = EpochLog {
+            epoch,
+            loss,
+            train_acc: correct as f64 / n as f64,
+            test_acc,
+            test_loss,
+            lr: t.lr,
+            train_seconds,
+            seconds: start.elapsed().as_secs_f64(),
+            steps_per_sample: steps_per_sample as f64,
+            val_acc: None,
+            val_loss: None,
+        };
+        on_epoch(&log, &hw);
+    }
+    Ok(hw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::load_dir;
+    use crate::link::hil::pin_formats;
+    use crate::twin::learn::{LearnSpec, Rounding};
+    use crate::twin::quant::{beta_int, quantize};
+    use std::path::Path;
+
+    /// The twin learns the digits on chip: a short run improves clearly on
+    /// the untrained network, and the order of the samples is the seed's.
+    #[test]
+    fn the_twin_learns_digits_on_chip() {
+        let s = load_dir(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/digits-8x8"
+        )))
+        .unwrap();
+        let mut cfg = Config::parse(
+            "name='oc'\n[network]\ninputs=64\nlayers=[16,10]\n[train]\nepochs=2\nmax_train=400\nlr=0.01\nlr_bias=0.01\nt1=30\nt2=10\n",
+            "t",
+        )
+        .unwrap();
+        pin_formats(&mut cfg, s.train.max_pixel).unwrap();
+        let p = Params::init(&cfg);
+        let hw = quantize(&cfg, &p, s.train.max_pixel).unwrap().0;
+        let (acc0, _) = evaluate(&p, &hw, &s.test, 30);
+        let b = beta_int(&hw.fmt, cfg.train.beta);
+        let spec = LearnSpec::new(&hw, b, true, 30, 10, 0.01, 0.01, 8, Rounding::Shadow).unwrap();
+        let mut l = Learner::new(hw, spec);
+        let mut logs = Vec::new();
+        let out = train(
+            &mut l,
+            &cfg,
+            &s,
+            &p,
+            30,
+            50,
+            &mut |lg, _| logs.push(lg.clone()),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        eprintln!("untrained {acc0}, {logs:?}");
+        assert_eq!(out, l.hw);
+        assert!(logs[1].test_acc > acc0 + 0.3, "{acc0} -> {logs:?}");
+        assert!(logs[1].loss < logs[0].loss + 0.05, "{logs:?}");
+        assert_ne!(epoch_order(1, 1, 50), epoch_order(1, 2, 50));
+        assert_eq!(epoch_order(1, 1, 50), epoch_order(1, 1, 50));
+    }
+}
