@@ -3,6 +3,7 @@
 pub mod asic;
 pub mod bench;
 pub mod bench_ap;
+pub mod bench_learn;
 pub mod bench_sim;
 pub mod capacity;
 pub mod cmd;

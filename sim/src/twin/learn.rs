@@ -296,10 +296,14 @@ impl Learner {
         drop(tw);
         let wb = self.hw.fmt.weight_bits;
         let spec = self.spec.clone();
-        // W, row by row in the rows' order
+        // W, each pair once (i < j, row by row), both directions set:
+        // every draw of the stochastic rounding is the pair's
         for i in 0..self.hw.n() {
             for e in 0..self.hw.rows[i].len() {
                 let j = self.hw.rows[i][e].0;
+                if j < i {
+                    continue;
+                }
                 let d = self.cos_diff(&sin, st.plus[i], st.plus[j])
                     - self.cos_diff(&sin, st.minus[i], st.minus[j]);
                 let v = Self::apply(
@@ -311,6 +315,12 @@ impl Learner {
                     d,
                 );
                 self.hw.rows[i][e].1 = v;
+                let back = self.hw.rows[j]
+                    .iter()
+                    .position(|t| t.0 == i)
+                    .expect("W is symmetric: j's row holds i");
+                self.shadow_w[j][back] = self.shadow_w[i][e];
+                self.hw.rows[j][back].1 = v;
             }
         }
         // U, row-major over the input layer, and h
@@ -462,6 +472,17 @@ mod tests {
         assert!(moved > hw.nnz() / 2, "{moved} of {}", hw.nnz());
         assert_ne!(l.hw.u, hw.u);
         assert_ne!(l.hw.h, hw.h);
+        // stochastic rounding draws once per pair: W stays symmetric too
+        let mut st = Learner::new(hw.clone(), spec(&hw, 8, Rounding::Stochastic));
+        for s in 0..20 {
+            st.learn(&x(s), (s % 4) as usize);
+        }
+        for i in 0..hw.n() {
+            for &(j, w) in &st.hw.rows[i] {
+                assert_eq!(w, st.hw.rows[j].iter().find(|t| t.0 == i).unwrap().1);
+            }
+        }
+        assert_ne!(st.hw.rows, l.hw.rows);
         // the same samples again: the same bits (deterministic)
         let mut again = Learner::new(hw.clone(), spec(&hw, 8, Rounding::Shadow));
         for s in 0..20 {

@@ -12,6 +12,7 @@
 
 pub mod asic;
 pub mod bench_ap;
+pub mod bench_learn;
 pub mod bench_sim;
 pub mod bench_train;
 pub mod capacity;
