@@ -41,8 +41,13 @@ impl LearningDevice for Learner {
     }
 }
 
-/// The free phases of every sample of `data` after `steps` steps on `hw`.
-pub fn free_phases(hw: &HwModel, data: &crate::data::Dataset, steps: u32) -> Vec<Vec<u64>> {
+/// The free phases and the class (the device's readout: argmax of the
+/// table's cosines) of every sample of `data` after `steps` steps on `hw`.
+pub fn free_phases(
+    hw: &HwModel,
+    data: &crate::data::Dataset,
+    steps: u32,
+) -> Vec<(Vec<u64>, usize)> {
     (0..data.len())
         .into_par_iter()
         .map(|i| {
@@ -52,17 +57,25 @@ pub fn free_phases(hw: &HwModel, data: &crate::data::Dataset, steps: u32) -> Vec
             for _ in 0..steps {
                 tw.step();
             }
-            tw.theta
+            let c = tw.class();
+            (tw.theta, c)
         })
         .collect()
 }
 
-/// Accuracy and mean free-phase cost of `hw` on `data` (`steps` free
-/// steps), `p` giving the topology of the readout.
+/// Accuracy (the device's classes) and mean free-phase cost of `hw` on
+/// `data` (`steps` free steps), `p` giving the topology of the readout.
 pub fn evaluate(p: &Params, hw: &HwModel, data: &crate::data::Dataset, steps: u32) -> (f64, f64) {
-    let free = free_phases(hw, data, steps);
+    let (free, classes): (Vec<Vec<u64>>, Vec<usize>) =
+        free_phases(hw, data, steps).into_iter().unzip();
     let inputs = Inputs::new(data, data.len());
-    evaluate_from_phases(p, &inputs, hw.fmt.phase_bits, &free)
+    let (_, cost) = evaluate_from_phases(p, &inputs, hw.fmt.phase_bits, &free);
+    let ok = classes
+        .iter()
+        .zip(&data.labels)
+        .filter(|(&c, &l)| c == l as usize)
+        .count();
+    (ok as f64 / data.len().max(1) as f64, cost)
 }
 
 /// The seed of the host's sample order.
@@ -239,7 +252,6 @@ pub fn describe(l: &Learner) -> String {
         s.rounding
     )
 }
-
 
 #[cfg(test)]
 mod tests {
