@@ -7,6 +7,7 @@ pub mod axis;
 pub mod core;
 pub mod ctl;
 pub mod ctl_top;
+pub mod learn;
 pub mod pll;
 pub mod spi;
 pub mod top;

@@ -14,6 +14,7 @@ pub mod device;
 pub mod fusesoc;
 pub mod hil_device;
 pub mod jobs;
+pub mod learnsim;
 pub mod netlist;
 pub mod plot;
 pub mod progress;

@@ -94,6 +94,7 @@ pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
 /// readout's topology). The log's `loss` is the free-phase cost over the
 /// training samples evaluated after the epoch (the device answers only a
 /// class while it learns); `steps_per_sample` counts the device's steps.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     dev: &mut dyn LearningDevice,
     cfg: &Config,

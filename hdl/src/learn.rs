@@ -1,0 +1,499 @@
+//! `pg_learn`: the update engine of on-chip learning, exactly
+//! `phasegen_sim::twin::learn::Learner::update` (docs/learning.md).
+//!
+//! It holds the shadow parameters (W and U in the core's image words, each
+//! lane `weight_bits + shadow_bits` wide, and h per oscillator), the phases
+//! of the `+β` and reference states (written through `i_ph_*`, two copies
+//! each for the two reads of a pair) and the sample's inputs (`i_x_*`, the
+//! same writes the core's input RAM takes). On `i_go` it walks the W block's
+//! words, then U's, then the oscillator constants, one lane element every
+//! four cycles:
+//! 1. the phase reads (`θ_i`, `θ_j` of both states);
+//! 2. W: the folded differences' table indices, U and h: the phases' own;
+//!    the cosine table reads;
+//! 3. `d` (times `x_k` for U) and the product with the block's rate `m`;
+//! 4. `round_shift` by the rate's shift, the saturated add to the shadow;
+//!
+//! and writes each finished word to its shadow memory and, as the datapath
+//! value `sat(round_shift(shadow, shadow_bits))`, to the core's write port
+//! (`o_w_*`, `o_u_*`, `o_o_*`, the ports WriteWeights uses). The oscillator
+//! words keep K, ω and θ0 from a copy of their power-up values.
+
+use crate::arith;
+use crate::vlog::{if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};
+use phasegen_sim::twin::learn::LearnSpec;
+use phasegen_sim::twin::model::{sin_table, HwModel};
+use phasegen_sim::twin::qformat::{clog2, wrap};
+use phasegen_sim::twin::sched::Schedule;
+
+// FSM states.
+const S_IDLE: u64 = 0;
+const S_RD: u64 = 1;
+const S_LAT: u64 = 2;
+const S_E0: u64 = 3;
+const S_E1: u64 = 4;
+const S_E2: u64 = 5;
+const S_E3: u64 = 6;
+const S_WR: u64 = 7;
+const STATE_BITS: u32 = 3;
+
+// Blocks in the order they are updated.
+const B_W: u64 = 0;
+const B_U: u64 = 1;
+const B_O: u64 = 2;
+
+/// One of `items` by a run-time index (a mux chain; `items[0]` by default).
+fn select(idx: &Expr, items: &[Expr]) -> Expr {
+    let mut e = items[0].clone();
+    for (k, it) in items.iter().enumerate().skip(1) {
+        e = Expr::mux(idx.clone().eq(lit(idx.width(), k as u64)), it.clone(), e);
+    }
+    e
+}
+
+/// A memory of at most 128-bit words with initial contents.
+fn init_mem(m: &mut Module, name: &str, width: u32, words: Vec<u128>) -> Mem {
+    let depth = words.len().max(1);
+    let mut words = words;
+    words.resize(depth, 0);
+    m.mem_wide(name, width, depth, Some(words))
+}
+
+/// The shadow word of lane values `v` (lane `L-1` first): each value
+/// `<< sb`, `wb + sb` bits of two's complement.
+fn shadow_word(v: &[i64], wb: u32, sb: u32) -> u128 {
+    v.iter().rev().fold(0u128, |acc, &x| {
+        acc << (wb + sb) | wrap(x << sb, wb + sb) as u128
+    })
+}
+
+/// The update engine of `hw` (which must have its parameters in RAM and
+/// the rows stream) learning with `spec`.
+pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
+    assert!(
+        hw.params_in_ram,
+        "on-chip learning needs hardware.params = \"ram\""
+    );
+    assert!(!hw.pairs, "on-chip learning works on the rows stream");
+    let sched = Schedule::new(hw);
+    let f = hw.fmt;
+    let n = hw.n();
+    let (p, tb, s, wb, xb) = (
+        f.phase_bits,
+        f.table_bits,
+        f.amp_bits,
+        f.weight_bits,
+        f.input_bits,
+    );
+    let sb = spec.shadow_bits;
+    let sw = wb + sb;
+    let lanes = sched.lanes;
+    let lu = lanes as u32;
+    let a = clog2(n as u64);
+    let ni = hw.topo.inputs;
+    let ia = clog2(ni as u64);
+    let nw = sched.words.len();
+    let nu = sched.field.len() * sched.field_len;
+    let ea = clog2(nw as u64);
+    let ua = clog2(nu.max(1) as u64);
+    // the word counter also holds each block's word count
+    let eb = clog2(nw.max(nu).max(n) as u64 + 1).max(ea).max(ua).max(a);
+    let lw = clog2(lanes as u64 + 1);
+    let ow = 2 * wb + 2 * p;
+
+    let mut m = Module::new("pg_learn");
+    m.doc("pg_learn: the update engine of on-chip learning (see docs/learning.md).");
+    m.doc(&format!(
+        "shadow bits {sb}; rates W {}/2^{}, U {}/2^{}, h {}/2^{}",
+        spec.w.mult, spec.w.shift, spec.u.mult, spec.u.shift, spec.h.mult, spec.h.shift
+    ));
+    let clk = m.input("i_clk", 1);
+    let rst = m.input("i_rst", 1);
+    let go = m.input("i_go", 1);
+    let ph_we = m.input("i_ph_we", 1);
+    let ph_sel = m.input("i_ph_sel", 1);
+    let ph_idx = m.input("i_ph_idx", a);
+    let ph_val = m.input("i_ph_val", p);
+    let x_we = m.input("i_x_we", 1);
+    let x_addr = m.input("i_x_addr", ia);
+    let x_data = m.input("i_x_data", xb);
+
+    // ---------------- memories ----------------
+    let pm: Vec<Mem> = ["pp_a", "pp_b", "pm_a", "pm_b"]
+        .iter()
+        .map(|nm| m.mem(nm, p, n, None))
+        .collect();
+    for (k, mem) in pm.iter().enumerate() {
+        let sel = if k < 2 { 0 } else { 1 };
+        m.always(
+            &clk,
+            vec![if_(
+                ph_we.e().land(ph_sel.e().eq(lit(1, sel))),
+                vec![set_mem(mem, ph_idx.e(), ph_val.e())],
+            )],
+        );
+    }
+    let x_ram = m.mem("x_ram", xb, ni, None);
+    m.always(
+        &clk,
+        vec![if_(x_we.e(), vec![set_mem(&x_ram, x_addr.e(), x_data.e())])],
+    );
+    let table = sin_table(&f);
+    let nt = table.len();
+    let cos: Vec<u64> = (0..nt).map(|k| wrap(table[(k + nt / 4) % nt], s)).collect();
+    let cos_a = m.mem("cos_a", s, nt, Some(cos.clone()));
+    let cos_b = m.mem("cos_b", s, nt, Some(cos));
+    // W: {first, j, mask} per word and the shadow words
+    let mut g = 0;
+    let mut w_desc = Vec::with_capacity(nw);
+    let mut w_sh = Vec::with_capacity(nw);
+    let wimg = sched.words.clone();
+    for w in &wimg {
+        let first = sched.groups[g].first;
+        w_desc.push(((first as u128) << (a + lu)) | ((w.j as u128) << lu) | w.mask as u128);
+        let vals: Vec<i64> = (0..lanes)
+            .map(|l| {
+                if w.mask >> l & 1 == 1 {
+                    hw.rows[first + l]
+                        .iter()
+                        .find(|e| e.0 == w.j)
+                        .map_or(0, |e| e.1)
+                } else {
+                    0
+                }
+            })
+            .collect();
+        w_sh.push(shadow_word(&vals, wb, sb));
+        g += w.last as usize;
+    }
+    let w_desc_m = init_mem(&mut m, "w_desc", 2 * a + lu, w_desc);
+    let w_sh_m = init_mem(&mut m, "w_sh", lu * sw, w_sh);
+    // U: {first, k, mask} per word and the shadow words
+    let u_words = sched.u_words(hw);
+    let mut u_desc = Vec::with_capacity(nu);
+    for gr in &sched.field {
+        for k in 0..sched.field_len {
+            let mask = (0..lanes)
+                .filter(|&l| l < gr.rows && k < ni && gr.first + l < hw.topo.layers[0])
+                .fold(0u128, |acc, l| acc | 1 << l);
+            let kk = k.min(ni - 1) as u128;
+            u_desc.push(((gr.first as u128) << (ia + lu)) | (kk << lu) | mask);
+        }
+    }
+    let u_desc_m = init_mem(&mut m, "u_desc", a + ia + lu, u_desc);
+    let u_sh_m = init_mem(
+        &mut m,
+        "u_sh",
+        lu * sw,
+        u_words.iter().map(|v| shadow_word(v, wb, sb)).collect(),
+    );
+    // h shadows and the rest of each oscillator word {K, ω0 + δω, θ0}
+    let h_sh_m = init_mem(
+        &mut m,
+        "h_sh",
+        sw,
+        hw.h.iter().map(|&h| wrap(h << sb, sw) as u128).collect(),
+    );
+    let o_rest = init_mem(
+        &mut m,
+        "o_rest",
+        wb + 2 * p,
+        (0..n)
+            .map(|i| {
+                (wrap(hw.k[i], wb) as u128) << (2 * p)
+                    | (wrap(hw.omega0 + hw.omega[i], p) as u128) << p
+                    | hw.theta0[i] as u128
+            })
+            .collect(),
+    );
+
+    // ---------------- control ----------------
+    let st = m.reg_init("st", STATE_BITS, false, Some(S_IDLE));
+    let blk = m.reg("blk", 2);
+    let e = m.reg("e", eb);
+    let l = m.reg("l", lw);
+    let first = m.reg("first", a);
+    let jj = m.reg("jj", a);
+    let mask = m.reg("mask", lu);
+    let in_state = |v: u64| st.e().eq(lit(STATE_BITS, v));
+    let is_blk = |v: u64| blk.e().eq(lit(2, v));
+    m.output("o_busy", st.e().ne(lit(STATE_BITS, S_IDLE)));
+
+    // word reads (address: the word index)
+    let w_desc_q = m.reg("w_desc_q", 2 * a + lu);
+    m.mem_read(&clk, &w_desc_m, &w_desc_q, e.slice(ea - 1, 0));
+    let u_desc_q = m.reg("u_desc_q", a + ia + lu);
+    m.mem_read(&clk, &u_desc_m, &u_desc_q, e.slice(ua - 1, 0));
+    let w_sh_q = m.reg("w_sh_q", lu * sw);
+    m.mem_read(&clk, &w_sh_m, &w_sh_q, e.slice(ea - 1, 0));
+    let u_sh_q = m.reg("u_sh_q", lu * sw);
+    m.mem_read(&clk, &u_sh_m, &u_sh_q, e.slice(ua - 1, 0));
+    let h_sh_q = m.reg("h_sh_q", sw);
+    m.mem_read(&clk, &h_sh_m, &h_sh_q, e.slice(a - 1, 0));
+    let o_rest_q = m.reg("o_rest_q", wb + 2 * p);
+    m.mem_read(&clk, &o_rest, &o_rest_q, e.slice(a - 1, 0));
+    // the input of the U word (its k, latched with the word)
+    let kreg = m.reg("kreg", ia);
+    let x_q = m.reg("x_q", xb);
+    m.mem_read(&clk, &x_ram, &x_q, kreg.e());
+
+    // the element's oscillators: i = first + l (the oscillator itself for h)
+    let l_a = if lw >= a {
+        l.slice(a - 1, 0)
+    } else {
+        l.e().zext(a)
+    };
+    let i_row = m.wire("i_row", first.e().add(l_a));
+    let i_osc = m.wire(
+        "i_osc",
+        Expr::mux(is_blk(B_O), e.slice(a - 1, 0), i_row.e()),
+    );
+    let qs: Vec<Sig> = ["ppa_q", "ppb_q", "pma_q", "pmb_q"]
+        .iter()
+        .map(|nm| m.reg(nm, p))
+        .collect();
+    for (k, mem) in pm.iter().enumerate() {
+        let addr = if k % 2 == 0 { i_osc.e() } else { jj.e() };
+        m.mem_read(&clk, mem, &qs[k], addr);
+    }
+    // table indices: W the folded difference's, U and h the phase's own
+    let half = 1u64 << (p - 1);
+    let fold = |m: &mut Module, name: &str, x: &Sig, y: &Sig| -> Sig {
+        let d = m.wire(&format!("{name}_d"), x.e().sub(y.e()));
+        let neg = m.wire(&format!("{name}_n"), lit(p, 0).sub(d.e()));
+        m.wire_partial(
+            name,
+            Expr::mux(d.e().gt(lit(p, half)), neg.e(), d.e()),
+            "only the table index (the top bits) is read",
+        )
+    };
+    let fp = fold(&mut m, "fold_p", &qs[0], &qs[1]);
+    let fm = fold(&mut m, "fold_m", &qs[2], &qs[3]);
+    let is_w = m.wire("is_w", is_blk(B_W));
+    let top = |x: &Sig| x.slice(p - 1, p - tb);
+    let ang_p = m.wire("ang_p", Expr::mux(is_w.e(), top(&fp), top(&qs[0])));
+    let ang_m = m.wire("ang_m", Expr::mux(is_w.e(), top(&fm), top(&qs[2])));
+    let cpu = m.reg("cp_q", s);
+    let cmu = m.reg("cm_q", s);
+    m.mem_read(&clk, &cos_a, &cpu, ang_p.e());
+    m.mem_read(&clk, &cos_b, &cmu, ang_m.e());
+
+    // d, times x_k for U; the product with the block's multiplier
+    let dw = s + 1;
+    let cps = m.wire("cp", cpu.e().as_signed());
+    let cms = m.wire("cm", cmu.e().as_signed());
+    let d = m.wire("d", cps.sext(dw).sub(cms.sext(dw)));
+    let xs = m.wire("xs", Expr::concat(vec![lit(1, 0), x_q.e()]).as_signed());
+    let dxw = dw + xb + 1;
+    let dx_u = m.wire("dx_u", d.e().mul(xs.e()));
+    let dx = m.wire("dx", Expr::mux(is_blk(B_U), dx_u.e(), d.sext(dxw)));
+    let rb = phasegen_sim::twin::learn::RATE_BITS + 1;
+    let mult = m.wire(
+        "mult",
+        select(
+            &blk.e(),
+            &[
+                slit(rb, spec.w.mult),
+                slit(rb, spec.u.mult),
+                slit(rb, spec.h.mult),
+            ],
+        ),
+    );
+    let pw = dxw + rb;
+    let prod = m.reg_signed("prod", pw);
+    // the block's shift: each a wiring of prod, the block selects
+    let rs: Vec<Sig> = [spec.w.shift, spec.u.shift, spec.h.shift]
+        .iter()
+        .enumerate()
+        .map(|(k, &sh)| arith::round_shift(&mut m, &format!("inc{k}_r"), &prod, sh.min(pw)))
+        .collect();
+    let iw = rs.iter().map(|r| r.width).max().unwrap().max(sw) + 1;
+    let incs: Vec<Expr> = rs.iter().map(|r| r.sext(iw)).collect();
+    let inc = m.wire("inc", select(&blk.e(), &incs));
+    // the lane's shadow, the new shadow
+    let acc: Vec<Sig> = (0..lu)
+        .map(|k| m.reg_signed(&format!("acc{k}"), sw))
+        .collect();
+    let cur = m.wire(
+        "cur",
+        select(&l.e(), &acc.iter().map(|s| s.e()).collect::<Vec<_>>()),
+    );
+    let sum = m.wire("sum", cur.sext(iw).add(inc.e()));
+    let new = arith::sat(&mut m, "new_sh", &sum, sw);
+    let valid = m.wire(
+        "valid",
+        Expr::mux(
+            is_blk(B_O),
+            lit(1, 1),
+            if lanes == 1 {
+                mask.e()
+            } else {
+                mask.index(l.slice(clog2(lanes as u64) - 1, 0))
+            },
+        ),
+    );
+    // the datapath values of the word
+    let vals: Vec<Sig> = acc
+        .iter()
+        .enumerate()
+        .map(|(k, a_k)| {
+            let r = arith::round_shift(&mut m, &format!("val{k}_r"), a_k, sb);
+            arith::sat(&mut m, &format!("val{k}"), &r, wb)
+        })
+        .collect();
+    let word_vals = Expr::concat(vals.iter().rev().map(|v| v.e().as_unsigned()).collect());
+    let word_sh = Expr::concat(acc.iter().rev().map(|v| v.e().as_unsigned()).collect());
+
+    // ---------------- outputs to the core ----------------
+    let w_we = m.reg_init("w_we", 1, false, Some(0));
+    let w_addr = m.reg("w_addr", ea);
+    let w_data = m.reg("w_data", lu * wb);
+    let u_we = m.reg_init("u_we", 1, false, Some(0));
+    let u_addr = m.reg("u_addr", ua);
+    let u_data = m.reg("u_data", lu * wb);
+    let o_we = m.reg_init("o_we", 1, false, Some(0));
+    let o_addr = m.reg("o_addr", a);
+    let o_data = m.reg("o_data", ow);
+    for (nm, s_) in [
+        ("o_w_we", &w_we),
+        ("o_w_addr", &w_addr),
+        ("o_w_data", &w_data),
+        ("o_u_we", &u_we),
+        ("o_u_addr", &u_addr),
+        ("o_u_data", &u_data),
+        ("o_o_we", &o_we),
+        ("o_o_addr", &o_addr),
+        ("o_o_data", &o_data),
+    ] {
+        m.output(nm, s_.e());
+    }
+
+    // ---------------- the sequence ----------------
+    let lanes_of = Expr::mux(is_blk(B_O), lit(lw, 1), lit(lw, lanes as u64));
+    let words_of = select(
+        &blk.e(),
+        &[lit(eb, nw as u64), lit(eb, nu as u64), lit(eb, n as u64)],
+    );
+    let goto = |v: u64| set(&st, lit(STATE_BITS, v));
+    let latch_lanes = |q: &Sig| -> Vec<Stmt> {
+        (0..lu)
+            .map(|k| {
+                set(
+                    &acc[k as usize],
+                    q.slice(k * sw + sw - 1, k * sw).as_signed(),
+                )
+            })
+            .collect()
+    };
+    let mut lat_w = latch_lanes(&w_sh_q);
+    lat_w.extend([
+        set(&first, w_desc_q.slice(2 * a + lu - 1, a + lu)),
+        set(&jj, w_desc_q.slice(a + lu - 1, lu)),
+        set(&mask, w_desc_q.slice(lu - 1, 0)),
+    ]);
+    let mut lat_u = latch_lanes(&u_sh_q);
+    lat_u.extend([
+        set(&first, u_desc_q.slice(a + ia + lu - 1, ia + lu)),
+        set(&kreg, u_desc_q.slice(ia + lu - 1, lu)),
+        set(&mask, u_desc_q.slice(lu - 1, 0)),
+    ]);
+    let lat_o = vec![set(&acc[0], h_sh_q.e().as_signed())];
+    let upd: Vec<Stmt> = (0..lu)
+        .map(|k| {
+            if_(
+                l.e().eq(lit(lw, k as u64)).land(valid.e()),
+                vec![set(&acc[k as usize], new.e())],
+            )
+        })
+        .collect();
+    let e_next = e.e().add(lit(eb, 1));
+    let wr = vec![
+        if_(
+            is_blk(B_W),
+            vec![
+                set_mem(&w_sh_m, e.slice(ea - 1, 0), word_sh.clone()),
+                set(&w_we, lit(1, 1)),
+                set(&w_addr, e.slice(ea - 1, 0)),
+                set(&w_data, word_vals.clone()),
+            ],
+        ),
+        if_(
+            is_blk(B_U),
+            vec![
+                set_mem(&u_sh_m, e.slice(ua - 1, 0), word_sh),
+                set(&u_we, lit(1, 1)),
+                set(&u_addr, e.slice(ua - 1, 0)),
+                set(&u_data, word_vals),
+            ],
+        ),
+        if_(
+            is_blk(B_O),
+            vec![
+                set_mem(&h_sh_m, e.slice(a - 1, 0), acc[0].e().as_unsigned()),
+                set(&o_we, lit(1, 1)),
+                set(&o_addr, e.slice(a - 1, 0)),
+                set(
+                    &o_data,
+                    Expr::concat(vec![vals[0].e().as_unsigned(), o_rest_q.e()]),
+                ),
+            ],
+        ),
+        if_else(
+            e_next.clone().eq(words_of),
+            vec![
+                set(&e, lit(eb, 0)),
+                if_else(
+                    is_blk(B_O),
+                    vec![goto(S_IDLE)],
+                    vec![set(&blk, blk.e().add(lit(2, 1))), goto(S_RD)],
+                ),
+            ],
+            vec![set(&e, e_next), goto(S_RD)],
+        ),
+    ];
+    let lat = vec![
+        if_(is_blk(B_W), lat_w),
+        if_(is_blk(B_U), lat_u),
+        if_(is_blk(B_O), lat_o),
+        set(&l, lit(lw, 0)),
+        goto(S_E0),
+    ];
+    let mut e3 = upd;
+    e3.push(if_else(
+        l.e().add(lit(lw, 1)).eq(lanes_of),
+        vec![goto(S_WR)],
+        vec![set(&l, l.e().add(lit(lw, 1))), goto(S_E0)],
+    ));
+    m.always(
+        &clk,
+        vec![if_else(
+            rst.e(),
+            vec![
+                goto(S_IDLE),
+                set(&w_we, lit(1, 0)),
+                set(&u_we, lit(1, 0)),
+                set(&o_we, lit(1, 0)),
+            ],
+            vec![
+                set(&w_we, lit(1, 0)),
+                set(&u_we, lit(1, 0)),
+                set(&o_we, lit(1, 0)),
+                if_(
+                    in_state(S_IDLE).land(go.e()),
+                    vec![set(&blk, lit(2, B_W)), set(&e, lit(eb, 0)), goto(S_RD)],
+                ),
+                if_(in_state(S_RD), vec![goto(S_LAT)]),
+                if_(in_state(S_LAT), lat),
+                if_(in_state(S_E0), vec![goto(S_E1)]),
+                if_(in_state(S_E1), vec![goto(S_E2)]),
+                if_(
+                    in_state(S_E2),
+                    vec![set(&prod, dx.e().mul(mult.e())), goto(S_E3)],
+                ),
+                if_(in_state(S_E3), e3),
+                if_(in_state(S_WR), wr),
+            ],
+        )],
+    );
+    m
+}

@@ -1,0 +1,145 @@
+//! The on-chip update engine (`pg_learn`) under Verilator against the
+//! twin's learning step: after every sample of a run, the words it writes
+//! to the core equal the twin's updated parameters, word for word; a
+//! deliberately wrong engine is caught.
+
+use phasegen::cosim::scratch_dir;
+use phasegen::learnsim::{build, expected_writes, LearnSim};
+use phasegen_sim::config::Config;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::learn::{LearnSpec, Learner, Rounding};
+use phasegen_sim::twin::quant::{beta_int, quantize};
+
+fn learner(cfg: &str, symmetric: bool) -> Learner {
+    let c = Config::parse(cfg, "t").unwrap();
+    let hw = quantize(&c, &Params::init(&c), 16).unwrap().0;
+    let b = beta_int(&hw.fmt, 0.5);
+    let spec = LearnSpec::new(&hw, b, symmetric, 25, 10, 0.05, 0.05, 8, Rounding::Shadow).unwrap();
+    Learner::new(hw, spec)
+}
+
+fn input(n: usize, s: u64) -> Vec<u64> {
+    (0..n as u64)
+        .map(|k| (k * 7 + s * 5 + k * k * s) % 16)
+        .collect()
+}
+
+/// Runs `samples` samples through the twin and the engine; the first
+/// mismatch, if any.
+fn run(l: &mut Learner, sim: &mut LearnSim, samples: u64) -> Result<u64, String> {
+    let ni = l.hw.topo.inputs;
+    let classes = l.hw.topo.classes();
+    let mut cycles = 0;
+    for s in 0..samples {
+        let x = input(ni, s);
+        let (st, _) = l.states(&x, (s as usize) % classes);
+        let got = sim.update(&x, &st).map_err(|e| e.to_string())?;
+        l.update(&x, &st);
+        let want = expected_writes(&l.hw);
+        for (blk, g, w) in [
+            ("W", &got.w, &want.w),
+            ("U", &got.u, &want.u),
+            ("osc", &got.o, &want.o),
+        ] {
+            if g.len() != w.len() {
+                return Err(format!(
+                    "sample {s}: {} {blk} words written, {} expected",
+                    g.len(),
+                    w.len()
+                ));
+            }
+            if let Some((a, b)) = g.iter().zip(w).find(|(a, b)| a != b) {
+                return Err(format!(
+                    "sample {s}: {blk} word {} is {:#x}, the twin's {:#x}",
+                    b.0, a.1, b.1
+                ));
+            }
+        }
+        cycles = got.cycles;
+    }
+    Ok(cycles)
+}
+
+#[test]
+fn engine_writes_the_twins_update_for_every_sample() {
+    for (tag, cfg, sym) in [
+        (
+            "learn-small-2lanes",
+            "name='ls'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nlanes=2\nweight_frac=4\nw_frac=5\nu_frac=6\n",
+            true,
+        ),
+        (
+            "learn-digits",
+            "name='ld'\n[network]\ninputs=64\nlayers=[32,10]\n[hardware]\nparams='ram'\nweight_frac=5\nw_frac=5\nu_frac=6\n",
+            false,
+        ),
+    ] {
+        let mut l = learner(cfg, sym);
+        let before = l.hw.clone();
+        let dir = scratch_dir(tag);
+        let built = build(&l.hw, &l.spec, &dir, None).unwrap();
+        // lint clean (verilator -Wall, yosys check -assert) and reproducible
+        let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lint.sh"))
+            .arg(&dir)
+            .arg("pg_learn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{tag}: lint failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let again = phasegen_hdl::vlog::file(
+            &["pg_learn.v: test build".into()],
+            &[&phasegen_hdl::learn::generate(&l.hw, &l.spec)],
+        );
+        assert_eq!(std::fs::read_to_string(dir.join("pg_learn.v")).unwrap(), again);
+        let mut sim = LearnSim::new(&built).unwrap();
+        let cycles = run(&mut l, &mut sim, 6).unwrap_or_else(|e| panic!("{tag}: {e}"));
+        assert_ne!(l.hw.rows, before.rows, "{tag}: nothing learned");
+        assert_ne!(l.hw.u, before.u, "{tag}: U not learned");
+        println!(
+            "{tag}: {} lanes, {} W words, {} inputs: {cycles} cycles per update pass",
+            built_lanes(&l),
+            phasegen_sim::twin::sched::Schedule::new(&l.hw).words.len(),
+            l.hw.topo.inputs
+        );
+    }
+}
+
+fn built_lanes(l: &Learner) -> usize {
+    phasegen_sim::twin::sched::Schedule::new(&l.hw).lanes
+}
+
+/// A wrong engine is caught: the fold left out for the `+β` state, the
+/// sign of `d` flipped, the increment's rounding made a floor.
+#[test]
+fn a_wrong_engine_is_caught() {
+    let cfg = "name='lm'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nlanes=2\nweight_frac=4\nw_frac=5\nu_frac=6\n";
+    let l0 = learner(cfg, true);
+    let text = phasegen_hdl::vlog::file(
+        &["pg_learn.v: test build".into()],
+        &[&phasegen_hdl::learn::generate(&l0.hw, &l0.spec)],
+    );
+    // (the line's start, what in it changes, to what)
+    let mutants = [
+        ("    assign fold_p =", "? fold_p_n :", "? fold_p_d :"),
+        ("    assign d =", "cp}) - $signed", "cp}) + $signed"),
+        ("    assign inc0_r_sum =", ") + ", ") - "),
+    ];
+    for (k, (line, from, to)) in mutants.iter().enumerate() {
+        let at = text.find(line).unwrap_or_else(|| panic!("no line {line}"));
+        let end = at + text[at..].find('\n').unwrap();
+        let l = &text[at..end];
+        assert!(l.contains(from), "{from} not in {l}");
+        let bad = format!("{}{}{}", &text[..at], l.replacen(from, to, 1), &text[end..]);
+        let mut lr = l0.clone();
+        let dir = scratch_dir(&format!("learn-mutant-{k}"));
+        let built = build(&lr.hw, &lr.spec, &dir, Some(&bad)).unwrap();
+        let mut sim = LearnSim::new(&built).unwrap();
+        let e = run(&mut lr, &mut sim, 6)
+            .expect_err(&format!("mutant {l} ({from} -> {to}) not caught"));
+        println!("mutant {from} -> {to}: {e}");
+    }
+}
