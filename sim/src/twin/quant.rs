@@ -158,6 +158,29 @@ fn quantize_group(name: &'static str, q: &Q, xs: &[f64]) -> (Vec<i64>, GroupRepo
     )
 }
 
+/// The most fraction bits the harmonics' coefficients get.
+pub const MAX_HARM_FRAC: u32 = 24;
+
+/// The coupling's extra harmonics `a_2, a_3, …` as `weight_bits` signed
+/// integers at `2^-harm_frac`, `harm_frac` the most fraction bits that hold
+/// the largest `|a_n|` (at most [`MAX_HARM_FRAC`]); trailing zeros (also
+/// those that round to 0) dropped. `(vec![], 0)` for none.
+pub fn quantize_harmonics(a: &[f32], weight_bits: u32) -> (Vec<i64>, u32) {
+    let max = a.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
+    if max == 0.0 {
+        return (Vec::new(), 0);
+    }
+    let top = ((1i64 << (weight_bits - 1)) - 1) as f64;
+    let frac = ((top / max).log2().floor().max(0.0) as u32).min(MAX_HARM_FRAC);
+    let q = Q::signed(weight_bits, frac as i32);
+    let mut v: Vec<i64> = a.iter().map(|&x| q.quantize(x as f64).value).collect();
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    let frac = if v.is_empty() { 0 } else { frac };
+    (v, frac)
+}
+
 /// The most fraction bits W or U gets beyond the other parameters' (keeps
 /// the field accumulator and the rounding shifts within a few bits).
 pub const MAX_GROUP_SHIFT: u32 = 8;
@@ -174,6 +197,14 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             hw.weight_bits
         );
     }
+    p.coupling.require_hardware("the quantizer")?;
+    if hw.coupling == crate::config::Coupling::Pairs && p.coupling.order() > 1 {
+        bail!(
+            "hardware.coupling = \"pairs\" does not compute the coupling's extra harmonics (this model has train.harmonics = {:?}); use hardware.coupling = \"rows\" (the default) for it",
+            p.coupling.harmonics
+        );
+    }
+    let (harmonics, harm_frac) = quantize_harmonics(&p.coupling.harmonics, hw.weight_bits);
     let topo = &p.topo;
     let edges = topo.edges();
     // Inputs are integers 0..2^B-1 standing for 0..1, but the hardware reads
@@ -299,6 +330,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
     for r in rows.iter_mut() {
         r.sort_by_key(|&(j, _)| j);
     }
+    let harm_q = (!harmonics.is_empty()).then(|| Q::signed(hw.weight_bits, harm_frac as i32));
     let model = HwModel {
         topo: topo.clone(),
         fmt,
@@ -325,6 +357,8 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         spram: crate::board::up5k(&cfg.target.board),
         pairs: hw.coupling == crate::config::Coupling::Pairs,
         axis: hw.interface == crate::config::Interface::Axis,
+        harmonics,
+        harm_frac,
         theta0,
         max_pixel,
         steps,
@@ -340,7 +374,15 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             auto_steps,
             t1: cfg.train.t1,
             omega0,
-            groups: vec![gw, gu, gh, gk],
+            groups: {
+                let mut g = vec![gw, gu, gh, gk];
+                if harm_q.is_some() {
+                    let a: Vec<f64> = p.coupling.harmonics.iter().map(|&v| v as f64).collect();
+                    let qa = harm_q.expect("a format");
+                    g.push(quantize_group("a_n (harmonics)", &qa, &a).1);
+                }
+                g
+            },
         },
     ))
 }
