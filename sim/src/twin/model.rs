@@ -562,7 +562,8 @@ mod tests {
                     wsum += wf.abs();
                     for (k, &an) in a.iter().enumerate() {
                         let n = (k + 2) as f64;
-                        want += wf * an as f64 * (n * (to_rad(t.theta[j]) - to_rad(t.theta[i]))).sin();
+                        want +=
+                            wf * an as f64 * (n * (to_rad(t.theta[j]) - to_rad(t.theta[i]))).sin();
                     }
                 }
                 let got = t.harmonic_drive(i) as f64 / scale;

@@ -158,28 +158,7 @@ fn quantize_group(name: &'static str, q: &Q, xs: &[f64]) -> (Vec<i64>, GroupRepo
     )
 }
 
-/// The most fraction bits the harmonics' coefficients get.
-pub const MAX_HARM_FRAC: u32 = 24;
-
-/// The coupling's extra harmonics `a_2, a_3, …` as `weight_bits` signed
-/// integers at `2^-harm_frac`, `harm_frac` the most fraction bits that hold
-/// the largest `|a_n|` (at most [`MAX_HARM_FRAC`]); trailing zeros (also
-/// those that round to 0) dropped. `(vec![], 0)` for none.
-pub fn quantize_harmonics(a: &[f32], weight_bits: u32) -> (Vec<i64>, u32) {
-    let max = a.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
-    if max == 0.0 {
-        return (Vec::new(), 0);
-    }
-    let top = ((1i64 << (weight_bits - 1)) - 1) as f64;
-    let frac = ((top / max).log2().floor().max(0.0) as u32).min(MAX_HARM_FRAC);
-    let q = Q::signed(weight_bits, frac as i32);
-    let mut v: Vec<i64> = a.iter().map(|&x| q.quantize(x as f64).value).collect();
-    while v.last() == Some(&0) {
-        v.pop();
-    }
-    let frac = if v.is_empty() { 0 } else { frac };
-    (v, frac)
-}
+pub use crate::config::{quantize_harmonics, MAX_HARM_FRAC};
 
 /// The most fraction bits W or U gets beyond the other parameters' (keeps
 /// the field accumulator and the rounding shifts within a few bits).
@@ -204,7 +183,8 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             p.coupling.harmonics
         );
     }
-    let (harmonics, harm_frac) = quantize_harmonics(&p.coupling.harmonics, hw.weight_bits);
+    let a: Vec<f64> = p.coupling.harmonics.iter().map(|&v| v as f64).collect();
+    let (harmonics, harm_frac) = quantize_harmonics(&a, hw.weight_bits);
     let topo = &p.topo;
     let edges = topo.edges();
     // Inputs are integers 0..2^B-1 standing for 0..1, but the hardware reads
