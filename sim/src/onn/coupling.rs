@@ -132,7 +132,7 @@ impl CouplingFn {
     pub fn require_plain(&self, what: &str) -> Result<()> {
         if !self.is_plain() {
             bail!(
-                "{what}: the hardware computes the coupling H(ψ) = sin ψ only, and this model has train.alpha = {}, train.harmonics = {:?}, diffusive = {}; the hardware has no phase lag or extra harmonics yet: train with alpha = 0 and no harmonics for hardware, or use the float model (`phasegen eval`)",
+                "{what}: these compute their EP update for the coupling H(ψ) = sin ψ only, and this model has train.alpha = {}, train.harmonics = {:?}, diffusive = {}: train with the float backend (the default; the hardware then runs the harmonics, with alpha = 0), or with alpha = 0 and no harmonics",
                 self.alpha,
                 self.harmonics,
                 self.diffusive

@@ -356,9 +356,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             omega0,
             groups: {
                 let mut g = vec![gw, gu, gh, gk];
-                if harm_q.is_some() {
-                    let a: Vec<f64> = p.coupling.harmonics.iter().map(|&v| v as f64).collect();
-                    let qa = harm_q.expect("a format");
+                if let Some(qa) = harm_q {
                     g.push(quantize_group("a_n (harmonics)", &qa, &a).1);
                 }
                 g
