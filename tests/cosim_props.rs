@@ -112,6 +112,22 @@ fn random_case(seed: u64) -> Case {
             cfg.hardware.coupling = Coupling::Rows;
         }
     }
+    // every third case that reads W by rows couples through extra odd
+    // harmonics a_2 .. a_5 (some 0; docs/hardware.md), drawn from their own
+    // generator so the draws above and below stay those of earlier versions
+    if seed % 3 == 1 && cfg.hardware.coupling == Coupling::Rows {
+        let mut rh = Rng::new(seed ^ 0x4841_524d);
+        let k = pick(&mut rh, 1, 4) as usize;
+        cfg.train.harmonics = (0..k)
+            .map(|_| {
+                if rh.below(3) == 0 {
+                    0.0
+                } else {
+                    rh.uniform(-0.8, 0.8)
+                }
+            })
+            .collect();
+    }
     if let Err(e) = cfg.validate() {
         panic!(
             "seed {seed}: the case generator made an invalid config ({e:#}):\n{}",
@@ -164,11 +180,16 @@ fn random_configs_match_twin() {
         let c = random_case(seed);
         let h = &c.cfg.hardware;
         let what = format!(
-            "case {i} (PHASEGEN_PROP_SEED={seed} PHASEGEN_PROP_CASES=1): inputs {} layers {:?}{}{} lanes {}, P={} L={} S={} W={}(F={} Fw={} Fu={}) B={} D={} step_shift={}, {} free + {} nudged steps, beta {} label {}",
+            "case {i} (PHASEGEN_PROP_SEED={seed} PHASEGEN_PROP_CASES=1): inputs {} layers {:?}{}{}{} lanes {}, P={} L={} S={} W={}(F={} Fw={} Fu={}) B={} D={} step_shift={}, {} free + {} nudged steps, beta {} label {}",
             c.cfg.network.inputs,
             c.cfg.network.layers,
             if c.cfg.network.intralayer { " intralayer" } else { "" },
             if c.hw.pairs { " pairs" } else { "" },
+            if c.hw.harmonics.is_empty() {
+                String::new()
+            } else {
+                format!(" harmonics {:?}/2^{}", c.hw.harmonics, c.hw.harm_frac)
+            },
             h.lanes,
             h.phase_bits,
             h.table_bits,
@@ -268,6 +289,15 @@ fn case_generator_is_deterministic_and_covers_the_ranges() {
     assert!(seen(&|c| c.hw.fmt.w_frac == c.hw.fmt.frac));
     assert!(seen(&|c| c.hw.pairs && c.hw.lanes > 1));
     assert!(seen(&|c| c.hw.pairs && c.hw.lanes == 1));
+    // the coupling's extra harmonics: one, several, with lanes
+    assert!(seen(&|c| c.hw.harmonic_terms().len() == 1));
+    assert!(seen(&|c| c.hw.harmonic_terms().len() >= 3));
+    assert!(seen(
+        &|c| !c.hw.harmonic_terms().is_empty() && c.hw.lanes > 1
+    ));
+    assert!(cases
+        .iter()
+        .all(|c| c.hw.harmonics.is_empty() || !c.hw.pairs));
 }
 
 /// A network whose only layer has 2^k oscillators (found by this test: the

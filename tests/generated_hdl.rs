@@ -355,3 +355,35 @@ fn the_metacircuit_controller_is_lint_clean_and_reproducible() {
         );
     }
 }
+
+/// The coupling's extra harmonics (docs/hardware.md): the default network
+/// with the reduced van der Pol's `a_3`, and two harmonics on three lanes
+/// and on a dense stream; lint clean, the same bytes twice, and only the
+/// harmonic designs change.
+#[test]
+fn harmonic_designs_are_lint_clean_and_reproducible() {
+    let mut vdp = Config::default_config();
+    vdp.train.harmonics = vec![0.0, -0.035781];
+    let a = design(&vdp);
+    assert_eq!(a, design(&Config::parse(&vdp.canonical(), "copy").unwrap()));
+    let core = &a[0].text;
+    assert!(core.contains("harm_t3") && !core.contains("harm_t2"));
+    let plain = design(&Config::default_config());
+    assert_ne!(a[0].text, plain[0].text);
+    assert!(!plain[0].text.contains("harm_"));
+    lint("lint-harm-vdp", &vdp);
+    let mut lanes = Config::default_config();
+    lanes.network.inputs = 6;
+    lanes.network.layers = vec![5, 4];
+    lanes.network.intralayer = true;
+    lanes.hardware.lanes = 3;
+    lanes.target.board = "ulx3s-25f".into();
+    lanes.target.clock_hz = 25_000_000;
+    lanes.train.harmonics = vec![0.3, -0.45];
+    lanes.validate().unwrap();
+    lint("lint-harm-lanes", &lanes);
+    let mut dense = lanes.clone();
+    dense.network.layers = vec![9];
+    dense.hardware.lanes = 2;
+    lint("lint-harm-dense", &dense);
+}

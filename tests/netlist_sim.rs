@@ -84,9 +84,22 @@ fn cells_named(netlist: &str, mem: &str) -> Vec<String> {
 /// `cfg`'s netlist against its twin; `memories` must be in block RAM
 /// (Yosys is asked to put them there).
 fn netlist_of_matches_twin(family: &str, cfg: &Config, tag: &str, memories: &[&str]) {
+    netlist_of_scaled_matches_twin(family, cfg, tag, memories, 1.0)
+}
+
+/// [`netlist_of_matches_twin`] with the initial couplings `W` times `w_scale`.
+fn netlist_of_scaled_matches_twin(
+    family: &str,
+    cfg: &Config,
+    tag: &str,
+    memories: &[&str],
+    w_scale: f32,
+) {
     let t0 = Instant::now();
     let cfg = cfg.clone();
-    let (hw, _) = quantize(&cfg, &Params::init(&cfg), 16).unwrap();
+    let mut p = Params::init(&cfg);
+    p.w.iter_mut().for_each(|w| *w *= w_scale);
+    let (hw, _) = quantize(&cfg, &p, 16).unwrap();
     let mut flow = Flow::for_family(family).unwrap_or_else(|e| panic!("{e:#}"));
     if !memories.is_empty() {
         // (the module is elaborated first: its memories exist from then on)
@@ -198,4 +211,40 @@ fn ecp5_pairs_netlist_matches_twin() {
         "netlist-pairs-ecp5",
         &["acc_str", "acc_own"],
     );
+}
+
+/// The coupling's extra harmonics (docs/hardware.md) in the iCE40 netlist:
+/// the drive's logic multipliers and constant multiplications as Yosys maps
+/// them (LUTs and carry chains), the lanes' harmonic products in SB_MAC16.
+/// Couplings four times the initial ones, so the harmonic term moves the
+/// phases (checked on the twin).
+#[test]
+fn ice40_harmonics_netlist_matches_twin() {
+    let mut c = config("ice40");
+    c.train.harmonics = vec![0.0, -0.45];
+    let mut p = Params::init(&c);
+    p.w.iter_mut().for_each(|w| *w *= 4.0);
+    let (hw, _) = quantize(&c, &p, 16).unwrap();
+    assert_eq!(hw.harmonic_terms().len(), 1);
+    let plain = phasegen_sim::twin::model::HwModel {
+        harmonics: vec![],
+        harm_frac: 0,
+        ..hw.clone()
+    };
+    let x = vec![15; hw.topo.inputs];
+    let (mut a, mut b) = (
+        phasegen_sim::twin::model::Twin::new(&hw),
+        phasegen_sim::twin::model::Twin::new(&plain),
+    );
+    a.load_input(&x);
+    b.load_input(&x);
+    assert!(
+        (0..50).any(|_| {
+            a.step();
+            b.step();
+            a.theta != b.theta
+        }),
+        "the harmonic term changes nothing in 50 steps"
+    );
+    netlist_of_scaled_matches_twin("ice40", &c, "netlist-harm-ice40", &[], 4.0);
 }

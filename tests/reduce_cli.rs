@@ -55,7 +55,7 @@ fn bad_oscillator_files_and_flags_are_refused_by_name() {
     assert!(e.contains("--config"), "{e}");
     let e = fails(&["reduce", "alpha-sweep", "--alphas", "0,2.0", "--seeds", "0"]);
     assert!(e.contains("--alphas: 2 is out of range"), "{e}");
-    // the hardware computes sin ψ only: a model with a lag is refused there
+    // the hardware computes no phase lag: a model with one is refused there
     let m = t.0.join("m.json");
     let c = t.0.join("c.toml");
     std::fs::write(&c, "name = 'lag'\n[network]\ninputs = 64\nlayers = [4, 10]\n[train]\nepochs = 1\nmax_train = 32\n").unwrap();
@@ -101,6 +101,64 @@ fn bad_oscillator_files_and_flags_are_refused_by_name() {
         m.to_str().unwrap(),
     ]);
     assert!(e.contains("train.alpha = 3"), "{e}");
+}
+
+/// A model trained with extra odd harmonics (no lag) goes through
+/// quantize, gen and verify (the core against the twin); a lag, also in the
+/// diffusive form, is still refused by name.
+#[test]
+fn harmonics_deploy_and_a_lag_is_refused() {
+    let t = TempDir::new("reduce-harm");
+    let m = t.0.join("m.json");
+    let c = t.0.join("c.toml");
+    std::fs::write(&c, "name = 'harm'\n[network]\ninputs = 64\nlayers = [4, 10]\n[train]\nepochs = 1\nmax_train = 32\n").unwrap();
+    let (mp, cp) = (m.to_str().unwrap(), c.to_str().unwrap());
+    ok(&[
+        "train",
+        "--config",
+        cp,
+        "--harmonics",
+        "0,-0.2",
+        "--out",
+        mp,
+    ]);
+    let (q, _) = ok(&["quantize", "--model", mp]);
+    assert!(q.contains("a_n (harmonics)"), "{q}");
+    let g = t.0.join("gen");
+    ok(&["gen", "--model", mp, "--out", g.to_str().unwrap()]);
+    let core = std::fs::read_to_string(g.join("pg_core.v")).unwrap();
+    assert!(core.contains("harm_t3") && !core.contains("harm_t2"));
+    let (v, ve) = ok(&["verify", "--model", mp, "--steps", "40", "--samples", "1"]);
+    let v = v + &ve;
+    assert!(
+        v.contains("TESTBENCH OK") && v.contains("140 steps bit-exact"),
+        "{v}"
+    );
+    ok(&[
+        "train",
+        "--config",
+        cp,
+        "--harmonics",
+        "0,-0.2",
+        "--alpha",
+        "0.2",
+        "--diffusive",
+        "--out",
+        mp,
+    ]);
+    let gp = g.to_str().unwrap();
+    for args in [
+        vec!["quantize", "--model", mp],
+        vec!["gen", "--model", mp, "--out", gp],
+        vec!["verify", "--model", mp],
+    ] {
+        let cmd = args[0];
+        let e = fails(&args);
+        assert!(
+            e.contains("train.alpha = 0.2 (diffusive)") && e.contains("alpha = 0 for hardware"),
+            "{cmd}: {e}"
+        );
+    }
 }
 
 #[test]

@@ -26,7 +26,7 @@
 //! Memories are synchronous-read (block RAM on both families); ROM contents
 //! come from the quantized model and the schedule.
 
-use crate::arith;
+use crate::arith::{self, mul_const, mul_logic, times_const};
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};
 use phasegen_sim::link::protocol::Block;
 use phasegen_sim::twin::model::{sin_table, HwModel};
@@ -249,7 +249,23 @@ pub fn generate(hw: &HwModel) -> Module {
         .map(|k| (wrap(table[(k + q) % nt], s) << s) | wrap(table[k], s))
         .collect();
     let sc_str = rom(&mut m, "sc_rom_str", 2 * s, sc.clone());
-    let sc_own = rom(&mut m, "sc_rom_own", 2 * s, sc);
+    let sc_own = rom(&mut m, "sc_rom_own", 2 * s, sc.clone());
+    // the coupling's extra harmonics a_n sin nψ (docs/hardware.md): for each,
+    // its (n, a_n) and a {cos, sin} table for the stream and one for the
+    // oscillators' own look-ups (one read port each)
+    let harm = hw.harmonic_terms();
+    assert!(
+        harm.is_empty() || !hw.pairs,
+        "the pairs stream has no harmonics (the quantizer refuses them)"
+    );
+    let harm_roms: Vec<(usize, i64, Mem, Mem)> = harm
+        .iter()
+        .map(|&(nn, an)| {
+            let st = rom(&mut m, &format!("sc_rom_str_{nn}"), 2 * s, sc.clone());
+            let ow = rom(&mut m, &format!("sc_rom_own_{nn}"), 2 * s, sc.clone());
+            (nn, an, st, ow)
+        })
+        .collect();
     let s2_rom = rom(
         &mut m,
         "sin_rom_2",
@@ -632,6 +648,20 @@ pub fn generate(hw: &HwModel) -> Module {
     m.mem_read(&clk, &sc_str, &sc_q, idx_str.e());
     let sin_j = m.wire("sin_j", sc_q.slice(s - 1, 0).as_signed());
     let cos_j = m.wire("cos_j", sc_q.slice(2 * s - 1, s).as_signed());
+    // the harmonics' look-ups of the same word: {cos nψ_j, sin nψ_j}
+    let harm_j: Vec<(Sig, Sig)> = harm_roms
+        .iter()
+        .map(|(nn, _, st, _)| {
+            let t = times_const(&mut m, &format!("psi_j_x{nn}"), &ph_j, *nn);
+            let idx = m.wire(&format!("tab_idx_str_{nn}"), t.slice(p - 1, p - tb));
+            let q = m.reg(&format!("sc_q_{nn}"), 2 * s);
+            m.mem_read(&clk, st, &q, idx.e());
+            (
+                m.wire(&format!("cos_j_{nn}"), q.slice(2 * s - 1, s).as_signed()),
+                m.wire(&format!("sin_j_{nn}"), q.slice(s - 1, 0).as_signed()),
+            )
+        })
+        .collect();
     let v3 = m.reg_init("v3", 1, false, Some(0));
     let last3 = m.reg("last3", 1);
     let mask3 = m.reg("mask3", lanes as u32);
@@ -729,6 +759,34 @@ pub fn generate(hw: &HwModel) -> Module {
         hold_s.push(hs);
         sum_c.push(sc_);
         sum_s.push(ss_);
+    }
+    // the harmonics' lanes: W cos nθ_j and W sin nθ_j, exact sums per row
+    // beside the first harmonic's (accumulated and latched with them); per
+    // harmonic, per lane: (acc_c, acc_s, hold_c, hold_s, sum_c, sum_s)
+    type HarmLane = (Sig, Sig, Sig, Sig, Sig, Sig);
+    let mut harm_lanes: Vec<Vec<HarmLane>> = Vec::new();
+    for ((nn, _, _, _), (cj, sj)) in harm_roms.iter().zip(&harm_j) {
+        let mut v = Vec::new();
+        for (l, w3l) in w3.iter().enumerate() {
+            let pc = m.reg_signed(&format!("prod_c{nn}_{l}"), wb + s);
+            let ps = m.reg_signed(&format!("prod_s{nn}_{l}"), wb + s);
+            m.always(
+                &clk,
+                vec![set(&pc, w3l.e().mul(cj.e())), set(&ps, w3l.e().mul(sj.e()))],
+            );
+            let ac = m.reg_signed(&format!("acc_c{nn}_{l}"), acc_w);
+            let as_ = m.reg_signed(&format!("acc_s{nn}_{l}"), acc_w);
+            let hc = m.reg_signed(&format!("hold_c{nn}_{l}"), acc_w);
+            let hs = m.reg_signed(&format!("hold_s{nn}_{l}"), acc_w);
+            let pce = sx(&mut m, &format!("prod_c{nn}_ext_{l}"), pc.e(), acc_w);
+            let pse = sx(&mut m, &format!("prod_s{nn}_ext_{l}"), ps.e(), acc_w);
+            let base_c = Expr::mux(after_last.e(), slit(acc_w, 0), ac.e());
+            let base_s = Expr::mux(after_last.e(), slit(acc_w, 0), as_.e());
+            let sc_ = m.wire(&format!("sum_c{nn}_{l}"), base_c.add(pce));
+            let ss_ = m.wire(&format!("sum_s{nn}_{l}"), base_s.add(pse));
+            v.push((ac, as_, hc, hs, sc_, ss_));
+        }
+        harm_lanes.push(v);
     }
     let latch = m.wire("latch", acc_v.e().land(acc_last.e()));
 
@@ -912,6 +970,20 @@ pub fn generate(hw: &HwModel) -> Module {
     let s_i = m.wire("s_i", osc_sc.slice(s - 1, 0).as_signed());
     let c_i = m.wire("c_i", osc_sc.slice(2 * s - 1, s).as_signed());
     let s2_i = m.wire("s2_i", osc_s2.e().as_signed());
+    // the harmonics' own look-ups {cos nψ_i, sin nψ_i} (D1 address, D2 data)
+    let harm_i: Vec<(Sig, Sig)> = harm_roms
+        .iter()
+        .map(|(nn, _, _, own)| {
+            let t = times_const(&mut m, &format!("psi_i_x{nn}"), &psi_i, *nn);
+            let idx = m.wire(&format!("tab_idx_own_{nn}"), t.slice(p - 1, p - tb));
+            let q = m.reg(&format!("own_sc_{nn}"), 2 * s);
+            m.mem_read(&clk, own, &q, idx.e());
+            (
+                m.wire(&format!("hcos{nn}_i"), q.slice(2 * s - 1, s).as_signed()),
+                m.wire(&format!("hsin{nn}_i"), q.slice(s - 1, 0).as_signed()),
+            )
+        })
+        .collect();
 
     // D1: the row's sums, its constants, the field value
     let hk = select(
@@ -996,6 +1068,25 @@ pub fn generate(hw: &HwModel) -> Module {
     };
     let o_sel = m.wire("o_sel", o_sel);
     let base1 = m.wire("base1", own_q.e().add(om_q.e()));
+    // the harmonics' sums of the row, rounded like c and s (D1), into
+    // c_n, s_n (D2)
+    let mut harm_regs: Vec<Stmt> = Vec::new();
+    let mut harm_cs: Vec<(Sig, Sig)> = Vec::new();
+    for ((nn, _, _, _), hl) in harm_roms.iter().zip(&harm_lanes) {
+        let hc = select(&seq_k.e(), &hl.iter().map(|x| x.2.e()).collect::<Vec<_>>());
+        let hc = m.wire(&format!("hold_c{nn}_sel"), hc);
+        let hs = select(&seq_k.e(), &hl.iter().map(|x| x.3.e()).collect::<Vec<_>>());
+        let hs = m.wire(&format!("hold_s{nn}_sel"), hs);
+        let crs = arith::round_shift(&mut m, &format!("hc{nn}_rs"), &hc, csh);
+        let csat = arith::sat(&mut m, &format!("hc{nn}_sat"), &crs, d);
+        let srs = arith::round_shift(&mut m, &format!("hs{nn}_rs"), &hs, csh);
+        let ssat = arith::sat(&mut m, &format!("hs{nn}_sat"), &srs, d);
+        let cr = m.reg_signed(&format!("hc{nn}_r"), d);
+        let sr = m.reg_signed(&format!("hs{nn}_r"), d);
+        harm_regs.push(set(&cr, csat.e()));
+        harm_regs.push(set(&sr, ssat.e()));
+        harm_cs.push((cr, sr));
+    }
     let c_r = m.reg_signed("c_r", d);
     let s_r = m.reg_signed("s_r", d);
     // row records D2 .. D6
@@ -1055,6 +1146,49 @@ pub fn generate(hw: &HwModel) -> Module {
     // D5: d
     let d_r = m.reg_signed("drive", dacc_w);
     let p6e = sx(&mut m, "p_gs_ext", p6.e(), dacc_w);
+    // the harmonics' term: D2 the products c_n sin nψ_i and s_n cos nψ_i
+    // (logic multipliers), D3 t_n = s_n cos nψ_i − c_n sin nψ_i and the exact
+    // Σ a_n t_n, D4 its rounding by harm_frac saturated to D + S + 1 bits,
+    // added to the drive in D5
+    let harm_ext = if harm.is_empty() {
+        None
+    } else {
+        m.comment(
+            "harmonics: sat(round_shift(sum a_n (s_n cos n psi_i - c_n sin n psi_i), harm_frac))",
+        );
+        let tbits = f.harm_t_bits();
+        let hw_ = f.harm_acc_bits(harm.len());
+        let mut terms: Vec<Expr> = Vec::new();
+        for (((nn, an, _, _), (cr, sr)), (ci, si)) in harm_roms.iter().zip(&harm_cs).zip(&harm_i) {
+            let pc = mul_logic(&mut m, &format!("hmul_c{nn}"), cr, si);
+            let ps = mul_logic(&mut m, &format!("hmul_s{nn}"), sr, ci);
+            let pcr = m.reg_signed(&format!("hprod_c{nn}"), d + s);
+            let psr = m.reg_signed(&format!("hprod_s{nn}"), d + s);
+            harm_regs.push(set(&pcr, pc.e()));
+            harm_regs.push(set(&psr, ps.e()));
+            let t = m.wire(&format!("harm_t{nn}"), psr.sext(tbits).sub(pcr.sext(tbits)));
+            terms.push(mul_const(&mut m, &format!("harm_a{nn}"), &t, *an, hw_));
+        }
+        let hsum = m.wire(
+            "harm_sum",
+            terms
+                .into_iter()
+                .reduce(|x, y| x.add(y))
+                .expect("a harmonic"),
+        );
+        let hacc = m.reg_signed("harm_acc", hw_);
+        harm_regs.push(set(&hacc, hsum.e()));
+        let hrs = arith::round_shift(&mut m, "harm_rs", &hacc, hw.harm_frac);
+        let hsat = arith::sat(&mut m, "harm_sat", &hrs, tbits);
+        let hr = m.reg_signed("harm_r", tbits);
+        harm_regs.push(set(&hr, hsat.e()));
+        m.always(&clk, std::mem::take(&mut harm_regs));
+        Some(sx(&mut m, "harm_ext", hr.e(), dacc_w))
+    };
+    let d_next = match harm_ext {
+        Some(h) => q_r.e().add(p6e).add(h),
+        None => q_r.e().add(p6e),
+    };
     // D6: the new phase
     let d_rs = arith::round_shift(&mut m, "d_rs", &d_r, f.step_shift);
     let d_sat = arith::sat(&mut m, "d_sat", &d_rs, p);
@@ -1091,7 +1225,7 @@ pub fn generate(hw: &HwModel) -> Module {
             set(&p6, g_r.e().mul(s_i4.e())),
             set(&q_r, q1.e().sub(xe).sub(ye)),
             // D5 -> D6
-            set(&d_r, q_r.e().add(p6e)),
+            set(&d_r, d_next),
         ],
     );
     let mut shift = Vec::new();
@@ -1358,6 +1492,14 @@ pub fn generate(hw: &HwModel) -> Module {
         accum.push(set(&acc_s[l], sum_s[l].e()));
         latch_regs.push(set(&hold_c[l], sum_c[l].e()));
         latch_regs.push(set(&hold_s[l], sum_s[l].e()));
+    }
+    for hl in &harm_lanes {
+        for (ac, as_, hc, hs, sc_, ss_) in hl {
+            accum.push(set(ac, sc_.e()));
+            accum.push(set(as_, ss_.e()));
+            latch_regs.push(set(hc, sc_.e()));
+            latch_regs.push(set(hs, ss_.e()));
+        }
     }
     accum.push(set(&after_last, acc_last.e()));
     accum.push(if_(acc_last.e(), latch_regs));

@@ -524,19 +524,48 @@ impl Default for TargetConfig {
 
 impl HardwareConfig {
     /// Multipliers of the generated core: two per lane (`W cos θ_j`, `W sin
-    /// θ_j`), four with the pairs stream (and `W cos θ_i`, `W sin θ_i`), and
-    /// four in the drive sequencer. Synthesis puts each in a DSP block where
-    /// the part has them.
-    pub fn multipliers(&self) -> u32 {
-        self.lanes * self.multipliers_per_lane() + 4
+    /// θ_j`), four with the pairs stream (and `W cos θ_i`, `W sin θ_i`), two
+    /// more per lane for each of the coupling's `harmonics` extra harmonics
+    /// (`W cos nθ_j`, `W sin nθ_j`), and four in the drive sequencer (whose
+    /// harmonic products are shift-and-add logic, not multipliers).
+    /// Synthesis puts each in a DSP block where the part has them.
+    pub fn multipliers(&self, harmonics: u32) -> u32 {
+        self.lanes * self.multipliers_per_lane(harmonics) + 4
     }
 
-    pub fn multipliers_per_lane(&self) -> u32 {
+    pub fn multipliers_per_lane(&self, harmonics: u32) -> u32 {
         match self.coupling {
-            Coupling::Rows => 2,
+            Coupling::Rows => 2 + 2 * harmonics,
             Coupling::Pairs => 4,
         }
     }
+}
+
+/// The most fraction bits the coupling's harmonics get in hardware.
+pub const MAX_HARM_FRAC: u32 = 24;
+
+/// The coupling's extra harmonics `a_2, a_3, …` as the hardware holds them
+/// (docs/hardware.md): `weight_bits` signed integers at `2^-harm_frac`,
+/// `harm_frac` the most fraction bits that hold the largest `|a_n|` (at
+/// most [`MAX_HARM_FRAC`]), rounded to nearest (ties away from zero);
+/// trailing zeros (also those that round to 0) dropped. `(vec![], 0)` for
+/// none. The quantizer uses it, and the config's multiplier count.
+pub fn quantize_harmonics(a: &[f64], weight_bits: u32) -> (Vec<i64>, u32) {
+    let max = a.iter().fold(0f64, |m, &v| m.max(v.abs()));
+    if max == 0.0 {
+        return (Vec::new(), 0);
+    }
+    let top = (1i64 << (weight_bits - 1)) - 1;
+    let frac = ((top as f64 / max).log2().floor().max(0.0) as u32).min(MAX_HARM_FRAC);
+    let mut v: Vec<i64> = a
+        .iter()
+        .map(|&x| ((x * 2f64.powi(frac as i32)).round() as i64).clamp(-top - 1, top))
+        .collect();
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    let frac = if v.is_empty() { 0 } else { frac };
+    (v, frac)
 }
 
 /// Refuses any `nan` or `inf` in a config, naming its field: TOML allows
@@ -756,16 +785,40 @@ impl Config {
             );
         }
         let b = board(&self.target.board).context("target.board")?;
-        if b.has_dsp() && h.multipliers() > b.dsps {
+        // the extra harmonics the core computes: train.harmonics' that do
+        // not round to 0 (as the model holds them, in f32)
+        let a: Vec<f64> = self
+            .train
+            .harmonics
+            .iter()
+            .map(|&v| v as f32 as f64)
+            .collect();
+        let nh = quantize_harmonics(&a, h.weight_bits)
+            .0
+            .iter()
+            .filter(|&&q| q != 0)
+            .count() as u32;
+        if b.has_dsp() && h.multipliers(nh) > b.dsps {
             bail!(
-                "hardware.lanes = {} needs {} multipliers ({} per lane{}, 4 in the drive), more than the {} DSP blocks of target.board = \"{}\" (nextpnr could not place them): use at most {} lane(s)",
+                "hardware.lanes = {} needs {} multipliers ({} per lane{}, 4 in the drive), more than the {} DSP blocks of target.board = \"{}\" (nextpnr could not place them): use at most {} lane(s){}",
                 h.lanes,
-                h.multipliers(),
-                h.multipliers_per_lane(),
-                if h.coupling == Coupling::Pairs { " with coupling = \"pairs\"" } else { "" },
+                h.multipliers(nh),
+                h.multipliers_per_lane(nh),
+                if h.coupling == Coupling::Pairs {
+                    " with coupling = \"pairs\"".to_string()
+                } else if nh > 0 {
+                    format!(" with {nh} extra harmonic(s) of train.harmonics")
+                } else {
+                    String::new()
+                },
                 b.dsps,
                 b.name,
-                (b.dsps.saturating_sub(4) / h.multipliers_per_lane()).max(1)
+                (b.dsps.saturating_sub(4) / h.multipliers_per_lane(nh)).max(1),
+                if nh > 0 && b.dsps < 4 + h.multipliers_per_lane(nh) {
+                    ", and fewer train.harmonics (each that does not round to 0 in hardware.weight_bits costs two multipliers per lane)"
+                } else {
+                    ""
+                }
             );
         }
         range(
@@ -1012,6 +1065,27 @@ mod tests {
         assert!(err(&cfg(7, "pairs", "ulx3s-25f")).contains("at most 6 lane(s)"));
         assert!(Config::parse(&cfg(16, "pairs", "ulx3s-85f"), "t").is_ok());
         assert!(Config::parse(&cfg(16, "pairs", "hx8k-breakout"), "t").is_ok());
+        // each extra harmonic costs two multipliers per lane
+        let harm = |lanes: u32, a: &str| {
+            format!(
+                "{}[train]\nharmonics={a}\n",
+                cfg(lanes, "rows", "icebreaker")
+            )
+        };
+        assert!(Config::parse(&harm(1, "[0.0, -0.03]"), "t").is_ok());
+        let e = err(&harm(2, "[0.0, -0.03]"));
+        assert!(
+            e.contains("needs 12 multipliers (4 per lane with 1 extra harmonic(s)")
+                && e.contains("at most 1 lane(s)"),
+            "{e}"
+        );
+        let e = err(&harm(1, "[0.1, -0.03]"));
+        assert!(
+            e.contains("needs 10 multipliers") && e.contains("fewer train.harmonics"),
+            "{e}"
+        );
+        // a harmonic that rounds to 0 next to the largest costs nothing
+        assert!(Config::parse(&harm(1, "[0.0, -0.035781, 0.0, 0.000068]"), "t").is_ok());
     }
 
     /// `coupling = "pairs"` is for fully connected networks with enough

@@ -105,12 +105,34 @@ impl CouplingFn {
         v
     }
 
-    /// Refuses a coupling function the hardware does not implement yet
-    /// (its core computes `H(ψ) = sin ψ`), naming `what` needed it.
+    /// Refuses a coupling function the hardware does not implement: the
+    /// twin and the generated core compute `H(ψ) = sin ψ + Σ_{n≥2} a_n sin nψ`
+    /// (the odd harmonics, docs/hardware.md) but no phase lag, whose even
+    /// part `−sin α cos ψ` is not a gradient flow. Names `what` needed it.
+    pub fn require_hardware(&self, what: &str) -> Result<()> {
+        if self.alpha != 0.0 {
+            bail!(
+                "{what}: the hardware computes the coupling H(ψ) = sin ψ + Σ a_n sin nψ (train.harmonics), without a phase lag, and this model has train.alpha = {}{}; a lag's even part is not a gradient flow: train with alpha = 0 for hardware (keep train.harmonics), or use the float model (`phasegen eval`)",
+                self.alpha,
+                if self.diffusive { " (diffusive)" } else { "" }
+            );
+        }
+        if self.harmonics.iter().any(|a| !a.is_finite()) {
+            bail!(
+                "{what}: train.harmonics = {:?} holds a value that is not finite; retrain with finite coefficients",
+                self.harmonics
+            );
+        }
+        Ok(())
+    }
+
+    /// Refuses any coupling function but `H(ψ) = sin ψ` (what the twin
+    /// and device backends of training compute their EP updates for),
+    /// naming `what` needed it.
     pub fn require_plain(&self, what: &str) -> Result<()> {
         if !self.is_plain() {
             bail!(
-                "{what}: the hardware computes the coupling H(ψ) = sin ψ only, and this model has train.alpha = {}, train.harmonics = {:?}, diffusive = {}; the hardware has no phase lag or extra harmonics yet: train with alpha = 0 and no harmonics for hardware, or use the float model (`phasegen eval`)",
+                "{what}: these compute their EP update for the coupling H(ψ) = sin ψ only, and this model has train.alpha = {}, train.harmonics = {:?}, diffusive = {}: train with the float backend (the default; the hardware then runs the harmonics, with alpha = 0), or with alpha = 0 and no harmonics",
                 self.alpha,
                 self.harmonics,
                 self.diffusive
@@ -160,5 +182,16 @@ mod tests {
             e.contains("train.alpha = 0.3") && e.contains("pg_core"),
             "{e}"
         );
+        let e = format!("{:#}", d.require_hardware("pg_core").unwrap_err());
+        assert!(
+            e.contains("train.alpha = 0.3 (diffusive)") && e.contains("alpha = 0 for hardware"),
+            "{e}"
+        );
+        let h = CouplingFn {
+            alpha: 0.0,
+            ..c.clone()
+        };
+        h.require_hardware("pg_core").unwrap();
+        assert!(h.require_plain("pg_core").is_err());
     }
 }

@@ -89,6 +89,12 @@ impl Reduction {
             "as the network's coupling: H = {r:.6} (sin(psi - alpha) + sum c_n sin n psi) + rest, alpha = {alpha:.6} rad, c_2..c_{n} = [{}]",
             cs.iter().map(|&v| f6(v)).collect::<Vec<_>>().join(", ")
         );
+        let (b1, odd) = h.odd_form(n);
+        let _ = writeln!(
+            o,
+            "its odd part, for the hardware (train.alpha = 0): H_odd = {b1:.6} (sin psi + sum a_n sin n psi), train.harmonics = [{}]",
+            odd.iter().map(|&v| f6(v)).collect::<Vec<_>>().join(", ")
+        );
         let _ = writeln!(o);
         let _ = writeln!(o, "| n | a_n (cos, even) | b_n (sin, odd) | amplitude |");
         let _ = writeln!(o, "|---|---|---|---|");

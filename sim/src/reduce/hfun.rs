@@ -148,6 +148,26 @@ impl HFun {
 }
 
 impl HFun {
+    /// The odd part as the hardware computes it (no lag: docs/hardware.md):
+    /// `H_odd(ψ) = b_1 (sin ψ + Σ_{n=2..harmonics} a_n sin nψ)`, `a_n = b_n / b_1`,
+    /// what `train.harmonics` takes with `train.alpha = 0` (the factor `b_1`
+    /// goes into the trained weights). Harmonics that vanish by symmetry are
+    /// 0. Returns `b_1` and `[a_2, …]`.
+    pub fn odd_form(&self, harmonics: usize) -> (f64, Vec<f64>) {
+        let b1 = self.b[1];
+        let a = (2..=harmonics.min(self.b.len() - 1))
+            .map(|n| {
+                let v = self.b[n] / b1;
+                if v.abs() < 1e-9 {
+                    0.0
+                } else {
+                    v
+                }
+            })
+            .collect();
+        (b1, a)
+    }
+
     /// [`HFun::network_form`] as the phase network's coupling function,
     /// with `α` brought into `[−π/2, π/2]` (the range `train.alpha` takes)
     /// by turning the sign of `H` (`H` and `−H` train the same networks
@@ -256,5 +276,21 @@ mod tests {
             assert!((r * cf.h(psi) - first - odd_rest).abs() < 1e-6);
         }
         assert!(lags[1] > 0.15 && lags[1] < 0.22, "{lags:?}");
+        // the odd part for the hardware: b_1 (sin ψ + Σ a_n sin nψ) is
+        // H's odd part up to its 9th harmonic; no even n
+        let (b1, odd) = h.odd_form(9);
+        assert_eq!(odd.len(), 8);
+        assert!(odd.iter().step_by(2).all(|&v| v == 0.0), "{odd:?}");
+        assert!((odd[1] + 0.0364).abs() < 5e-4, "a_3 = {}", odd[1]);
+        for k in 0..16 {
+            let psi = k as f64 * 0.4;
+            let want = 0.5 * (h.eval(psi) - h.eval(-psi));
+            let cf = crate::onn::coupling::CouplingFn {
+                alpha: 0.0,
+                harmonics: odd.iter().map(|&v| v as f32).collect(),
+                diffusive: false,
+            };
+            assert!((b1 * cf.h(psi) - want).abs() < 1e-5, "ψ {psi}");
+        }
     }
 }

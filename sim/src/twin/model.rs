@@ -89,9 +89,26 @@ impl Formats {
         self.weight_bits + self.field_shift() + 1 + clog2(inputs as u64 + 1)
     }
 
-    /// Width of the drive sum: six products of `D + S + 1` bits.
+    /// Width of the drive sum: six products of `D + S + 1` bits (seven
+    /// terms with the harmonics' term, which is saturated to that width).
     pub fn drive_acc_bits(&self) -> u32 {
         self.drive_bits + self.amp_bits + 1 + 3
+    }
+
+    /// Width of one harmonic's rotation `t_n = s_n cos nθ_i − c_n sin nθ_i`:
+    /// two products of `D + S` bits.
+    pub fn harm_t_bits(&self) -> u32 {
+        self.drive_bits + self.amp_bits + 1
+    }
+
+    /// Width of the harmonics' exact sum `Σ_n a_n t_n` over `count` terms.
+    pub fn harm_acc_bits(&self, count: usize) -> u32 {
+        self.weight_bits + self.harm_t_bits() + clog2(count as u64)
+    }
+
+    /// `n θ mod 2^P`: the phase whose table entry is `sin nθ`.
+    pub fn times(&self, theta: u64, n: usize) -> u64 {
+        theta.wrapping_mul(n as u64) & ((1u64 << self.phase_bits) - 1)
     }
 }
 
@@ -152,6 +169,15 @@ pub struct HwModel {
     /// (`hardware.interface = "axis"`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub axis: bool,
+    /// The coupling's extra odd harmonics `a_2, a_3, …` of
+    /// `H(ψ) = sin ψ + Σ_{n≥2} a_n sin nψ` (`train.harmonics`): entry `k` is
+    /// `a_{k+2}` as a `weight_bits` signed integer at `2^-harm_frac`, trailing
+    /// zeros dropped. Empty for `H = sin ψ` (then nothing below changes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub harmonics: Vec<i64>,
+    /// Fraction bits of [`HwModel::harmonics`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub harm_frac: u32,
     /// Initial phases.
     pub theta0: Vec<u64>,
     /// Pixel value that maps to the top of the input range (from the data set).
@@ -166,6 +192,10 @@ pub struct HwModel {
 
 fn one_lane() -> u32 {
     1
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 impl HwModel {
@@ -191,6 +221,17 @@ impl HwModel {
 
     pub fn inputs_of_image(&self, img: &[u8]) -> Vec<u64> {
         img.iter().map(|&p| self.input_of_pixel(p)).collect()
+    }
+
+    /// The harmonics the hardware computes: `(n, a_n)` for every non-zero
+    /// quantized coefficient, ascending `n`.
+    pub fn harmonic_terms(&self) -> Vec<(usize, i64)> {
+        self.harmonics
+            .iter()
+            .enumerate()
+            .filter(|&(_, &a)| a != 0)
+            .map(|(k, &a)| (k + 2, a))
+            .collect()
     }
 }
 
@@ -242,6 +283,47 @@ impl<'a> Twin<'a> {
     pub fn sin2_of(&self, theta: u64) -> i64 {
         let f = &self.m.fmt;
         self.sin[f.index(wrap((theta << 1) as i64, f.phase_bits))]
+    }
+
+    /// sin nθ: the table at the top bits of `nθ mod 2^P`.
+    pub fn sin_n_of(&self, theta: u64, n: usize) -> i64 {
+        self.sin_of(self.m.fmt.times(theta, n))
+    }
+
+    /// cos nθ: the table a quarter turn on from `nθ mod 2^P`'s index.
+    pub fn cos_n_of(&self, theta: u64, n: usize) -> i64 {
+        self.cos_of(self.m.fmt.times(theta, n))
+    }
+
+    /// The harmonics' term of oscillator `i`'s drive, at the drive's scale
+    /// `2^(frac + S - 1)` (docs/hardware.md), from the step's old phases:
+    /// per harmonic `n` the exact sums `C_n = Σ_j W_ij cos nθ_j`,
+    /// `S_n = Σ_j W_ij sin nθ_j`, rounded like the first harmonic's
+    /// (`c_n = sat_D(round_shift(C_n, S'))`, `s_n` likewise), the exact
+    /// rotation `t_n = s_n cos nθ_i − c_n sin nθ_i`
+    /// (`= Σ_j W_ij sin n(θ_j − θ_i)` up to the roundings), then
+    /// `sat_{D+S+1}(round_shift(Σ_n a_n t_n, harm_frac))`. 0 without harmonics.
+    pub fn harmonic_drive(&self, i: usize) -> i64 {
+        let m = self.m;
+        let f = &m.fmt;
+        let terms = m.harmonic_terms();
+        if terms.is_empty() {
+            return 0;
+        }
+        let mut acc = 0i64;
+        for (n, a) in terms {
+            let (mut acc_c, mut acc_s) = (0i64, 0i64);
+            for &(j, w) in &m.rows[i] {
+                acc_c += w * self.cos_n_of(self.theta[j], n);
+                acc_s += w * self.sin_n_of(self.theta[j], n);
+            }
+            let c = sat(round_shift(acc_c, f.coupling_shift()), f.drive_bits);
+            let s = sat(round_shift(acc_s, f.coupling_shift()), f.drive_bits);
+            let th = self.theta[i];
+            let t = s * self.cos_n_of(th, n) - c * self.sin_n_of(th, n);
+            acc += a * t;
+        }
+        sat(round_shift(acc, m.harm_frac), f.harm_t_bits())
     }
 
     /// The absolute phase of oscillator `i`: `wrap(ψ_i + φ)`, what its
@@ -335,7 +417,7 @@ impl<'a> Twin<'a> {
             let g = sat(round_shift(self.beta * e, f.amp_bits - 1), d);
             drive += g * s_i;
         }
-        drive
+        drive + self.harmonic_drive(i)
     }
 
     /// One Euler step, all oscillators from the same old phases (Jacobi):
@@ -438,6 +520,118 @@ mod tests {
         // a new sample restarts the reference with the phases
         b.load_input(&x);
         assert_eq!((b.phi, b.theta.clone()), (0, turning.theta0.clone()));
+    }
+
+    fn harmonic_model(a: &[f32]) -> (HwModel, Params) {
+        let mut c = Config::default_config();
+        c.train.harmonics = a.iter().map(|&v| v as f64).collect();
+        let mut p = Params::init(&c);
+        p.coupling = crate::onn::coupling::CouplingFn::from_train(&c.train);
+        // larger couplings than the initial ones, so the terms are well above
+        // the formats' resolution
+        for w in p.w.iter_mut() {
+            *w *= 4.0;
+        }
+        (quantize(&c, &p, 16).unwrap().0, p)
+    }
+
+    /// The harmonics' term against the float `Σ_j W_ij Σ_n a_n sin n(θ_j − θ_i)`
+    /// (the quantized W, the float a_n) within the error the formats allow.
+    #[test]
+    fn harmonic_term_matches_the_float_coupling() {
+        let a = [0.3f32, -0.45];
+        let (hw, _) = harmonic_model(&a);
+        let f = hw.fmt;
+        assert_eq!(hw.harmonics.len(), 2, "{:?}", hw.harmonics);
+        assert!(hw.harm_frac > 0);
+        let mut t = Twin::new(&hw);
+        let mut rng = crate::rng::Rng::new(7);
+        let turn = 2f64.powi(f.phase_bits as i32);
+        let to_rad = |v: u64| v as f64 * 2.0 * std::f64::consts::PI / turn;
+        let scale = 2f64.powi((f.frac + f.amp_bits - 1) as i32);
+        let (mut worst, mut biggest) = (0f64, 0f64);
+        for _ in 0..20 {
+            for th in t.theta.iter_mut() {
+                *th = rng.uniform(0.0, turn) as u64 % (1 << f.phase_bits);
+            }
+            for i in 0..hw.n() {
+                let mut want = 0.0;
+                let mut wsum = 0.0;
+                for &(j, w) in &hw.rows[i] {
+                    let wf = w as f64 / 2f64.powi(f.w_frac as i32);
+                    wsum += wf.abs();
+                    for (k, &an) in a.iter().enumerate() {
+                        let n = (k + 2) as f64;
+                        want +=
+                            wf * an as f64 * (n * (to_rad(t.theta[j]) - to_rad(t.theta[i]))).sin();
+                    }
+                }
+                let got = t.harmonic_drive(i) as f64 / scale;
+                // per look-up: the index's truncation (2π/2^L of nθ) and the
+                // table's rounding; per sum: the rounding to 2^-frac; a_n's
+                // own rounding; the final rounding
+                let lut = 2.0 * std::f64::consts::PI / (1u64 << f.table_bits) as f64
+                    + 0.5 / f.amp() as f64;
+                let asum: f64 = a.iter().map(|&v| v.abs() as f64).sum();
+                let tol = asum * (wsum * 2.0 * lut + 2.0 * 2f64.powi(-(f.frac as i32)))
+                    + a.len() as f64 * 2f64.powi(-(hw.harm_frac as i32 + 1)) * wsum
+                    + 1.0 / scale;
+                assert!(
+                    (got - want).abs() <= tol,
+                    "oscillator {i}: {got} against {want} (tolerance {tol})"
+                );
+                worst = worst.max((got - want).abs() / tol);
+                biggest = biggest.max(want.abs() / tol);
+            }
+        }
+        // the comparison means something: the terms are many tolerances large
+        assert!(biggest > 5.0, "largest term only {biggest} tolerances");
+        assert!(worst < 1.0);
+    }
+
+    /// Harmonics that are all zero quantize to the plain model (same JSON,
+    /// same steps); non-zero ones change the dynamics.
+    #[test]
+    fn plain_models_are_unchanged_by_the_harmonics() {
+        let (zero, _) = harmonic_model(&[0.0, 0.0]);
+        let (plain, _) = harmonic_model(&[]);
+        let (harm, _) = harmonic_model(&[0.0, -0.2]);
+        assert_eq!(
+            serde_json::to_string(&zero).unwrap(),
+            serde_json::to_string(&plain).unwrap()
+        );
+        assert!(!serde_json::to_string(&plain).unwrap().contains("harm"));
+        assert_eq!(harm.harmonics.len(), 2);
+        assert_eq!(harm.harmonic_terms().len(), 1);
+        let x: Vec<u64> = (0..64).map(|k| (k * 7) % 16).collect();
+        let (mut a, mut b) = (Twin::new(&plain), Twin::new(&harm));
+        a.load_input(&x);
+        b.load_input(&x);
+        let mut differ = false;
+        for _ in 0..30 {
+            assert!((0..plain.n()).all(|i| a.harmonic_drive(i) == 0));
+            a.step();
+            b.step();
+            differ |= a.theta != b.theta;
+        }
+        assert!(differ, "a_3 = -0.2 changed nothing");
+    }
+
+    #[test]
+    fn lag_and_pairs_with_harmonics_are_refused() {
+        let mut c = Config::default_config();
+        c.train.alpha = 0.1;
+        let mut p = Params::init(&c);
+        p.coupling = crate::onn::coupling::CouplingFn::from_train(&c.train);
+        let e = format!("{:#}", quantize(&c, &p, 16).unwrap_err());
+        assert!(e.contains("train.alpha = 0.1"), "{e}");
+        let mut c = Config::default_config();
+        c.train.harmonics = vec![0.1];
+        c.hardware.coupling = crate::config::Coupling::Pairs;
+        let mut p = Params::init(&c);
+        p.coupling = crate::onn::coupling::CouplingFn::from_train(&c.train);
+        let e = format!("{:#}", quantize(&c, &p, 16).unwrap_err());
+        assert!(e.contains("hardware.coupling = \"pairs\""), "{e}");
     }
 
     #[test]

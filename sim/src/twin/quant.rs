@@ -158,6 +158,8 @@ fn quantize_group(name: &'static str, q: &Q, xs: &[f64]) -> (Vec<i64>, GroupRepo
     )
 }
 
+pub use crate::config::{quantize_harmonics, MAX_HARM_FRAC};
+
 /// The most fraction bits W or U gets beyond the other parameters' (keeps
 /// the field accumulator and the rounding shifts within a few bits).
 pub const MAX_GROUP_SHIFT: u32 = 8;
@@ -174,6 +176,15 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             hw.weight_bits
         );
     }
+    p.coupling.require_hardware("the quantizer")?;
+    if hw.coupling == crate::config::Coupling::Pairs && p.coupling.order() > 1 {
+        bail!(
+            "hardware.coupling = \"pairs\" does not compute the coupling's extra harmonics (this model has train.harmonics = {:?}); use hardware.coupling = \"rows\" (the default) for it",
+            p.coupling.harmonics
+        );
+    }
+    let a: Vec<f64> = p.coupling.harmonics.iter().map(|&v| v as f64).collect();
+    let (harmonics, harm_frac) = quantize_harmonics(&a, hw.weight_bits);
     let topo = &p.topo;
     let edges = topo.edges();
     // Inputs are integers 0..2^B-1 standing for 0..1, but the hardware reads
@@ -299,6 +310,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
     for r in rows.iter_mut() {
         r.sort_by_key(|&(j, _)| j);
     }
+    let harm_q = (!harmonics.is_empty()).then(|| Q::signed(hw.weight_bits, harm_frac as i32));
     let model = HwModel {
         topo: topo.clone(),
         fmt,
@@ -325,6 +337,8 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         spram: crate::board::up5k(&cfg.target.board),
         pairs: hw.coupling == crate::config::Coupling::Pairs,
         axis: hw.interface == crate::config::Interface::Axis,
+        harmonics,
+        harm_frac,
         theta0,
         max_pixel,
         steps,
@@ -340,7 +354,13 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             auto_steps,
             t1: cfg.train.t1,
             omega0,
-            groups: vec![gw, gu, gh, gk],
+            groups: {
+                let mut g = vec![gw, gu, gh, gk];
+                if let Some(qa) = harm_q {
+                    g.push(quantize_group("a_n (harmonics)", &qa, &a).1);
+                }
+                g
+            },
         },
     ))
 }

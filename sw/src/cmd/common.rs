@@ -17,18 +17,19 @@ pub fn load_model(path: &Path) -> Result<(ModelFile, HwModel)> {
 /// A model file, its quantized hardware model and the quantizer's report.
 pub fn load_model_report(path: &Path) -> Result<(ModelFile, HwModel, QuantReport)> {
     let mf = ModelFile::load(path)?;
-    require_sine_coupling(&mf, path)?;
+    require_hardware_coupling(&mf, path)?;
     let (hw, rep) = quantize(&mf.config, &mf.params, mf.max_pixel)
         .with_context(|| format!("cannot quantize model {}", path.display()))?;
     Ok((mf, hw, rep))
 }
 
 /// Refuses a model whose coupling function the hardware does not compute
-/// (a phase lag or extra harmonics, docs/reduction.md), naming the file.
-pub fn require_sine_coupling(mf: &ModelFile, path: &Path) -> Result<()> {
+/// (a phase lag; the odd harmonics `train.harmonics` it computes,
+/// docs/hardware.md), naming the file.
+pub fn require_hardware_coupling(mf: &ModelFile, path: &Path) -> Result<()> {
     mf.params
         .coupling
-        .require_plain("the twin and the generated core")
+        .require_hardware("the twin and the generated core")
         .with_context(|| format!("model {}", path.display()))
 }
 

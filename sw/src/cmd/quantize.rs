@@ -26,7 +26,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let Args { model, count, plot } = args;
     let mf = ModelFile::load(&model)?;
-    super::common::require_sine_coupling(&mf, &model)?;
+    super::common::require_hardware_coupling(&mf, &model)?;
     let (hw, rep) = quantize(&mf.config, &mf.params, mf.max_pixel)?;
     print!("{rep}");
     for w in rep.warnings() {

@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<()> {
     let wb = crate::sweep::parse_range(&weight_bits, "--weight-bits", 2, 16)?;
     let pb = crate::sweep::parse_range(&phase_bits, "--phase-bits", 4, 24)?;
     let mf = ModelFile::load(&model)?;
-    super::common::require_sine_coupling(&mf, &model)?;
+    super::common::require_hardware_coupling(&mf, &model)?;
     let dir = data_dir(&mf.config, &data);
     let split = load_dir(&dir)?;
     train::check_data(&mf.config, "test", &split.test)?;
