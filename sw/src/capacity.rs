@@ -652,6 +652,10 @@ fn si(v: f64) -> String {
     }
 }
 
+/// The head of the table whose rows [`row`] makes (`make capacity`
+/// prints it before the rows).
+pub const TABLE_HEAD: &str = "| board | largest that fits | smallest that does not (why) | formats | lanes | cycles/step (schedule; simulated) | Fmax (MHz) | steps/s at Fmax | steps/s at the board clock | resources |\n|---|---|---|---|---|---|---|---|---|---|\n";
+
 /// The Markdown row of a study's result.
 pub fn row(
     s: &Study,
