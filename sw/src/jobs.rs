@@ -322,7 +322,7 @@ fn sbatch_args(a: &JobArgs, dir: &Path, name: &str, todo: &[usize]) -> Result<Ve
     let mut v = vec![
         "--parsable".to_string(),
         format!("--cpus-per-task={}", a.slurm_cpus),
-        format!("--job-name=phasegen-{name}"),
+        format!("--job-name=phasegen-{}", name.replace(' ', "-")),
         format!("--array={}", array.join(",")),
         format!("--output={}/logs/task-%a.log", dir.display()),
         // relative paths of the command (configs, data) resolve as here
@@ -474,7 +474,9 @@ pub fn run_task(a: TaskArgs) -> Result<()> {
         .status()
         .context("cannot run the task")?;
     if !status.success() {
-        bail!("task {} ({}) failed ({status})", a.index, t.what);
+        // the task's own error is the log's last line, where the failure
+        // list quotes it from
+        std::process::exit(status.code().unwrap_or(1));
     }
     Ok(())
 }
