@@ -652,10 +652,6 @@ fn si(v: f64) -> String {
     }
 }
 
-/// The head of the table whose rows [`row`] makes (`make capacity`
-/// prints it before the rows).
-pub const TABLE_HEAD: &str = "| board | largest that fits | smallest that does not (why) | formats | lanes | cycles/step (schedule; simulated) | Fmax (MHz) | steps/s at Fmax | steps/s at the board clock | resources |\n|---|---|---|---|---|---|---|---|---|---|\n";
-
 /// The Markdown row of a study's result.
 pub fn row(
     s: &Study,
@@ -965,16 +961,6 @@ mod tests {
         assert!(
             r.contains("none (784-48-10 smallest tried) | 784-48-10 (y)"),
             "{r}"
-        );
-    }
-
-    #[test]
-    fn the_makefile_writes_the_rows_header() {
-        let mk = include_str!("../../Makefile");
-        let cols = HEADER.lines().next().unwrap();
-        assert!(
-            mk.contains(cols),
-            "the Makefile's capacity header differs from HEADER"
         );
     }
 

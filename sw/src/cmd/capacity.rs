@@ -132,7 +132,7 @@ pub fn run(args: Args) -> Result<()> {
                 .with_context(|| format!("cannot read {}", t.out.display()))
         },
     )?;
-    print!("{}", crate::capacity::TABLE_HEAD);
+    print!("{}", crate::capacity::HEADER);
     for r in rows {
         print!("{r}");
     }
