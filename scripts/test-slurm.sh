@@ -5,7 +5,9 @@
 #    by the Slurm run, and the same command run again submits that task
 #    alone and gives the same table;
 # 2. a training sweep (train --sweep, 4 points) as local jobs and on Slurm:
-#    the same table but the s/epoch column (a wall time);
+#    the same table but the s/epoch column (a wall time); a Slurm run
+#    interrupted after submitting, run again, waits for its array instead
+#    of submitting the tasks twice;
 # 3. r2nn tolerance in one process and on Slurm (draws split into jobs):
 #    the same table.
 set -euo pipefail
@@ -71,6 +73,20 @@ diff <(no_times "$D/train-local.md") <(no_times "$D/train-slurm.md") ||
     { echo "test-slurm: the training sweep's Slurm table differs from the local one" >&2; exit 1; }
 [ "$(grep -c '^| [0-9]' "$D/train-slurm.md")" -eq 4 ] || { cat "$D/train-slurm.md" >&2; exit 1; }
 
+# an interrupted Slurm run: the same command again waits for the array
+# still in the queue instead of submitting its tasks twice
+"$PG" "${targs[@]}" --engine slurm --results "$D/train-resume" >/dev/null 2>"$D/train-resume-1.log" &
+first=$!
+for _ in $(seq 1 50); do [ -f "$D/train-resume/slurm-array-id" ] && break; sleep 0.2; done
+kill "$first" && wait "$first" 2>/dev/null || true
+"$PG" "${targs[@]}" --engine slurm --results "$D/train-resume" >"$D/train-resume.md" 2>"$D/train-resume.log"
+grep -q 'is still in the queue' "$D/train-resume.log" || { echo "test-slurm: the rerun did not wait for the earlier array" >&2; cat "$D/train-resume.log" >&2; exit 1; }
+if grep -q 'tasks to run (Slurm)' "$D/train-resume.log"; then
+    echo "test-slurm: the rerun submitted tasks of the array still queued" >&2; cat "$D/train-resume.log" >&2; exit 1
+fi
+diff <(no_times "$D/train-local.md") <(no_times "$D/train-resume.md") ||
+    { echo "test-slurm: the resumed training sweep's table differs from the local one" >&2; exit 1; }
+
 # 3. r2nn tolerance: 2 tolerances x 6 draws, 3 draws per Slurm task
 "$PG" r2nn train --task tactile --count 100 --len 120 --epochs 2 --batch 16 --out "$D/r2nn.json" 2>"$D/r2nn-train.log"
 rargs=(r2nn tolerance --model "$D/r2nn.json" --tol 10,40 --trials 6)
@@ -83,4 +99,4 @@ diff "$D/tol-inprocess.md" "$D/tol-slurm.md" ||
     { echo "test-slurm: r2nn tolerance on Slurm differs from the one-process table" >&2; exit 1; }
 grep -q '4 of 4 tasks to run (Slurm)' "$D/tol-slurm.log" || { cat "$D/tol-slurm.log" >&2; exit 1; }
 
-echo "test-slurm: OK: $sweep_msg; a training sweep of 4 points, the same table (but s/epoch) as local jobs and on Slurm ($((t4 - t3)) s); r2nn tolerance, 2 x 6 draws in 4 Slurm tasks, the same table as in one process ($((t6 - t5)) s) (outputs in $D)"
+echo "test-slurm: OK: $sweep_msg; a training sweep of 4 points, the same table (but s/epoch) as local jobs and on Slurm ($((t4 - t3)) s), and after an interrupted Slurm run; r2nn tolerance, 2 x 6 draws in 4 Slurm tasks, the same table as in one process ($((t6 - t5)) s) (outputs in $D)"

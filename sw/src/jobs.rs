@@ -16,7 +16,10 @@
 //!   `<dir>/logs/`), polled with `squeue` until it leaves the queue; the
 //!   tasks' result files come back through the shared results folder, and
 //!   `sacct` (when the cluster keeps accounting) adds each failed task's
-//!   state. `sbatch`, `squeue` and `sacct` are found on `PATH` and read
+//!   state. The array's id stays in the results folder: a run that was
+//!   interrupted and is started again waits for that array while it is in
+//!   the queue instead of submitting its tasks twice. `sbatch`, `squeue`
+//!   and `sacct` are found on `PATH` and read
 //!   `SLURM_CONF` as usual (`scripts/slurm-local.sh` starts a one-node
 //!   cluster on this machine).
 
@@ -149,6 +152,9 @@ pub fn run(a: &JobArgs, engine: Engine, dir: &Path, name: &str, tasks: &[Task]) 
     a.check()?;
     std::fs::create_dir_all(dir.join("logs"))
         .with_context(|| format!("cannot create {}", dir.join("logs").display()))?;
+    if engine == Engine::Slurm {
+        wait_earlier(dir, name)?;
+    }
     let todo = missing(tasks);
     if todo.is_empty() {
         eprintln!(
@@ -385,22 +391,58 @@ fn slurm(
         .unwrap_or("")
         .to_string();
     eprintln!("{name}: submitted job array {id} ({} tasks)", todo.len());
-    let bar = crate::progress::bar("slurm tasks", "done", todo.len() as u64);
+    std::fs::write(dir.join(ARRAY_ID), &id)
+        .with_context(|| format!("cannot write {}", dir.join(ARRAY_ID).display()))?;
+    wait(&id, todo.len(), name)?;
+    Ok(sacct_states(&id))
+}
+
+/// The file in a results folder holding the id of the last job array
+/// submitted for it.
+const ARRAY_ID: &str = "slurm-array-id";
+
+/// Waits for the job array that an earlier, interrupted run submitted for
+/// `dir` if it is still in the queue, so that running the same command
+/// again does not submit its tasks twice.
+fn wait_earlier(dir: &Path, name: &str) -> Result<()> {
+    let Ok(id) = std::fs::read_to_string(dir.join(ARRAY_ID)) else {
+        return Ok(());
+    };
+    let id = id.trim();
+    let left = queued(id)?;
+    if left > 0 {
+        eprintln!(
+            "{name}: job array {id} of an earlier run of {} is still in the queue ({left} tasks): waiting for it before submitting what is missing",
+            dir.display()
+        );
+        wait(id, left, name)?;
+    }
+    Ok(())
+}
+
+/// Tasks of job `id` in the queue (0 once Slurm has forgotten the job).
+fn queued(id: &str) -> Result<usize> {
+    let q = Command::new("squeue")
+        .args(["-h", "-r", "-j", id, "-o", "%i"])
+        .output()
+        .context("cannot run squeue: is Slurm installed and SLURM_CONF set?")?;
+    let err = String::from_utf8_lossy(&q.stderr);
+    if !q.status.success() {
+        if err.contains("Invalid job id") {
+            return Ok(0);
+        }
+        bail!("squeue -h -r -j {id} failed ({}): {}", q.status, err.trim());
+    }
+    Ok(String::from_utf8_lossy(&q.stdout).lines().count())
+}
+
+/// Polls `squeue` until job `id` (`n` tasks) leaves the queue.
+fn wait(id: &str, n: usize, name: &str) -> Result<()> {
+    let bar = crate::progress::bar("slurm tasks", "done", n as u64);
     let t0 = Instant::now();
     loop {
-        let q = Command::new("squeue")
-            .args(["-h", "-r", "-j", &id, "-o", "%i"])
-            .output()
-            .context("cannot run squeue")?;
-        if !q.status.success() {
-            bail!(
-                "squeue -h -r -j {id} failed ({}): {}",
-                q.status,
-                String::from_utf8_lossy(&q.stderr).trim()
-            );
-        }
-        let left = String::from_utf8_lossy(&q.stdout).lines().count();
-        bar.set_position(todo.len().saturating_sub(left) as u64);
+        let left = queued(id)?;
+        bar.set_position(n.saturating_sub(left) as u64);
         if left == 0 {
             break;
         }
@@ -411,7 +453,7 @@ fn slurm(
         "{name}: job array {id} left the queue after {:.0} s",
         t0.elapsed().as_secs_f64()
     );
-    Ok(sacct_states(&id))
+    Ok(())
 }
 
 /// `(task, state)` of every array task that did not complete, from
