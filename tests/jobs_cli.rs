@@ -195,6 +195,11 @@ fn a_training_sweep_gives_the_same_table_with_one_or_two_jobs() {
     assert!(!dir.0.join("rb/logs").exists(), "a job ran for a bad grid");
     let e = fails(&["train", "--sweep", &grid, "--out", &d("m.json")]);
     assert!(e.contains("--out") && e.contains("--sweep"), "{e}");
+    let e = fails(&["train", "--out", &d("m.json"), "--engine", "local"]);
+    assert!(
+        e.contains("--engine and --results run the points of a training sweep"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@ pub struct Args {
     /// Data folder in the MNIST IDX layout (default: the config's train.data).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Where to write the model file (default: none; required but with
+    /// Where to write the model file (default: none; required except with
     /// --sweep, whose points write theirs into their folders).
     #[arg(long, required_unless_present = "sweep", conflicts_with = "sweep")]
     out: Option<PathBuf>,
@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "sweep")]
     log: Option<PathBuf>,
     /// A training sweep: a TOML grid of config keys and their values, e.g.
-    /// `train.lr = [0.005, 0.01]` (src/grid.rs, docs/cluster.md); each
+    /// `train.lr = [0.005, 0.01]` (sw/src/grid.rs, docs/cluster.md); each
     /// combination trains as a job in its own folder under --results, and
     /// the runs merge into one table (default: none, one training run).
     #[arg(long)]
@@ -151,6 +151,9 @@ pub fn run(args: Args) -> Result<()> {
             bail!("--sweep with --backend device: a sweep's points train at once, one device cannot; sweep on --backend float or twin");
         }
         return train_sweep(&cfg, &grid, &data, backend, &job);
+    }
+    if job.engine.is_some() || job.results.is_some() {
+        bail!("--engine and --results run the points of a training sweep: give --sweep grid.toml, or leave them out for one training run");
     }
     let out = out.expect("clap requires --out without --sweep");
     let ap = cfg.network.oscillator == Oscillator::AmplitudePhase;
