@@ -195,6 +195,26 @@ fn a_training_sweep_gives_the_same_table_with_one_or_two_jobs() {
     assert!(!dir.0.join("rb/logs").exists(), "a job ran for a bad grid");
     let e = fails(&["train", "--sweep", &grid, "--out", &d("m.json")]);
     assert!(e.contains("--out") && e.contains("--sweep"), "{e}");
+    // run elsewhere, the config's relative data folder is missing: said once
+    let out = Command::new(env!("CARGO_BIN_EXE_phasegen"))
+        .current_dir(&dir.0)
+        .args([
+            "train",
+            "--config",
+            &cfg,
+            "--sweep",
+            &grid,
+            "--results",
+            &d("rc"),
+        ])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && e.contains("data folder data/digits-8x8 does not exist"),
+        "{e}"
+    );
+    assert!(!dir.0.join("rc").exists(), "a job ran without its data");
     let e = fails(&["train", "--out", &d("m.json"), "--engine", "local"]);
     assert!(
         e.contains("--engine and --results run the points of a training sweep"),

@@ -347,6 +347,19 @@ fn train_sweep(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "grid".into());
     let dir = job.folder(PathBuf::from("build").join(format!("sweep-{stem}")))?;
+    // a missing data folder fails every job alike: say so once, before
+    for cfg in &configs {
+        let d = data_dir(cfg, data);
+        if !d.is_dir() {
+            bail!(
+                "data folder {} does not exist (relative paths resolve from the current folder, {}): run from the repository root or give --data",
+                d.display(),
+                std::env::current_dir()
+                    .map(|c| c.display().to_string())
+                    .unwrap_or_default()
+            );
+        }
+    }
     let data_abs = data.as_deref().map(abs).transpose()?;
     let backend_name = match backend {
         BackendKind::Twin => "twin",
