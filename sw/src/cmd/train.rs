@@ -342,11 +342,6 @@ fn train_sweep(
     job.check()?;
     let g = Grid::load(grid)?;
     let configs = g.configs(base)?;
-    let stem = grid
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "grid".into());
-    let dir = job.folder(PathBuf::from("build").join(format!("sweep-{stem}")))?;
     // a missing data folder fails every job alike: say so once, before
     for cfg in &configs {
         let d = data_dir(cfg, data);
@@ -360,6 +355,11 @@ fn train_sweep(
             );
         }
     }
+    let stem = grid
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "grid".into());
+    let dir = job.folder(PathBuf::from("build").join(format!("sweep-{stem}")))?;
     let data_abs = data.as_deref().map(abs).transpose()?;
     let backend_name = match backend {
         BackendKind::Twin => "twin",
