@@ -9,7 +9,9 @@
 #    interrupted after submitting, run again, waits for its array instead
 #    of submitting the tasks twice;
 # 3. r2nn tolerance in one process and on Slurm (draws split into jobs):
-#    the same table.
+#    the same table;
+# 4. capacity's rows (with the stand-in for make of tests/jobs_cli.rs) as
+#    local jobs and on Slurm: the same table.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG=${PHASEGEN:-$ROOT/target/release/phasegen}
@@ -99,4 +101,17 @@ diff "$D/tol-inprocess.md" "$D/tol-slurm.md" ||
     { echo "test-slurm: r2nn tolerance on Slurm differs from the one-process table" >&2; exit 1; }
 grep -q '4 of 4 tasks to run (Slurm)' "$D/tol-slurm.log" || { cat "$D/tol-slurm.log" >&2; exit 1; }
 
-echo "test-slurm: OK: $sweep_msg; a training sweep of 4 points, the same table (but s/epoch) as local jobs and on Slurm ($((t4 - t3)) s), and after an interrupted Slurm run; r2nn tolerance, 2 x 6 draws in 4 Slurm tasks, the same table as in one process ($((t6 - t5)) s) (outputs in $D)"
+# 4. capacity: 2 boards x 2 kinds, with the stand-in for make of
+# tests/jobs_cli.rs (real builds take minutes; docs/cluster.md has two real
+# rows run both ways), as local jobs and on Slurm: the same table
+cargs=(capacity --board icebreaker,hx8k-breakout --kind full,layered --lo 40 --hi 400 --sim-steps 0)
+MAKE=$ROOT/tests/fixtures/capacity-make.sh "$PG" "${cargs[@]}" --engine local -j 2 --dir "$D/cap-local" >"$D/cap-local.md" 2>"$D/cap-local.log"
+t7=$(date +%s)
+MAKE=$ROOT/tests/fixtures/capacity-make.sh "$PG" "${cargs[@]}" --engine slurm --dir "$D/cap-slurm" >"$D/cap-slurm.md" 2>"$D/cap-slurm.log" ||
+    { cat "$D/cap-slurm.log" >&2; exit 1; }
+t8=$(date +%s)
+diff "$D/cap-local.md" "$D/cap-slurm.md" ||
+    { echo "test-slurm: capacity's Slurm table differs from the local one" >&2; exit 1; }
+[ "$(grep -c '^| icebreaker\|^| hx8k-breakout' "$D/cap-slurm.md")" -eq 4 ] || { cat "$D/cap-slurm.md" >&2; exit 1; }
+
+echo "test-slurm: OK: $sweep_msg; a training sweep of 4 points, the same table (but s/epoch) as local jobs and on Slurm ($((t4 - t3)) s), and after an interrupted Slurm run; r2nn tolerance, 2 x 6 draws in 4 Slurm tasks, the same table as in one process ($((t6 - t5)) s); capacity (a stand-in for make), 4 rows, the same table as local jobs and on Slurm ($((t8 - t7)) s) (outputs in $D)"

@@ -291,33 +291,16 @@ fn r2nn_tolerance_gives_the_same_table_in_one_process_or_as_jobs() {
     assert!(fails(&bad).contains("--piece 2:0:1: give a tolerance index below 2"));
 }
 
-/// A stand-in for `make` in capacity's trial builds: `gen` writes an empty
-/// core, `report` a report JSON when the first layer has at most 90
-/// oscillators and nextpnr's error otherwise (the real builds take
-/// minutes; this checks the jobs around them).
-const FAKE_MAKE: &str = r#"#!/bin/sh
-goal=$2
-for a in "$@"; do case $a in BUILD=*) b=${a#BUILD=};; esac; done
-case $goal in
-gen) mkdir -p "$b/gen" && echo 'module pg_core; endmodule' > "$b/gen/pg_core.v" ;;
-report)
-  n=$(sed -n 's/^layers = \[\([0-9]*\), 10\]/\1/p' "$b/cap.toml")
-  if [ "$n" -le 90 ]; then
-    printf '{"clocks":[{"achieved_mhz":%d.5}],"resources":[{"bel":"ICESTORM_LC","used":%d,"available":5280}]}' $((20 + n % 7)) $((n * 40)) > "$b/cap.report.json"
-  else
-    echo "ERROR: Unable to place cell of $n"; exit 1
-  fi ;;
-esac
-"#;
+/// A stand-in for `make` in capacity's trial builds
+/// (`tests/fixtures/capacity-make.sh`): the first layer fits up to 90
+/// oscillators.
+const FAKE_MAKE: &str = "tests/fixtures/capacity-make.sh";
 
 #[test]
 fn capacity_rows_run_as_jobs_give_the_same_table() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new("cap-jobs");
     let d = |f: &str| dir.0.join(f).display().to_string();
-    let make = dir.0.join("make.sh");
-    std::fs::write(&make, FAKE_MAKE).unwrap();
-    std::fs::set_permissions(&make, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let make = std::path::Path::new(ROOT).join(FAKE_MAKE);
     let cap = |extra: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_phasegen"))
             .current_dir(ROOT)
