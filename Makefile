@@ -215,25 +215,29 @@ fuzz: | setup
 
 # The capacity study: for each board and shape, bisect on the size with
 # real builds (`phasegen capacity`, one `make report` per size, then a
-# simulation of the largest that fits). Each board and shape's row is kept
-# in build/capacity/<board>/<kind>.row (delete it to measure again), so
-# boards can be run one at a time (`make capacity CAPACITY_BOARDS=icebreaker`)
-# and a later `make capacity` assembles docs/capacity.md from every row.
+# simulation of the largest that fits). Each board and shape is a job
+# (sw/src/jobs.rs; CAPACITY_ENGINE=slurm runs them as a Slurm job array,
+# docs/cluster.md, CAPACITY_JOBS at once with local) whose row is kept in
+# build/capacity/<board>/<kind>.row (delete it to measure again), so boards
+# can be run one at a time (`make capacity CAPACITY_BOARDS=icebreaker`), a
+# failed row is run again alone, and docs/capacity.md has every row there.
 CAPACITY_BOARDS ?= icebreaker hx8k-breakout ulx3s-25f ulx3s-85f
 CAPACITY_KINDS  ?= full layered
 CAPACITY_NICE   ?= nice -n 10
+CAPACITY_ENGINE ?= local
+CAPACITY_JOBS   ?= 1
 CAPACITY_FLAGS  ?=
-CAPACITY_ROWS := $(foreach b,$(CAPACITY_BOARDS),$(foreach k,$(CAPACITY_KINDS),build/capacity/$(b)/$(k).row))
-capacity: $(CAPACITY_ROWS) docs/capacity.head.md
+CAPACITY_LIST = $(subst $(space),$(comma),$(strip $(1)))
+comma := ,
+space := $(subst ,, )
+capacity: docs/capacity.head.md | $(PHASEGEN) setup
+	@mkdir -p build/capacity
+	$(CAPACITY_NICE) $(PHASEGEN) capacity --board $(call CAPACITY_LIST,$(CAPACITY_BOARDS)) --kind $(call CAPACITY_LIST,$(CAPACITY_KINDS)) \
+		--engine $(CAPACITY_ENGINE) -j $(CAPACITY_JOBS) --dir build/capacity $(CAPACITY_FLAGS) > build/capacity/table.md.tmp
+	mv build/capacity/table.md.tmp build/capacity/table.md
 	{ cat docs/capacity.head.md; echo; \
 	  echo "Made by \`make capacity CAPACITY_BOARDS='$(CAPACITY_BOARDS)' CAPACITY_KINDS='$(CAPACITY_KINDS)'$(if $(CAPACITY_FLAGS), CAPACITY_FLAGS='$(CAPACITY_FLAGS)')\`:"; echo; \
-	  printf '| board | largest that fits | smallest that does not (why) | formats | lanes | cycles/step (schedule; simulated) | Fmax (MHz) | steps/s at Fmax | steps/s at the board clock | resources |\n|---|---|---|---|---|---|---|---|---|---|\n'; \
-	  cat $(CAPACITY_ROWS); } > docs/capacity.md
-build/capacity/%.row: | $(PHASEGEN) setup
-	@mkdir -p $(@D)
-	@rm -f $@.tmp
-	$(CAPACITY_NICE) $(PHASEGEN) capacity --board $(*D) --kind $(*F) $(CAPACITY_FLAGS) --out $@.tmp
-	mv $@.tmp $@
+	  cat build/capacity/table.md; } > docs/capacity.md
 
 # The training engine's figures (docs/training.md quotes them).
 bench-train: $(PHASEGEN)

@@ -179,3 +179,51 @@ fn the_html_report_renders_with_the_json_reports_numbers() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `make capacity`'s trials are untrained (`train.epochs = 0`): their log
+/// is empty, and the report is written without the training curves
+/// (it used to fail on the empty log, so every trial "did not fit").
+#[test]
+fn an_untrained_model_gets_a_report_without_curves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir: PathBuf = std::env::temp_dir().join(format!("pg-report-e0-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = env!("CARGO_BIN_EXE_phasegen");
+    let cfg = dir.join("cap.toml");
+    std::fs::write(
+        &cfg,
+        "name = 'cap'\n[network]\ninputs = 64\nlayers = [32, 10]\n[train]\nepochs = 0\n",
+    )
+    .unwrap();
+    let (model, log) = (dir.join("model.json"), dir.join("train.jsonl"));
+    let p = |x: &Path| x.to_str().unwrap().to_string();
+    tool(Command::new(pg).current_dir(root).args([
+        "train",
+        "--config",
+        &p(&cfg),
+        "--out",
+        &p(&model),
+        "--log",
+        &p(&log),
+    ]));
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
+    let stem = dir.join("cap.report");
+    tool(Command::new(pg).current_dir(root).args([
+        "report",
+        "--pnr",
+        "tests/fixtures/nextpnr_up5k_report.json",
+        "--device",
+        "up5k-sg48",
+        "--out",
+        &p(&stem),
+        "--model",
+        &p(&model),
+        "--log",
+        &p(&log),
+        "--count",
+        "-1",
+    ]));
+    let html = std::fs::read_to_string(dir.join("cap.report.html")).unwrap();
+    assert!(html.contains("id=\"fig-settle\"") && !html.contains("id=\"fig-curves\""));
+    std::fs::remove_dir_all(&dir).ok();
+}

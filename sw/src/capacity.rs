@@ -965,16 +965,6 @@ mod tests {
     }
 
     #[test]
-    fn the_makefile_writes_the_rows_header() {
-        let mk = include_str!("../../Makefile");
-        let cols = HEADER.lines().next().unwrap();
-        assert!(
-            mk.contains(cols),
-            "the Makefile's capacity header differs from HEADER"
-        );
-    }
-
-    #[test]
     fn roms_become_hex_files() {
         let dir = std::env::temp_dir().join(format!("pg-cap-roms-{}", std::process::id()));
         let v = "module m;\n    reg [4:0] w_rom_0 [0:3];\n    initial begin\n        w_rom_0[0] = 5'h1f;\n        w_rom_0[1] = 5'h0;\n        w_rom_0[2] = 5'h3;\n        w_rom_0[3] = 5'h0;\n    end\n    reg [7:0] ph [0:1];\n    always @(posedge c) begin\n    end\nendmodule\n";

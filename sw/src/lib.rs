@@ -12,6 +12,7 @@ pub mod cosim;
 pub mod ctlsim;
 pub mod device;
 pub mod fusesoc;
+pub mod grid;
 pub mod hil_device;
 pub mod jobs;
 pub mod learnsim;

@@ -1,21 +1,23 @@
 //! `phasegen capacity`: the largest network that fits a board.
 
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Find the largest network that places and routes on a board with
 /// timing met (runs `make report` for each size; minutes per size), then
-/// simulate it to count its cycles per step.
+/// simulate it to count its cycles per step. With several boards or
+/// kinds, each board and kind is a job (one row of the table; --engine,
+/// docs/cluster.md).
 #[derive(clap::Args)]
 pub struct Args {
-    /// Board to build for, e.g. icebreaker or ulx3s-85f (an unknown name
-    /// lists the known ones).
-    #[arg(long)]
-    board: String,
-    /// Shape of the network.
-    #[arg(long, value_enum)]
-    kind: crate::capacity::Kind,
+    /// Boards to build for, comma-separated, e.g. icebreaker or
+    /// icebreaker,ulx3s-85f (an unknown name lists the known ones).
+    #[arg(long, value_delimiter = ',', required = true)]
+    board: Vec<String>,
+    /// Shapes of the network, comma-separated (full, layered).
+    #[arg(long, value_enum, value_delimiter = ',', required = true)]
+    kind: Vec<crate::capacity::Kind>,
     /// First size tried (oscillators of the full net / hidden size);
     /// default: per board and kind, near the block RAM's limit.
     #[arg(long)]
@@ -56,12 +58,140 @@ pub struct Args {
     /// row is printed either way).
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    job: crate::jobs::JobArgs,
+    /// One job: write the row of the one --board and --kind to this file
+    /// (what --engine runs; default: none).
+    #[arg(long)]
+    row_out: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    use crate::jobs::{run_merge, Engine, Task};
+    crate::capacity::check_root()?;
+    args.job.check()?;
+    if !(0.0..1.0).contains(&args.resolution) || args.resolution == 0.0 {
+        bail!(
+            "--resolution {}: give a fraction in (0, 1), e.g. 0.1",
+            args.resolution
+        );
+    }
+    for b in &args.board {
+        phasegen_sim::board::board(b).context("--board")?;
+    }
+    let one = args.board.len() == 1 && args.kind.len() == 1;
+    if one && args.job.engine.is_none() {
+        let row = study_row(&args, &args.board[0], args.kind[0])?;
+        println!("{row}");
+        if let Some(p) = &args.out {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open {}", p.display()))?;
+            writeln!(f, "{row}")?;
+        }
+        if let Some(p) = &args.row_out {
+            write_row(p, &row)?;
+        }
+        return Ok(());
+    }
+    if args.row_out.is_some() {
+        bail!("--row-out writes one row: give one --board and one --kind");
+    }
+    if args.out.is_some() {
+        bail!("--out appends one row: with several boards or kinds the table is printed (and each row kept in --results)");
+    }
+    // one job per board and kind, each writing <results>/<board>/<kind>.row
+    let dir = args.job.folder(args.dir.clone())?;
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    let trials = crate::jobs::abs(&args.dir)?;
+    let mut tasks = vec![];
+    for b in &args.board {
+        for &k in &args.kind {
+            let out = dir.join(b).join(format!("{}.row", kind_name(k)));
+            std::fs::create_dir_all(dir.join(b))
+                .with_context(|| format!("cannot create {}", dir.join(b).display()))?;
+            tasks.push(Task {
+                argv: piece_argv(&args, b, k, &trials, &out),
+                out,
+                what: format!("{b} {}", kind_name(k)),
+            });
+        }
+    }
+    let rows = run_merge(
+        &args.job,
+        args.job.engine.unwrap_or(Engine::Local),
+        &dir,
+        "capacity",
+        &tasks,
+        |t| {
+            std::fs::read_to_string(&t.out)
+                .with_context(|| format!("cannot read {}", t.out.display()))
+        },
+    )?;
+    print!("{}", crate::capacity::HEADER);
+    for r in rows {
+        print!("{r}");
+    }
+    Ok(())
+}
+
+/// `full` or `layered`, as `--kind` takes it.
+fn kind_name(k: crate::capacity::Kind) -> String {
+    format!("{k:?}").to_lowercase()
+}
+
+/// The command line of one board and kind's job: this command's study
+/// flags, with the trials in `trials` and the row into `out`.
+fn piece_argv(
+    a: &Args,
+    board: &str,
+    kind: crate::capacity::Kind,
+    trials: &str,
+    out: &Path,
+) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "capacity".into(),
+        "--board".into(),
+        board.into(),
+        "--kind".into(),
+        kind_name(kind),
+        format!("--grow={}", a.grow),
+        format!("--resolution={}", a.resolution),
+        format!("--hardware={}", a.hardware),
+        format!("--sim-steps={}", a.sim_steps),
+        format!("--dir={trials}"),
+    ];
+    let mut opt = |flag: &str, v_: Option<String>| {
+        if let Some(x) = v_ {
+            v.push(format!("--{flag}={x}"));
+        }
+    };
+    opt("lo", a.lo.map(|x| x.to_string()));
+    opt("hi", a.hi.map(|x| x.to_string()));
+    opt("lanes", a.lanes.map(|x| x.to_string()));
+    opt("u-memory", a.u_memory.clone());
+    opt("coupling", a.coupling.clone());
+    v.extend(["--row-out".into(), out.display().to_string()]);
+    v
+}
+
+/// The row and a newline into `p`, through a temporary file (a row file
+/// that exists is complete).
+fn write_row(p: &Path, row: &str) -> Result<()> {
+    let tmp = p.with_extension("tmp");
+    std::fs::write(&tmp, format!("{row}\n"))
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, p).with_context(|| format!("cannot write {}", p.display()))
+}
+
+/// The study of one board and kind: its trials, the simulation of the
+/// largest that fits, the trials log; returns the table row.
+fn study_row(args: &Args, board: &str, kind: crate::capacity::Kind) -> Result<String> {
     let Args {
-        board,
-        kind,
         lo,
         hi,
         grow,
@@ -72,14 +202,12 @@ pub fn run(args: Args) -> Result<()> {
         hardware,
         sim_steps,
         dir,
-        out,
+        ..
     } = args;
+    let (lo, hi, grow, resolution, lanes, sim_steps) =
+        (*lo, *hi, *grow, *resolution, *lanes, *sim_steps);
+    let board = board.to_string();
     use crate::capacity as cap;
-    cap::check_root()?;
-    if !(0.0..1.0).contains(&resolution) || resolution == 0.0 {
-        bail!("--resolution {resolution}: give a fraction in (0, 1), e.g. 0.1");
-    }
-    phasegen_sim::board::board(&board).context("--board")?;
     let coupling = match coupling.as_deref() {
         None => cap::default_coupling(kind),
         Some("rows") => phasegen_sim::config::Coupling::Rows,
@@ -153,7 +281,6 @@ pub fn run(args: Args) -> Result<()> {
         &trials,
         cycles.as_ref().map(|c| c.as_ref().map_err(|e| e.as_str())),
     )?;
-    println!("{row}");
     // the trials, for build/capacity/<board>/<kind>-trials.md
     let mut log = format!(
         "# {} {:?}: lanes {}, {}, sizes from {} (x{} while they fit, at most {}), resolution {}\n\n| size | fits | Fmax (MHz) | build (s) | note |\n|---|---|---|---|---|\n",
@@ -196,14 +323,5 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&s.dir)?;
     std::fs::write(&lp, log).with_context(|| format!("cannot write {}", lp.display()))?;
     eprintln!("  trials written to {}", lp.display());
-    if let Some(p) = out {
-        use std::io::Write as _;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-            .with_context(|| format!("cannot open {}", p.display()))?;
-        writeln!(f, "{row}")?;
-    }
-    Ok(())
+    Ok(row)
 }

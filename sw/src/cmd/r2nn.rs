@@ -148,11 +148,25 @@ pub enum R2nnCommand {
         /// Circuits drawn per tolerance.
         #[arg(long, default_value_t = 20)]
         trials: usize,
-        /// Seed of the drawn circuits.
+        /// Seed of the drawn circuits (draw `k` of the `i`-th tolerance is
+        /// the same however the draws are split into jobs).
         #[arg(long, default_value_t = 1)]
         seed: u64,
         #[command(flatten)]
         scale: ScaleArgs,
+        /// Draws per job with --engine (0: all of a tolerance's draws in
+        /// one job).
+        #[arg(long, default_value_t = 0)]
+        draws_per_job: usize,
+        #[command(flatten)]
+        job: crate::jobs::JobArgs,
+        /// One job: draws FROM..TO of the tolerance at index I of --tol,
+        /// `I:FROM:TO`, into --piece-out (what --engine runs; default: none).
+        #[arg(long, requires = "piece_out")]
+        piece: Option<String>,
+        /// Where --piece writes its draws, JSON (default: none).
+        #[arg(long, requires = "piece")]
+        piece_out: Option<PathBuf>,
     },
     /// Part codes for a reference board: every element's code and the value
     /// it realizes, and the test accuracy of the realized circuit next to the
@@ -436,7 +450,22 @@ impl R2nnCommand {
                 trials,
                 seed,
                 scale,
-            } => tolerance_cmd(&model, &tol, trials, seed, &scale)?,
+                draws_per_job,
+                job,
+                piece,
+                piece_out,
+            } => tolerance_cmd(
+                &model,
+                &Tolerance {
+                    tols: tol,
+                    trials,
+                    seed,
+                    per_job: draws_per_job,
+                },
+                &scale,
+                &job,
+                piece.as_deref().zip(piece_out.as_deref()),
+            )?,
             R2nnCommand::Codes(a) => codes_cmd(a)?,
             R2nnCommand::Realtime(a) => realtime_cmd(a)?,
             R2nnCommand::Deploy(a) => super::r2nn_deploy::deploy(a)?,
@@ -1154,62 +1183,234 @@ fn stabilize(n: &mut Net) -> bool {
     bumped
 }
 
-fn tolerance_cmd(
-    model: &Path,
-    tols: &[f64],
+/// What `r2nn tolerance` draws.
+struct Tolerance {
+    tols: Vec<f64>,
     trials: usize,
     seed: u64,
+    /// Draws per job (0: a tolerance's draws in one job).
+    per_job: usize,
+}
+
+/// One drawn circuit: its test accuracy, its predictions (compared with
+/// the nominal circuit's when merging) and whether it needed more steps
+/// per sample to be stable.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Draw {
+    acc: f64,
+    pred: Vec<usize>,
+    bumped: bool,
+}
+
+/// Draws `from..to` of the tolerance at index `ti` (`tol` percent). Draw
+/// `k` comes from its own stream of `seed`, so a tolerance's draws are the
+/// same however they are split into jobs.
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    spec: &Spec,
+    c: &Circuit,
+    test: &Signals,
+    seed: u64,
+    ti: usize,
+    tol: f64,
+    range: std::ops::Range<usize>,
+    bar: &indicatif::ProgressBar,
+) -> Vec<Draw> {
+    range
+        .map(|trial| {
+            let mut rng = Rng::stream(seed, (ti * 100_000 + trial) as u64);
+            let mut n = c.perturb(tol / 100.0, &mut rng).to_net();
+            let bumped = stabilize(&mut n);
+            let ev = eval_net(spec, &n, test);
+            bar.inc(1);
+            Draw {
+                acc: ev.acc,
+                pred: ev.pred,
+                bumped,
+            }
+        })
+        .collect()
+}
+
+/// The table's row of one tolerance from its draws, in draw order.
+fn tolerance_row(tol: f64, draws: &[Draw], nominal: &[usize]) -> String {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let accs: Vec<f64> = draws.iter().map(|d| d.acc).collect();
+    let agrees: Vec<f64> = draws
+        .iter()
+        .map(|d| {
+            d.pred.iter().zip(nominal).filter(|(x, y)| x == y).count() as f64 / nominal.len() as f64
+        })
+        .collect();
+    format!(
+        "| ±{tol}% | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {} |",
+        100.0 * mean(&accs),
+        100.0 * accs.iter().cloned().fold(f64::MAX, f64::min),
+        100.0 * accs.iter().cloned().fold(f64::MIN, f64::max),
+        100.0 * mean(&agrees),
+        draws.iter().filter(|d| d.bumped).count()
+    )
+}
+
+/// `I:FROM:TO` of `--piece`.
+fn parse_piece(p: &str, t: &Tolerance) -> Result<(usize, usize, usize)> {
+    let v: Vec<usize> = p
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| v.len() == 3)
+        .with_context(|| format!("--piece {p:?}: give I:FROM:TO, e.g. 0:0:10"))?;
+    if v[0] >= t.tols.len() || v[1] >= v[2] || v[2] > t.trials {
+        bail!(
+            "--piece {p}: give a tolerance index below {} and draws FROM < TO <= --trials {}",
+            t.tols.len(),
+            t.trials
+        );
+    }
+    Ok((v[0], v[1], v[2]))
+}
+
+fn tolerance_cmd(
+    model: &Path,
+    t: &Tolerance,
     a: &ScaleArgs,
+    job: &crate::jobs::JobArgs,
+    piece: Option<(&str, &Path)>,
 ) -> Result<()> {
-    if trials == 0 {
+    use crate::jobs::{abs, key, read_json, run_merge, write_json, Task};
+    if t.trials == 0 {
         bail!("--trials 0: draw at least one circuit");
     }
+    if let Some(tol) = t.tols.iter().find(|x| !(0.0..100.0).contains(*x)) {
+        bail!("--tol {tol}: give percentages in [0, 100)");
+    }
+    job.check()?;
     let mf = ModelFile::load(model)?;
     let (_, test) = mf.split_data()?;
     let (c, nominal) = circuit_of(&mf, a)?;
+    if let Some((p, out)) = piece {
+        let (ti, from, to) = parse_piece(p, t)?;
+        let d = draw(
+            &mf.spec,
+            &c,
+            &test,
+            t.seed,
+            ti,
+            t.tols[ti],
+            from..to,
+            &indicatif::ProgressBar::hidden(),
+        );
+        return write_json(out, &d);
+    }
     let base = eval_net(&mf.spec, &nominal, &test);
+    let per: Vec<Vec<Draw>> = match job.engine {
+        None => {
+            let bar =
+                crate::progress::bar("tolerance", "circuits", (t.tols.len() * t.trials) as u64);
+            let v = t
+                .tols
+                .iter()
+                .enumerate()
+                .map(|(ti, &tol)| draw(&mf.spec, &c, &test, t.seed, ti, tol, 0..t.trials, &bar))
+                .collect();
+            bar.finish_and_clear();
+            v
+        }
+        Some(engine) => {
+            let dir = job.folder(
+                model
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join("tolerance-jobs"),
+            )?;
+            let model_abs = abs(model)?;
+            let bytes =
+                std::fs::read(model).with_context(|| format!("cannot read {}", model.display()))?;
+            let mut scale = vec![];
+            if let Some(s) = &a.series {
+                scale.extend(["--series".to_string(), s.clone()]);
+            }
+            if let Some(r) = a.sample_rate {
+                scale.extend(["--sample-rate".to_string(), r.to_string()]);
+            }
+            if let Some(z) = a.z0 {
+                scale.extend(["--z0".to_string(), z.to_string()]);
+            }
+            let tols = t
+                .tols
+                .iter()
+                .map(f64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let step = if t.per_job == 0 { t.trials } else { t.per_job };
+            let mut tasks = vec![];
+            let mut owner = vec![];
+            for (ti, &tol) in t.tols.iter().enumerate() {
+                let k = key(&[
+                    &bytes,
+                    tol.to_string().as_bytes(),
+                    &t.seed.to_le_bytes(),
+                    scale.join(" ").as_bytes(),
+                ]);
+                for from in (0..t.trials).step_by(step) {
+                    let to = (from + step).min(t.trials);
+                    let out = dir.join(format!("tol{ti}-draws{from}-{to}-{k}.json"));
+                    let mut argv: Vec<String> = vec![
+                        "r2nn".into(),
+                        "tolerance".into(),
+                        "--model".into(),
+                        model_abs.clone(),
+                        format!("--tol={tols}"),
+                        "--trials".into(),
+                        t.trials.to_string(),
+                        "--seed".into(),
+                        t.seed.to_string(),
+                    ];
+                    argv.extend(scale.iter().cloned());
+                    argv.extend([
+                        "--piece".into(),
+                        format!("{ti}:{from}:{to}"),
+                        "--piece-out".into(),
+                        out.display().to_string(),
+                    ]);
+                    tasks.push(Task {
+                        argv,
+                        out,
+                        what: format!("±{tol}%, draws {from}..{to}"),
+                    });
+                    owner.push(ti);
+                }
+            }
+            let got: Vec<Vec<Draw>> =
+                run_merge(job, engine, &dir, "r2nn tolerance", &tasks, |t| {
+                    read_json(&t.out)
+                })?;
+            let mut per = vec![vec![]; t.tols.len()];
+            for (ti, d) in owner.into_iter().zip(got) {
+                per[ti].extend(d);
+            }
+            per
+        }
+    };
     println!(
-        "nominal circuit{}: test accuracy {:.2}% ({} signals); {trials} circuits per tolerance, every part uniform within ±tol\n",
+        "nominal circuit{}: test accuracy {:.2}% ({} signals); {} circuits per tolerance, every part uniform within ±tol\n",
         a.series.as_deref().map(|s| format!(" ({s} values)")).unwrap_or_default(),
         100.0 * base.acc,
-        test.count()
+        test.count(),
+        t.trials
     );
     println!("| tolerance | mean accuracy | min | max | mean agreement with nominal | draws needing more steps/sample |");
     println!("|---|---|---|---|---|---|");
-    let bar = crate::progress::bar("tolerance", "circuits", (tols.len() * trials) as u64);
-    for (ti, &tol) in tols.iter().enumerate() {
-        if !(0.0..100.0).contains(&tol) {
-            bail!("--tol {tol}: give percentages in [0, 100)");
-        }
-        let (mut accs, mut agrees, mut bumped) = (vec![], vec![], 0);
-        for trial in 0..trials {
-            let mut rng = Rng::stream(seed, (ti * 100_000 + trial) as u64);
-            let mut n = c.perturb(tol / 100.0, &mut rng).to_net();
-            bumped += stabilize(&mut n) as usize;
-            let ev = eval_net(&mf.spec, &n, &test);
-            accs.push(ev.acc);
-            agrees.push(
-                ev.pred
-                    .iter()
-                    .zip(&base.pred)
-                    .filter(|(x, y)| x == y)
-                    .count() as f64
-                    / test.count() as f64,
+    for (tol, d) in t.tols.iter().zip(&per) {
+        if d.len() != t.trials {
+            bail!(
+                "±{tol}%: {} draws came back, {} expected (results of another --trials?)",
+                d.len(),
+                t.trials
             );
-            bar.inc(1);
         }
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        bar.suspend(|| {
-            println!(
-                "| ±{tol}% | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {bumped} |",
-                100.0 * mean(&accs),
-                100.0 * accs.iter().cloned().fold(f64::MAX, f64::min),
-                100.0 * accs.iter().cloned().fold(f64::MIN, f64::max),
-                100.0 * mean(&agrees)
-            )
-        });
+        println!("{}", tolerance_row(*tol, d, &base.pred));
     }
-    bar.finish_and_clear();
     Ok(())
 }
 

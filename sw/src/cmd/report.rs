@@ -83,10 +83,19 @@ pub fn run(args: Args) -> Result<()> {
         },
         accuracy: acc.as_ref().and_then(|a| a.as_ref().ok().copied()),
         curves: match log.as_deref().filter(|l| l.exists()) {
-            Some(l) => Some(crate::cmd::plot::curves_svg(
-                &crate::cmd::plot::read_log(l)?,
-                l,
-            )),
+            Some(l) => {
+                let text = std::fs::read_to_string(l)
+                    .with_context(|| format!("cannot read {}", l.display()))?;
+                // train.epochs = 0 (capacity's trials) logs nothing: no curves
+                if text.trim().is_empty() {
+                    None
+                } else {
+                    Some(crate::cmd::plot::curves_svg(
+                        &crate::cmd::plot::parse_log(&text, &l.display().to_string())?,
+                        l,
+                    ))
+                }
+            }
             None => None,
         },
         settle: match &model {

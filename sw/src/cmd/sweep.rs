@@ -1,7 +1,7 @@
 //! `phasegen sweep`: twin accuracy against weight and phase bits.
 
 use super::common::{count_of, data_dir};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use phasegen_sim::data::load_dir;
 use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::onn::train;
@@ -29,18 +29,8 @@ pub struct Args {
     /// Print JSON instead of Markdown.
     #[arg(long)]
     json: bool,
-    /// Run each format as a job: `local` (a pool of --jobs processes) or
-    /// `slurm` (a job array, docs/cluster.md); results go to --results and
-    /// merge into the same table (default: none, all in this process).
-    #[arg(long, value_enum)]
-    engine: Option<crate::jobs::Engine>,
-    /// Processes at once with --engine local.
-    #[arg(short = 'j', long, default_value_t = 2)]
-    jobs: usize,
-    /// The jobs' shared results folder (default: `sweep-jobs` beside the
-    /// model file); a format whose result is there is not run again.
-    #[arg(long)]
-    results: Option<PathBuf>,
+    #[command(flatten)]
+    job: crate::jobs::JobArgs,
     /// One job: the point `WEIGHT_BITS:PHASE_BITS` alone, its result as
     /// JSON into --point-out (what --engine runs; default: none).
     #[arg(long, requires = "point_out")]
@@ -58,9 +48,7 @@ pub fn run(args: Args) -> Result<()> {
         weight_bits,
         phase_bits,
         json,
-        engine,
-        jobs,
-        results,
+        job,
         point,
         point_out,
     } = args;
@@ -72,37 +60,26 @@ pub fn run(args: Args) -> Result<()> {
     let split = load_dir(&dir)?;
     train::check_data(&mf.config, "test", &split.test)?;
     let n = count_of(count, split.test.len());
-    if jobs == 0 {
-        bail!("-j 0: give the number of processes at once, at least 1");
-    }
+    job.check()?;
     if let (Some(pt), Some(out)) = (&point, &point_out) {
         let (w, p) = pt
             .split_once(':')
             .and_then(|(w, p)| Some((w.parse().ok()?, p.parse().ok()?)))
             .with_context(|| format!("--point {pt:?}: give WEIGHT_BITS:PHASE_BITS, e.g. 8:12"))?;
         let r = crate::sweep::point(&mf, &split.test, n, w, p);
-        let tmp = out.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_string(&r)?)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
-        return Ok(());
+        return crate::jobs::write_json(out, &r);
     }
-    let sw = match engine {
+    let sw = match job.engine {
         None => crate::sweep::sweep(&mf, &split.test, n, &wb, &pb),
         Some(engine) => {
-            let dir = results.unwrap_or_else(|| {
+            let dir = job.folder(
                 model
                     .parent()
                     .unwrap_or(std::path::Path::new("."))
-                    .join("sweep-jobs")
-            });
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            let dir = dir.canonicalize()?;
-            let model_abs = model
-                .canonicalize()
-                .with_context(|| format!("cannot resolve {}", model.display()))?;
-            let data_abs = dir_abs(&data_dir(&mf.config, &data))?;
+                    .join("sweep-jobs"),
+            )?;
+            let model_abs = crate::jobs::abs(&model)?;
+            let data_abs = crate::jobs::abs(&data_dir(&mf.config, &data))?;
             // one job per distinct format (the config's may be swept too)
             let order = crate::sweep::points(&mf, &wb, &pb);
             let mut uniq: Vec<(u32, u32)> = vec![];
@@ -119,7 +96,7 @@ pub fn run(args: Args) -> Result<()> {
                         argv: vec![
                             "sweep".into(),
                             "--model".into(),
-                            model_abs.display().to_string(),
+                            model_abs.clone(),
                             "--data".into(),
                             data_abs.clone(),
                             "--count".into(),
@@ -130,20 +107,18 @@ pub fn run(args: Args) -> Result<()> {
                             out.display().to_string(),
                         ],
                         out,
+                        what: format!("weight bits {w}, phase bits {p}"),
                     }
                 })
                 .collect();
-            crate::jobs::run(engine, jobs, &dir, "sweep", &tasks)?;
+            let got: Vec<crate::sweep::Point> =
+                crate::jobs::run_merge(&job, engine, &dir, "sweep", &tasks, |t| {
+                    crate::jobs::read_json(&t.out)
+                })?;
             let pts = order
                 .iter()
-                .map(|p| -> Result<crate::sweep::Point> {
-                    let t = &tasks[uniq.iter().position(|u| u == p).expect("a task per format")];
-                    let text = std::fs::read_to_string(&t.out)
-                        .with_context(|| format!("cannot read {}", t.out.display()))?;
-                    serde_json::from_str(&text)
-                        .with_context(|| format!("{} is not a sweep point", t.out.display()))
-                })
-                .collect::<Result<Vec<_>>>()?;
+                .map(|p| got[uniq.iter().position(|u| u == p).expect("a task per format")].clone())
+                .collect();
             crate::sweep::assemble(&mf, &split.test, n, wb.len(), pts)
         }
     };
@@ -153,12 +128,4 @@ pub fn run(args: Args) -> Result<()> {
         print!("{}", sw.markdown());
     }
     Ok(())
-}
-
-/// `d` as an absolute path (the jobs may run elsewhere).
-fn dir_abs(d: &std::path::Path) -> Result<String> {
-    Ok(d.canonicalize()
-        .with_context(|| format!("cannot resolve the data folder {}", d.display()))?
-        .display()
-        .to_string())
 }

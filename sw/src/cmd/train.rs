@@ -22,12 +22,22 @@ pub struct Args {
     /// Data folder in the MNIST IDX layout (default: the config's train.data).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Where to write the model file.
-    #[arg(long)]
-    out: PathBuf,
-    /// Per-epoch log, JSON lines (default: none).
-    #[arg(long)]
+    /// Where to write the model file (default: none; required except with
+    /// --sweep, whose points write theirs into their folders).
+    #[arg(long, required_unless_present = "sweep", conflicts_with = "sweep")]
+    out: Option<PathBuf>,
+    /// Per-epoch log, JSON lines (default: none; with --sweep each point
+    /// writes its own).
+    #[arg(long, conflicts_with = "sweep")]
     log: Option<PathBuf>,
+    /// A training sweep: a TOML grid of config keys and their values, e.g.
+    /// `train.lr = [0.005, 0.01]` (sw/src/grid.rs, docs/cluster.md); each
+    /// combination trains as a job in its own folder under --results, and
+    /// the runs merge into one table (default: none, one training run).
+    #[arg(long)]
+    sweep: Option<PathBuf>,
+    #[command(flatten)]
+    job: crate::jobs::JobArgs,
     /// Build for this board instead of the config's target.board; the
     /// clock becomes the board's oscillator unless --clock-hz is given
     /// (default: the config's target.board).
@@ -106,6 +116,8 @@ pub fn run(args: Args) -> Result<()> {
         data,
         out,
         log,
+        sweep,
+        job,
         board,
         clock_hz,
         backend,
@@ -153,6 +165,19 @@ pub fn run(args: Args) -> Result<()> {
             format!("config with --oscillator {}", cfg.network.oscillator.name())
         })?;
     }
+    if let Some(grid) = sweep {
+        if onchip {
+            bail!("--sweep with --onchip: a training sweep's points train on the float or twin backend; run --onchip once per config");
+        }
+        if backend == BackendKind::Device {
+            bail!("--sweep with --backend device: a sweep's points train at once, one device cannot; sweep on --backend float or twin");
+        }
+        return train_sweep(&cfg, &grid, &data, backend, &job);
+    }
+    if job.engine.is_some() || job.results.is_some() {
+        bail!("--engine and --results run the points of a training sweep: give --sweep grid.toml, or leave them out for one training run");
+    }
+    let out = out.expect("clap requires --out without --sweep");
     let ap = cfg.network.oscillator == Oscillator::AmplitudePhase;
     if ap && backend != BackendKind::Float {
         bail!(
@@ -355,4 +380,107 @@ fn written<P>(run: &train::Trained<P>, cfg: &Config, out: &std::path::Path) -> S
             accs(kept)
         ),
     }
+}
+
+/// `train --sweep`: one job per point of the grid, each
+/// `phasegen train --config <folder>/config.toml --out <folder>/model.json
+/// --log <folder>/train.jsonl` (the point's whole config, so flags that
+/// change the config, e.g. --board or --alpha, are in it already); the
+/// table is read from the logs.
+fn train_sweep(
+    base: &Config,
+    grid: &std::path::Path,
+    data: &Option<PathBuf>,
+    backend: BackendKind,
+    job: &crate::jobs::JobArgs,
+) -> Result<()> {
+    use crate::grid::{outcome, table, Grid};
+    use crate::jobs::{abs, key, run_merge, Engine, Task};
+    job.check()?;
+    let g = Grid::load(grid)?;
+    let configs = g.configs(base)?;
+    // a missing data folder fails every job alike: say so once, before
+    for cfg in &configs {
+        let d = data_dir(cfg, data);
+        if !d.is_dir() {
+            bail!(
+                "data folder {} does not exist (relative paths resolve from the current folder, {}): run from the repository root or give --data",
+                d.display(),
+                std::env::current_dir()
+                    .map(|c| c.display().to_string())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let stem = grid
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "grid".into());
+    let dir = job.folder(PathBuf::from("build").join(format!("sweep-{stem}")))?;
+    let data_abs = data.as_deref().map(abs).transpose()?;
+    let backend_name = match backend {
+        BackendKind::Twin => "twin",
+        _ => "float",
+    };
+    let mut tasks = vec![];
+    let mut folders = vec![];
+    for (i, cfg) in configs.iter().enumerate() {
+        let text = toml::to_string(cfg).context("the point's config does not serialize")?;
+        let folder = format!(
+            "{backend_name}-{}",
+            key(&[
+                text.as_bytes(),
+                data_abs.as_deref().unwrap_or("").as_bytes()
+            ])
+        );
+        let d = dir.join(&folder);
+        std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
+        let config = d.join("config.toml");
+        crate::cosim::write_if_changed(&config, &text)?;
+        let what = g
+            .keys
+            .iter()
+            .zip(g.point(i))
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut argv: Vec<String> = vec![
+            "train".into(),
+            "--config".into(),
+            config.display().to_string(),
+            "--out".into(),
+            d.join("model.json").display().to_string(),
+            "--log".into(),
+            d.join("train.jsonl").display().to_string(),
+            "--backend".into(),
+            backend_name.into(),
+        ];
+        if let Some(a) = &data_abs {
+            argv.extend(["--data".into(), a.clone()]);
+        }
+        tasks.push(Task {
+            argv,
+            out: d.join("model.json"),
+            what: format!("point {i} ({what})"),
+        });
+        folders.push(folder);
+    }
+    let engine = job.engine.unwrap_or(Engine::Local);
+    let outcomes = run_merge(job, engine, &dir, "train sweep", &tasks, |t| {
+        let log = t.out.with_file_name("train.jsonl");
+        let text = std::fs::read_to_string(&log)
+            .with_context(|| format!("cannot read {}", log.display()))?;
+        outcome(&text).with_context(|| format!("{}", log.display()))
+    })?;
+    let t = table(&g, &outcomes, &folders);
+    std::fs::write(dir.join("table.md"), &t)
+        .with_context(|| format!("cannot write {}", dir.join("table.md").display()))?;
+    print!("{t}");
+    eprintln!(
+        "train sweep: {} points, their folders in {} (config.toml, model.json, train.jsonl each), this table in {}",
+        tasks.len(),
+        dir.display(),
+        dir.join("table.md").display()
+    );
+    Ok(())
 }
