@@ -143,3 +143,44 @@ fn a_wrong_engine_is_caught() {
         println!("mutant {from} -> {to}: {e}");
     }
 }
+
+/// The whole learning step in RTL: `pg_core` runs the free and nudged
+/// phases under `pg_learn`'s sequencer, the phases are copied into the
+/// engine, the update written back; sample after sample, the free class
+/// and every written word equal the twin's `Learner::learn`.
+#[test]
+fn core_and_engine_learn_as_the_twin_does() {
+    for (tag, cfg, sym) in [
+        (
+            "lcore-small-2lanes",
+            "name='lc'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nlanes=2\nweight_frac=4\nw_frac=5\nu_frac=6\n",
+            true,
+        ),
+        (
+            "lcore-small-onesided",
+            "name='lo'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nweight_frac=4\nw_frac=5\nu_frac=6\n",
+            false,
+        ),
+    ] {
+        let mut l = learner(cfg, sym);
+        let built = phasegen::learnsim::build_with_core(&l.hw, &l.spec, &scratch_dir(tag)).unwrap();
+        let mut sim = LearnSim::new(&built).unwrap();
+        let classes = l.hw.topo.classes();
+        let before = l.hw.clone();
+        for s in 0..8u64 {
+            let x = input(l.hw.topo.inputs, s);
+            let label = (s as usize * 3) % classes;
+            let (class, got) = sim.learn(&x, label).unwrap();
+            let want_class = l.learn(&x, label);
+            assert_eq!(class, want_class, "{tag}: sample {s}: free class");
+            let want = expected_writes(&l.hw);
+            assert_eq!(got.w, want.w, "{tag}: sample {s}: W");
+            assert_eq!(got.u, want.u, "{tag}: sample {s}: U");
+            assert_eq!(got.o, want.o, "{tag}: sample {s}: oscillator words");
+            if s == 0 {
+                println!("{tag}: {} cycles per learning step", got.cycles);
+            }
+        }
+        assert_ne!(l.hw.rows, before.rows, "{tag}: nothing learned");
+    }
+}

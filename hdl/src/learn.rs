@@ -20,7 +20,7 @@
 //! words keep K, ω and θ0 from a copy of their power-up values.
 
 use crate::arith;
-use crate::vlog::{if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};
+use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};
 use phasegen_sim::twin::learn::LearnSpec;
 use phasegen_sim::twin::model::{sin_table, HwModel};
 use phasegen_sim::twin::qformat::{clog2, wrap};
@@ -117,6 +117,24 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let x_we = m.input("i_x_we", 1);
     let x_addr = m.input("i_x_addr", ia);
     let x_data = m.input("i_x_data", xb);
+    // the sequencer: a learning step on i_learn, the core driven through o_c_*
+    let classes = hw.topo.classes();
+    let cb = clog2(classes as u64);
+    let learn = m.input("i_learn", 1);
+    let label = m.input("i_label", cb);
+    let c_done = m.input("i_c_done", 1);
+    let c_class = m.input("i_c_class", cb);
+    let rd_phase = m.input("i_rd_phase", p);
+    // the sequencer's phase captures take the phase memories' write port
+    // from i_ph_* (which a testbench drives)
+    let cap_we = m.reg_init("cap_we", 1, false, Some(0));
+    let cap_sel = m.reg("cap_sel", 1);
+    let cap_idx = m.reg("cap_idx", a);
+    let cap_val = m.reg("cap_val", p);
+    let pw_we = m.wire("pw_we", ph_we.e().lor(cap_we.e()));
+    let pw_sel = m.wire("pw_sel", Expr::mux(cap_we.e(), cap_sel.e(), ph_sel.e()));
+    let pw_idx = m.wire("pw_idx", Expr::mux(cap_we.e(), cap_idx.e(), ph_idx.e()));
+    let pw_val = m.wire("pw_val", Expr::mux(cap_we.e(), cap_val.e(), ph_val.e()));
 
     // ---------------- memories ----------------
     let pm: Vec<Mem> = ["pp_a", "pp_b", "pm_a", "pm_b"]
@@ -128,8 +146,8 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         m.always(
             &clk,
             vec![if_(
-                ph_we.e().land(ph_sel.e().eq(lit(1, sel))),
-                vec![set_mem(mem, ph_idx.e(), ph_val.e())],
+                pw_we.e().land(pw_sel.e().eq(lit(1, sel))),
+                vec![set_mem(mem, pw_idx.e(), pw_val.e())],
             )],
         );
     }
@@ -208,6 +226,8 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     );
 
     // ---------------- control ----------------
+    let go_int = m.reg_init("go_int", 1, false, Some(0));
+    let q_act = m.reg_init("q_act", 1, false, Some(0));
     let st = m.reg_init("st", STATE_BITS, false, Some(S_IDLE));
     let blk = m.reg("blk", 2);
     let e = m.reg("e", eb);
@@ -217,7 +237,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let mask = m.reg("mask", lu);
     let in_state = |v: u64| st.e().eq(lit(STATE_BITS, v));
     let is_blk = |v: u64| blk.e().eq(lit(2, v));
-    m.output("o_busy", st.e().ne(lit(STATE_BITS, S_IDLE)));
+    m.output("o_busy", st.e().ne(lit(STATE_BITS, S_IDLE)).lor(q_act.e()));
 
     // word reads (address: the word index)
     let w_desc_q = m.reg("w_desc_q", 2 * a + lu);
@@ -479,7 +499,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                 set(&u_we, lit(1, 0)),
                 set(&o_we, lit(1, 0)),
                 if_(
-                    in_state(S_IDLE).land(go.e()),
+                    in_state(S_IDLE).land(go.e().lor(go_int.e())),
                     vec![set(&blk, lit(2, B_W)), set(&e, lit(eb, 0)), goto(S_RD)],
                 ),
                 if_(in_state(S_RD), vec![goto(S_LAT)]),
@@ -495,5 +515,311 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
             ],
         )],
     );
+
+    // ---------------- the learning step's sequence ----------------
+    let t = |steps: u32| steps;
+    let mut prog = vec![
+        Op::Run {
+            init: true,
+            steps: t(spec.t1),
+            beta: 0,
+        },
+        Op::Class,
+    ];
+    if spec.symmetric {
+        prog.extend([
+            Op::Run {
+                init: false,
+                steps: spec.t2,
+                beta: spec.beta,
+            },
+            Op::Copy(0),
+            // the free state again (the same steps give the same phases)
+            Op::Run {
+                init: true,
+                steps: spec.t1,
+                beta: 0,
+            },
+            Op::Run {
+                init: false,
+                steps: spec.t2,
+                beta: -spec.beta,
+            },
+            Op::Copy(1),
+        ]);
+    } else {
+        prog.extend([
+            Op::Copy(1),
+            Op::Run {
+                init: false,
+                steps: spec.t2,
+                beta: spec.beta,
+            },
+            Op::Copy(0),
+        ]);
+    }
+    prog.push(Op::Update);
+    let pcw = clog2(prog.len() as u64 + 1);
+    let pc = m.reg("pc", pcw);
+    let sub = m.reg("sub", 2);
+    let ci = m.reg("ci", a);
+    let label_r = m.reg("label_r", cb);
+    let class_r = m.reg("class_r", cb);
+    let done_r = m.reg_init("done_r", 1, false, Some(0));
+    let c_start = m.reg_init("c_start", 1, false, Some(0));
+    let c_init = m.reg("c_init", 1);
+    let c_steps = m.reg("c_steps", 16);
+    let c_beta = m.reg_signed("c_beta", wb);
+    let c_target = m.reg("c_target", classes as u32);
+    let rd_addr = m.reg("rd_addr", a);
+    let one_hot = Expr::concat(
+        (0..classes)
+            .rev()
+            .map(|o| label_r.e().eq(lit(cb, o as u64)))
+            .collect(),
+    );
+    let sub_is = |v: u64| sub.e().eq(lit(2, v));
+    let next = vec![set(&pc, pc.e().add(lit(pcw, 1))), set(&sub, lit(2, 0))];
+    let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = prog
+        .iter()
+        .enumerate()
+        .map(|(k, op)| {
+            let body = match *op {
+                Op::Run { init, steps, beta } => vec![if_else(
+                    sub_is(0),
+                    vec![
+                        set(&c_start, lit(1, 1)),
+                        set(&c_init, lit(1, init as u64)),
+                        set(&c_steps, lit(16, steps as u64)),
+                        set(&c_beta, slit(wb, beta)),
+                        set(
+                            &c_target,
+                            if beta == 0 {
+                                lit(classes as u32, 0)
+                            } else {
+                                one_hot.clone()
+                            },
+                        ),
+                        set(&sub, lit(2, 1)),
+                    ],
+                    vec![if_(c_done.e(), next.clone())],
+                )],
+                Op::Class => {
+                    let mut v = vec![set(&class_r, c_class.e())];
+                    v.extend(next.clone());
+                    v
+                }
+                Op::Copy(sel) => vec![
+                    if_(sub_is(0), vec![set(&rd_addr, ci.e()), set(&sub, lit(2, 1))]),
+                    if_(sub_is(1), vec![set(&sub, lit(2, 2))]),
+                    if_(
+                        sub_is(2),
+                        vec![
+                            set(&cap_we, lit(1, 1)),
+                            set(&cap_sel, lit(1, sel)),
+                            set(&cap_idx, ci.e()),
+                            set(&cap_val, rd_phase.e()),
+                            if_else(
+                                ci.e().eq(lit(a, n as u64 - 1)),
+                                {
+                                    let mut v = vec![set(&ci, lit(a, 0))];
+                                    v.extend(next.clone());
+                                    v
+                                },
+                                vec![set(&ci, ci.e().add(lit(a, 1))), set(&sub, lit(2, 0))],
+                            ),
+                        ],
+                    ),
+                ],
+                Op::Update => vec![
+                    if_(
+                        sub_is(0),
+                        vec![set(&go_int, lit(1, 1)), set(&sub, lit(2, 1))],
+                    ),
+                    if_(sub_is(1), vec![set(&sub, lit(2, 2))]),
+                    if_(sub_is(2).land(in_state(S_IDLE)), next.clone()),
+                ],
+            };
+            (vec![lit(pcw, k as u64)], body)
+        })
+        .collect();
+    m.always(
+        &clk,
+        vec![if_else(
+            rst.e(),
+            vec![
+                set(&q_act, lit(1, 0)),
+                set(&c_start, lit(1, 0)),
+                set(&go_int, lit(1, 0)),
+                set(&cap_we, lit(1, 0)),
+                set(&done_r, lit(1, 0)),
+            ],
+            vec![
+                set(&c_start, lit(1, 0)),
+                set(&go_int, lit(1, 0)),
+                set(&cap_we, lit(1, 0)),
+                set(&done_r, lit(1, 0)),
+                if_else(
+                    q_act.e(),
+                    vec![case(
+                        pc.e(),
+                        arms,
+                        vec![set(&done_r, lit(1, 1)), set(&q_act, lit(1, 0))],
+                    )],
+                    vec![if_(
+                        learn.e(),
+                        vec![
+                            set(&q_act, lit(1, 1)),
+                            set(&pc, lit(pcw, 0)),
+                            set(&sub, lit(2, 0)),
+                            set(&ci, lit(a, 0)),
+                            set(&label_r, label.e()),
+                        ],
+                    )],
+                ),
+            ],
+        )],
+    );
+    for (nm, s_) in [
+        ("o_c_start", &c_start),
+        ("o_c_init", &c_init),
+        ("o_c_steps", &c_steps),
+        ("o_c_beta", &c_beta),
+        ("o_c_target", &c_target),
+        ("o_rd_addr", &rd_addr),
+        ("o_class", &class_r),
+        ("o_done", &done_r),
+    ] {
+        m.output(nm, s_.e());
+    }
+    m
+}
+
+/// A step of the learning sequence.
+enum Op {
+    /// A run of the core: from the initial phases (recomputing the field)
+    /// or on from its state, `steps` steps at nudge `beta` (towards the
+    /// label when not 0).
+    Run { init: bool, steps: u32, beta: i64 },
+    /// Keep the core's class (after the free phase).
+    Class,
+    /// The core's phases into the `+β` (0) or reference (1) memories.
+    Copy(u64),
+    /// The update pass.
+    Update,
+}
+
+/// `pg_lcore`: the settle core and the learning engine wired together
+/// (the core's runs, reads and parameter writes driven by the engine): a
+/// learning step on `i_learn` after the inputs were written through
+/// `i_x_*`. The testbench of `tests/learn_cosim.rs`.
+pub fn with_core(core: &Module, learn: &Module) -> Module {
+    let mut m = Module::new("pg_lcore");
+    m.doc("pg_lcore: pg_core driven by pg_learn (a testbench of on-chip learning).");
+    let port_w = |md: &Module, name: &str| {
+        md.ports()
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.width)
+            .unwrap_or_else(|| panic!("{} has no port {name}", md.name))
+    };
+    let clk = m.input("i_clk", 1);
+    let rst = m.input("i_rst", 1);
+    let x_we = m.input("i_x_we", 1);
+    let x_addr = m.input("i_x_addr", port_w(core, "i_x_addr"));
+    let x_data = m.input("i_x_data", port_w(core, "i_x_data"));
+    let learn_in = m.input("i_learn", 1);
+    let label = m.input("i_label", port_w(learn, "i_label"));
+    // learn -> core
+    let mut wires = std::collections::BTreeMap::new();
+    for pi in learn.ports() {
+        if pi.dir == crate::vlog::Dir::Out {
+            let w = m.wire_decl_partial(
+                &format!("l_{}", &pi.name[2..]),
+                pi.width,
+                "the engine's outputs the core does not take",
+            );
+            wires.insert(pi.name.clone(), w);
+        }
+    }
+    let mut cwires = std::collections::BTreeMap::new();
+    for pi in core.ports() {
+        if pi.dir == crate::vlog::Dir::Out {
+            let w = m.wire_decl_partial(
+                &format!("c_{}", &pi.name[2..]),
+                pi.width,
+                "observation ports of the core",
+            );
+            cwires.insert(pi.name.clone(), w);
+        }
+    }
+    let lw = |n: &str| wires[n].e();
+    let cw = |n: &str| cwires[n].e();
+    let core_conns: Vec<(String, Expr)> = core
+        .ports()
+        .iter()
+        .map(|pi| {
+            let e = match pi.name.as_str() {
+                "i_clk" => clk.e(),
+                "i_rst" => rst.e(),
+                "i_x_we" => x_we.e(),
+                "i_x_addr" => x_addr.e(),
+                "i_x_data" => x_data.e(),
+                "i_start" => lw("o_c_start"),
+                "i_init" => lw("o_c_init"),
+                "i_steps" => lw("o_c_steps"),
+                "i_beta" => lw("o_c_beta"),
+                "i_target" => lw("o_c_target"),
+                "i_rd_addr" => lw("o_rd_addr"),
+                other if other.starts_with("i_") => lw(&format!("o_{}", &other[2..])),
+                other => cw(other),
+            };
+            (pi.name.clone(), e)
+        })
+        .collect();
+    m.instance(
+        core,
+        "u_core",
+        core_conns
+            .iter()
+            .map(|(n, e)| (n.as_str(), e.clone()))
+            .collect(),
+    );
+    let learn_conns: Vec<(String, Expr)> = learn
+        .ports()
+        .iter()
+        .map(|pi| {
+            let e = match pi.name.as_str() {
+                "i_clk" => clk.e(),
+                "i_rst" => rst.e(),
+                "i_go" | "i_ph_we" | "i_ph_sel" => lit(1, 0),
+                "i_ph_idx" | "i_ph_val" => lit(pi.width, 0),
+                "i_x_we" => x_we.e(),
+                "i_x_addr" => x_addr.e(),
+                "i_x_data" => x_data.e(),
+                "i_learn" => learn_in.e(),
+                "i_label" => label.e(),
+                "i_c_done" => cw("o_done"),
+                "i_c_class" => cw("o_class"),
+                "i_rd_phase" => cw("o_rd_phase"),
+                other => lw(other),
+            };
+            (pi.name.clone(), e)
+        })
+        .collect();
+    m.instance(
+        learn,
+        "u_learn",
+        learn_conns
+            .iter()
+            .map(|(n, e)| (n.as_str(), e.clone()))
+            .collect(),
+    );
+    for nm in [
+        "o_busy", "o_done", "o_class", "o_w_we", "o_w_addr", "o_w_data", "o_u_we", "o_u_addr",
+        "o_u_data", "o_o_we", "o_o_addr", "o_o_data",
+    ] {
+        m.output(nm, lw(nm));
+    }
     m
 }

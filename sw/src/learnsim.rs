@@ -38,6 +38,39 @@ pub fn build(hw: &HwModel, spec: &LearnSpec, dir: &Path, text: Option<&str>) -> 
     )
 }
 
+/// `pg_core` and `pg_learn` wired together (`pg_lcore`) for `hw` and
+/// `spec`, generated into `dir` and compiled.
+pub fn build_with_core(hw: &HwModel, spec: &LearnSpec, dir: &Path) -> Result<Built> {
+    let core = phasegen_hdl::core::generate(hw);
+    let learn = phasegen_hdl::learn::generate(hw, spec);
+    let top = phasegen_hdl::learn::with_core(&core, &learn);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut sources = Vec::new();
+    for md in [&core, &learn, &top] {
+        for (name, t) in md.hex_files() {
+            write_if_changed(&dir.join(name), &t)?;
+        }
+        let path = dir.join(format!("{}.v", md.name));
+        write_if_changed(
+            &path,
+            &phasegen_hdl::vlog::file(&[format!("{}.v: test build", md.name)], &[md]),
+        )?;
+        sources.push(path);
+    }
+    phasegen_vl::build_with(
+        &Design {
+            sources,
+            top: "pg_lcore".into(),
+            ports: vl_ports(&top.ports()),
+            clock: "i_clk".into(),
+        },
+        &Options {
+            defines: vec![hex_dir_define(dir)?],
+            ..Options::default()
+        },
+    )
+}
+
 /// The words one update pass writes, per block: `(address, word)` in the
 /// order written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +96,26 @@ impl LearnSim {
         Ok(LearnSim { sim })
     }
 
+    /// One learning step of `pg_lcore` (the core's runs included) on the
+    /// sample with inputs `x` and label `label`: the free class and the
+    /// words written to the core.
+    pub fn learn(&mut self, x: &[u64], label: usize) -> Result<(usize, Writes)> {
+        let s = &mut self.sim;
+        for (k, &v) in x.iter().enumerate() {
+            s.set("i_x_we", 1)?;
+            s.set("i_x_addr", k as u64)?;
+            s.set("i_x_data", v)?;
+            s.tick(1);
+        }
+        s.set("i_x_we", 0)?;
+        s.set("i_label", label as u64)?;
+        s.set("i_learn", 1)?;
+        s.tick(1);
+        s.set("i_learn", 0)?;
+        let w = self.collect()?;
+        Ok((self.sim.get("o_class")? as usize, w))
+    }
+
     /// One update pass from the states `st` of the sample with inputs `x`.
     pub fn update(&mut self, x: &[u64], st: &LearnStates) -> Result<Writes> {
         let s = &mut self.sim;
@@ -86,6 +139,12 @@ impl LearnSim {
         s.set("i_go", 1)?;
         s.tick(1);
         s.set("i_go", 0)?;
+        self.collect()
+    }
+
+    /// The writes until the engine is idle again.
+    fn collect(&mut self) -> Result<Writes> {
+        let s = &mut self.sim;
         let mut out = Writes::default();
         let ports = |s: &Sim, p: &str| -> Result<Option<(u64, u64)>> {
             Ok((s.get(&format!("o_{p}_we"))? == 1).then_some((
@@ -93,7 +152,7 @@ impl LearnSim {
                 s.get(&format!("o_{p}_data"))?,
             )))
         };
-        let limit = 10_000_000u64;
+        let limit = 100_000_000u64;
         loop {
             s.eval();
             if let Some(w) = ports(s, "w")? {
