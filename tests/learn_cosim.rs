@@ -14,7 +14,7 @@ fn learner(cfg: &str, symmetric: bool) -> Learner {
     let c = Config::parse(cfg, "t").unwrap();
     let hw = quantize(&c, &Params::init(&c), 16).unwrap().0;
     let b = beta_int(&hw.fmt, 0.5);
-    let spec = LearnSpec::new(&hw, b, symmetric, 25, 10, 0.05, 0.05, 8, Rounding::Shadow).unwrap();
+    let spec = LearnSpec::new(&hw.fmt, b, symmetric, 25, 10, 0.05, 0.05, 8, Rounding::Shadow).unwrap();
     Learner::new(hw, spec)
 }
 
@@ -183,4 +183,49 @@ fn core_and_engine_learn_as_the_twin_does() {
         }
         assert_ne!(l.hw.rows, before.rows, "{tag}: nothing learned");
     }
+}
+
+/// An epoch on the digits in RTL: a 64-8-10 learning design learns 120
+/// training images in order, the free class of every sample equals the
+/// twin's, and after the epoch every parameter word equals the twin's.
+#[test]
+fn an_epoch_of_digits_in_rtl_ends_with_the_twins_weights() {
+    let data = phasegen_sim::data::load_dir(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/digits-8x8"
+    )))
+    .unwrap();
+    let c = Config::parse(
+        "name='le'\n[network]\ninputs=64\nlayers=[8,10]\n[train]\nt1=30\nt2=10\n[hardware]\nparams='ram'\nweight_frac=5\nw_frac=5\nu_frac=6\n",
+        "t",
+    )
+    .unwrap();
+    let hw = quantize(&c, &Params::init(&c), data.train.max_pixel).unwrap().0;
+    let b = beta_int(&hw.fmt, c.train.beta);
+    let spec = LearnSpec::new(&hw.fmt, b, true, 30, 10, 0.02, 0.02, 8, Rounding::Shadow).unwrap();
+    let mut l = Learner::new(hw, spec);
+    let built =
+        phasegen::learnsim::build_with_core(&l.hw, &l.spec, &scratch_dir("lcore-digits")).unwrap();
+    let mut sim = LearnSim::new(&built).unwrap();
+    let (mut last, mut agree, mut right) = (None, 0, 0);
+    let n = 120;
+    for i in 0..n {
+        let x = l.hw.inputs_of_image(data.train.image(i));
+        let label = data.train.labels[i] as usize;
+        let (class, got) = sim.learn(&x, label).unwrap();
+        let want = l.learn(&x, label);
+        assert_eq!(class, want, "sample {i}: free class");
+        agree += 1;
+        right += (class == label) as usize;
+        last = Some(got);
+    }
+    let got = last.unwrap();
+    let want = expected_writes(&l.hw);
+    assert_eq!(got.w, want.w, "W after the epoch");
+    assert_eq!(got.u, want.u, "U after the epoch");
+    assert_eq!(got.o, want.o, "h after the epoch");
+    println!(
+        "{agree} samples, classes equal; training accuracy {right}/{n}; {} cycles per learning step",
+        got.cycles
+    );
 }

@@ -125,6 +125,28 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let c_done = m.input("i_c_done", 1);
     let c_class = m.input("i_c_class", cb);
     let rd_phase = m.input("i_rd_phase", p);
+    // the host's writes (WriteWeights, the core's write ports' values):
+    // the shadows follow them
+    let hw_w = (
+        m.input("i_hw_w_we", 1),
+        m.input("i_hw_w_addr", ea),
+        m.input("i_hw_w_data", lu * wb),
+    );
+    let hw_u = (
+        m.input("i_hw_u_we", 1),
+        m.input("i_hw_u_addr", ua),
+        m.input("i_hw_u_data", lu * wb),
+    );
+    let hw_o = (
+        m.input("i_hw_o_we", 1),
+        m.input("i_hw_o_addr", a),
+        m.input("i_hw_o_data", ow),
+    );
+    // ReadWeights: a word of a block (0 W, 1 U, 2 oscillators) while idle
+    let rw_blk = m.input("i_rw_blk", 2);
+    // (the widest block address)
+    let ab = ea.max(ua).max(a);
+    let rw_addr = m.input("i_rw_addr", ab);
     // the sequencer's phase captures take the phase memories' write port
     // from i_ph_* (which a testbench drives)
     let cap_we = m.reg_init("cap_we", 1, false, Some(0));
@@ -239,19 +261,24 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let is_blk = |v: u64| blk.e().eq(lit(2, v));
     m.output("o_busy", st.e().ne(lit(STATE_BITS, S_IDLE)).lor(q_act.e()));
 
+    let idle = m.wire(
+        "idle",
+        st.e().eq(lit(STATE_BITS, S_IDLE)).land(q_act.e().not()),
+    );
+    let ra = m.wire("ra", Expr::mux(idle.e(), rw_addr.e(), e.slice(ab - 1, 0)));
     // word reads (address: the word index)
     let w_desc_q = m.reg("w_desc_q", 2 * a + lu);
-    m.mem_read(&clk, &w_desc_m, &w_desc_q, e.slice(ea - 1, 0));
+    m.mem_read(&clk, &w_desc_m, &w_desc_q, ra.slice(ea - 1, 0));
     let u_desc_q = m.reg("u_desc_q", a + ia + lu);
-    m.mem_read(&clk, &u_desc_m, &u_desc_q, e.slice(ua - 1, 0));
+    m.mem_read(&clk, &u_desc_m, &u_desc_q, ra.slice(ua - 1, 0));
     let w_sh_q = m.reg("w_sh_q", lu * sw);
-    m.mem_read(&clk, &w_sh_m, &w_sh_q, e.slice(ea - 1, 0));
+    m.mem_read(&clk, &w_sh_m, &w_sh_q, ra.slice(ea - 1, 0));
     let u_sh_q = m.reg("u_sh_q", lu * sw);
-    m.mem_read(&clk, &u_sh_m, &u_sh_q, e.slice(ua - 1, 0));
+    m.mem_read(&clk, &u_sh_m, &u_sh_q, ra.slice(ua - 1, 0));
     let h_sh_q = m.reg("h_sh_q", sw);
-    m.mem_read(&clk, &h_sh_m, &h_sh_q, e.slice(a - 1, 0));
+    m.mem_read(&clk, &h_sh_m, &h_sh_q, ra.slice(a - 1, 0));
     let o_rest_q = m.reg("o_rest_q", wb + 2 * p);
-    m.mem_read(&clk, &o_rest, &o_rest_q, e.slice(a - 1, 0));
+    m.mem_read(&clk, &o_rest, &o_rest_q, ra.slice(a - 1, 0));
     // the input of the U word (its k, latched with the word)
     let kreg = m.reg("kreg", ia);
     let x_q = m.reg("x_q", xb);
@@ -426,12 +453,108 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
             )
         })
         .collect();
+    // each shadow memory: the host's write, else the engine's (in S_WR)
+    let zeros = |k: u32| lit(k, 0);
+    let widen = |d: &Sig| -> Expr {
+        // each lane's value << shadow_bits
+        Expr::concat(
+            (0..lu)
+                .rev()
+                .flat_map(|l| {
+                    let v = d.slice(l * wb + wb - 1, l * wb);
+                    if sb > 0 {
+                        vec![v, zeros(sb)]
+                    } else {
+                        vec![v]
+                    }
+                })
+                .collect(),
+        )
+    };
+    let in_wr = in_state(S_WR);
+    for (mem, aw, host, b, word) in [
+        (&w_sh_m, ea, &hw_w, B_W, word_sh.clone()),
+        (&u_sh_m, ua, &hw_u, B_U, word_sh.clone()),
+    ] {
+        m.always(
+            &clk,
+            vec![if_else(
+                host.0.e(),
+                vec![set_mem(mem, host.1.e(), widen(&host.2))],
+                vec![if_(
+                    in_wr.clone().land(is_blk(b)),
+                    vec![set_mem(mem, e.slice(aw - 1, 0), word)],
+                )],
+            )],
+        );
+    }
+    let h_in = hw_o.2.slice(2 * wb + 2 * p - 1, wb + 2 * p);
+    m.always(
+        &clk,
+        vec![if_else(
+            hw_o.0.e(),
+            vec![
+                set_mem(
+                    &h_sh_m,
+                    hw_o.1.e(),
+                    if sb > 0 {
+                        Expr::concat(vec![h_in, zeros(sb)])
+                    } else {
+                        h_in
+                    },
+                ),
+                set_mem(&o_rest, hw_o.1.e(), hw_o.2.slice(wb + 2 * p - 1, 0)),
+            ],
+            vec![if_(
+                in_wr.clone().land(is_blk(B_O)),
+                vec![set_mem(&h_sh_m, e.slice(a - 1, 0), acc[0].e().as_unsigned())],
+            )],
+        )],
+    );
+    // ReadWeights: the datapath values of the word read at i_rw_addr
+    // (lanes that hold no parameter read 0, as the twin's image has them)
+    let dp = |m: &mut Module, name: &str, q: &Sig, lanes_: u32, mask: Option<&Sig>| -> Expr {
+        let vals: Vec<Expr> = (0..lanes_)
+            .rev()
+            .map(|l| {
+                let sh = m.wire(
+                    &format!("{name}_s{l}"),
+                    q.slice(l * sw + sw - 1, l * sw).as_signed(),
+                );
+                let r = arith::round_shift(m, &format!("{name}_r{l}"), &sh, sb);
+                let v = arith::sat(m, &format!("{name}_v{l}"), &r, wb).e().as_unsigned();
+                match mask {
+                    Some(mk) => Expr::mux(mk.bit(l), v, lit(wb, 0)),
+                    None => v,
+                }
+            })
+            .collect();
+        Expr::concat(vals)
+    };
+    let rww = (lu * wb).max(ow);
+    let wmask = m.wire("rw_wmask", w_desc_q.slice(lu - 1, 0));
+    let umask = m.wire("rw_umask", u_desc_q.slice(lu - 1, 0));
+    let rw_w = dp(&mut m, "rw_w", &w_sh_q, lu, Some(&wmask));
+    let rw_u = dp(&mut m, "rw_u", &u_sh_q, lu, Some(&umask));
+    let rw_h = dp(&mut m, "rw_h", &h_sh_q, 1, None);
+    let pad = |e: Expr| {
+        let w = e.width();
+        if w < rww {
+            Expr::concat(vec![lit(rww - w, 0), e])
+        } else {
+            e
+        }
+    };
+    let rw_o = Expr::concat(vec![rw_h, o_rest_q.e()]);
+    m.output(
+        "o_rw_data",
+        select(&rw_blk.e(), &[pad(rw_w), pad(rw_u), pad(rw_o)]),
+    );
     let e_next = e.e().add(lit(eb, 1));
     let wr = vec![
         if_(
             is_blk(B_W),
             vec![
-                set_mem(&w_sh_m, e.slice(ea - 1, 0), word_sh.clone()),
                 set(&w_we, lit(1, 1)),
                 set(&w_addr, e.slice(ea - 1, 0)),
                 set(&w_data, word_vals.clone()),
@@ -440,7 +563,6 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         if_(
             is_blk(B_U),
             vec![
-                set_mem(&u_sh_m, e.slice(ua - 1, 0), word_sh),
                 set(&u_we, lit(1, 1)),
                 set(&u_addr, e.slice(ua - 1, 0)),
                 set(&u_data, word_vals),
@@ -449,7 +571,6 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         if_(
             is_blk(B_O),
             vec![
-                set_mem(&h_sh_m, e.slice(a - 1, 0), acc[0].e().as_unsigned()),
                 set(&o_we, lit(1, 1)),
                 set(&o_addr, e.slice(a - 1, 0)),
                 set(
@@ -794,6 +915,9 @@ pub fn with_core(core: &Module, learn: &Module) -> Module {
                 "i_rst" => rst.e(),
                 "i_go" | "i_ph_we" | "i_ph_sel" => lit(1, 0),
                 "i_ph_idx" | "i_ph_val" => lit(pi.width, 0),
+                other if other.starts_with("i_hw_") || other.starts_with("i_rw_") => {
+                    lit(pi.width, 0)
+                }
                 "i_x_we" => x_we.e(),
                 "i_x_addr" => x_addr.e(),
                 "i_x_data" => x_data.e(),

@@ -117,8 +117,10 @@ pub fn generate_design_for(
     let (urx, utx) = byte_ports(hw, cpb);
     let top = top::generate(hw, design_id, cpb, &core, &urx, &utx);
     let mh = model_hash(hw);
+    let learn = hw.learn.as_ref().map(|spec| learn::generate(hw, spec));
     let mut files: Vec<GenFile> = [&core, &urx, &utx, &top]
         .into_iter()
+        .chain(learn.as_ref())
         .map(|m| {
             let name = format!("{}.v", m.name);
             GenFile {
@@ -128,6 +130,9 @@ pub fn generate_design_for(
         })
         .collect();
     files.extend(hex_files(&core));
+    if let Some(l) = &learn {
+        files.extend(hex_files(l));
+    }
     files
 }
 

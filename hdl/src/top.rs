@@ -48,6 +48,7 @@ const E_COPY: u64 = 2;
 const E_RUN: u64 = 3;
 const E_SEND: u64 = 4;
 const E_WCOPY: u64 = 5;
+const E_LEARN: u64 = 6;
 const EB: u32 = 3;
 
 // transmit states
@@ -66,6 +67,7 @@ const K_CLASS: u64 = 2;
 const K_PHASE: u64 = 3;
 const K_ERR: u64 = 4;
 const K_STATUS: u64 = 5;
+const K_WORDS: u64 = 6;
 
 /// The unrolled CRC-8 step `crc8_byte(c, b)` as wires.
 pub(crate) fn crc_step(m: &mut Module, name: &str, c: &Sig, b: &Sig) -> Sig {
@@ -91,7 +93,12 @@ pub fn identity(hw: &HwModel, design_id: u32) -> Identity {
         weight_bits: hw.fmt.weight_bits as u8,
         frac: hw.fmt.frac as u8,
         input_bits: hw.fmt.input_bits as u8,
-        blocks: Schedule::blocks_mask(hw),
+        blocks: Schedule::blocks_mask(hw)
+            | if hw.learn.is_some() {
+                phasegen_sim::link::protocol::LEARNS
+            } else {
+                0
+            },
         steps: hw.steps as u16,
     }
 }
@@ -288,6 +295,42 @@ pub fn generate(
         Block::W => ["i_w_we", "i_w_addr", "i_w_data"],
         Block::Osc => ["i_o_we", "i_o_addr", "i_o_data"],
     };
+    // a learning design: pg_learn drives the core while it learns
+    let lmod = hw.learn.as_ref().map(|spec| crate::learn::generate(hw, spec));
+    let lw: Option<std::collections::BTreeMap<String, Sig>> = lmod.as_ref().map(|lm| {
+        lm.ports()
+            .iter()
+            .filter(|pi| pi.dir == crate::vlog::Dir::Out)
+            .map(|pi| {
+                (
+                    pi.name.clone(),
+                    m.wire_decl_partial(
+                        &format!("l_{}", &pi.name[2..]),
+                        pi.width,
+                        "the learning engine's outputs",
+                    ),
+                )
+            })
+            .collect()
+    });
+    let by_learn = |own: Expr, name: &str| -> Expr {
+        match &lw {
+            Some(w) => {
+                let v = if own.signed() {
+                    w[name].e().as_signed()
+                } else {
+                    w[name].e()
+                };
+                Expr::mux(w["o_busy"].e(), v, own)
+            }
+            None => own,
+        }
+    };
+    let learn_port = |b: Block| match b {
+        Block::U => ["o_u_we", "o_u_addr", "o_u_data"],
+        Block::W => ["o_w_we", "o_w_addr", "o_w_data"],
+        Block::Osc => ["o_o_we", "o_o_addr", "o_o_data"],
+    };
     m.instance(
         core,
         "u_core",
@@ -297,17 +340,22 @@ pub fn generate(
             ("i_x_we", x_we.e()),
             ("i_x_addr", x_addr.e()),
             ("i_x_data", x_data.e()),
-            ("i_start", c_start.e()),
-            ("i_init", c_init.e()),
-            ("i_steps", c_steps.e()),
-            ("i_beta", c_beta.e()),
-            ("i_target", c_target.e()),
-            ("i_rd_addr", rd_addr.e()),
+            ("i_start", by_learn(c_start.e(), "o_c_start")),
+            ("i_init", by_learn(c_init.e(), "o_c_init")),
+            ("i_steps", by_learn(c_steps.e(), "o_c_steps")),
+            ("i_beta", by_learn(c_beta.e(), "o_c_beta")),
+            ("i_target", by_learn(c_target.e(), "o_c_target")),
+            ("i_rd_addr", by_learn(rd_addr.e(), "o_rd_addr")),
         ]
         .into_iter()
         .chain(wblocks.iter().flat_map(|w| {
             let [we, addr, data] = port_of(w.b);
-            [(we, w.we.e()), (addr, w.addr.e()), (data, w.data.e())]
+            let [lwe, laddr, ldata] = learn_port(w.b);
+            [
+                (we, by_learn(w.we.e(), lwe)),
+                (addr, by_learn(w.addr.e(), laddr)),
+                (data, by_learn(w.data.e(), ldata)),
+            ]
         }))
         .chain([
             ("o_busy", busy.e()),
@@ -326,6 +374,62 @@ pub fn generate(
         .chain(osc.iter().map(|o| ("o_osc", o.e())))
         .collect(),
     );
+    // the learning engine's inputs: the request's label, ReadWeights'
+    // word, the core's answers, and every write the core takes
+    let l_go = lw.as_ref().map(|_| m.reg_init("l_go", 1, false, Some(0)));
+    let l_label = lw.as_ref().map(|_| m.reg("l_label", sh.class_bits));
+    let rw_blk = lw.as_ref().map(|_| m.reg("rw_blk", 2));
+    let rw_addr = lmod.as_ref().map(|lm| {
+        let w = lm.ports().iter().find(|p| p.name == "i_rw_addr").unwrap().width;
+        m.reg("rw_addr", w)
+    });
+    if let (Some(lm), Some(w)) = (&lmod, &lw) {
+        let conns: Vec<(String, Expr)> = lm
+            .ports()
+            .iter()
+            .map(|pi| {
+                let host = |b: Block, k: usize| {
+                    wblocks
+                        .iter()
+                        .find(|x| x.b == b)
+                        .map(|x| [x.we.e(), x.addr.e(), x.data.e()][k].clone())
+                        .expect("a learning design writes every block")
+                };
+                let e = match pi.name.as_str() {
+                    "i_clk" => clk.e(),
+                    "i_rst" => rst.e(),
+                    "i_go" | "i_ph_we" | "i_ph_sel" => lit(1, 0),
+                    "i_ph_idx" | "i_ph_val" => lit(pi.width, 0),
+                    "i_x_we" => x_we.e(),
+                    "i_x_addr" => x_addr.e(),
+                    "i_x_data" => x_data.e(),
+                    "i_learn" => l_go.as_ref().unwrap().e(),
+                    "i_label" => l_label.as_ref().unwrap().e(),
+                    "i_c_done" => done.e(),
+                    "i_c_class" => class.e(),
+                    "i_rd_phase" => rd_phase.e(),
+                    "i_hw_w_we" => host(Block::W, 0),
+                    "i_hw_w_addr" => host(Block::W, 1),
+                    "i_hw_w_data" => host(Block::W, 2),
+                    "i_hw_u_we" => host(Block::U, 0),
+                    "i_hw_u_addr" => host(Block::U, 1),
+                    "i_hw_u_data" => host(Block::U, 2),
+                    "i_hw_o_we" => host(Block::Osc, 0),
+                    "i_hw_o_addr" => host(Block::Osc, 1),
+                    "i_hw_o_data" => host(Block::Osc, 2),
+                    "i_rw_blk" => rw_blk.as_ref().unwrap().e(),
+                    "i_rw_addr" => rw_addr.as_ref().unwrap().e(),
+                    other => w[other].e(),
+                };
+                (pi.name.clone(), e)
+            })
+            .collect();
+        m.instance(
+            lm,
+            "u_learn",
+            conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
+        );
+    }
     m.output("o_busy", busy.e());
     if let Some(o) = &osc {
         // the top bit of the phases of oscillators pin_first.., for pins
@@ -452,7 +556,80 @@ pub fn generate(
         }
         m.wire("ph_byte", e)
     };
-    let class8 = m.wire("class_byte", class.e().zext(8));
+    let class8 = m.wire(
+        "class_byte",
+        match &lw {
+            // Learn answers the free phase's class, the engine's
+            Some(w) => Expr::mux(
+                cmd_is(Cmd::Learn),
+                w["o_class"].e().zext(8),
+                class.e().zext(8),
+            ),
+            None => class.e().zext(8),
+        },
+    );
+    // ReadWeights: the word being sent in WriteWeights' byte layout, left
+    // aligned in rw_latch; rw_byte counts its bytes
+    let rw = lw.as_ref().map(|w| {
+        let d = &w["o_rw_data"];
+        let (w8, p8) = (8 * wbytes, 8 * pbytes);
+        let wbits = sh.weight_bits;
+        let pbits = sh.phase_bits;
+        let sx = |m: &mut Module, name: &str, e: Expr, to: u32| -> Expr {
+            let s_ = m.wire(name, e.as_signed());
+            s_.sext(to).as_unsigned()
+        };
+        let lanes_layout = |m: &mut Module, tag: &str| -> Expr {
+            Expr::concat(
+                (0..lanes)
+                    .rev()
+                    .map(|l| {
+                        sx(
+                            m,
+                            &format!("rw_{tag}{l}"),
+                            d.slice(l * wbits + wbits - 1, l * wbits),
+                            w8,
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let wl = lanes_layout(&mut m, "lane");
+        let ow_ = 2 * wbits + 2 * pbits;
+        let ol = Expr::concat(vec![
+            sx(&mut m, "rw_h", d.slice(ow_ - 1, wbits + 2 * pbits), w8),
+            sx(&mut m, "rw_k", d.slice(wbits + 2 * pbits - 1, 2 * pbits), w8),
+            d.slice(2 * pbits - 1, pbits).zext(p8),
+            d.slice(pbits - 1, 0).zext(p8),
+        ]);
+        let maxb = (lanes * w8).max(2 * w8 + 2 * p8);
+        let left = |e: Expr| {
+            let k = e.width();
+            if k < maxb {
+                Expr::concat(vec![e, lit(maxb - k, 0)])
+            } else {
+                e
+            }
+        };
+        let blk = rw_blk.as_ref().unwrap();
+        let fmt = m.wire(
+            "rw_fmt",
+            Expr::mux(blk.e().eq(lit(2, 2)), left(ol), left(wl)),
+        );
+        let latch = m.reg("rw_latch", maxb);
+        let byte = m.reg("rw_byte", 8);
+        let mut cur = latch.slice(maxb - 1, maxb - 8);
+        for k in 1..maxb / 8 {
+            let hi = maxb - 1 - 8 * k;
+            cur = Expr::mux(
+                byte.e().eq(lit(8, k as u64)),
+                latch.slice(hi, hi - 7),
+                cur,
+            );
+        }
+        let cur = m.wire("rw_cur", cur);
+        (fmt, latch, byte, cur, maxb)
+    });
     let pay_byte = m.wire(
         "pay_byte",
         Expr::mux(
@@ -464,7 +641,16 @@ pub fn generate(
                 Expr::mux(
                     kind.e().eq(lit(3, K_PHASE)),
                     ph_byte.e(),
-                    Expr::mux(kind.e().eq(lit(3, K_STATUS)), status_byte.e(), err.e()),
+                    Expr::mux(
+                        kind.e().eq(lit(3, K_STATUS)),
+                        status_byte.e(),
+                        match &rw {
+                            Some((_, _, _, cur, _)) => {
+                                Expr::mux(kind.e().eq(lit(3, K_WORDS)), cur.e(), err.e())
+                            }
+                            None => err.e(),
+                        },
+                    ),
                 ),
             ),
         ),
@@ -757,6 +943,70 @@ pub fn generate(
         }
         None => fail(ErrCode::UnknownCmd),
     };
+    // Learn and ReadWeights (learning designs)
+    let unknown = match (&lw, &rw) {
+        (Some(w), Some((_, latch, byte, _, _))) => {
+            let cb = sh.class_bits;
+            let lab_ok = hb(0).lt(lit(8, classes as u64));
+            let learn_exec = vec![if_else(
+                len_is(1).land(lab_ok),
+                vec![
+                    set(l_go.as_ref().unwrap(), lit(1, 1)),
+                    set(l_label.as_ref().unwrap(), e_hdr.slice(cb - 1, 0)),
+                    go_e(E_LEARN),
+                ],
+                fail(ErrCode::BadArgument),
+            )];
+            let off24 = m.wire("arg_rw_offset", Expr::concat(vec![hb(1), hb(2), hb(3)]));
+            let cnt8 = m.wire("arg_rw_count", hb(4));
+            let end = m.wire(
+                "rw_end",
+                off24.e().zext(25).add(cnt8.e().zext(25)),
+            );
+            let prod = |k: u64| cnt8.e().mul(lit(8, k));
+            let mut ok = lit(1, 0);
+            let mut rlen = lit(16, 0);
+            for wbk in &wblocks {
+                let is = hb(0).eq(lit(8, wbk.b as u64));
+                ok = Expr::mux(
+                    is.clone(),
+                    end.e()
+                        .le(lit(25, wbk.words))
+                        .land(prod(wbk.word_bytes).le(lit(16, 255))),
+                    ok,
+                );
+                rlen = Expr::mux(is, prod(wbk.word_bytes), rlen);
+            }
+            let rlen = m.wire_partial(
+                "rw_len",
+                rlen,
+                "checked to be at most 255: the low byte is the length",
+            );
+            let ok = m.wire("rw_ok", ok.land(cnt8.e().ne(lit(8, 0))));
+            let ra = rw_addr.as_ref().unwrap();
+            let rw_exec = vec![if_else(
+                len_is(5).land(ok.e()),
+                {
+                    let mut v = vec![
+                        set(rw_blk.as_ref().unwrap(), e_hdr.slice(1, 0)),
+                        set(ra, off24.slice(ra.width - 1, 0)),
+                        set(byte, lit(8, 0)),
+                    ];
+                    v.extend(respond_ok(Cmd::ReadWeights, 0, K_WORDS));
+                    v.push(set(&rsp_len, rlen.slice(7, 0)));
+                    v
+                },
+                fail(ErrCode::BadArgument),
+            )];
+            let _ = (w, latch);
+            vec![if_else(
+                cmd_is(Cmd::Learn),
+                learn_exec,
+                vec![if_else(cmd_is(Cmd::ReadWeights), rw_exec, unknown)],
+            )]
+        }
+        _ => unknown,
+    };
     let exec_cmd = vec![if_else(
         cmd_is(Cmd::Identify),
         vec![if_else(
@@ -1012,6 +1262,13 @@ pub fn generate(
         (E_SEND, send),
         (E_WCOPY, wcopy),
     ];
+    let mut e_arms = e_arms;
+    if let Some(w) = &lw {
+        e_arms.push((
+            E_LEARN,
+            vec![if_(w["o_done"].e(), respond_ok(Cmd::Learn, 1, K_CLASS))],
+        ));
+    }
     let e_arms = e_arms
         .into_iter()
         .map(|(s, b)| (vec![lit(EB, s)], b))
@@ -1034,6 +1291,29 @@ pub fn generate(
         ),
         if_(tcnt.e().add(lit(8, 1)).eq(rsp_len.e()), vec![go_t(T_CRC)]),
     ];
+    let mut pay_next = pay_next;
+    if let (Some((_, _, byte, _, _)), Some(ra), Some(blk)) = (&rw, &rw_addr, &rw_blk) {
+        let ww = wblocks
+            .iter()
+            .find(|x| x.b == Block::W)
+            .map_or(1, |x| x.word_bytes);
+        let ob = wblocks
+            .iter()
+            .find(|x| x.b == Block::Osc)
+            .map_or(1, |x| x.word_bytes);
+        let last = Expr::mux(blk.e().eq(lit(2, 2)), lit(8, ob - 1), lit(8, ww - 1));
+        pay_next.push(if_(
+            kind.e().eq(lit(3, K_WORDS)),
+            vec![if_else(
+                byte.e().eq(last),
+                vec![
+                    set(byte, lit(8, 0)),
+                    set(ra, ra.e().add(lit(ra.width, 1))),
+                ],
+                vec![set(byte, byte.e().add(lit(8, 1)))],
+            )],
+        ));
+    }
     let t_body = vec![
         set(&tx_valid, lit(1, 0)),
         if_(
@@ -1071,6 +1351,12 @@ pub fn generate(
         // rd_addr changes; bytes leave thousands of cycles apart)
         if_(pbyte.e().eq(lit(2, 0)), vec![set(&ph_latch, ph_pad.e())]),
     ];
+    let mut t_body = t_body;
+    if let Some((fmt, latch, byte, _, _)) = &rw {
+        // the same for ReadWeights' words (the engine's read answers one
+        // cycle after rw_addr changes)
+        t_body.push(if_(byte.e().eq(lit(8, 0)), vec![set(latch, fmt.e())]));
+    }
 
     m.always(
         &clk,
@@ -1090,6 +1376,7 @@ pub fn generate(
                 ];
                 v.extend(counters.iter().map(|c| set(c, lit(16, 0))));
                 v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
+                v.extend(l_go.iter().map(|g| set(g, lit(1, 0))));
                 v
             },
             {
@@ -1100,6 +1387,7 @@ pub fn generate(
                     if_(rx_ferr.e(), vec![bump(&counters[5])]),
                 ];
                 v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
+                v.extend(l_go.iter().map(|g| set(g, lit(1, 0))));
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));
                 v.push(case(es.e(), e_arms, vec![go_e(E_IDLE)]));

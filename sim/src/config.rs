@@ -354,6 +354,39 @@ pub struct HardwareConfig {
     /// their hashes.
     #[serde(skip_serializing_if = "Interface::is_uart")]
     pub interface: Interface,
+    /// On-chip learning (docs/learning.md): `none`, or `ep` (the device
+    /// runs every sample's Equilibrium Propagation step itself, the update
+    /// included, on `Learn`; needs `params = "ram"` and the rows coupling;
+    /// learns with train.beta, symmetric, t1, t2, lr, lr_bias). Left out of
+    /// the canonical form when `none`, so older configs keep their hashes.
+    #[serde(skip_serializing_if = "Learning::is_none")]
+    pub learning: Learning,
+    /// With `learning = "ep"`: the extra fraction bits of the shadow
+    /// parameters the updates accumulate in (0 to 24). Left out of the
+    /// canonical form at its default, 8.
+    #[serde(skip_serializing_if = "is_default_shadow")]
+    pub shadow_bits: u32,
+}
+
+/// The default of `hardware.shadow_bits`.
+pub const DEFAULT_SHADOW_BITS: u32 = 8;
+
+fn is_default_shadow(v: &u32) -> bool {
+    *v == DEFAULT_SHADOW_BITS
+}
+
+/// On-chip learning (`hardware.learning`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Learning {
+    None,
+    Ep,
+}
+
+impl Learning {
+    fn is_none(&self) -> bool {
+        *self == Learning::None
+    }
 }
 
 /// How requests reach `pg_top` (`hardware.interface`).
@@ -496,6 +529,8 @@ impl Default for HardwareConfig {
             w_memory: UMemory::Auto,
             coupling: Coupling::Rows,
             interface: Interface::Uart,
+            learning: Learning::None,
+            shadow_bits: DEFAULT_SHADOW_BITS,
         }
     }
 }
@@ -530,7 +565,9 @@ impl HardwareConfig {
     /// harmonic products are shift-and-add logic, not multipliers).
     /// Synthesis puts each in a DSP block where the part has them.
     pub fn multipliers(&self, harmonics: u32) -> u32 {
-        self.lanes * self.multipliers_per_lane(harmonics) + 4
+        // the learning engine: d x_k and the rate's multiplier
+        let learn = if self.learning == Learning::Ep { 2 } else { 0 };
+        self.lanes * self.multipliers_per_lane(harmonics) + 4 + learn
     }
 
     pub fn multipliers_per_lane(&self, harmonics: u32) -> u32 {
@@ -773,6 +810,28 @@ impl Config {
                     h.weight_bits,
                     h.lanes * h.weight_bits
                 );
+            }
+        }
+        if h.learning == Learning::Ep {
+            range("hardware.shadow_bits", h.shadow_bits, 0, 24)?;
+            if h.params != ParamMemory::Ram || h.coupling != Coupling::Rows {
+                bail!(
+                    "hardware.learning = \"ep\" updates the parameters in the core's RAM through the rows stream's words: set hardware.params = \"ram\" and hardware.coupling = \"rows\""
+                );
+            }
+            let t = &self.train;
+            if t.noise > 0.0 || t.tol > 0.0 || t.t1 == 0 || t.t2 == 0 || t.beta == 0.0 {
+                bail!(
+                    "hardware.learning = \"ep\" runs train.t1 free and train.t2 nudged steps at train.beta, without noise: train.noise = {} and train.tol = {} must be 0, t1 = {} and t2 = {} at least 1, beta = {} not 0",
+                    t.noise,
+                    t.tol,
+                    t.t1,
+                    t.t2,
+                    t.beta
+                );
+            }
+            if t.alpha != 0.0 || t.harmonics.iter().any(|&a| a != 0.0) {
+                bail!("hardware.learning = \"ep\" learns the coupling H(ψ) = sin ψ: train.alpha and train.harmonics must be 0");
             }
         }
         let (pf, pk) = h.pin_range(&n.layers);

@@ -208,6 +208,51 @@ impl<P: Read + Write> Device<P> {
         Ok(sent)
     }
 
+    /// Learn (a learning design): the device learns the sample whose
+    /// inputs WriteInput wrote, with label `label`, and answers the free
+    /// phase's class.
+    pub fn learn(&mut self, label: usize) -> Result<usize> {
+        if label > 255 {
+            bail!("label {label} does not fit a byte");
+        }
+        let p = self.transact(Cmd::Learn, &[label as u8], self.timeout)?;
+        match p.as_slice() {
+            [c] => Ok(*c as usize),
+            _ => bail!("Learn answered {} bytes, expected the class", p.len()),
+        }
+    }
+
+    /// ReadWeights (a learning design): `words` words of `block` from word
+    /// 0, `word_bytes` each, in frames of whole words; the block's image as
+    /// the device computes with it.
+    pub fn read_block(&mut self, block: Block, words: usize, word_bytes: usize) -> Result<Vec<u8>> {
+        if word_bytes == 0 || word_bytes > 255 {
+            bail!("a word of {} of {word_bytes} bytes does not fit a frame", block.name());
+        }
+        let per = (255 / word_bytes).max(1);
+        let mut out = Vec::with_capacity(words * word_bytes);
+        let mut off = 0;
+        while off < words {
+            let n = per.min(words - off);
+            let mut p = vec![block as u8];
+            p.extend(&(off as u32).to_be_bytes()[1..]);
+            p.push(n as u8);
+            let r = self.transact(Cmd::ReadWeights, &p, self.timeout)?;
+            if r.len() != n * word_bytes {
+                bail!(
+                    "ReadWeights of {} words of {} answered {} bytes, expected {}",
+                    n,
+                    block.name(),
+                    r.len(),
+                    n * word_bytes
+                );
+            }
+            out.extend(r);
+            off += n;
+        }
+        Ok(out)
+    }
+
     pub fn run(&mut self, init: bool, steps: u16, beta: i64, target: &[bool]) -> Result<()> {
         if steps == 0 {
             bail!("a run needs at least one step");

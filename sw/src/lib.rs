@@ -17,6 +17,7 @@ pub mod hil_device;
 pub mod jobs;
 pub mod learnsim;
 pub mod netlist;
+pub mod onchip_device;
 pub mod plot;
 pub mod progress;
 pub mod report;

@@ -21,6 +21,7 @@ use crate::link::protocol::{
     ERROR, SYNC_REQ,
 };
 
+use crate::twin::learn::Learner;
 use crate::twin::model::{HwModel, Twin};
 use crate::twin::sched::Schedule;
 
@@ -67,6 +68,9 @@ pub struct DeviceModel {
     waiting: Option<(u8, Vec<u8>, bool)>,
     /// The frame being read started while a request waited: it is ignored.
     skip: bool,
+    /// A learning design's engine: the shadow parameters (its `hw` is the
+    /// device's parameters, as `hw` above).
+    pub learner: Option<Learner>,
 }
 
 fn bump(c: &mut u16) {
@@ -99,6 +103,7 @@ impl DeviceModel {
             busy: false,
             waiting: None,
             skip: false,
+            learner: hw.learn.clone().map(|spec| Learner::new(hw.clone(), spec)),
         }
     }
 
@@ -329,8 +334,69 @@ impl DeviceModel {
                     return self.fail(ErrCode::BadArgument);
                 }
                 self.sched.apply(&mut self.hw, b, off, &p[4..]);
+                if let Some(l) = self.learner.as_mut() {
+                    l.host_write(b, off, &p[4..]);
+                }
                 bump(&mut self.status.ok);
                 self.ok(Cmd::WriteWeights, &[])
+            }
+            Some(Cmd::Learn | Cmd::ReadWeights) if self.learner.is_none() => {
+                self.fail(ErrCode::UnknownCmd)
+            }
+            Some(Cmd::Learn) if len == 1 && (p[0] as usize) < classes => {
+                let x = self.x.clone();
+                let label = p[0] as usize;
+                let l = self.learner.as_mut().expect("checked above");
+                let (st, class) = l.states(&x, label);
+                // the core holds the state of the step's last run
+                let s = l.spec.clone();
+                let mut t = Twin::new(&l.hw);
+                let run = |t: &mut Twin, init: bool, steps: u32, beta: i64| {
+                    if init {
+                        t.load_input(&x);
+                    }
+                    t.set_nudge(beta, (beta != 0).then_some(label));
+                    for _ in 0..steps {
+                        t.step();
+                    }
+                };
+                run(&mut t, true, s.t1, 0);
+                if s.symmetric {
+                    run(&mut t, false, s.t2, s.beta);
+                    run(&mut t, true, s.t1, 0);
+                    run(&mut t, false, s.t2, -s.beta);
+                } else {
+                    run(&mut t, false, s.t2, s.beta);
+                }
+                self.core = CoreState {
+                    theta: t.theta,
+                    phi: t.phi,
+                    field: t.field,
+                    beta: t.beta,
+                    target: t.target,
+                };
+                l.update(&x, &st);
+                self.hw = l.hw.clone();
+                bump(&mut self.status.ok);
+                self.ok(Cmd::Learn, &[class as u8])
+            }
+            Some(Cmd::ReadWeights) if len == 5 => {
+                let Some(b) = Block::from_u8(p[0]).filter(|&b| Schedule::writable(m, b)) else {
+                    return self.fail(ErrCode::BadArgument);
+                };
+                let off = u32::from_be_bytes([0, p[1], p[2], p[3]]) as usize;
+                let count = p[4] as usize;
+                let wbytes = self.sched.word_bytes(m, b);
+                if count == 0
+                    || off + count > self.sched.block_words(m, b)
+                    || count * wbytes > 255
+                {
+                    return self.fail(ErrCode::BadArgument);
+                }
+                let img = self.sched.image(&self.hw, b);
+                let out = img[off * wbytes..(off + count) * wbytes].to_vec();
+                bump(&mut self.status.ok);
+                self.ok(Cmd::ReadWeights, &out)
             }
             Some(_) => self.fail(ErrCode::BadArgument),
             None => self.fail(ErrCode::UnknownCmd),

@@ -65,7 +65,22 @@ pub enum Cmd {
     /// words of that block's image ([`crate::twin::sched::Schedule::image`]) `->`
     /// empty
     WriteWeights = 0x08,
+    /// Only on learning designs (`hardware.learning = "ep"`, Identify's
+    /// [`LEARNS`] bit): `label` (below the class count) `-> class`: the
+    /// device learns the sample whose inputs WriteInput wrote (the free
+    /// phase, the nudged phase(s), the update of W, U and h in place;
+    /// docs/learning.md) and answers the free phase's class.
+    Learn = 0x09,
+    /// Only on learning designs: `block, offset[3] (in words), count` `->
+    /// count` words of that block as the device computes with them, in
+    /// WriteWeights' byte layout (`count` times the block's word bytes, at
+    /// most 255).
+    ReadWeights = 0x0A,
 }
+
+/// Identify's `blocks` bit of a design that learns on chip (Learn,
+/// ReadWeights).
+pub const LEARNS: u8 = 0x80;
 
 pub const ERROR: u8 = 0x7F;
 
@@ -114,6 +129,8 @@ impl Cmd {
             0x06 => Some(Cmd::Status),
             0x07 => Some(Cmd::Infer),
             0x08 => Some(Cmd::WriteWeights),
+            0x09 => Some(Cmd::Learn),
+            0x0A => Some(Cmd::ReadWeights),
             _ => None,
         }
     }
@@ -281,6 +298,11 @@ impl Identity {
     /// Can WriteWeights write this block?
     pub fn writable(&self, b: Block) -> bool {
         self.blocks & b.bit() != 0
+    }
+
+    /// Does the design learn on chip (Learn, ReadWeights)?
+    pub fn learns(&self) -> bool {
+        self.blocks & LEARNS != 0
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

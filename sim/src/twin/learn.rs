@@ -32,126 +32,9 @@
 //! can show why the shadow weights were chosen.
 
 use crate::onn::net::Params;
+pub use crate::twin::model::{LearnSpec, Rate, Rounding, RATE_BITS};
 use crate::twin::model::{HwModel, Twin};
 use crate::twin::qformat::{round_shift, sat, wrap};
-use anyhow::{bail, Result};
-
-/// Significant bits of a learning-rate multiplier `m` (unsigned).
-pub const RATE_BITS: u32 = 10;
-
-/// A learning rate in integer units: `Δshadow = round_shift(m · d, shift)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Rate {
-    pub mult: i64,
-    pub shift: u32,
-}
-
-impl Rate {
-    /// The rate nearest `g` (the update per unit of `d`, in shadow units)
-    /// with a [`RATE_BITS`]-bit multiplier; `what` names the rate in errors.
-    pub fn of(g: f64, what: &str) -> Result<Rate> {
-        if !(g.is_finite() && g > 0.0) {
-            bail!("{what}: the learning rate must be positive and finite, not {g}");
-        }
-        // the largest shift with m < 2^RATE_BITS
-        let shift = (RATE_BITS as f64 - g.log2()).floor();
-        if shift < 1.0 {
-            bail!("{what}: the learning rate is {g:.3e} shadow units per step of d, too large for a {RATE_BITS}-bit multiplier; lower it (train.lr, train.lr_bias) or raise train.beta");
-        }
-        if shift > 62.0 {
-            bail!("{what}: the learning rate {g:.3e} is below what the shadow weights can hold; raise it or hardware.shadow_bits");
-        }
-        let shift = shift as u32;
-        let mult = (g * 2f64.powi(shift as i32)).round() as i64;
-        Ok(if mult == 1 << RATE_BITS {
-            Rate {
-                mult: mult / 2,
-                shift: shift - 1,
-            }
-        } else {
-            Rate { mult, shift }
-        })
-    }
-
-    pub fn value(&self) -> f64 {
-        self.mult as f64 / 2f64.powi(self.shift as i32)
-    }
-}
-
-/// How the small updates reach the low-precision parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rounding {
-    /// Shadow parameters with `shadow_bits` more fraction bits (0: the
-    /// update rounded to the parameter's own precision).
-    Shadow,
-    /// No shadow: the update plus `shadow_bits` LFSR bits, floor-shifted.
-    Stochastic,
-}
-
-/// What the learning step needs besides the model.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct LearnSpec {
-    /// Nudge in the parameter format (`> 0`).
-    pub beta: i64,
-    pub symmetric: bool,
-    pub t1: u32,
-    pub t2: u32,
-    pub shadow_bits: u32,
-    pub rounding: Rounding,
-    pub w: Rate,
-    pub u: Rate,
-    pub h: Rate,
-}
-
-impl LearnSpec {
-    /// The rates of learning rates `lr` (W, U) and `lr_bias` (h) for `hw`'s
-    /// formats: with `β' = β` (one-sided) or `2β` (symmetric) and the
-    /// table amplitude `A`, `W` moves `lr/β' · d/A` per sample
-    /// (`2^(w_frac + shadow_bits)` shadow units per unit), `U` moves
-    /// `lr/β' · d/(A 2^B)` and `h` `lr_bias/β' · d/A`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        hw: &HwModel,
-        beta: i64,
-        symmetric: bool,
-        t1: u32,
-        t2: u32,
-        lr: f64,
-        lr_bias: f64,
-        shadow_bits: u32,
-        rounding: Rounding,
-    ) -> Result<LearnSpec> {
-        let f = &hw.fmt;
-        if beta <= 0 {
-            bail!("on-chip learning nudges with β > 0 (the sign is the variant's): β = {beta} in the parameter format");
-        }
-        if shadow_bits > 24 {
-            bail!("shadow bits = {shadow_bits}: give 0 to 24");
-        }
-        if t1 == 0 || t2 == 0 {
-            bail!("on-chip learning needs t1 >= 1 and t2 >= 1 steps (t1 = {t1}, t2 = {t2})");
-        }
-        let bq = beta as f64 / 2f64.powi(f.frac as i32);
-        let den = if symmetric { 2.0 * bq } else { bq };
-        let a = f.amp() as f64;
-        let sc = |frac: u32| 2f64.powi((frac + shadow_bits) as i32);
-        Ok(LearnSpec {
-            beta,
-            symmetric,
-            t1,
-            t2,
-            shadow_bits,
-            rounding,
-            w: Rate::of(lr / den * sc(f.w_frac) / a, "the W rate (train.lr)")?,
-            u: Rate::of(
-                lr / den * sc(f.u_frac) / (a * 2f64.powi(f.input_bits as i32)),
-                "the U rate (train.lr)",
-            )?,
-            h: Rate::of(lr_bias / den * sc(f.frac) / a, "the h rate (train.lr_bias)")?,
-        })
-    }
-}
 
 /// The 32-bit Galois LFSR of the stochastic rounding (taps
 /// `x^32 + x^22 + x^2 + x + 1`, mask `0x8020_0003`), stepped once per bit.
@@ -296,12 +179,15 @@ impl Learner {
         drop(tw);
         let wb = self.hw.fmt.weight_bits;
         let spec = self.spec.clone();
-        // W, each pair once (i < j, row by row), both directions set:
-        // every draw of the stochastic rounding is the pair's
+        // W: with shadows every entry on its own (as the engine's words
+        // hold them, each direction; equal for a symmetric W); stochastic
+        // rounding once per pair (i < j), both directions set, so that
+        // both get the pair's draw
+        let per_pair = spec.rounding == Rounding::Stochastic;
         for i in 0..self.hw.n() {
             for e in 0..self.hw.rows[i].len() {
                 let j = self.hw.rows[i][e].0;
-                if j < i {
+                if per_pair && j < i {
                     continue;
                 }
                 let d = self.cos_diff(&sin, st.plus[i], st.plus[j])
@@ -315,12 +201,14 @@ impl Learner {
                     d,
                 );
                 self.hw.rows[i][e].1 = v;
-                let back = self.hw.rows[j]
-                    .iter()
-                    .position(|t| t.0 == i)
-                    .expect("W is symmetric: j's row holds i");
-                self.shadow_w[j][back] = self.shadow_w[i][e];
-                self.hw.rows[j][back].1 = v;
+                if per_pair {
+                    let back = self.hw.rows[j]
+                        .iter()
+                        .position(|t| t.0 == i)
+                        .expect("W is symmetric: j's row holds i");
+                    self.shadow_w[j][back] = self.shadow_w[i][e];
+                    self.hw.rows[j][back].1 = v;
+                }
             }
         }
         // U, row-major over the input layer, and h
@@ -353,6 +241,47 @@ impl Learner {
         }
     }
 
+    /// The host writes whole words of block `b` at word `offset`
+    /// (WriteWeights): the parameters they hold take the written values
+    /// and their shadows those values with zero extra fraction bits, as the
+    /// engine's memories do.
+    pub fn host_write(&mut self, b: crate::twin::image::Block, offset: usize, bytes: &[u8]) {
+        use crate::twin::image::Block;
+        let sched = crate::twin::sched::Schedule::new(&self.hw);
+        sched.apply(&mut self.hw, b, offset, bytes);
+        let sb = self.spec.shadow_bits;
+        let words = bytes.len() / sched.word_bytes(&self.hw, b);
+        let ni = self.hw.topo.inputs;
+        for a in offset..offset + words {
+            match b {
+                Block::W => {
+                    let g = sched.words[..a].iter().filter(|w| w.last).count();
+                    let (first, w) = (sched.groups[g].first, &sched.words[a]);
+                    for l in 0..sched.lanes {
+                        if w.mask >> l & 1 == 1 {
+                            let i = first + l;
+                            let e = self.hw.rows[i]
+                                .iter()
+                                .position(|t| t.0 == w.j)
+                                .expect("a stream entry is a row entry");
+                            self.shadow_w[i][e] = self.hw.rows[i][e].1 << sb;
+                        }
+                    }
+                }
+                Block::U => {
+                    let (g, k) = (sched.field[a / sched.field_len], a % sched.field_len);
+                    if k < ni {
+                        for l in (0..g.rows).filter(|&l| g.first + l < self.hw.topo.layers[0]) {
+                            let q = (g.first + l) * ni + k;
+                            self.shadow_u[q] = self.hw.u[q] << sb;
+                        }
+                    }
+                }
+                Block::Osc => self.shadow_h[a] = self.hw.h[a] << sb,
+            }
+        }
+    }
+
     /// One sample's learning step: states, update; returns the free class.
     pub fn learn(&mut self, x: &[u64], label: usize) -> usize {
         let (st, class) = self.states(x, label);
@@ -360,31 +289,36 @@ impl Learner {
         class
     }
 
-    /// The learned parameters as a float model (each integer at its
-    /// format's scale; quantized again with the same pinned formats they
-    /// give these integers back), the rest of `init` kept.
+    /// The learned parameters as a float model ([`learned_params`]).
     pub fn params(&self, init: &Params) -> Params {
-        let f = &self.hw.fmt;
-        let sc = |v: i64, frac: u32| (v as f64 / 2f64.powi(frac as i32)) as f32;
-        let mut p = init.clone();
-        let edges = p.topo.edges();
-        for (e, &(i, j)) in edges.iter().enumerate() {
-            let w = self.hw.rows[i]
-                .iter()
-                .find(|&&(k, _)| k == j)
-                .map_or(0, |&(_, w)| w);
-            p.w[e] = sc(w, f.w_frac);
-        }
-        // the quantizer folds the input gain 2^B / (2^B − 1) into U
-        let top = 2f64.powi(f.input_bits as i32);
-        for (q, &u) in self.hw.u.iter().enumerate() {
-            p.u[q] = (u as f64 / 2f64.powi(f.u_frac as i32) * (top - 1.0) / top) as f32;
-        }
-        for (i, &h) in self.hw.h.iter().enumerate() {
-            p.h[i] = sc(h, f.frac);
-        }
-        p
+        learned_params(&self.hw, init)
     }
+}
+
+/// The parameters `hw` holds as a float model (each integer at its
+/// format's scale; quantized again with the same pinned formats they give
+/// these integers back), the rest of `init` kept.
+pub fn learned_params(hw: &HwModel, init: &Params) -> Params {
+    let f = &hw.fmt;
+    let sc = |v: i64, frac: u32| (v as f64 / 2f64.powi(frac as i32)) as f32;
+    let mut p = init.clone();
+    let edges = p.topo.edges();
+    for (e, &(i, j)) in edges.iter().enumerate() {
+        let w = hw.rows[i]
+            .iter()
+            .find(|&&(k, _)| k == j)
+            .map_or(0, |&(_, w)| w);
+        p.w[e] = sc(w, f.w_frac);
+    }
+    // the quantizer folds the input gain 2^B / (2^B − 1) into U
+    let top = 2f64.powi(f.input_bits as i32);
+    for (q, &u) in hw.u.iter().enumerate() {
+        p.u[q] = (u as f64 / 2f64.powi(f.u_frac as i32) * (top - 1.0) / top) as f32;
+    }
+    for (i, &h) in hw.h.iter().enumerate() {
+        p.h[i] = sc(h, f.frac);
+    }
+    p
 }
 
 #[cfg(test)]
@@ -406,7 +340,7 @@ mod tests {
     }
 
     fn spec(hw: &HwModel, sb: u32, r: Rounding) -> LearnSpec {
-        LearnSpec::new(hw, 16, true, 20, 8, 0.05, 0.05, sb, r).unwrap()
+        LearnSpec::new(&hw.fmt, 16, true, 20, 8, 0.05, 0.05, sb, r).unwrap()
     }
 
     fn x(s: u64) -> Vec<u64> {

@@ -12,6 +12,7 @@
 
 use crate::onn::net::Topology;
 use crate::twin::qformat::{clog2, round_shift, sat, wrap};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 /// Integer formats of one design (all derived from the config and the
@@ -121,6 +122,127 @@ pub fn sin_table(f: &Formats) -> Vec<i64> {
         .collect()
 }
 
+// ---- on-chip learning's settings (the step itself: crate::twin::learn) ----
+
+/// A learning rate in integer units: `Δshadow = round_shift(m · d, shift)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub mult: i64,
+    pub shift: u32,
+}
+
+/// How the small updates reach the low-precision parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rounding {
+    /// Shadow parameters with `shadow_bits` more fraction bits (0: the
+    /// update rounded to the parameter's own precision).
+    Shadow,
+    /// No shadow: the update plus `shadow_bits` LFSR bits, floor-shifted.
+    Stochastic,
+}
+
+/// What the learning step needs besides the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnSpec {
+    /// Nudge in the parameter format (`> 0`).
+    pub beta: i64,
+    pub symmetric: bool,
+    pub t1: u32,
+    pub t2: u32,
+    pub shadow_bits: u32,
+    pub rounding: Rounding,
+    pub w: Rate,
+    pub u: Rate,
+    pub h: Rate,
+}
+
+/// Significant bits of a learning-rate multiplier `m` (unsigned).
+pub const RATE_BITS: u32 = 10;
+
+
+impl Rate {
+    /// The rate nearest `g` (the update per unit of `d`, in shadow units)
+    /// with a [`RATE_BITS`]-bit multiplier; `what` names the rate in errors.
+    pub fn of(g: f64, what: &str) -> Result<Rate> {
+        if !(g.is_finite() && g > 0.0) {
+            bail!("{what}: the learning rate must be positive and finite, not {g}");
+        }
+        // the largest shift with m < 2^RATE_BITS
+        let shift = (RATE_BITS as f64 - g.log2()).floor();
+        if shift < 1.0 {
+            bail!("{what}: the learning rate is {g:.3e} shadow units per step of d, too large for a {RATE_BITS}-bit multiplier; lower it (train.lr, train.lr_bias) or raise train.beta");
+        }
+        if shift > 62.0 {
+            bail!("{what}: the learning rate {g:.3e} is below what the shadow weights can hold; raise it or hardware.shadow_bits");
+        }
+        let shift = shift as u32;
+        let mult = (g * 2f64.powi(shift as i32)).round() as i64;
+        Ok(if mult == 1 << RATE_BITS {
+            Rate {
+                mult: mult / 2,
+                shift: shift - 1,
+            }
+        } else {
+            Rate { mult, shift }
+        })
+    }
+
+    pub fn value(&self) -> f64 {
+        self.mult as f64 / 2f64.powi(self.shift as i32)
+    }
+}
+
+
+
+impl LearnSpec {
+    /// The rates of learning rates `lr` (W, U) and `lr_bias` (h) for `hw`'s
+    /// formats: with `β' = β` (one-sided) or `2β` (symmetric) and the
+    /// table amplitude `A`, `W` moves `lr/β' · d/A` per sample
+    /// (`2^(w_frac + shadow_bits)` shadow units per unit), `U` moves
+    /// `lr/β' · d/(A 2^B)` and `h` `lr_bias/β' · d/A`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        f: &Formats,
+        beta: i64,
+        symmetric: bool,
+        t1: u32,
+        t2: u32,
+        lr: f64,
+        lr_bias: f64,
+        shadow_bits: u32,
+        rounding: Rounding,
+    ) -> Result<LearnSpec> {
+        if beta <= 0 {
+            bail!("on-chip learning nudges with β > 0 (the sign is the variant's): β = {beta} in the parameter format");
+        }
+        if shadow_bits > 24 {
+            bail!("shadow bits = {shadow_bits}: give 0 to 24");
+        }
+        if t1 == 0 || t2 == 0 {
+            bail!("on-chip learning needs t1 >= 1 and t2 >= 1 steps (t1 = {t1}, t2 = {t2})");
+        }
+        let bq = beta as f64 / 2f64.powi(f.frac as i32);
+        let den = if symmetric { 2.0 * bq } else { bq };
+        let a = f.amp() as f64;
+        let sc = |frac: u32| 2f64.powi((frac + shadow_bits) as i32);
+        Ok(LearnSpec {
+            beta,
+            symmetric,
+            t1,
+            t2,
+            shadow_bits,
+            rounding,
+            w: Rate::of(lr / den * sc(f.w_frac) / a, "the W rate (train.lr)")?,
+            u: Rate::of(
+                lr / den * sc(f.u_frac) / (a * 2f64.powi(f.input_bits as i32)),
+                "the U rate (train.lr)",
+            )?,
+            h: Rate::of(lr_bias / den * sc(f.frac) / a, "the h rate (train.lr_bias)")?,
+        })
+    }
+}
+
 /// Everything the hardware stores: the quantized network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HwModel {
@@ -188,6 +310,9 @@ pub struct HwModel {
     /// (a property of the datapath; the arithmetic does not depend on it).
     #[serde(default = "one_lane")]
     pub lanes: u32,
+    /// On-chip learning (`hardware.learning = "ep"`): how the design learns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learn: Option<LearnSpec>,
 }
 
 fn one_lane() -> u32 {

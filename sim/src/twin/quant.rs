@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::onn::net::Params;
 use crate::twin::model::{Formats, HwModel};
 use crate::twin::qformat::{wrap, Q};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::f64::consts::PI;
 
 /// Clipping and error of one parameter group.
@@ -311,7 +311,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         r.sort_by_key(|&(j, _)| j);
     }
     let harm_q = (!harmonics.is_empty()).then(|| Q::signed(hw.weight_bits, harm_frac as i32));
-    let model = HwModel {
+    let mut model = HwModel {
         topo: topo.clone(),
         fmt,
         rows,
@@ -343,7 +343,25 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         max_pixel,
         steps,
         lanes: hw.lanes,
+        learn: None,
     };
+    if hw.learning == crate::config::Learning::Ep {
+        let t = &cfg.train;
+        model.learn = Some(
+            crate::twin::model::LearnSpec::new(
+                &fmt,
+                beta_int(&fmt, t.beta.abs()),
+                t.symmetric,
+                t.t1 as u32,
+                t.t2 as u32,
+                t.lr,
+                t.lr_bias,
+                hw.shadow_bits,
+                crate::twin::model::Rounding::Shadow,
+            )
+            .context("hardware.learning = \"ep\"")?,
+        );
+    }
     Ok((
         model,
         QuantReport {
