@@ -14,7 +14,18 @@ fn learner(cfg: &str, symmetric: bool) -> Learner {
     let c = Config::parse(cfg, "t").unwrap();
     let hw = quantize(&c, &Params::init(&c), 16).unwrap().0;
     let b = beta_int(&hw.fmt, 0.5);
-    let spec = LearnSpec::new(&hw.fmt, b, symmetric, 25, 10, 0.05, 0.05, 8, Rounding::Shadow).unwrap();
+    let spec = LearnSpec::new(
+        &hw.fmt,
+        b,
+        symmetric,
+        25,
+        10,
+        0.05,
+        0.05,
+        8,
+        Rounding::Shadow,
+    )
+    .unwrap();
     Learner::new(hw, spec)
 }
 
@@ -200,7 +211,9 @@ fn an_epoch_of_digits_in_rtl_ends_with_the_twins_weights() {
         "t",
     )
     .unwrap();
-    let hw = quantize(&c, &Params::init(&c), data.train.max_pixel).unwrap().0;
+    let hw = quantize(&c, &Params::init(&c), data.train.max_pixel)
+        .unwrap()
+        .0;
     let b = beta_int(&hw.fmt, c.train.beta);
     let spec = LearnSpec::new(&hw.fmt, b, true, 30, 10, 0.02, 0.02, 8, Rounding::Shadow).unwrap();
     let mut l = Learner::new(hw, spec);

@@ -142,7 +142,8 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         m.input("i_hw_o_addr", a),
         m.input("i_hw_o_data", ow),
     );
-    // ReadWeights: a word of a block (0 W, 1 U, 2 oscillators) while idle
+    // ReadWeights: a word of a block (the protocol's numbering: 0 U, 1 W,
+    // 2 the oscillator constants) while idle
     let rw_blk = m.input("i_rw_blk", 2);
     // (the widest block address)
     let ab = ea.max(ua).max(a);
@@ -507,7 +508,11 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
             ],
             vec![if_(
                 in_wr.clone().land(is_blk(B_O)),
-                vec![set_mem(&h_sh_m, e.slice(a - 1, 0), acc[0].e().as_unsigned())],
+                vec![set_mem(
+                    &h_sh_m,
+                    e.slice(a - 1, 0),
+                    acc[0].e().as_unsigned(),
+                )],
             )],
         )],
     );
@@ -522,7 +527,9 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                     q.slice(l * sw + sw - 1, l * sw).as_signed(),
                 );
                 let r = arith::round_shift(m, &format!("{name}_r{l}"), &sh, sb);
-                let v = arith::sat(m, &format!("{name}_v{l}"), &r, wb).e().as_unsigned();
+                let v = arith::sat(m, &format!("{name}_v{l}"), &r, wb)
+                    .e()
+                    .as_unsigned();
                 match mask {
                     Some(mk) => Expr::mux(mk.bit(l), v, lit(wb, 0)),
                     None => v,
@@ -548,7 +555,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let rw_o = Expr::concat(vec![rw_h, o_rest_q.e()]);
     m.output(
         "o_rw_data",
-        select(&rw_blk.e(), &[pad(rw_w), pad(rw_u), pad(rw_o)]),
+        select(&rw_blk.e(), &[pad(rw_u), pad(rw_w), pad(rw_o)]),
     );
     let e_next = e.e().add(lit(eb, 1));
     let wr = vec![

@@ -296,7 +296,10 @@ pub fn generate(
         Block::Osc => ["i_o_we", "i_o_addr", "i_o_data"],
     };
     // a learning design: pg_learn drives the core while it learns
-    let lmod = hw.learn.as_ref().map(|spec| crate::learn::generate(hw, spec));
+    let lmod = hw
+        .learn
+        .as_ref()
+        .map(|spec| crate::learn::generate(hw, spec));
     let lw: Option<std::collections::BTreeMap<String, Sig>> = lmod.as_ref().map(|lm| {
         lm.ports()
             .iter()
@@ -380,7 +383,12 @@ pub fn generate(
     let l_label = lw.as_ref().map(|_| m.reg("l_label", sh.class_bits));
     let rw_blk = lw.as_ref().map(|_| m.reg("rw_blk", 2));
     let rw_addr = lmod.as_ref().map(|lm| {
-        let w = lm.ports().iter().find(|p| p.name == "i_rw_addr").unwrap().width;
+        let w = lm
+            .ports()
+            .iter()
+            .find(|p| p.name == "i_rw_addr")
+            .unwrap()
+            .width;
         m.reg("rw_addr", w)
     });
     if let (Some(lm), Some(w)) = (&lmod, &lw) {
@@ -598,7 +606,12 @@ pub fn generate(
         let ow_ = 2 * wbits + 2 * pbits;
         let ol = Expr::concat(vec![
             sx(&mut m, "rw_h", d.slice(ow_ - 1, wbits + 2 * pbits), w8),
-            sx(&mut m, "rw_k", d.slice(wbits + 2 * pbits - 1, 2 * pbits), w8),
+            sx(
+                &mut m,
+                "rw_k",
+                d.slice(wbits + 2 * pbits - 1, 2 * pbits),
+                w8,
+            ),
             d.slice(2 * pbits - 1, pbits).zext(p8),
             d.slice(pbits - 1, 0).zext(p8),
         ]);
@@ -621,11 +634,7 @@ pub fn generate(
         let mut cur = latch.slice(maxb - 1, maxb - 8);
         for k in 1..maxb / 8 {
             let hi = maxb - 1 - 8 * k;
-            cur = Expr::mux(
-                byte.e().eq(lit(8, k as u64)),
-                latch.slice(hi, hi - 7),
-                cur,
-            );
+            cur = Expr::mux(byte.e().eq(lit(8, k as u64)), latch.slice(hi, hi - 7), cur);
         }
         let cur = m.wire("rw_cur", cur);
         (fmt, latch, byte, cur, maxb)
@@ -959,10 +968,7 @@ pub fn generate(
             )];
             let off24 = m.wire("arg_rw_offset", Expr::concat(vec![hb(1), hb(2), hb(3)]));
             let cnt8 = m.wire("arg_rw_count", hb(4));
-            let end = m.wire(
-                "rw_end",
-                off24.e().zext(25).add(cnt8.e().zext(25)),
-            );
+            let end = m.wire("rw_end", off24.e().zext(25).add(cnt8.e().zext(25)));
             let prod = |k: u64| cnt8.e().mul(lit(8, k));
             let mut ok = lit(1, 0);
             let mut rlen = lit(16, 0);
@@ -1306,10 +1312,7 @@ pub fn generate(
             kind.e().eq(lit(3, K_WORDS)),
             vec![if_else(
                 byte.e().eq(last),
-                vec![
-                    set(byte, lit(8, 0)),
-                    set(ra, ra.e().add(lit(ra.width, 1))),
-                ],
+                vec![set(byte, lit(8, 0)), set(ra, ra.e().add(lit(ra.width, 1)))],
                 vec![set(byte, byte.e().add(lit(8, 1)))],
             )],
         ));

@@ -859,7 +859,7 @@ impl Config {
             .count() as u32;
         if b.has_dsp() && h.multipliers(nh) > b.dsps {
             bail!(
-                "hardware.lanes = {} needs {} multipliers ({} per lane{}, 4 in the drive), more than the {} DSP blocks of target.board = \"{}\" (nextpnr could not place them): use at most {} lane(s){}",
+                "hardware.lanes = {} needs {} multipliers ({} per lane{}, 4 in the drive{}), more than the {} DSP blocks of target.board = \"{}\" (nextpnr could not place them): use at most {} lane(s){}",
                 h.lanes,
                 h.multipliers(nh),
                 h.multipliers_per_lane(nh),
@@ -870,9 +870,16 @@ impl Config {
                 } else {
                     String::new()
                 },
+                if h.learning == Learning::Ep {
+                    ", 2 in the learning engine"
+                } else {
+                    ""
+                },
                 b.dsps,
                 b.name,
-                (b.dsps.saturating_sub(4) / h.multipliers_per_lane(nh)).max(1),
+                (b.dsps.saturating_sub(h.multipliers(nh) - h.lanes * h.multipliers_per_lane(nh))
+                    / h.multipliers_per_lane(nh))
+                .max(1),
                 if nh > 0 && b.dsps < 4 + h.multipliers_per_lane(nh) {
                     ", and fewer train.harmonics (each that does not round to 0 in hardware.weight_bits costs two multipliers per lane)"
                 } else {

@@ -227,7 +227,10 @@ impl<P: Read + Write> Device<P> {
     /// the device computes with it.
     pub fn read_block(&mut self, block: Block, words: usize, word_bytes: usize) -> Result<Vec<u8>> {
         if word_bytes == 0 || word_bytes > 255 {
-            bail!("a word of {} of {word_bytes} bytes does not fit a frame", block.name());
+            bail!(
+                "a word of {} of {word_bytes} bytes does not fit a frame",
+                block.name()
+            );
         }
         let per = (255 / word_bytes).max(1);
         let mut out = Vec::with_capacity(words * word_bytes);

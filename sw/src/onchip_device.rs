@@ -32,7 +32,11 @@ impl<P: Read + Write> DeviceLearner<P> {
             ("oscillators", id.oscillators as usize, hw.n()),
             ("classes", id.classes as usize, hw.topo.classes()),
             ("phase bits", id.phase_bits as usize, f.phase_bits as usize),
-            ("weight bits", id.weight_bits as usize, f.weight_bits as usize),
+            (
+                "weight bits",
+                id.weight_bits as usize,
+                f.weight_bits as usize,
+            ),
             ("fraction bits", id.frac as usize, f.frac as usize),
             ("input bits", id.input_bits as usize, f.input_bits as usize),
         ];
@@ -61,7 +65,10 @@ impl<P: Read + Write> LearningDevice for DeviceLearner<P> {
     fn model(&mut self) -> Result<HwModel> {
         let sched = Schedule::new(&self.hw);
         for b in Block::ALL {
-            let (words, wb) = (sched.block_words(&self.hw, b), sched.word_bytes(&self.hw, b));
+            let (words, wb) = (
+                sched.block_words(&self.hw, b),
+                sched.word_bytes(&self.hw, b),
+            );
             let img = self
                 .dev
                 .read_block(b, words, wb)

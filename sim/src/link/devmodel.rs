@@ -387,9 +387,7 @@ impl DeviceModel {
                 let off = u32::from_be_bytes([0, p[1], p[2], p[3]]) as usize;
                 let count = p[4] as usize;
                 let wbytes = self.sched.word_bytes(m, b);
-                if count == 0
-                    || off + count > self.sched.block_words(m, b)
-                    || count * wbytes > 255
+                if count == 0 || off + count > self.sched.block_words(m, b) || count * wbytes > 255
                 {
                     return self.fail(ErrCode::BadArgument);
                 }

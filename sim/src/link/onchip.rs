@@ -280,7 +280,8 @@ mod tests {
         let hw = quantize(&cfg, &p, s.train.max_pixel).unwrap().0;
         let (acc0, _) = evaluate(&p, &hw, &s.test, 30);
         let b = beta_int(&hw.fmt, cfg.train.beta);
-        let spec = LearnSpec::new(&hw.fmt, b, true, 30, 10, 0.01, 0.01, 8, Rounding::Shadow).unwrap();
+        let spec =
+            LearnSpec::new(&hw.fmt, b, true, 30, 10, 0.01, 0.01, 8, Rounding::Shadow).unwrap();
         let mut l = Learner::new(hw, spec);
         let mut logs = Vec::new();
         let out = train(

@@ -32,8 +32,8 @@
 //! can show why the shadow weights were chosen.
 
 use crate::onn::net::Params;
-pub use crate::twin::model::{LearnSpec, Rate, Rounding, RATE_BITS};
 use crate::twin::model::{HwModel, Twin};
+pub use crate::twin::model::{LearnSpec, Rate, Rounding, RATE_BITS};
 use crate::twin::qformat::{round_shift, sat, wrap};
 
 /// The 32-bit Galois LFSR of the stochastic rounding (taps

@@ -160,7 +160,6 @@ pub struct LearnSpec {
 /// Significant bits of a learning-rate multiplier `m` (unsigned).
 pub const RATE_BITS: u32 = 10;
 
-
 impl Rate {
     /// The rate nearest `g` (the update per unit of `d`, in shadow units)
     /// with a [`RATE_BITS`]-bit multiplier; `what` names the rate in errors.
@@ -192,8 +191,6 @@ impl Rate {
         self.mult as f64 / 2f64.powi(self.shift as i32)
     }
 }
-
-
 
 impl LearnSpec {
     /// The rates of learning rates `lr` (W, U) and `lr_bias` (h) for `hw`'s

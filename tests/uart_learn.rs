@@ -1,0 +1,139 @@
+//! A learning design (`hardware.learning = "ep"`) behind its UART: every
+//! request's reply, Learn and ReadWeights included, equals the device
+//! model's (which learns with the twin), byte for byte; the shadows follow
+//! the host's WriteWeights; bad arguments are refused.
+
+use phasegen::cosim::scratch_dir;
+use phasegen::uartsim::{build_top, TopSim};
+use phasegen_hdl::uart::clocks_per_bit;
+use phasegen_sim::config::Config;
+use phasegen_sim::link::devmodel::DeviceModel;
+use phasegen_sim::link::protocol::{self, Block, Cmd, Decoder, ErrCode, ERROR};
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::learn::Learner;
+use phasegen_sim::twin::quant::quantize;
+use phasegen_sim::twin::sched::Schedule;
+
+fn exchange(top: &mut TopSim, bytes: &[u8]) -> Vec<u8> {
+    top.to_device.extend(bytes);
+    let mut dec = Decoder::default();
+    for _ in 0..20_000 {
+        top.run(1000);
+        dec.push(&top.from_device.drain(..).collect::<Vec<u8>>());
+        if let Some(r) = dec.next_frame().unwrap() {
+            return protocol::response(r.cmd, &r.payload);
+        }
+    }
+    panic!("no reply to {bytes:02x?}");
+}
+
+/// The same request to the RTL and to the model: the same reply.
+fn both(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> Vec<u8> {
+    let req = protocol::request(cmd, p);
+    let replies: Vec<Vec<u8>> = req.iter().filter_map(|&b| model.byte(b)).collect();
+    let want = replies.last().cloned().expect("the model answers");
+    let got = exchange(top, &req);
+    assert_eq!(got, want, "{cmd:?} {p:02x?}");
+    got
+}
+
+#[test]
+fn learning_design_answers_as_its_model_over_the_uart() {
+    // (two lanes and the engine's multipliers need more than the UP5K's DSPs)
+    for (tag, sym, lanes, board, clock) in [
+        ("uart-learn-sym", true, 1, "icebreaker", 12_000_000),
+        ("uart-learn-one", false, 2, "ulx3s-85f", 25_000_000),
+    ] {
+        let cfg = Config::parse(
+            &format!(
+                "name='ul'\n[network]\ninputs=16\nlayers=[8,4]\n[train]\nt1=20\nt2=8\nsymmetric={sym}\nlr=0.05\nlr_bias=0.05\n[hardware]\nparams='ram'\nlearning='ep'\nlanes={lanes}\nweight_frac=4\nw_frac=5\nu_frac=6\n[target]\nboard='{board}'\nclock_hz={clock}\nbaud=3000000\n"
+            ),
+            "t",
+        )
+        .unwrap();
+        let hw = quantize(&cfg, &Params::init(&cfg), 16).unwrap().0;
+        let spec = hw.learn.clone().expect("a learning design");
+        let built = build_top(&cfg, &hw, &scratch_dir(tag)).unwrap();
+        let mut top =
+            TopSim::new(&built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
+        let id = phasegen_hdl::top::identity(&hw, phasegen_hdl::design_id(&cfg.hash_hex(), &hw));
+        assert!(id.learns());
+        let mut model = DeviceModel::new(&hw, id.to_bytes());
+        let mut twin = Learner::new(hw.clone(), spec);
+        let sched = Schedule::new(&hw);
+        both(&mut top, &mut model, Cmd::Identify, &[]);
+        let read_all = |top: &mut TopSim, model: &mut DeviceModel| {
+            for b in Block::ALL {
+                let (words, wb) = (sched.block_words(&hw, b), sched.word_bytes(&hw, b));
+                let per = 255 / wb;
+                let mut off = 0;
+                while off < words {
+                    let n = per.min(words - off);
+                    let mut p = vec![b as u8];
+                    p.extend(&(off as u32).to_be_bytes()[1..]);
+                    p.push(n as u8);
+                    both(top, model, Cmd::ReadWeights, &p);
+                    off += n;
+                }
+            }
+        };
+        for s in 0..5u64 {
+            let x: Vec<u8> = (0..16u64)
+                .map(|k| ((k * 5 + s * 3 + k * s) % 16) as u8)
+                .collect();
+            let mut p = vec![0, 0];
+            p.extend(&x);
+            both(&mut top, &mut model, Cmd::WriteInput, &p);
+            let label = (s % 4) as u8;
+            let r = both(&mut top, &mut model, Cmd::Learn, &[label]);
+            let xs: Vec<u64> = x.iter().map(|&v| v as u64).collect();
+            assert_eq!(
+                r[3] as usize,
+                twin.learn(&xs, label as usize),
+                "{tag}: class"
+            );
+            // the core's state after the step: phases and class
+            both(&mut top, &mut model, Cmd::ReadPhases, &[0, 0, hw.n() as u8]);
+            both(&mut top, &mut model, Cmd::ReadClass, &[]);
+        }
+        assert_eq!(
+            model.hw.rows, twin.hw.rows,
+            "{tag}: the model learned as the twin"
+        );
+        assert_ne!(twin.hw.rows, hw.rows, "{tag}: nothing learned");
+        read_all(&mut top, &mut model);
+        // the host rewrites the oscillator block and part of W: the
+        // shadows take the written values, the next steps agree again
+        let osc = sched.image(&hw, Block::Osc);
+        let mut p = vec![Block::Osc as u8, 0, 0, 0];
+        p.extend(&osc[..sched.word_bytes(&hw, Block::Osc) * 4]);
+        both(&mut top, &mut model, Cmd::WriteWeights, &p);
+        let wimg = sched.image(&hw, Block::W);
+        let mut p = vec![Block::W as u8, 0, 0, 2];
+        p.extend(&wimg[2 * sched.word_bytes(&hw, Block::W)..6 * sched.word_bytes(&hw, Block::W)]);
+        both(&mut top, &mut model, Cmd::WriteWeights, &p);
+        for s in 0..3u64 {
+            let mut p = vec![0, 0];
+            p.extend((0..16u64).map(|k| ((k * 3 + s) % 16) as u8));
+            both(&mut top, &mut model, Cmd::WriteInput, &p);
+            both(&mut top, &mut model, Cmd::Learn, &[(s % 4) as u8]);
+        }
+        read_all(&mut top, &mut model);
+        both(&mut top, &mut model, Cmd::Status, &[]);
+        // refused: a label past the classes, an empty or too long read
+        for (cmd, p) in [
+            (Cmd::Learn, vec![4u8]),
+            (Cmd::Learn, vec![]),
+            (Cmd::ReadWeights, vec![1, 0, 0, 0, 0]),
+            (Cmd::ReadWeights, vec![1, 0, 0, 0, 255]),
+            (Cmd::ReadWeights, vec![7, 0, 0, 0, 1]),
+        ] {
+            let r = both(&mut top, &mut model, cmd, &p);
+            assert_eq!(
+                (r[1], r[3]),
+                (ERROR, ErrCode::BadArgument as u8),
+                "{cmd:?} {p:?}"
+            );
+        }
+    }
+}
