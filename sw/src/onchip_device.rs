@@ -45,6 +45,12 @@ impl<P: Read + Write> DeviceLearner<P> {
                 bail!("the device has {got} {what}, this config's design {exp}: build and load the design of this config");
             }
         }
+        // the parameters the twin starts from (the shadows follow)
+        let sched = Schedule::new(hw);
+        for b in Block::ALL {
+            dev.write_block(b, &sched.image(hw, b), sched.word_bytes(hw, b), None)
+                .with_context(|| format!("writing {} to the device", b.name()))?;
+        }
         Ok(DeviceLearner {
             dev,
             hw: hw.clone(),

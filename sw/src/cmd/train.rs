@@ -88,9 +88,10 @@ pub struct Args {
     #[arg(long)]
     onchip: bool,
     /// With --onchip: extra fraction bits of the shadow parameters the
-    /// updates accumulate in (0: rounded to the parameters' own precision).
-    #[arg(long, default_value_t = 8)]
-    shadow_bits: u32,
+    /// updates accumulate in (0: rounded to the parameters' own precision;
+    /// default: the config's hardware.shadow_bits, 8 unless set).
+    #[arg(long)]
+    shadow_bits: Option<u32>,
     /// With --onchip: how updates reach the parameters, shadow parameters
     /// or stochastic rounding (the study's alternative, twin only).
     #[arg(long, value_enum, default_value_t = super::train_onchip::RoundingKind::Shadow)]
@@ -131,8 +132,8 @@ pub fn run(args: Args) -> Result<()> {
         shadow_bits,
         rounding,
     } = args;
-    if onchip && backend != BackendKind::Twin {
-        bail!("--onchip runs the learning design's step on the twin: give --backend twin with it");
+    if onchip && backend == BackendKind::Float {
+        bail!("--onchip runs the learning design's step: give --backend twin (its twin) or --backend device --port P (a learning design over its UART)");
     }
     if port.is_some() != (backend == BackendKind::Device) {
         bail!("--port names the device of --backend device, and that backend needs it: give both or neither");
@@ -250,12 +251,34 @@ pub fn run(args: Args) -> Result<()> {
     };
     if onchip {
         let n = n_train as u64;
+        let device = match backend {
+            BackendKind::Device => {
+                use phasegen_sim::config::Learning;
+                if cfg.hardware.learning != Learning::Ep {
+                    bail!("--backend device --onchip needs a learning design: set hardware.learning = \"ep\" in the config and build that design");
+                }
+                if shadow_bits.is_some_and(|b| b != cfg.hardware.shadow_bits)
+                    || rounding != super::train_onchip::RoundingKind::Shadow
+                {
+                    bail!("the device learns with the shadow bits it was built with (hardware.shadow_bits = {}): leave out --shadow-bits and --rounding with --backend device", cfg.hardware.shadow_bits);
+                }
+                let port = port.as_deref().expect("checked above");
+                Some(device::open(port, baud.unwrap_or(cfg.target.baud as u32))?)
+            }
+            _ => None,
+        };
+        let where_ = if device.is_some() {
+            "the device"
+        } else {
+            "the twin"
+        };
         let logs = super::train_onchip::run(
             &cfg,
             &split,
             &out,
-            shadow_bits,
+            shadow_bits.unwrap_or(cfg.hardware.shadow_bits),
             rounding.rounding(),
+            device,
             &mut |e| on_epoch(e),
             &mut |ep, k| {
                 if k == 1 {
@@ -271,7 +294,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         match logs.last() {
             Some(l) => eprintln!(
-                "model written to {}: learned on chip (twin), epoch {}, test {:.2}%",
+                "model written to {}: learned on chip ({where_}), epoch {}, test {:.2}%",
                 out.display(),
                 l.epoch,
                 100.0 * l.test_acc

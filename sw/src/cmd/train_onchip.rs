@@ -3,13 +3,14 @@
 //! free and nudged phases and the update of every parameter in place, with
 //! shadow parameters. Its accuracy is the hardware's.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use phasegen_sim::config::Config;
 use phasegen_sim::data::Split;
 use phasegen_sim::link::onchip;
 use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::onn::train::EpochLog;
-use phasegen_sim::twin::learn::Rounding;
+use phasegen_sim::twin::learn::{learned_params, Rounding};
+use phasegen_sim::twin::quant::quantize;
 use std::path::Path;
 
 /// How the updates reach the parameters (`--rounding`).
@@ -28,19 +29,41 @@ impl RoundingKind {
     }
 }
 
-/// [`onchip::learn`], and the learned model written to `out`.
-pub fn run(
+/// On-chip training: on the twin of a learning design, or with `device`
+/// on a learning device over the UART (its parameters written first, so
+/// that it starts where the twin does); the learned model written to
+/// `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn run<P: std::io::Read + std::io::Write>(
     cfg: &Config,
     split: &Split,
     out: &Path,
     shadow_bits: u32,
     rounding: Rounding,
+    device: Option<crate::device::Device<P>>,
     on_epoch: &mut dyn FnMut(&EpochLog),
     on_sample: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<EpochLog>> {
-    let (_, l) = onchip::learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
+    let (p, mut l) = onchip::learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
     eprintln!("{}", onchip::describe(&l));
-    let (learned, _, logs) = onchip::learn(cfg, split, shadow_bits, rounding, on_epoch, on_sample)?;
-    ModelFile::new(cfg.clone(), learned, split.train.max_pixel).save(out)?;
+    let (t1, per) = (l.spec.t1, onchip::steps_per_sample(&l.spec));
+    let mut logs = Vec::new();
+    let mut log = |e: &EpochLog, _: &phasegen_sim::twin::model::HwModel| {
+        on_epoch(e);
+        logs.push(e.clone());
+    };
+    let learned = match device {
+        Some(dev) => {
+            let mut d = crate::onchip_device::DeviceLearner::new(dev, &l.hw)?;
+            onchip::train(&mut d, cfg, split, &p, t1, per, &mut log, on_sample)?
+        }
+        None => onchip::train(&mut l, cfg, split, &p, t1, per, &mut log, on_sample)?,
+    };
+    let params = learned_params(&learned, &p);
+    let back = quantize(cfg, &params, split.train.max_pixel)?.0;
+    if back.rows != learned.rows || back.u != learned.u || back.h != learned.h {
+        bail!("internal: the learned model does not quantize back to the learned integers (formats not pinned?)");
+    }
+    ModelFile::new(cfg.clone(), params, split.train.max_pixel).save(out)?;
     Ok(logs)
 }

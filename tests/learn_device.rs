@@ -1,0 +1,151 @@
+//! `phasegen train --backend device --onchip`: a learning design (the
+//! Verilated `pg_top` with `hardware.learning = "ep"`, served on a
+//! pseudo-terminal) learns two epochs itself, the host only streaming
+//! samples and reading the weights back; the log and the learned model
+//! equal those of the same run on the twin (`--backend twin --onchip`).
+
+use phasegen::cosim::scratch_dir;
+use phasegen::uartsim::{build_top, PtyServer};
+use phasegen_hdl::uart::clocks_per_bit;
+use phasegen_sim::config::Config;
+use phasegen_sim::data::load_dir;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::quantize;
+use std::path::Path;
+use std::process::Command;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits-8x8");
+
+/// Writes the first `n` images and labels of `part` as raw IDX files.
+fn write_part(dir: &Path, prefix: &str, images: &[u8], labels: &[u8], n: usize) {
+    let mut img = vec![0, 0, 8, 3];
+    for d in [n as u32, 8, 8] {
+        img.extend(d.to_be_bytes());
+    }
+    img.extend(&images[..n * 64]);
+    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), img).unwrap();
+    let mut lab = vec![0, 0, 8, 1];
+    lab.extend((n as u32).to_be_bytes());
+    lab.extend(&labels[..n]);
+    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), lab).unwrap();
+}
+
+fn train(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_phasegen"))
+        .arg("train")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The log without its wall-clock fields.
+fn log_of(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("train_seconds");
+            o.remove("seconds");
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn a_learning_device_learns_what_its_twin_learns() {
+    let dir = scratch_dir("learn-device");
+    let data_dir = dir.join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let full = load_dir(Path::new(DATA)).unwrap();
+    write_part(
+        &data_dir,
+        "train",
+        &full.train.images,
+        &full.train.labels,
+        60,
+    );
+    write_part(&data_dir, "t10k", &full.test.images, &full.test.labels, 30);
+    let cfg_path = dir.join("learn.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "name = 'oc'\n[network]\ninputs = 64\nlayers = [8, 10]\n[train]\ndata = '{}'\nepochs = 2\nlr = 0.02\nlr_bias = 0.02\nt1 = 12\nt2 = 4\n[hardware]\nweight_frac = 5\nparams = 'ram'\nlearning = 'ep'\n[target]\nbaud = 3000000\n",
+            data_dir.display()
+        ),
+    )
+    .unwrap();
+    let (twin_model, twin_log) = (dir.join("twin.json"), dir.join("twin.jsonl"));
+    let (ok, text) = train(&[
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--backend",
+        "twin",
+        "--onchip",
+        "--out",
+        twin_model.to_str().unwrap(),
+        "--log",
+        twin_log.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+
+    // the device: the learning design of this config, with the formats
+    // the trainer pins
+    let split = load_dir(&data_dir).unwrap();
+    let mut cfg = Config::load(&cfg_path).unwrap();
+    phasegen_sim::link::hil::pin_formats(&mut cfg, split.train.max_pixel).unwrap();
+    let (hw, _) = quantize(&cfg, &Params::init(&cfg), split.train.max_pixel).unwrap();
+    assert!(hw.learn.is_some());
+    let built = build_top(&cfg, &hw, &dir.join("gen")).unwrap();
+    let server =
+        PtyServer::start(built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
+    let (dev_model, dev_log) = (dir.join("dev.json"), dir.join("dev.jsonl"));
+    let t = std::time::Instant::now();
+    let (ok, text) = train(&[
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--backend",
+        "device",
+        "--onchip",
+        "--port",
+        &server.path,
+        "--out",
+        dev_model.to_str().unwrap(),
+        "--log",
+        dev_log.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.contains("learned on chip (the device)"), "{text}");
+    eprintln!("device run: {:.1} s\n{text}", t.elapsed().as_secs_f64());
+    let log = log_of(&dev_log);
+    assert_eq!(log.len(), 2);
+    assert_eq!(log, log_of(&twin_log), "device and twin logs differ");
+    assert_eq!(
+        std::fs::read_to_string(&dev_model).unwrap(),
+        std::fs::read_to_string(&twin_model).unwrap(),
+        "device and twin learned different parameters"
+    );
+    // another shadow width than the device's is refused by name
+    let (ok, text) = train(&[
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--backend",
+        "device",
+        "--onchip",
+        "--shadow-bits",
+        "4",
+        "--port",
+        &server.path,
+        "--out",
+        dir.join("x.json").to_str().unwrap(),
+    ]);
+    assert!(!ok && text.contains("hardware.shadow_bits = 8"), "{text}");
+    server.stop().unwrap();
+}
