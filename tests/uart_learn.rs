@@ -53,7 +53,20 @@ fn learning_design_answers_as_its_model_over_the_uart() {
         .unwrap();
         let hw = quantize(&cfg, &Params::init(&cfg), 16).unwrap().0;
         let spec = hw.learn.clone().expect("a learning design");
-        let built = build_top(&cfg, &hw, &scratch_dir(tag)).unwrap();
+        let dir = scratch_dir(tag);
+        let built = build_top(&cfg, &hw, &dir).unwrap();
+        // the learning pg_top is lint clean (verilator -Wall, yosys check)
+        let out =
+            std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lint.sh"))
+                .arg(&dir)
+                .output()
+                .unwrap();
+        assert!(
+            out.status.success(),
+            "{tag}: lint failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut top =
             TopSim::new(&built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
         let id = phasegen_hdl::top::identity(&hw, phasegen_hdl::design_id(&cfg.hash_hex(), &hw));

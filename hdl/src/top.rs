@@ -969,16 +969,28 @@ pub fn generate(
             let off24 = m.wire("arg_rw_offset", Expr::concat(vec![hb(1), hb(2), hb(3)]));
             let cnt8 = m.wire("arg_rw_count", hb(4));
             let end = m.wire("rw_end", off24.e().zext(25).add(cnt8.e().zext(25)));
-            let prod = |k: u64| cnt8.e().mul(lit(8, k));
+            // count · word bytes (a one-byte word's count always fits)
+            let prod = |k: u64| {
+                if k == 1 {
+                    cnt8.e().zext(16)
+                } else {
+                    cnt8.e().mul(lit(8, k))
+                }
+            };
+            let fits = |k: u64| {
+                if k == 1 {
+                    lit(1, 1)
+                } else {
+                    prod(k).le(lit(16, 255))
+                }
+            };
             let mut ok = lit(1, 0);
             let mut rlen = lit(16, 0);
             for wbk in &wblocks {
                 let is = hb(0).eq(lit(8, wbk.b as u64));
                 ok = Expr::mux(
                     is.clone(),
-                    end.e()
-                        .le(lit(25, wbk.words))
-                        .land(prod(wbk.word_bytes).le(lit(16, 255))),
+                    end.e().le(lit(25, wbk.words)).land(fits(wbk.word_bytes)),
                     ok,
                 );
                 rlen = Expr::mux(is, prod(wbk.word_bytes), rlen);
