@@ -3,6 +3,8 @@
 //! to the core equal the twin's updated parameters, word for word; a
 //! deliberately wrong engine is caught.
 
+mod common;
+
 use phasegen::cosim::scratch_dir;
 use phasegen::learnsim::{build, expected_writes, LearnSim};
 use phasegen_sim::config::Config;
@@ -90,17 +92,7 @@ fn engine_writes_the_twins_update_for_every_sample() {
         let dir = scratch_dir(tag);
         let built = build(&l.hw, &l.spec, &dir, None).unwrap();
         // lint clean (verilator -Wall, yosys check -assert) and reproducible
-        let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lint.sh"))
-            .arg(&dir)
-            .arg("pg_learn")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{tag}: lint failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::lint_dir(&dir, Some("pg_learn"), tag);
         let again = phasegen_hdl::vlog::file(
             &["pg_learn.v: test build".into()],
             &[&phasegen_hdl::learn::generate(&l.hw, &l.spec)],

@@ -4,6 +4,8 @@
 //! samples and reading the weights back; the log and the learned model
 //! equal those of the same run on the twin (`--backend twin --onchip`).
 
+mod common;
+
 use phasegen::cosim::scratch_dir;
 use phasegen::uartsim::{build_top, PtyServer};
 use phasegen_hdl::uart::clocks_per_bit;
@@ -12,52 +14,8 @@ use phasegen_sim::data::load_dir;
 use phasegen_sim::onn::net::Params;
 use phasegen_sim::twin::quant::quantize;
 use std::path::Path;
-use std::process::Command;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits-8x8");
-
-/// Writes the first `n` images and labels of `part` as raw IDX files.
-fn write_part(dir: &Path, prefix: &str, images: &[u8], labels: &[u8], n: usize) {
-    let mut img = vec![0, 0, 8, 3];
-    for d in [n as u32, 8, 8] {
-        img.extend(d.to_be_bytes());
-    }
-    img.extend(&images[..n * 64]);
-    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), img).unwrap();
-    let mut lab = vec![0, 0, 8, 1];
-    lab.extend((n as u32).to_be_bytes());
-    lab.extend(&labels[..n]);
-    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), lab).unwrap();
-}
-
-fn train(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_phasegen"))
-        .arg("train")
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-/// The log without its wall-clock fields.
-fn log_of(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let o = v.as_object_mut().unwrap();
-            o.remove("train_seconds");
-            o.remove("seconds");
-            v
-        })
-        .collect()
-}
 
 #[test]
 fn a_learning_device_learns_what_its_twin_learns() {
@@ -65,14 +23,14 @@ fn a_learning_device_learns_what_its_twin_learns() {
     let data_dir = dir.join("data");
     std::fs::create_dir_all(&data_dir).unwrap();
     let full = load_dir(Path::new(DATA)).unwrap();
-    write_part(
+    common::write_idx_part(
         &data_dir,
         "train",
         &full.train.images,
         &full.train.labels,
         60,
     );
-    write_part(&data_dir, "t10k", &full.test.images, &full.test.labels, 30);
+    common::write_idx_part(&data_dir, "t10k", &full.test.images, &full.test.labels, 30);
     let cfg_path = dir.join("learn.toml");
     std::fs::write(
         &cfg_path,
@@ -83,7 +41,7 @@ fn a_learning_device_learns_what_its_twin_learns() {
     )
     .unwrap();
     let (twin_model, twin_log) = (dir.join("twin.json"), dir.join("twin.jsonl"));
-    let (ok, text) = train(&[
+    let (ok, text) = common::train(&[
         "--config",
         cfg_path.to_str().unwrap(),
         "--backend",
@@ -108,7 +66,7 @@ fn a_learning_device_learns_what_its_twin_learns() {
         PtyServer::start(built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
     let (dev_model, dev_log) = (dir.join("dev.json"), dir.join("dev.jsonl"));
     let t = std::time::Instant::now();
-    let (ok, text) = train(&[
+    let (ok, text) = common::train(&[
         "--config",
         cfg_path.to_str().unwrap(),
         "--backend",
@@ -124,16 +82,20 @@ fn a_learning_device_learns_what_its_twin_learns() {
     assert!(ok, "{text}");
     assert!(text.contains("learned on chip (the device)"), "{text}");
     eprintln!("device run: {:.1} s\n{text}", t.elapsed().as_secs_f64());
-    let log = log_of(&dev_log);
+    let log = common::log_without_times(&dev_log);
     assert_eq!(log.len(), 2);
-    assert_eq!(log, log_of(&twin_log), "device and twin logs differ");
+    assert_eq!(
+        log,
+        common::log_without_times(&twin_log),
+        "device and twin logs differ"
+    );
     assert_eq!(
         std::fs::read_to_string(&dev_model).unwrap(),
         std::fs::read_to_string(&twin_model).unwrap(),
         "device and twin learned different parameters"
     );
     // another shadow width than the device's is refused by name
-    let (ok, text) = train(&[
+    let (ok, text) = common::train(&[
         "--config",
         cfg_path.to_str().unwrap(),
         "--backend",

@@ -3,6 +3,8 @@
 //! pseudo-terminal) learns, and gives exactly the parameters and log of the
 //! same run with `--backend twin`; a device of another design is refused.
 
+mod common;
+
 use phasegen::cosim::scratch_dir;
 use phasegen::uartsim::{build_top, PtyServer};
 use phasegen_hdl::uart::clocks_per_bit;
@@ -11,52 +13,8 @@ use phasegen_sim::data::load_dir;
 use phasegen_sim::onn::net::Params;
 use phasegen_sim::twin::quant::quantize;
 use std::path::Path;
-use std::process::Command;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits-8x8");
-
-/// Writes the first `n` images and labels of `part` as raw IDX files.
-fn write_part(dir: &Path, prefix: &str, images: &[u8], labels: &[u8], n: usize) {
-    let mut img = vec![0, 0, 8, 3];
-    for d in [n as u32, 8, 8] {
-        img.extend(d.to_be_bytes());
-    }
-    img.extend(&images[..n * 64]);
-    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), img).unwrap();
-    let mut lab = vec![0, 0, 8, 1];
-    lab.extend((n as u32).to_be_bytes());
-    lab.extend(&labels[..n]);
-    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), lab).unwrap();
-}
-
-fn train(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_phasegen"))
-        .arg("train")
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-/// The log without its wall-clock fields.
-fn log_of(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let o = v.as_object_mut().unwrap();
-            o.remove("train_seconds");
-            o.remove("seconds");
-            v
-        })
-        .collect()
-}
 
 #[test]
 fn device_in_the_loop_training_equals_twin_training() {
@@ -64,14 +22,14 @@ fn device_in_the_loop_training_equals_twin_training() {
     let data_dir = dir.join("data");
     std::fs::create_dir_all(&data_dir).unwrap();
     let full = load_dir(Path::new(DATA)).unwrap();
-    write_part(
+    common::write_idx_part(
         &data_dir,
         "train",
         &full.train.images,
         &full.train.labels,
         48,
     );
-    write_part(&data_dir, "t10k", &full.test.images, &full.test.labels, 24);
+    common::write_idx_part(&data_dir, "t10k", &full.test.images, &full.test.labels, 24);
     // the UART at 4 clocks per bit, so the simulation spends its time settling
     let toml = |layers: &str| {
         format!(
@@ -85,7 +43,7 @@ fn device_in_the_loop_training_equals_twin_training() {
 
     // the reference: the same run on the twin
     let (twin_model, twin_log) = (dir.join("twin.json"), dir.join("twin.jsonl"));
-    let (ok, text) = train(&[
+    let (ok, text) = common::train(&[
         "--config",
         cfg_path.to_str().unwrap(),
         "--backend",
@@ -110,7 +68,7 @@ fn device_in_the_loop_training_equals_twin_training() {
         PtyServer::start(built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
     let (dev_model, dev_log) = (dir.join("dev.json"), dir.join("dev.jsonl"));
     let t = std::time::Instant::now();
-    let (ok, text) = train(&[
+    let (ok, text) = common::train(&[
         "--config",
         cfg_path.to_str().unwrap(),
         "--backend",
@@ -125,11 +83,15 @@ fn device_in_the_loop_training_equals_twin_training() {
     assert!(ok, "{text}");
     eprintln!("device run: {:.1} s\n{text}", t.elapsed().as_secs_f64());
 
-    let log = log_of(&dev_log);
+    let log = common::log_without_times(&dev_log);
     assert_eq!(log.len(), 2);
     let loss = |k: usize| log[k]["loss"].as_f64().unwrap();
     assert!(loss(1) < loss(0), "the loss did not fall: {log:?}");
-    assert_eq!(log, log_of(&twin_log), "device and twin logs differ");
+    assert_eq!(
+        log,
+        common::log_without_times(&twin_log),
+        "device and twin logs differ"
+    );
     assert_eq!(
         std::fs::read_to_string(&dev_model).unwrap(),
         std::fs::read_to_string(&twin_model).unwrap(),
@@ -139,7 +101,7 @@ fn device_in_the_loop_training_equals_twin_training() {
     // a config of another size is refused, naming the difference
     let other = dir.join("other.toml");
     std::fs::write(&other, toml("[9, 10]")).unwrap();
-    let (ok, text) = train(&[
+    let (ok, text) = common::train(&[
         "--config",
         other.to_str().unwrap(),
         "--backend",
@@ -155,7 +117,7 @@ fn device_in_the_loop_training_equals_twin_training() {
         "{text}"
     );
     // and the backend needs its port
-    let (ok, text) = train(&[
+    let (ok, text) = common::train(&[
         "--config",
         cfg_path.to_str().unwrap(),
         "--backend",

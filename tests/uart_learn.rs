@@ -3,6 +3,8 @@
 //! model's (which learns with the twin), byte for byte; the shadows follow
 //! the host's WriteWeights; bad arguments are refused.
 
+mod common;
+
 use phasegen::cosim::scratch_dir;
 use phasegen::uartsim::{build_top, TopSim};
 use phasegen_hdl::uart::clocks_per_bit;
@@ -56,17 +58,7 @@ fn learning_design_answers_as_its_model_over_the_uart() {
         let dir = scratch_dir(tag);
         let built = build_top(&cfg, &hw, &dir).unwrap();
         // the learning pg_top is lint clean (verilator -Wall, yosys check)
-        let out =
-            std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lint.sh"))
-                .arg(&dir)
-                .output()
-                .unwrap();
-        assert!(
-            out.status.success(),
-            "{tag}: lint failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::lint_dir(&dir, None, tag);
         let mut top =
             TopSim::new(&built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
         let id = phasegen_hdl::top::identity(&hw, phasegen_hdl::design_id(&cfg.hash_hex(), &hw));

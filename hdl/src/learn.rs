@@ -837,6 +837,24 @@ enum Op {
     Update,
 }
 
+/// A wire in `m` for each output port `o_<name>` of `md`, named
+/// `<prefix><name>`, by port name (`reason`: why some bits may go unread).
+pub(crate) fn output_wires(
+    m: &mut Module,
+    md: &Module,
+    prefix: &str,
+    reason: &str,
+) -> std::collections::BTreeMap<String, Sig> {
+    md.ports()
+        .iter()
+        .filter(|pi| pi.dir == crate::vlog::Dir::Out)
+        .map(|pi| {
+            let w = m.wire_decl_partial(&format!("{prefix}{}", &pi.name[2..]), pi.width, reason);
+            (pi.name.clone(), w)
+        })
+        .collect()
+}
+
 /// `pg_lcore`: the settle core and the learning engine wired together
 /// (the core's runs, reads and parameter writes driven by the engine): a
 /// learning step on `i_learn` after the inputs were written through
@@ -859,28 +877,13 @@ pub fn with_core(core: &Module, learn: &Module) -> Module {
     let learn_in = m.input("i_learn", 1);
     let label = m.input("i_label", port_w(learn, "i_label"));
     // learn -> core
-    let mut wires = std::collections::BTreeMap::new();
-    for pi in learn.ports() {
-        if pi.dir == crate::vlog::Dir::Out {
-            let w = m.wire_decl_partial(
-                &format!("l_{}", &pi.name[2..]),
-                pi.width,
-                "the engine's outputs the core does not take",
-            );
-            wires.insert(pi.name.clone(), w);
-        }
-    }
-    let mut cwires = std::collections::BTreeMap::new();
-    for pi in core.ports() {
-        if pi.dir == crate::vlog::Dir::Out {
-            let w = m.wire_decl_partial(
-                &format!("c_{}", &pi.name[2..]),
-                pi.width,
-                "observation ports of the core",
-            );
-            cwires.insert(pi.name.clone(), w);
-        }
-    }
+    let wires = output_wires(
+        &mut m,
+        learn,
+        "l_",
+        "the engine's outputs the core does not take",
+    );
+    let cwires = output_wires(&mut m, core, "c_", "observation ports of the core");
     let lw = |n: &str| wires[n].e();
     let cw = |n: &str| cwires[n].e();
     let core_conns: Vec<(String, Expr)> = core

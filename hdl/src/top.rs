@@ -300,22 +300,9 @@ pub fn generate(
         .learn
         .as_ref()
         .map(|spec| crate::learn::generate(hw, spec));
-    let lw: Option<std::collections::BTreeMap<String, Sig>> = lmod.as_ref().map(|lm| {
-        lm.ports()
-            .iter()
-            .filter(|pi| pi.dir == crate::vlog::Dir::Out)
-            .map(|pi| {
-                (
-                    pi.name.clone(),
-                    m.wire_decl_partial(
-                        &format!("l_{}", &pi.name[2..]),
-                        pi.width,
-                        "the learning engine's outputs",
-                    ),
-                )
-            })
-            .collect()
-    });
+    let lw = lmod
+        .as_ref()
+        .map(|lm| crate::learn::output_wires(&mut m, lm, "l_", "the learning engine's outputs"));
     let by_learn = |own: Expr, name: &str| -> Expr {
         match &lw {
             Some(w) => {

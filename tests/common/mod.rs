@@ -65,3 +65,64 @@ pub fn tool(cmd: &mut Command) -> String {
     assert!(out.status.success(), "{cmd:?}: {text}");
     text
 }
+
+/// Writes the first `n` images and labels of a digits part as raw IDX
+/// files (`<prefix>-images-idx3-ubyte`, `<prefix>-labels-idx1-ubyte`).
+pub fn write_idx_part(dir: &std::path::Path, prefix: &str, images: &[u8], labels: &[u8], n: usize) {
+    let mut img = vec![0, 0, 8, 3];
+    for d in [n as u32, 8, 8] {
+        img.extend(d.to_be_bytes());
+    }
+    img.extend(&images[..n * 64]);
+    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), img).unwrap();
+    let mut lab = vec![0, 0, 8, 1];
+    lab.extend((n as u32).to_be_bytes());
+    lab.extend(&labels[..n]);
+    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), lab).unwrap();
+}
+
+/// `phasegen train ARGS` (from the current folder): success, and stdout
+/// with stderr.
+pub fn train(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_phasegen"))
+        .arg("train")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A training log (JSON lines) without its wall-clock fields.
+pub fn log_without_times(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("train_seconds");
+            o.remove("seconds");
+            v
+        })
+        .collect()
+}
+
+/// `scripts/lint.sh DIR [TOP]` must pass (verilator -Wall, yosys check).
+pub fn lint_dir(dir: &std::path::Path, top: Option<&str>, tag: &str) {
+    let out = Command::new(format!("{ROOT}/scripts/lint.sh"))
+        .arg(dir)
+        .args(top)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{tag}: lint failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
