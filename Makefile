@@ -127,7 +127,7 @@ ASIC_FLOW_FLAGS := --tech $(ASIC_TECH) --top $(ASIC_TOP) --clock-mhz $(ASIC_CLOC
 ASIC_VERIFY := $(if $(filter pg_core,$(ASIC_TOP)),$(ASIC_BUILD)/netlist.ok)
 
 # Targets that do not read the config.
-NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-ap bench-learn bench-sim bench-r2nn r2nn fuzz capacity memory-capacity test-slurm \
+NO_CONFIG_GOALS := help clean setup test check-rebuild bench-train bench-ap bench-learn bench-learn-rtl bench-sim bench-r2nn r2nn fuzz capacity memory-capacity test-slurm \
 	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),all),)
 ifeq ($(NAME),)
@@ -135,7 +135,7 @@ $(error cannot read `name = "..."` from CONFIG=$(CONFIG); does the file exist an
 endif
 endif
 
-.PHONY: all help setup test check-rebuild bench-train bench-ap bench-learn bench-sim bench-r2nn r2nn reduce reduce-alpha fuzz capacity memory-capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
+.PHONY: all help setup test check-rebuild bench-train bench-ap bench-learn bench-learn-rtl bench-sim bench-r2nn r2nn reduce reduce-alpha fuzz capacity memory-capacity train gen verify lint synth pnr bitstream report prog clean FORCE \
 	asic asic-train asic-gen asic-flow asic-verify asic-report asic-digits asic-table ctl-gen ctl-bitstream \
 	sweep report-png test-slurm
 .DELETE_ON_ERROR:
@@ -150,6 +150,7 @@ help:
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
 	@echo "  bench-ap   phase against amplitude-phase oscillators: accuracy, s/epoch, dispersion -> build/bench-ap.md (about 4 min)"
 	@echo "  bench-learn on-chip learning (twin) against host training, rounding schemes -> build/bench-learn.md"
+	@echo "  bench-learn-rtl the learning digits design in Verilator: cycles per learning step, samples/s, UART time per sample -> build/bench-learn-rtl.md"
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
 	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
@@ -256,6 +257,11 @@ BENCH_LEARN_FLAGS ?=
 bench-learn: $(PHASEGEN)
 	@mkdir -p build
 	nice -n 10 $(PHASEGEN) bench-learn $(BENCH_LEARN_FLAGS) --out build/bench-learn.md
+
+# The learning digits design's speed in RTL (docs/learning.md quotes it).
+bench-learn-rtl: $(PHASEGEN) | setup
+	@mkdir -p build
+	$(PHASEGEN) bench-learn --rtl 20 --out build/bench-learn-rtl.md
 
 # Simulation speed figures (docs/hardware.md quotes them).
 bench-sim: $(PHASEGEN) | setup

@@ -104,4 +104,6 @@ fn bench_learn_quick_prints_every_row() {
     assert!(rows.iter().any(|r| r.contains("stochastic")), "{out}");
     let e = fails(&["bench-learn", "--widths", "40"]);
     assert!(e.contains("--widths 40"), "{e}");
+    let e = fails(&["bench-learn", "--rtl", "0"]);
+    assert!(e.contains("--rtl 0"), "{e}");
 }

@@ -147,3 +147,60 @@ pub fn bench_learn(o: &LearnBenchOptions) -> Result<String> {
     )?;
     Ok(md)
 }
+
+/// The speed of the learning digits design (`configs/digits-learn.toml`)
+/// in RTL: its core and engine (`pg_lcore`) under Verilator learn
+/// `samples` training images; the cycles per learning step, the samples/s
+/// they give at the iCEBreaker's and the ULX3S's clocks, and the UART
+/// time of streaming one sample (WriteInput and Learn with their answers)
+/// at 115200 and 3,000,000 baud. Markdown; run from the repository root.
+pub fn bench_learn_rtl(samples: usize) -> Result<String> {
+    use phasegen_sim::link::protocol::{request, response, Cmd};
+    let split = load_dir(Path::new("data/digits-8x8"))?;
+    let mut cfg = Config::load(Path::new("configs/digits-learn.toml"))?;
+    pin_formats(&mut cfg, split.train.max_pixel)?;
+    let (_, mut l) = onchip::learner(
+        &cfg,
+        split.train.max_pixel,
+        cfg.hardware.shadow_bits,
+        Rounding::Shadow,
+    )?;
+    let dir = crate::cosim::scratch_dir("bench-learn-rtl");
+    let built = crate::learnsim::build_with_core(&l.hw, &l.spec, &dir)?;
+    let mut sim = crate::learnsim::LearnSim::new(&built)?;
+    let mut cycles = Vec::new();
+    for i in 0..samples.min(split.train.len()) {
+        let x = l.hw.inputs_of_image(split.train.image(i));
+        let label = split.train.labels[i] as usize;
+        let (class, w) = sim.learn(&x, label)?;
+        if class != l.learn(&x, label) {
+            anyhow::bail!("sample {i}: the RTL's class differs from the twin's");
+        }
+        cycles.push(w.cycles as f64);
+    }
+    cycles.sort_by(f64::total_cmp);
+    let med = cycles[cycles.len() / 2];
+    // one streamed sample: WriteInput (all inputs) and Learn, both answers
+    let mut wi = vec![0u8, 0];
+    wi.extend(std::iter::repeat_n(0u8, cfg.network.inputs));
+    let bytes = request(Cmd::WriteInput, &wi).len()
+        + response(Cmd::WriteInput as u8, &[]).len()
+        + request(Cmd::Learn, &[0]).len()
+        + response(Cmd::Learn as u8, &[0]).len();
+    let uart_s = |baud: f64| bytes as f64 * 10.0 / baud;
+    let mut md = String::new();
+    writeln!(
+        md,
+        "`phasegen bench-learn --rtl {samples}`: configs/digits-learn.toml (64-32-10, {} lane, t1 = {}, t2 = {}, symmetric = {}), {} training images learned by pg_core + pg_learn under Verilator, every class equal to the twin's.\n",
+        l.hw.lanes, l.spec.t1, l.spec.t2, l.spec.symmetric, cycles.len()
+    )?;
+    writeln!(
+        md,
+        "| | value |\n|---|---|\n| cycles per learning step (median) | {med:.0} |\n| samples/s at 12 MHz (iCEBreaker) | {:.0} |\n| samples/s at 25 MHz (ULX3S 85F) | {:.0} |\n| UART bytes per streamed sample (WriteInput + Learn, both answers) | {bytes} |\n| their time at 115200 baud | {:.2} ms |\n| their time at 3,000,000 baud | {:.3} ms |",
+        12e6 / med,
+        25e6 / med,
+        1e3 * uart_s(115_200.0),
+        1e3 * uart_s(3_000_000.0)
+    )?;
+    Ok(md)
+}

@@ -19,12 +19,28 @@ pub struct Args {
     /// Seeds (train.seed) each row is averaged over, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     seeds: Vec<u64>,
+    /// Instead of the accuracy table: the learning digits design's speed in
+    /// RTL (Verilator) over this many training images (default: not run).
+    #[arg(long)]
+    rtl: Option<usize>,
     /// Also write the report to this file (default: none).
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(n) = args.rtl {
+        if n == 0 {
+            bail!("--rtl 0: learn at least one image");
+        }
+        let md = crate::bench_learn::bench_learn_rtl(n)?;
+        print!("{md}");
+        if let Some(p) = args.out {
+            std::fs::write(&p, &md).with_context(|| format!("cannot write {}", p.display()))?;
+            eprintln!("report written to {}", p.display());
+        }
+        return Ok(());
+    }
     if args.widths.is_empty() || args.seeds.is_empty() {
         bail!("give at least one --widths and one --seeds value");
     }
