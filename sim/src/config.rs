@@ -812,8 +812,8 @@ impl Config {
                 );
             }
         }
+        range("hardware.shadow_bits", h.shadow_bits, 0, 24)?;
         if h.learning == Learning::Ep {
-            range("hardware.shadow_bits", h.shadow_bits, 0, 24)?;
             if h.params != ParamMemory::Ram || h.coupling != Coupling::Rows {
                 bail!(
                     "hardware.learning = \"ep\" updates the parameters in the core's RAM through the rows stream's words: set hardware.params = \"ram\" and hardware.coupling = \"rows\""

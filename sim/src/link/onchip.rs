@@ -11,7 +11,7 @@ use crate::link::hil::evaluate_from_phases;
 use crate::onn::net::Params;
 use crate::onn::train::{check_data, split_sizes, EpochLog, Inputs};
 use crate::rng::Rng;
-use crate::twin::learn::{LearnSpec, Learner, Rounding};
+use crate::twin::learn::{learned_params, LearnSpec, Learner, Rounding};
 use crate::twin::model::{HwModel, Twin};
 use crate::twin::quant::{beta_int, quantize};
 use anyhow::{bail, Context, Result};
@@ -200,9 +200,49 @@ pub fn steps_per_sample(spec: &LearnSpec) -> u32 {
     spec.t1 + spec.t2 * (1 + spec.symmetric as u32)
 }
 
+/// Trains `dev`, a device learning with `spec` and powered up with `p`
+/// quantized, for the config's epochs: the parameters it ends with and
+/// the epochs' logs ([`train`]).
+#[allow(clippy::too_many_arguments)]
+pub fn train_logged(
+    dev: &mut dyn LearningDevice,
+    cfg: &Config,
+    split: &Split,
+    p: &Params,
+    spec: &LearnSpec,
+    on_epoch: &mut dyn FnMut(&EpochLog),
+    on_sample: &mut dyn FnMut(usize, usize),
+) -> Result<(HwModel, Vec<EpochLog>)> {
+    let mut logs = Vec::new();
+    let hw = train(
+        dev,
+        cfg,
+        split,
+        p,
+        spec.t1,
+        steps_per_sample(spec),
+        &mut |e, _| {
+            on_epoch(e);
+            logs.push(e.clone());
+        },
+        on_sample,
+    )?;
+    Ok((hw, logs))
+}
+
+/// The learned parameters `hw` holds as a float model over `p`, checked to
+/// quantize back to exactly these integers (the formats must be pinned).
+pub fn learned_model(cfg: &Config, split: &Split, p: &Params, hw: &HwModel) -> Result<Params> {
+    let learned = learned_params(hw, p);
+    let back = quantize(cfg, &learned, split.train.max_pixel)?.0;
+    if back.rows != hw.rows || back.u != hw.u || back.h != hw.h {
+        bail!("internal: the learned model does not quantize back to the learned integers (formats not pinned?)");
+    }
+    Ok(learned)
+}
+
 /// Trains on the twin of a learning design: the learned float model
-/// (quantized again with the pinned formats, it gives the learned integers
-/// back), the learner and the epochs' logs.
+/// ([`learned_model`]), the learner and the epochs' logs.
 pub fn learn(
     cfg: &Config,
     split: &Split,
@@ -212,27 +252,9 @@ pub fn learn(
     on_sample: &mut dyn FnMut(usize, usize),
 ) -> Result<(Params, Learner, Vec<EpochLog>)> {
     let (p, mut l) = learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
-    let (t1, per) = (l.spec.t1, steps_per_sample(&l.spec));
-    let mut logs = Vec::new();
-    train(
-        &mut l,
-        cfg,
-        split,
-        &p,
-        t1,
-        per,
-        &mut |e, _| {
-            on_epoch(e);
-            logs.push(e.clone());
-        },
-        on_sample,
-    )?;
-    let learned = l.params(&p);
-    let back = quantize(cfg, &learned, split.train.max_pixel)?.0;
-    if back.rows != l.hw.rows || back.u != l.hw.u || back.h != l.hw.h {
-        bail!("internal: the learned model does not quantize back to the learned integers (formats not pinned?)");
-    }
-    Ok((learned, l, logs))
+    let spec = l.spec.clone();
+    let (hw, logs) = train_logged(&mut l, cfg, split, &p, &spec, on_epoch, on_sample)?;
+    Ok((learned_model(cfg, split, &p, &hw)?, l, logs))
 }
 
 /// The spec's line for the user.

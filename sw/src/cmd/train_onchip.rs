@@ -3,14 +3,13 @@
 //! free and nudged phases and the update of every parameter in place, with
 //! shadow parameters. Its accuracy is the hardware's.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use phasegen_sim::config::Config;
 use phasegen_sim::data::Split;
 use phasegen_sim::link::onchip;
 use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::onn::train::EpochLog;
-use phasegen_sim::twin::learn::{learned_params, Rounding};
-use phasegen_sim::twin::quant::quantize;
+use phasegen_sim::twin::learn::Rounding;
 use std::path::Path;
 
 /// How the updates reach the parameters (`--rounding`).
@@ -46,24 +45,15 @@ pub fn run<P: std::io::Read + std::io::Write>(
 ) -> Result<Vec<EpochLog>> {
     let (p, mut l) = onchip::learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
     eprintln!("{}", onchip::describe(&l));
-    let (t1, per) = (l.spec.t1, onchip::steps_per_sample(&l.spec));
-    let mut logs = Vec::new();
-    let mut log = |e: &EpochLog, _: &phasegen_sim::twin::model::HwModel| {
-        on_epoch(e);
-        logs.push(e.clone());
-    };
-    let learned = match device {
+    let spec = l.spec.clone();
+    let (learned, logs) = match device {
         Some(dev) => {
             let mut d = crate::onchip_device::DeviceLearner::new(dev, &l.hw)?;
-            onchip::train(&mut d, cfg, split, &p, t1, per, &mut log, on_sample)?
+            onchip::train_logged(&mut d, cfg, split, &p, &spec, on_epoch, on_sample)?
         }
-        None => onchip::train(&mut l, cfg, split, &p, t1, per, &mut log, on_sample)?,
+        None => onchip::train_logged(&mut l, cfg, split, &p, &spec, on_epoch, on_sample)?,
     };
-    let params = learned_params(&learned, &p);
-    let back = quantize(cfg, &params, split.train.max_pixel)?.0;
-    if back.rows != learned.rows || back.u != learned.u || back.h != learned.h {
-        bail!("internal: the learned model does not quantize back to the learned integers (formats not pinned?)");
-    }
+    let params = onchip::learned_model(cfg, split, &p, &learned)?;
     ModelFile::new(cfg.clone(), params, split.train.max_pixel).save(out)?;
     Ok(logs)
 }
