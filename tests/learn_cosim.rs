@@ -1,7 +1,8 @@
-//! The on-chip update engine (`pg_learn`) under Verilator against the
-//! twin's learning step: after every sample of a run, the words it writes
-//! to the core equal the twin's updated parameters, word for word; a
-//! deliberately wrong engine is caught.
+//! The on-chip update engine (`pg_learn`, in the core it learns in:
+//! `pg_lcore`) under Verilator against the twin's learning step: after
+//! every sample of a run, the words it writes to the core equal the twin's
+//! updated parameters, word for word; a deliberately wrong engine is
+//! caught.
 
 mod common;
 
@@ -73,6 +74,31 @@ fn run(l: &mut Learner, sim: &mut LearnSim, samples: u64) -> Result<u64, String>
     Ok(cycles)
 }
 
+/// One learning step per sample in RTL (the core's runs under the
+/// engine's sequencer): the free class and every written word equal the
+/// twin's `Learner::learn`.
+fn learn_steps(l: &mut Learner, sim: &mut LearnSim, samples: u64, tag: &str) -> u64 {
+    let classes = l.hw.topo.classes();
+    let mut cycles = 0;
+    for s in 0..samples {
+        let x = input(l.hw.topo.inputs, s + 100);
+        let label = (s as usize * 3) % classes;
+        let (class, got) = sim.learn(&x, label).unwrap();
+        let want_class = l.learn(&x, label);
+        assert_eq!(class, want_class, "{tag}: sample {s}: free class");
+        let want = expected_writes(&l.hw);
+        assert_eq!(got.w, want.w, "{tag}: sample {s}: W");
+        assert_eq!(got.u, want.u, "{tag}: sample {s}: U");
+        assert_eq!(got.o, want.o, "{tag}: sample {s}: oscillator words");
+        cycles = got.cycles;
+    }
+    cycles
+}
+
+/// The engine in the core it learns in (`pg_lcore`): update passes from
+/// given states, then whole learning steps; after every sample the words
+/// written equal the twin's. Two lanes symmetric, and the digits shape
+/// (64-32-10) one-sided.
 #[test]
 fn engine_writes_the_twins_update_for_every_sample() {
     for (tag, cfg, sym) in [
@@ -92,7 +118,7 @@ fn engine_writes_the_twins_update_for_every_sample() {
         let dir = scratch_dir(tag);
         let built = build(&l.hw, &l.spec, &dir, None).unwrap();
         // lint clean (verilator -Wall, yosys check -assert) and reproducible
-        common::lint_dir(&dir, Some("pg_learn"), tag);
+        common::lint_dir(&dir, Some("pg_lcore"), tag);
         let again = phasegen_hdl::vlog::file(
             &["pg_learn.v: test build".into()],
             &[&phasegen_hdl::learn::generate(&l.hw, &l.spec)],
@@ -102,8 +128,9 @@ fn engine_writes_the_twins_update_for_every_sample() {
         let cycles = run(&mut l, &mut sim, 6).unwrap_or_else(|e| panic!("{tag}: {e}"));
         assert_ne!(l.hw.rows, before.rows, "{tag}: nothing learned");
         assert_ne!(l.hw.u, before.u, "{tag}: U not learned");
+        let step = learn_steps(&mut l, &mut sim, 4, tag);
         println!(
-            "{tag}: {} lanes, {} W words, {} inputs: {cycles} cycles per update pass",
+            "{tag}: {} lanes, {} W words, {} inputs: {cycles} cycles per update pass, {step} per learning step",
             built_lanes(&l),
             phasegen_sim::twin::sched::Schedule::new(&l.hw).words.len(),
             l.hw.topo.inputs
@@ -147,47 +174,6 @@ fn a_wrong_engine_is_caught() {
     }
 }
 
-/// The whole learning step in RTL: `pg_core` runs the free and nudged
-/// phases under `pg_learn`'s sequencer, the phases are copied into the
-/// engine, the update written back; sample after sample, the free class
-/// and every written word equal the twin's `Learner::learn`.
-#[test]
-fn core_and_engine_learn_as_the_twin_does() {
-    for (tag, cfg, sym) in [
-        (
-            "lcore-small-2lanes",
-            "name='lc'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nlanes=2\nweight_frac=4\nw_frac=5\nu_frac=6\n",
-            true,
-        ),
-        (
-            "lcore-small-onesided",
-            "name='lo'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nweight_frac=4\nw_frac=5\nu_frac=6\n",
-            false,
-        ),
-    ] {
-        let mut l = learner(cfg, sym);
-        let built = phasegen::learnsim::build_with_core(&l.hw, &l.spec, &scratch_dir(tag)).unwrap();
-        let mut sim = LearnSim::new(&built).unwrap();
-        let classes = l.hw.topo.classes();
-        let before = l.hw.clone();
-        for s in 0..8u64 {
-            let x = input(l.hw.topo.inputs, s);
-            let label = (s as usize * 3) % classes;
-            let (class, got) = sim.learn(&x, label).unwrap();
-            let want_class = l.learn(&x, label);
-            assert_eq!(class, want_class, "{tag}: sample {s}: free class");
-            let want = expected_writes(&l.hw);
-            assert_eq!(got.w, want.w, "{tag}: sample {s}: W");
-            assert_eq!(got.u, want.u, "{tag}: sample {s}: U");
-            assert_eq!(got.o, want.o, "{tag}: sample {s}: oscillator words");
-            if s == 0 {
-                println!("{tag}: {} cycles per learning step", got.cycles);
-            }
-        }
-        assert_ne!(l.hw.rows, before.rows, "{tag}: nothing learned");
-    }
-}
-
 /// An epoch on the digits in RTL: a 64-8-10 learning design learns 120
 /// training images in order, the free class of every sample equals the
 /// twin's, and after the epoch every parameter word equals the twin's.
@@ -209,8 +195,7 @@ fn an_epoch_of_digits_in_rtl_ends_with_the_twins_weights() {
     let b = beta_int(&hw.fmt, c.train.beta);
     let spec = LearnSpec::new(&hw.fmt, b, true, 30, 10, 0.02, 0.02, 8, Rounding::Shadow).unwrap();
     let mut l = Learner::new(hw, spec);
-    let built =
-        phasegen::learnsim::build_with_core(&l.hw, &l.spec, &scratch_dir("lcore-digits")).unwrap();
+    let built = build(&l.hw, &l.spec, &scratch_dir("lcore-digits"), None).unwrap();
     let mut sim = LearnSim::new(&built).unwrap();
     let (mut last, mut agree, mut right) = (None, 0, 0);
     let n = 120;

@@ -239,6 +239,13 @@ pub fn generate(hw: &HwModel) -> Module {
             m.input("i_o_data", ow),
         )
     });
+    // a learning design: while the core is idle its parameter RAMs answer
+    // the learning engine's reads (`i_pr_addr`, a word of each block one
+    // cycle later on `o_pr_*`), so the engine keeps no copy of them
+    let pr_addr = hw
+        .learn
+        .is_some()
+        .then(|| m.input("i_pr_addr", ea.max(ua).max(a)));
 
     // ---------------- memories ----------------
     m.comment("memories: ROMs from the quantized model and the schedule, RAMs for state");
@@ -413,6 +420,16 @@ pub fn generate(hw: &HwModel) -> Module {
     m.comment("control");
     let st = m.reg_init("state", STATE_BITS, false, Some(S_IDLE));
     let in_state = |v: u64| st.e().eq(lit(STATE_BITS, v));
+    // (a learning design) a parameter read address: the engine's while idle
+    let pr_idle = pr_addr
+        .as_ref()
+        .map(|_| m.wire("pr_idle", in_state(S_IDLE)));
+    let by_pr = |ptr: Expr, bits: u32| -> Expr {
+        match (&pr_addr, &pr_idle) {
+            (Some(pa), Some(idle)) => Expr::mux(idle.e(), pa.slice(bits - 1, 0), ptr),
+            _ => ptr,
+        }
+    };
     let bank = m.reg_init("bank", 1, false, Some(0));
     // the reference oscillator's phase φ (absolute frame), advanced by ω0
     // with every completed step; the stream and the sequencer keep their own
@@ -604,6 +621,7 @@ pub fn generate(hw: &HwModel) -> Module {
         }
         (None, None) => unreachable!("the stream control is a ROM or dense"),
     }
+    let w_ra = by_pr(e.e(), ea);
     let wq: Vec<Sig> = match (&w_port, wide) {
         (port, true) => wide_read(
             &mut m,
@@ -613,12 +631,12 @@ pub fn generate(hw: &HwModel) -> Module {
             lanes,
             wb,
             port.as_ref(),
-            e.e(),
+            w_ra,
         ),
         _ => {
             let wq: Vec<Sig> = (0..lanes).map(|l| m.reg(&format!("w_q_{l}"), wb)).collect();
             for l in 0..lanes {
-                m.mem_read(&clk, &w_roms[l], &wq[l], e.e());
+                m.mem_read(&clk, &w_roms[l], &wq[l], w_ra.clone());
             }
             wq
         }
@@ -678,7 +696,16 @@ pub fn generate(hw: &HwModel) -> Module {
     let fk = m.reg("f_k", kb);
     let fissuing = m.reg_init("fissuing", 1, false, Some(0));
     let uq: Vec<Sig> = match &u_port {
-        Some(port) => wide_read(&mut m, &clk, &u_roms[0], "u", lanes, wb, Some(port), ue.e()),
+        Some(port) => wide_read(
+            &mut m,
+            &clk,
+            &u_roms[0],
+            "u",
+            lanes,
+            wb,
+            Some(port),
+            by_pr(ue.e(), ua),
+        ),
         None if u_wide => wide_read(&mut m, &clk, &u_roms[0], "u", lanes, wb, None, ue.e()),
         None => (0..lanes)
             .map(|l| {
@@ -917,7 +944,10 @@ pub fn generate(hw: &HwModel) -> Module {
     let d1 = m.wire("d1", seq_busy.e().land(seq_ph.e()));
     // own reads (D0 address, D1 data)
     let osc_q = m.reg("osc_q", ow + last_rom.is_none() as u32);
-    let osc_ra = m.wire("osc_raddr", Expr::mux(in_state(S_INIT), ii.e(), seq_i.e()));
+    let osc_ra = m.wire(
+        "osc_raddr",
+        by_pr(Expr::mux(in_state(S_INIT), ii.e(), seq_i.e()), a),
+    );
     m.mem_read(&clk, &osc_rom, &osc_q, osc_ra.e());
     let row_last = match &last_rom {
         Some(r) => {
@@ -1677,6 +1707,13 @@ pub fn generate(hw: &HwModel) -> Module {
     m.output("o_fault", fault.e());
     if let Some(r) = &osc_pins {
         m.output("o_osc", r.e());
+    }
+    if pr_addr.is_some() {
+        // the words read at i_pr_addr (lane L-1 first; {h, K, ω0 + δω, θ0})
+        let cat = |q: &[Sig]| Expr::concat(q.iter().rev().map(|x| x.e()).collect());
+        m.output("o_pr_w", cat(&wq));
+        m.output("o_pr_u", cat(&uq));
+        m.output("o_pr_o", osc_q.slice(ow - 1, 0));
     }
     m
 }

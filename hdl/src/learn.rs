@@ -35,7 +35,9 @@ const S_E1: u64 = 4;
 const S_E2: u64 = 5;
 const S_E3: u64 = 6;
 const S_WR: u64 = 7;
-const STATE_BITS: u32 = 3;
+/// After reset: the low parts' memory cleared word by word.
+const S_CLR: u64 = 8;
+const STATE_BITS: u32 = 4;
 
 // Blocks in the order they are updated.
 const B_W: u64 = 0;
@@ -57,14 +59,6 @@ fn init_mem(m: &mut Module, name: &str, width: u32, words: Vec<u128>) -> Mem {
     let mut words = words;
     words.resize(depth, 0);
     m.mem_wide(name, width, depth, Some(words))
-}
-
-/// The shadow word of lane values `v` (lane `L-1` first): each value
-/// `<< sb`, `wb + sb` bits of two's complement.
-fn shadow_word(v: &[i64], wb: u32, sb: u32) -> u128 {
-    v.iter().rev().fold(0u128, |acc, &x| {
-        acc << (wb + sb) | wrap(x << sb, wb + sb) as u128
-    })
 }
 
 /// The update engine of `hw` (which must have its parameters in RAM and
@@ -125,23 +119,11 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let c_done = m.input("i_c_done", 1);
     let c_class = m.input("i_c_class", cb);
     let rd_phase = m.input("i_rd_phase", p);
-    // the host's writes (WriteWeights, the core's write ports' values):
-    // the shadows follow them
-    let hw_w = (
-        m.input("i_hw_w_we", 1),
-        m.input("i_hw_w_addr", ea),
-        m.input("i_hw_w_data", lu * wb),
-    );
-    let hw_u = (
-        m.input("i_hw_u_we", 1),
-        m.input("i_hw_u_addr", ua),
-        m.input("i_hw_u_data", lu * wb),
-    );
-    let hw_o = (
-        m.input("i_hw_o_we", 1),
-        m.input("i_hw_o_addr", a),
-        m.input("i_hw_o_data", ow),
-    );
+    // the host's writes (WriteWeights, taken by the core): the words'
+    // shadows become the written values (their low parts cleared)
+    let hw_w = (m.input("i_hw_w_we", 1), m.input("i_hw_w_addr", ea));
+    let hw_u = (m.input("i_hw_u_we", 1), m.input("i_hw_u_addr", ua));
+    let hw_o = (m.input("i_hw_o_we", 1), m.input("i_hw_o_addr", a));
     // ReadWeights: a word of a block (the protocol's numbering: 0 U, 1 W,
     // 2 the oscillator constants) while idle
     let rw_blk = m.input("i_rw_blk", 2);
@@ -159,17 +141,23 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let pw_idx = m.wire("pw_idx", Expr::mux(cap_we.e(), cap_idx.e(), ph_idx.e()));
     let pw_val = m.wire("pw_val", Expr::mux(cap_we.e(), cap_val.e(), ph_val.e()));
 
+    // the core's parameter words (its RAMs answer i_pr_addr one cycle later)
+    let pr_w = m.input("i_pr_w", lu * wb);
+    let pr_u = m.input("i_pr_u", lu * wb);
+    let pr_o = m.input("i_pr_o", ow);
+
     // ---------------- memories ----------------
-    let pm: Vec<Mem> = ["pp_a", "pp_b", "pm_a", "pm_b"]
+    // the +β and reference phases: θ_j of a W word is read once (in S_LAT)
+    // and kept, θ_i per lane element
+    let pm: Vec<Mem> = ["ph_plus", "ph_ref"]
         .iter()
         .map(|nm| m.mem(nm, p, n, None))
         .collect();
     for (k, mem) in pm.iter().enumerate() {
-        let sel = if k < 2 { 0 } else { 1 };
         m.always(
             &clk,
             vec![if_(
-                pw_we.e().land(pw_sel.e().eq(lit(1, sel))),
+                pw_we.e().land(pw_sel.e().eq(lit(1, k as u64))),
                 vec![set_mem(mem, pw_idx.e(), pw_val.e())],
             )],
         );
@@ -184,106 +172,88 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let cos: Vec<u64> = (0..nt).map(|k| wrap(table[(k + nt / 4) % nt], s)).collect();
     let cos_a = m.mem("cos_a", s, nt, Some(cos.clone()));
     let cos_b = m.mem("cos_b", s, nt, Some(cos));
-    // W: {first, j, mask} per word and the shadow words
+    // W: {first, j, mask} per word
     let mut g = 0;
     let mut w_desc = Vec::with_capacity(nw);
-    let mut w_sh = Vec::with_capacity(nw);
-    let wimg = sched.words.clone();
-    for w in &wimg {
+    for w in &sched.words {
         let first = sched.groups[g].first;
         w_desc.push(((first as u128) << (a + lu)) | ((w.j as u128) << lu) | w.mask as u128);
-        let vals: Vec<i64> = (0..lanes)
-            .map(|l| {
-                if w.mask >> l & 1 == 1 {
-                    hw.rows[first + l]
-                        .iter()
-                        .find(|e| e.0 == w.j)
-                        .map_or(0, |e| e.1)
-                } else {
-                    0
-                }
-            })
-            .collect();
-        w_sh.push(shadow_word(&vals, wb, sb));
         g += w.last as usize;
     }
     let w_desc_m = init_mem(&mut m, "w_desc", 2 * a + lu, w_desc);
-    let w_sh_m = init_mem(&mut m, "w_sh", lu * sw, w_sh);
-    // U: {first, k, mask} per word and the shadow words
-    let u_words = sched.u_words(hw);
-    let mut u_desc = Vec::with_capacity(nu);
-    for gr in &sched.field {
-        for k in 0..sched.field_len {
-            let mask = (0..lanes)
-                .filter(|&l| l < gr.rows && k < ni && gr.first + l < hw.topo.layers[0])
-                .fold(0u128, |acc, l| acc | 1 << l);
-            let kk = k.min(ni - 1) as u128;
-            u_desc.push(((gr.first as u128) << (ia + lu)) | (kk << lu) | mask);
-        }
-    }
-    let u_desc_m = init_mem(&mut m, "u_desc", a + ia + lu, u_desc);
-    let u_sh_m = init_mem(
-        &mut m,
-        "u_sh",
-        lu * sw,
-        u_words.iter().map(|v| shadow_word(v, wb, sb)).collect(),
-    );
-    // h shadows and the rest of each oscillator word {K, ω0 + δω, θ0}
-    let h_sh_m = init_mem(
-        &mut m,
-        "h_sh",
-        sw,
-        hw.h.iter().map(|&h| wrap(h << sb, sw) as u128).collect(),
-    );
-    let o_rest = init_mem(
-        &mut m,
-        "o_rest",
-        wb + 2 * p,
-        (0..n)
-            .map(|i| {
-                (wrap(hw.k[i], wb) as u128) << (2 * p)
-                    | (wrap(hw.omega0 + hw.omega[i], p) as u128) << p
-                    | hw.theta0[i] as u128
-            })
-            .collect(),
-    );
+    // U: group g's lane l is oscillator g·L + l, input k at g·field_len + k
+    // (counters); ReadWeights' lane mask from a ROM where not every lane of
+    // every word holds a parameter
+    let fl = sched.field_len;
+    let l0 = hw.topo.layers[0];
+    let u_mask_of = |gr: &phasegen_sim::twin::stream::Group, k: usize| -> u128 {
+        (0..lanes)
+            .filter(|&l| l < gr.rows && k < ni && gr.first + l < l0)
+            .fold(0u128, |acc, l| acc | 1 << l)
+    };
+    let full = (1u128 << lu) - 1;
+    let u_masks: Vec<u128> = sched
+        .field
+        .iter()
+        .flat_map(|gr| (0..fl).map(move |k| (gr, k)))
+        .map(|(gr, k)| u_mask_of(gr, k))
+        .collect();
+    let u_mask_m = u_masks
+        .iter()
+        .any(|&mk| mk != full)
+        .then(|| init_mem(&mut m, "u_mask", lu, u_masks));
+    // the shadows' low parts: shadow = (datapath value << shadow_bits) + r,
+    // r in [-2^(s-1), 2^s - 1] (s + 1 bits per lane; the top of that range
+    // only where the value saturated), at {block, word}; zero after reset
+    // (a clearing pass) and wherever the host writes; single address, no
+    // initial contents: the UP5K's SPRAM
+    let rl = sb + 1;
+    let lo_w = lu * rl;
+    let lo_ab = eb + 2;
+    let lo_depth = (2usize << eb) + n;
+    let lo_m = if hw.spram {
+        m.mem_styled("sh_lo", lo_w, lo_depth, "huge")
+    } else {
+        m.mem("sh_lo", lo_w, lo_depth, None)
+    };
 
     // ---------------- control ----------------
     let go_int = m.reg_init("go_int", 1, false, Some(0));
     let q_act = m.reg_init("q_act", 1, false, Some(0));
-    let st = m.reg_init("st", STATE_BITS, false, Some(S_IDLE));
+    let pend = m.reg_init("pend", 1, false, Some(0));
+    let st = m.reg_init("st", STATE_BITS, false, Some(S_CLR));
     let blk = m.reg("blk", 2);
     let e = m.reg("e", eb);
+    let cl = m.reg_init("cl", lo_ab, false, Some(0));
     let l = m.reg("l", lw);
     let first = m.reg("first", a);
-    let jj = m.reg("jj", a);
     let mask = m.reg("mask", lu);
+    let kw = clog2(fl as u64 + 1);
+    let u_k = m.reg("u_k", kw);
+    let u_first = m.reg("u_first", a);
     let in_state = |v: u64| st.e().eq(lit(STATE_BITS, v));
     let is_blk = |v: u64| blk.e().eq(lit(2, v));
-    m.output("o_busy", st.e().ne(lit(STATE_BITS, S_IDLE)).lor(q_act.e()));
+    // an update pass is running (not idle, not clearing)
+    let upd = m.wire("upd", in_state(S_IDLE).lor(in_state(S_CLR)).not());
+    m.output("o_busy", upd.e().lor(q_act.e()).lor(pend.e()));
 
-    let idle = m.wire(
-        "idle",
-        st.e().eq(lit(STATE_BITS, S_IDLE)).land(q_act.e().not()),
-    );
-    let ra = m.wire("ra", Expr::mux(idle.e(), rw_addr.e(), e.slice(ab - 1, 0)));
-    // word reads (address: the word index)
+    // reads: the engine's word while updating, else ReadWeights' word
+    let ra = m.wire("ra", Expr::mux(upd.e(), e.slice(ab - 1, 0), rw_addr.e()));
+    m.output("o_pr_addr", ra.e());
     let w_desc_q = m.reg("w_desc_q", 2 * a + lu);
     m.mem_read(&clk, &w_desc_m, &w_desc_q, ra.slice(ea - 1, 0));
-    let u_desc_q = m.reg("u_desc_q", a + ia + lu);
-    m.mem_read(&clk, &u_desc_m, &u_desc_q, ra.slice(ua - 1, 0));
-    let w_sh_q = m.reg("w_sh_q", lu * sw);
-    m.mem_read(&clk, &w_sh_m, &w_sh_q, ra.slice(ea - 1, 0));
-    let u_sh_q = m.reg("u_sh_q", lu * sw);
-    m.mem_read(&clk, &u_sh_m, &u_sh_q, ra.slice(ua - 1, 0));
-    let h_sh_q = m.reg("h_sh_q", sw);
-    m.mem_read(&clk, &h_sh_m, &h_sh_q, ra.slice(a - 1, 0));
-    let o_rest_q = m.reg("o_rest_q", wb + 2 * p);
-    m.mem_read(&clk, &o_rest, &o_rest_q, ra.slice(a - 1, 0));
-    // the input of the U word (its k, latched with the word)
-    let kreg = m.reg("kreg", ia);
+    let u_mask_q = u_mask_m.as_ref().map(|um| {
+        let q = m.reg("u_mask_q", lu);
+        m.mem_read(&clk, um, &q, ra.slice(ua - 1, 0));
+        q
+    });
     let x_q = m.reg("x_q", xb);
-    m.mem_read(&clk, &x_ram, &x_q, kreg.e());
+    let x_ra = if kw > ia {
+        u_k.slice(ia - 1, 0)
+    } else {
+        u_k.e().zext(ia)
+    };
+    m.mem_read(&clk, &x_ram, &x_q, x_ra);
 
     // the element's oscillators: i = first + l (the oscillator itself for h)
     let l_a = if lw >= a {
@@ -296,14 +266,21 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         "i_osc",
         Expr::mux(is_blk(B_O), e.slice(a - 1, 0), i_row.e()),
     );
-    let qs: Vec<Sig> = ["ppa_q", "ppb_q", "pma_q", "pmb_q"]
-        .iter()
-        .map(|nm| m.reg(nm, p))
-        .collect();
-    for (k, mem) in pm.iter().enumerate() {
-        let addr = if k % 2 == 0 { i_osc.e() } else { jj.e() };
-        m.mem_read(&clk, mem, &qs[k], addr);
+    let desc_j = w_desc_q.slice(a + lu - 1, lu);
+    let ph_ra = m.wire("ph_ra", Expr::mux(in_state(S_LAT), desc_j, i_osc.e()));
+    let ph_q: Vec<Sig> = ["pp_q", "pm_q"].iter().map(|nm| m.reg(nm, p)).collect();
+    for (mem, q) in pm.iter().zip(&ph_q) {
+        m.mem_read(&clk, mem, q, ph_ra.e());
     }
+    // θ_j of the word (read in S_LAT, there in S_E0 of its first element)
+    let qj: Vec<Sig> = ["ppj_q", "pmj_q"].iter().map(|nm| m.reg(nm, p)).collect();
+    m.always(
+        &clk,
+        vec![if_(
+            in_state(S_E0).land(l.e().eq(lit(lw, 0))),
+            vec![set(&qj[0], ph_q[0].e()), set(&qj[1], ph_q[1].e())],
+        )],
+    );
     // table indices: W the folded difference's, U and h the phase's own
     let half = 1u64 << (p - 1);
     let fold = |m: &mut Module, name: &str, x: &Sig, y: &Sig| -> Sig {
@@ -315,12 +292,12 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
             "only the table index (the top bits) is read",
         )
     };
-    let fp = fold(&mut m, "fold_p", &qs[0], &qs[1]);
-    let fm = fold(&mut m, "fold_m", &qs[2], &qs[3]);
+    let fp = fold(&mut m, "fold_p", &ph_q[0], &qj[0]);
+    let fm = fold(&mut m, "fold_m", &ph_q[1], &qj[1]);
     let is_w = m.wire("is_w", is_blk(B_W));
     let top = |x: &Sig| x.slice(p - 1, p - tb);
-    let ang_p = m.wire("ang_p", Expr::mux(is_w.e(), top(&fp), top(&qs[0])));
-    let ang_m = m.wire("ang_m", Expr::mux(is_w.e(), top(&fm), top(&qs[2])));
+    let ang_p = m.wire("ang_p", Expr::mux(is_w.e(), top(&fp), top(&ph_q[0])));
+    let ang_m = m.wire("ang_m", Expr::mux(is_w.e(), top(&fm), top(&ph_q[1])));
     let cpu = m.reg("cp_q", s);
     let cmu = m.reg("cm_q", s);
     m.mem_read(&clk, &cos_a, &cpu, ang_p.e());
@@ -380,7 +357,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
             },
         ),
     );
-    // the datapath values of the word
+    // the datapath values of the word and the shadows' new low parts
     let vals: Vec<Sig> = acc
         .iter()
         .enumerate()
@@ -390,160 +367,121 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         })
         .collect();
     let word_vals = Expr::concat(vals.iter().rev().map(|v| v.e().as_unsigned()).collect());
-    let word_sh = Expr::concat(acc.iter().rev().map(|v| v.e().as_unsigned()).collect());
-
-    // ---------------- outputs to the core ----------------
-    let w_we = m.reg_init("w_we", 1, false, Some(0));
-    let w_addr = m.reg("w_addr", ea);
-    let w_data = m.reg("w_data", lu * wb);
-    let u_we = m.reg_init("u_we", 1, false, Some(0));
-    let u_addr = m.reg("u_addr", ua);
-    let u_data = m.reg("u_data", lu * wb);
-    let o_we = m.reg_init("o_we", 1, false, Some(0));
-    let o_addr = m.reg("o_addr", a);
-    let o_data = m.reg("o_data", ow);
-    for (nm, s_) in [
-        ("o_w_we", &w_we),
-        ("o_w_addr", &w_addr),
-        ("o_w_data", &w_data),
-        ("o_u_we", &u_we),
-        ("o_u_addr", &u_addr),
-        ("o_u_data", &u_data),
-        ("o_o_we", &o_we),
-        ("o_o_addr", &o_addr),
-        ("o_o_data", &o_data),
-    ] {
-        m.output(nm, s_.e());
-    }
-
-    // ---------------- the sequence ----------------
-    let lanes_of = Expr::mux(is_blk(B_O), lit(lw, 1), lit(lw, lanes as u64));
-    let words_of = select(
-        &blk.e(),
-        &[lit(eb, nw as u64), lit(eb, nu as u64), lit(eb, n as u64)],
-    );
-    let goto = |v: u64| set(&st, lit(STATE_BITS, v));
-    let latch_lanes = |q: &Sig| -> Vec<Stmt> {
-        (0..lu)
-            .map(|k| {
-                set(
-                    &acc[k as usize],
-                    q.slice(k * sw + sw - 1, k * sw).as_signed(),
-                )
-            })
-            .collect()
+    let up = |v: Expr| -> Expr {
+        if sb > 0 {
+            Expr::concat(vec![v, lit(sb, 0)])
+        } else {
+            v
+        }
     };
-    let mut lat_w = latch_lanes(&w_sh_q);
-    lat_w.extend([
-        set(&first, w_desc_q.slice(2 * a + lu - 1, a + lu)),
-        set(&jj, w_desc_q.slice(a + lu - 1, lu)),
-        set(&mask, w_desc_q.slice(lu - 1, 0)),
-    ]);
-    let mut lat_u = latch_lanes(&u_sh_q);
-    lat_u.extend([
-        set(&first, u_desc_q.slice(a + ia + lu - 1, ia + lu)),
-        set(&kreg, u_desc_q.slice(ia + lu - 1, lu)),
-        set(&mask, u_desc_q.slice(lu - 1, 0)),
-    ]);
-    let lat_o = vec![set(&acc[0], h_sh_q.e().as_signed())];
-    let upd: Vec<Stmt> = (0..lu)
+    let lo_new: Vec<Sig> = (0..lu)
         .map(|k| {
-            if_(
-                l.e().eq(lit(lw, k as u64)).land(valid.e()),
-                vec![set(&acc[k as usize], new.e())],
-            )
+            let vs = m.wire(
+                &format!("val{k}_up"),
+                up(vals[k as usize].e().as_unsigned()).as_signed(),
+            );
+            let r = m.wire_partial(
+                &format!("lo{k}_new"),
+                acc[k as usize].sext(sw + 1).sub(vs.sext(sw + 1)),
+                "the low part fits its s + 1 bits",
+            );
+            r
         })
         .collect();
-    // each shadow memory: the host's write, else the engine's (in S_WR)
-    let zeros = |k: u32| lit(k, 0);
-    let widen = |d: &Sig| -> Expr {
-        // each lane's value << shadow_bits
-        Expr::concat(
-            (0..lu)
-                .rev()
-                .flat_map(|l| {
-                    let v = d.slice(l * wb + wb - 1, l * wb);
-                    if sb > 0 {
-                        vec![v, zeros(sb)]
-                    } else {
-                        vec![v]
-                    }
-                })
-                .collect(),
-        )
-    };
-    let in_wr = in_state(S_WR);
-    for (mem, aw, host, b, word) in [
-        (&w_sh_m, ea, &hw_w, B_W, word_sh.clone()),
-        (&u_sh_m, ua, &hw_u, B_U, word_sh.clone()),
-    ] {
-        m.always(
-            &clk,
-            vec![if_else(
-                host.0.e(),
-                vec![set_mem(mem, host.1.e(), widen(&host.2))],
-                vec![if_(
-                    in_wr.clone().land(is_blk(b)),
-                    vec![set_mem(mem, e.slice(aw - 1, 0), word)],
-                )],
-            )],
+    let lo_word = Expr::concat(lo_new.iter().rev().map(|r| r.slice(rl - 1, 0)).collect());
+    // a shadow from the core's value and the low part
+    let lo_q = m.reg("lo_q", lo_w);
+    let compose = |m: &mut Module, name: &str, v: Expr, k: u32| -> Expr {
+        let vs = m.wire(&format!("{name}_v"), up(v).as_signed());
+        let r = m.wire(
+            &format!("{name}_lo"),
+            lo_q.slice(k * rl + rl - 1, k * rl).as_signed(),
         );
-    }
-    let h_in = hw_o.2.slice(2 * wb + 2 * p - 1, wb + 2 * p);
+        let sum = m.wire_partial(
+            &format!("{name}_sh"),
+            vs.sext(sw + 1).add(r.sext(sw + 1)),
+            "a stored shadow fits its bits",
+        );
+        sum.slice(sw - 1, 0).as_signed()
+    };
+
+    // ---------------- outputs to the core ----------------
+    // the finished word, written in S_WR (so that the next word's read, in
+    // S_RD, finds the core's single-port RAMs free)
+    let o_rest = m.reg("o_rest", wb + 2 * p);
+    let wr_blk = |b: u64| in_state(S_WR).land(is_blk(b));
+    m.output("o_w_we", wr_blk(B_W));
+    m.output("o_w_addr", e.slice(ea - 1, 0));
+    m.output("o_w_data", word_vals.clone());
+    m.output("o_u_we", wr_blk(B_U));
+    m.output("o_u_addr", e.slice(ua - 1, 0));
+    m.output("o_u_data", word_vals);
+    m.output("o_o_we", wr_blk(B_O));
+    m.output("o_o_addr", e.slice(a - 1, 0));
+    m.output(
+        "o_o_data",
+        Expr::concat(vec![vals[0].e().as_unsigned(), o_rest.e()]),
+    );
+
+    // ---------------- the low parts' memory ----------------
+    // one port: a host write clears its word's low parts, else the clearing
+    // pass or the update pass's write, else the read at {block, word}
+    let blk_addr = |b: u64, x: Expr| -> Expr {
+        let w = x.width();
+        let x = if w < eb { x.zext(eb) } else { x };
+        Expr::concat(vec![lit(2, b), x])
+    };
+    let host_we = m.wire("host_we", hw_w.0.e().lor(hw_u.0.e()).lor(hw_o.0.e()));
+    let host_addr = Expr::mux(
+        hw_w.0.e(),
+        blk_addr(B_W, hw_w.1.e()),
+        Expr::mux(
+            hw_u.0.e(),
+            blk_addr(B_U, hw_u.1.e()),
+            blk_addr(B_O, hw_o.1.e()),
+        ),
+    );
+    let in_wr = in_state(S_WR);
+    let clearing = m.wire("clearing", in_state(S_CLR).land(host_we.e().not()));
+    let lo_we = m.wire("lo_we", host_we.e().lor(clearing.e()).lor(in_wr.clone()));
+    let lo_a = m.wire(
+        "lo_addr",
+        Expr::mux(
+            host_we.e(),
+            host_addr,
+            Expr::mux(in_state(S_CLR), cl.e(), Expr::concat(vec![blk.e(), e.e()])),
+        ),
+    );
+    let lo_d = m.wire(
+        "lo_data",
+        Expr::mux(host_we.e().not().land(in_wr.clone()), lo_word, lit(lo_w, 0)),
+    );
     m.always(
         &clk,
         vec![if_else(
-            hw_o.0.e(),
-            vec![
-                set_mem(
-                    &h_sh_m,
-                    hw_o.1.e(),
-                    if sb > 0 {
-                        Expr::concat(vec![h_in, zeros(sb)])
-                    } else {
-                        h_in
-                    },
-                ),
-                set_mem(&o_rest, hw_o.1.e(), hw_o.2.slice(wb + 2 * p - 1, 0)),
-            ],
-            vec![if_(
-                in_wr.clone().land(is_blk(B_O)),
-                vec![set_mem(
-                    &h_sh_m,
-                    e.slice(a - 1, 0),
-                    acc[0].e().as_unsigned(),
-                )],
-            )],
+            lo_we.e(),
+            vec![set_mem(&lo_m, lo_a.e(), lo_d.e())],
+            vec![set(&lo_q, Expr::MemRead(lo_m.clone(), Box::new(lo_a.e())))],
         )],
     );
-    // ReadWeights: the datapath values of the word read at i_rw_addr
-    // (lanes that hold no parameter read 0, as the twin's image has them)
-    let dp = |m: &mut Module, name: &str, q: &Sig, lanes_: u32, mask: Option<&Sig>| -> Expr {
-        let vals: Vec<Expr> = (0..lanes_)
-            .rev()
-            .map(|l| {
-                let sh = m.wire(
-                    &format!("{name}_s{l}"),
-                    q.slice(l * sw + sw - 1, l * sw).as_signed(),
-                );
-                let r = arith::round_shift(m, &format!("{name}_r{l}"), &sh, sb);
-                let v = arith::sat(m, &format!("{name}_v{l}"), &r, wb)
-                    .e()
-                    .as_unsigned();
-                match mask {
-                    Some(mk) => Expr::mux(mk.bit(l), v, lit(wb, 0)),
-                    None => v,
-                }
-            })
-            .collect();
-        Expr::concat(vals)
-    };
+
+    // ReadWeights: the core's word at i_rw_addr (lanes that hold no
+    // parameter read 0, as the twin's image has them)
     let rww = (lu * wb).max(ow);
+    let masked = |q: &Sig, mk: Option<&Sig>| -> Expr {
+        match mk {
+            None => q.e(),
+            Some(mk) => Expr::concat(
+                (0..lu)
+                    .rev()
+                    .map(|l| Expr::mux(mk.bit(l), q.slice(l * wb + wb - 1, l * wb), lit(wb, 0)))
+                    .collect(),
+            ),
+        }
+    };
     let wmask = m.wire("rw_wmask", w_desc_q.slice(lu - 1, 0));
-    let umask = m.wire("rw_umask", u_desc_q.slice(lu - 1, 0));
-    let rw_w = dp(&mut m, "rw_w", &w_sh_q, lu, Some(&wmask));
-    let rw_u = dp(&mut m, "rw_u", &u_sh_q, lu, Some(&umask));
-    let rw_h = dp(&mut m, "rw_h", &h_sh_q, 1, None);
+    let rw_w = masked(&pr_w, Some(&wmask));
+    let rw_u = masked(&pr_u, u_mask_q.as_ref());
     let pad = |e: Expr| {
         let w = e.width();
         if w < rww {
@@ -552,39 +490,74 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
             e
         }
     };
-    let rw_o = Expr::concat(vec![rw_h, o_rest_q.e()]);
     m.output(
         "o_rw_data",
-        select(&rw_blk.e(), &[pad(rw_u), pad(rw_w), pad(rw_o)]),
+        select(&rw_blk.e(), &[pad(rw_u), pad(rw_w), pad(pr_o.e())]),
     );
+
+    // ---------------- the update pass ----------------
+    let lanes_of = Expr::mux(is_blk(B_O), lit(lw, 1), lit(lw, lanes as u64));
+    let words_of = select(
+        &blk.e(),
+        &[lit(eb, nw as u64), lit(eb, nu as u64), lit(eb, n as u64)],
+    );
+    let goto = |v: u64| set(&st, lit(STATE_BITS, v));
+    let lane_of = |q: &Sig, k: u32| q.slice(k * wb + wb - 1, k * wb);
+    let lat_lanes = |m: &mut Module, tag: &str, q: &Sig| -> Vec<Stmt> {
+        (0..lu)
+            .map(|k| {
+                let v = compose(m, &format!("sh_{tag}{k}"), lane_of(q, k), k);
+                set(&acc[k as usize], v)
+            })
+            .collect()
+    };
+    let mut lat_w = lat_lanes(&mut m, "w", &pr_w);
+    lat_w.extend([
+        set(&first, w_desc_q.slice(2 * a + lu - 1, a + lu)),
+        set(&mask, w_desc_q.slice(lu - 1, 0)),
+    ]);
+    let mut lat_u = lat_lanes(&mut m, "u", &pr_u);
+    let u_lane_ok: Vec<Expr> = (0..lu)
+        .rev()
+        .map(|k| {
+            u_first
+                .e()
+                .zext(a + 1)
+                .add(lit(a + 1, k as u64))
+                .lt(lit(a + 1, l0 as u64))
+                .land(u_k.e().lt(lit(kw, ni as u64)))
+        })
+        .collect();
+    lat_u.extend([
+        set(&first, u_first.e()),
+        set(&mask, Expr::concat(u_lane_ok)),
+    ]);
+    let h_of = pr_o.slice(ow - 1, wb + 2 * p);
+    let lat_o = vec![
+        set(&acc[0], compose(&mut m, "sh_h", h_of, 0)),
+        set(&o_rest, pr_o.slice(wb + 2 * p - 1, 0)),
+    ];
+    let upd_lane: Vec<Stmt> = (0..lu)
+        .map(|k| {
+            if_(
+                l.e().eq(lit(lw, k as u64)).land(valid.e()),
+                vec![set(&acc[k as usize], new.e())],
+            )
+        })
+        .collect();
     let e_next = e.e().add(lit(eb, 1));
+    let u_next = u_k.e().add(lit(kw, 1));
     let wr = vec![
         if_(
-            is_blk(B_W),
-            vec![
-                set(&w_we, lit(1, 1)),
-                set(&w_addr, e.slice(ea - 1, 0)),
-                set(&w_data, word_vals.clone()),
-            ],
-        ),
-        if_(
             is_blk(B_U),
-            vec![
-                set(&u_we, lit(1, 1)),
-                set(&u_addr, e.slice(ua - 1, 0)),
-                set(&u_data, word_vals),
-            ],
-        ),
-        if_(
-            is_blk(B_O),
-            vec![
-                set(&o_we, lit(1, 1)),
-                set(&o_addr, e.slice(a - 1, 0)),
-                set(
-                    &o_data,
-                    Expr::concat(vec![vals[0].e().as_unsigned(), o_rest_q.e()]),
-                ),
-            ],
+            vec![if_else(
+                u_next.clone().eq(lit(kw, fl as u64)),
+                vec![
+                    set(&u_k, lit(kw, 0)),
+                    set(&u_first, u_first.e().add(lit(a, lanes as u64))),
+                ],
+                vec![set(&u_k, u_next)],
+            )],
         ),
         if_else(
             e_next.clone().eq(words_of),
@@ -606,29 +579,40 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         set(&l, lit(lw, 0)),
         goto(S_E0),
     ];
-    let mut e3 = upd;
+    let mut e3 = upd_lane;
     e3.push(if_else(
         l.e().add(lit(lw, 1)).eq(lanes_of),
         vec![goto(S_WR)],
         vec![set(&l, l.e().add(lit(lw, 1))), goto(S_E0)],
     ));
+    let start = m.wire("start", go.e().lor(go_int.e()).lor(pend.e()));
+    let clr_end = lit(lo_ab, lo_depth as u64 - 1);
     m.always(
         &clk,
         vec![if_else(
             rst.e(),
+            vec![goto(S_CLR), set(&cl, lit(lo_ab, 0)), set(&pend, lit(1, 0))],
             vec![
-                goto(S_IDLE),
-                set(&w_we, lit(1, 0)),
-                set(&u_we, lit(1, 0)),
-                set(&o_we, lit(1, 0)),
-            ],
-            vec![
-                set(&w_we, lit(1, 0)),
-                set(&u_we, lit(1, 0)),
-                set(&o_we, lit(1, 0)),
+                // a request while clearing or updating waits
+                if_(go.e().lor(go_int.e()), vec![set(&pend, lit(1, 1))]),
                 if_(
-                    in_state(S_IDLE).land(go.e().lor(go_int.e())),
-                    vec![set(&blk, lit(2, B_W)), set(&e, lit(eb, 0)), goto(S_RD)],
+                    clearing.e(),
+                    vec![if_else(
+                        cl.e().eq(clr_end),
+                        vec![goto(S_IDLE)],
+                        vec![set(&cl, cl.e().add(lit(lo_ab, 1)))],
+                    )],
+                ),
+                if_(
+                    in_state(S_IDLE).land(start.e()),
+                    vec![
+                        set(&pend, lit(1, 0)),
+                        set(&blk, lit(2, B_W)),
+                        set(&e, lit(eb, 0)),
+                        set(&u_k, lit(kw, 0)),
+                        set(&u_first, lit(a, 0)),
+                        goto(S_RD),
+                    ],
                 ),
                 if_(in_state(S_RD), vec![goto(S_LAT)]),
                 if_(in_state(S_LAT), lat),
@@ -765,7 +749,10 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                         vec![set(&go_int, lit(1, 1)), set(&sub, lit(2, 1))],
                     ),
                     if_(sub_is(1), vec![set(&sub, lit(2, 2))]),
-                    if_(sub_is(2).land(in_state(S_IDLE)), next.clone()),
+                    if_(
+                        sub_is(2).land(in_state(S_IDLE)).land(pend.e().not()),
+                        next.clone(),
+                    ),
                 ],
             };
             (vec![lit(pcw, k as u64)], body)
@@ -858,7 +845,8 @@ pub(crate) fn output_wires(
 /// `pg_lcore`: the settle core and the learning engine wired together
 /// (the core's runs, reads and parameter writes driven by the engine): a
 /// learning step on `i_learn` after the inputs were written through
-/// `i_x_*`. The testbench of `tests/learn_cosim.rs`.
+/// `i_x_*`, or an update pass alone on `i_go` from phases written through
+/// `i_ph_*`. The testbench of `tests/learn_cosim.rs`.
 pub fn with_core(core: &Module, learn: &Module) -> Module {
     let mut m = Module::new("pg_lcore");
     m.doc("pg_lcore: pg_core driven by pg_learn (a testbench of on-chip learning).");
@@ -876,6 +864,12 @@ pub fn with_core(core: &Module, learn: &Module) -> Module {
     let x_data = m.input("i_x_data", port_w(core, "i_x_data"));
     let learn_in = m.input("i_learn", 1);
     let label = m.input("i_label", port_w(learn, "i_label"));
+    // an update pass alone, from phases written here
+    let go = m.input("i_go", 1);
+    let ph: Vec<(&str, Sig)> = ["i_ph_we", "i_ph_sel", "i_ph_idx", "i_ph_val"]
+        .iter()
+        .map(|&nm| (nm, m.input(nm, port_w(learn, nm))))
+        .collect();
     // learn -> core
     let wires = output_wires(
         &mut m,
@@ -923,11 +917,14 @@ pub fn with_core(core: &Module, learn: &Module) -> Module {
             let e = match pi.name.as_str() {
                 "i_clk" => clk.e(),
                 "i_rst" => rst.e(),
-                "i_go" | "i_ph_we" | "i_ph_sel" => lit(1, 0),
-                "i_ph_idx" | "i_ph_val" => lit(pi.width, 0),
+                "i_go" => go.e(),
+                other if other.starts_with("i_ph_") => {
+                    ph.iter().find(|(nm, _)| *nm == other).unwrap().1.e()
+                }
                 other if other.starts_with("i_hw_") || other.starts_with("i_rw_") => {
                     lit(pi.width, 0)
                 }
+                other if other.starts_with("i_pr_") => cw(&format!("o_{}", &other[2..])),
                 "i_x_we" => x_we.e(),
                 "i_x_addr" => x_addr.e(),
                 "i_x_data" => x_data.e(),

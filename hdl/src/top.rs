@@ -321,6 +321,20 @@ pub fn generate(
         Block::W => ["o_w_we", "o_w_addr", "o_w_data"],
         Block::Osc => ["o_o_we", "o_o_addr", "o_o_data"],
     };
+    // (a learning design) the core's parameter reads for the engine
+    let core_pr: Vec<(String, Sig)> = core
+        .ports()
+        .iter()
+        .filter(|pi| pi.name.starts_with("o_pr_"))
+        .map(|pi| {
+            let w = m.wire_decl_partial(
+                &format!("c_{}", &pi.name[2..]),
+                pi.width,
+                "the engine reads the lanes and fields it updates",
+            );
+            (pi.name.clone(), w)
+        })
+        .collect();
     m.instance(
         core,
         "u_core",
@@ -347,6 +361,7 @@ pub fn generate(
                 (data, by_learn(w.data.e(), ldata)),
             ]
         }))
+        .chain(lw.iter().map(|w| ("i_pr_addr", w["o_pr_addr"].e())))
         .chain([
             ("o_busy", busy.e()),
             ("o_done", done.e()),
@@ -362,6 +377,7 @@ pub fn generate(
             ("o_fault", fault.e()),
         ])
         .chain(osc.iter().map(|o| ("o_osc", o.e())))
+        .chain(core_pr.iter().map(|(n, w)| (n.as_str(), w.e())))
         .collect(),
     );
     // the learning engine's inputs: the request's label, ReadWeights'
@@ -414,6 +430,10 @@ pub fn generate(
                     "i_hw_o_data" => host(Block::Osc, 2),
                     "i_rw_blk" => rw_blk.as_ref().unwrap().e(),
                     "i_rw_addr" => rw_addr.as_ref().unwrap().e(),
+                    other if other.starts_with("i_pr_") => {
+                        let want = format!("o_{}", &other[2..]);
+                        core_pr.iter().find(|(n, _)| *n == want).unwrap().1.e()
+                    }
                     other => w[other].e(),
                 };
                 (pi.name.clone(), e)

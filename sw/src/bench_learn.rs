@@ -166,7 +166,7 @@ pub fn bench_learn_rtl(samples: usize) -> Result<String> {
         Rounding::Shadow,
     )?;
     let dir = crate::cosim::scratch_dir("bench-learn-rtl");
-    let built = crate::learnsim::build_with_core(&l.hw, &l.spec, &dir)?;
+    let built = crate::learnsim::build(&l.hw, &l.spec, &dir, None)?;
     let mut sim = crate::learnsim::LearnSim::new(&built)?;
     let mut cycles = Vec::new();
     for i in 0..samples.min(split.train.len()) {

@@ -1,7 +1,8 @@
-//! The on-chip update engine (`pg_learn`) under Verilator: give it a
-//! sample's inputs and states, run an update pass, collect the words it
-//! writes to the core; [`expected_writes`] is what the twin's update makes
-//! of the same sample (docs/learning.md).
+//! The on-chip update engine (`pg_learn`) with the core it learns in
+//! (`pg_lcore`) under Verilator: give it a sample (a whole learning step),
+//! or a sample's inputs and states (an update pass alone), collect the
+//! words it writes to the core; [`expected_writes`] is what the twin's
+//! update makes of the same sample (docs/learning.md).
 
 use crate::cosim::{hex_dir_define, vl_ports, write_if_changed};
 use anyhow::{bail, Context, Result};
@@ -12,35 +13,20 @@ use phasegen_sim::twin::sched::Schedule;
 use phasegen_vl::{Built, Design, Options, Sim};
 use std::path::Path;
 
-/// Generate `pg_learn.v` (and its hex files) for `hw` and `spec` into
-/// `dir`, or the `text` given instead (a deliberately altered copy), and
-/// compile it.
-pub fn build(hw: &HwModel, spec: &LearnSpec, dir: &Path, text: Option<&str>) -> Result<Built> {
-    let m = phasegen_hdl::learn::generate(hw, spec);
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, t) in m.hex_files() {
-        write_if_changed(&dir.join(name), &t)?;
-    }
-    let generated = phasegen_hdl::vlog::file(&["pg_learn.v: test build".into()], &[&m]);
-    let path = dir.join("pg_learn.v");
-    write_if_changed(&path, text.unwrap_or(&generated))?;
-    phasegen_vl::build_with(
-        &Design {
-            sources: vec![path],
-            top: "pg_learn".into(),
-            ports: vl_ports(&m.ports()),
-            clock: "i_clk".into(),
-        },
-        &Options {
-            defines: vec![hex_dir_define(dir)?],
-            ..Options::default()
-        },
-    )
-}
-
 /// `pg_core` and `pg_learn` wired together (`pg_lcore`) for `hw` and
-/// `spec`, generated into `dir` and compiled.
-pub fn build_with_core(hw: &HwModel, spec: &LearnSpec, dir: &Path) -> Result<Built> {
+/// `spec`, generated into `dir` and compiled; `learn_text` replaces the
+/// generated `pg_learn.v` (a deliberately altered copy).
+pub fn build(
+    hw: &HwModel,
+    spec: &LearnSpec,
+    dir: &Path,
+    learn_text: Option<&str>,
+) -> Result<Built> {
+    // (the core of a learning design answers the engine's reads)
+    let hw = &HwModel {
+        learn: Some(spec.clone()),
+        ..hw.clone()
+    };
     let core = phasegen_hdl::core::generate(hw);
     let learn = phasegen_hdl::learn::generate(hw, spec);
     let top = phasegen_hdl::learn::with_core(&core, &learn);
@@ -51,10 +37,12 @@ pub fn build_with_core(hw: &HwModel, spec: &LearnSpec, dir: &Path) -> Result<Bui
             write_if_changed(&dir.join(name), &t)?;
         }
         let path = dir.join(format!("{}.v", md.name));
-        write_if_changed(
-            &path,
-            &phasegen_hdl::vlog::file(&[format!("{}.v: test build", md.name)], &[md]),
-        )?;
+        let generated = phasegen_hdl::vlog::file(&[format!("{}.v: test build", md.name)], &[md]);
+        let text = match learn_text {
+            Some(t) if md.name == "pg_learn" => t,
+            _ => &generated,
+        };
+        write_if_changed(&path, text)?;
         sources.push(path);
     }
     phasegen_vl::build_with(
