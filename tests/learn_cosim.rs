@@ -219,3 +219,28 @@ fn an_epoch_of_digits_in_rtl_ends_with_the_twins_weights() {
         got.cycles
     );
 }
+
+/// The learning design's iCE40 netlist (Yosys `synth_ice40 -dsp -spram`,
+/// the shadows' low parts in an SB_SPRAM256KA, the cell models Yosys
+/// ships): a few learning samples, each free class and written word the
+/// twin's.
+#[test]
+fn ice40_netlist_learns_as_the_twin_does() {
+    let cfg = "name='ln'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nlanes=2\nweight_frac=4\nw_frac=5\nu_frac=6\n";
+    let mut l = learner(cfg, true);
+    l.hw.spram = true;
+    let mut flow = phasegen::netlist::Flow::ice40().unwrap();
+    flow.synth.push_str(" -spram");
+    let dir = scratch_dir("lcore-netlist-ice40");
+    let built = phasegen::learnsim::build_netlist(&l.hw, &l.spec, &dir, &flow).unwrap();
+    let nl = std::fs::read_to_string(dir.join("pg_lcore.ice40.nl.v")).unwrap();
+    assert!(
+        nl.contains("SB_SPRAM256KA"),
+        "the low parts are not in SPRAM"
+    );
+    let mut sim = LearnSim::new(&built).unwrap();
+    let before = l.hw.clone();
+    let step = learn_steps(&mut l, &mut sim, 3, "ice40 netlist");
+    assert_ne!(l.hw.rows, before.rows, "nothing learned");
+    println!("ice40 netlist: {step} cycles per learning step");
+}

@@ -188,6 +188,15 @@ pub fn bench_learn_rtl(samples: usize) -> Result<String> {
         + request(Cmd::Learn, &[0]).len()
         + response(Cmd::Learn as u8, &[0]).len();
     let uart_s = |baud: f64| bytes as f64 * 10.0 / baud;
+    // the host loop on the same network: its UART bytes per sample, and
+    // the device time of its runs (the core's steps, no update)
+    let hil_samples = 64;
+    let hil = host_loop_bytes(&cfg, &split, hil_samples)?;
+    let sched = phasegen_sim::twin::sched::Schedule::new(&l.hw);
+    let runs = (l.spec.t1 + l.spec.t2) as usize * if l.spec.symmetric { 2 } else { 1 };
+    let hil_cycles = (runs * sched.step_cycles()) as f64;
+    let per_sample =
+        |line_bytes: f64, cycles: f64, baud: f64, hz: f64| line_bytes * 10.0 / baud + cycles / hz;
     let mut md = String::new();
     writeln!(
         md,
@@ -202,5 +211,111 @@ pub fn bench_learn_rtl(samples: usize) -> Result<String> {
         1e3 * uart_s(115_200.0),
         1e3 * uart_s(3_000_000.0)
     )?;
+    writeln!(
+        md,
+        "\nAgainst host-in-the-loop training (`phasegen train --backend device`: per sample WriteInput, the free and nudged runs, ReadPhases after each; per mini-batch of {} the parameter blocks written), counted on the device model over {hil_samples} samples: {hil:.0} UART bytes per sample; its device time {runs} steps × {} cycles. Per sample, the UART time plus the device time, each request answered before the next (as both host clients do):\n",
+        cfg.train.batch,
+        sched.step_cycles()
+    )?;
+    writeln!(
+        md,
+        "| at 12 MHz | host loop | on chip, streamed | on chip / host loop |\n|---|---|---|---|"
+    )?;
+    for baud in [115_200.0, 3_000_000.0] {
+        let h = per_sample(hil, hil_cycles, baud, 12e6);
+        let o = per_sample(bytes as f64, med, baud, 12e6);
+        writeln!(
+            md,
+            "| {baud:.0} baud | {:.2} ms ({:.0} samples/s) | {:.2} ms ({:.0} samples/s) | {:.1}× |",
+            1e3 * h,
+            1.0 / h,
+            1e3 * o,
+            1.0 / o,
+            h / o
+        )?;
+    }
+    writeln!(
+        md,
+        "\nThe learning step alone (no UART: the bound of a training set held on chip) is {:.2} ms at 12 MHz: {:.1}× the host loop at 115200 baud.",
+        1e3 * med / 12e6,
+        per_sample(hil, hil_cycles, 115_200.0, 12e6) / (med / 12e6)
+    )?;
     Ok(md)
+}
+
+/// The device model in-process as a serial port: every byte written goes
+/// to the model, its replies are read back; the bytes each way are counted
+/// (in `bytes`, shared with the caller).
+struct ModelPort {
+    model: phasegen_sim::link::devmodel::DeviceModel,
+    pending: std::collections::VecDeque<u8>,
+    bytes: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl std::io::Write for ModelPort {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            if let Some(r) = self.model.byte(b) {
+                self.pending.extend(r);
+            }
+        }
+        self.bytes.set(self.bytes.get() + buf.len() as u64);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Read for ModelPort {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        let k = buf.len().min(self.pending.len());
+        for b in buf.iter_mut().take(k) {
+            *b = self.pending.pop_front().expect("k bytes are pending");
+        }
+        self.bytes.set(self.bytes.get() + k as u64);
+        Ok(k)
+    }
+}
+
+/// Host-in-the-loop training (`phasegen train --backend device`) of `cfg`
+/// on its first `samples` training images, one epoch, against the device
+/// model: the UART bytes per trained sample, both directions (every
+/// mini-batch's parameter writes, every sample's input, runs and phase
+/// reads; the epoch's evaluation not counted).
+pub fn host_loop_bytes(cfg: &Config, split: &Split, samples: usize) -> Result<f64> {
+    use phasegen_sim::onn::net::Params;
+    let mut cfg = cfg.clone();
+    cfg.train.epochs = 1;
+    cfg.train.max_train = samples;
+    cfg.train.validation = 0.0;
+    let max_pixel = split.train.max_pixel;
+    let hw = TwinBackend::new(&cfg, max_pixel)?.quantized(&Params::init(&cfg))?;
+    let id = phasegen_hdl::top::identity(&hw, 0).to_bytes();
+    let bytes = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let port = ModelPort {
+        model: phasegen_sim::link::devmodel::DeviceModel::new(&hw, id),
+        pending: Default::default(),
+        bytes: bytes.clone(),
+    };
+    let mut be =
+        crate::hil_device::DeviceBackend::new(&cfg, max_pixel, crate::device::Device::new(port))?;
+    let start = bytes.get();
+    let small = Split {
+        train: split.train.clone(),
+        test: split.test.subset(&[0]),
+    };
+    let (mut seen, mut at_last) = (0usize, start);
+    let batch = cfg.train.batch;
+    train_on(&mut be, &cfg, &small, &mut |_, _| {}, &mut |pr| {
+        seen = (pr.done * batch).min(samples);
+        at_last = bytes.get();
+    })?;
+    if seen == 0 {
+        anyhow::bail!("the host loop trained no sample");
+    }
+    Ok((at_last - start) as f64 / seen as f64)
 }

@@ -5,23 +5,24 @@
 //! update makes of the same sample (docs/learning.md).
 
 use crate::cosim::{hex_dir_define, vl_ports, write_if_changed};
+use crate::netlist::Flow;
 use anyhow::{bail, Context, Result};
 use phasegen_sim::twin::learn::{LearnSpec, LearnStates};
 use phasegen_sim::twin::model::HwModel;
 use phasegen_sim::twin::qformat::wrap;
 use phasegen_sim::twin::sched::Schedule;
 use phasegen_vl::{Built, Design, Options, Sim};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// `pg_core` and `pg_learn` wired together (`pg_lcore`) for `hw` and
-/// `spec`, generated into `dir` and compiled; `learn_text` replaces the
-/// generated `pg_learn.v` (a deliberately altered copy).
-pub fn build(
+/// Write `pg_core.v`, `pg_learn.v` (or `learn_text` instead: a
+/// deliberately altered copy) and `pg_lcore.v` with their hex files for
+/// `hw` learning with `spec` into `dir`: the sources and `pg_lcore`'s ports.
+fn write_lcore(
     hw: &HwModel,
     spec: &LearnSpec,
     dir: &Path,
     learn_text: Option<&str>,
-) -> Result<Built> {
+) -> Result<(Vec<PathBuf>, Vec<phasegen_vl::Port>)> {
     // (the core of a learning design answers the engine's reads)
     let hw = &HwModel {
         learn: Some(spec.clone()),
@@ -45,11 +46,24 @@ pub fn build(
         write_if_changed(&path, text)?;
         sources.push(path);
     }
+    Ok((sources, vl_ports(&top.ports())))
+}
+
+/// `pg_core` and `pg_learn` wired together (`pg_lcore`) for `hw` and
+/// `spec`, generated into `dir` and compiled; `learn_text` replaces the
+/// generated `pg_learn.v` (a deliberately altered copy).
+pub fn build(
+    hw: &HwModel,
+    spec: &LearnSpec,
+    dir: &Path,
+    learn_text: Option<&str>,
+) -> Result<Built> {
+    let (sources, ports) = write_lcore(hw, spec, dir, learn_text)?;
     phasegen_vl::build_with(
         &Design {
             sources,
             top: "pg_lcore".into(),
-            ports: vl_ports(&top.ports()),
+            ports,
             clock: "i_clk".into(),
         },
         &Options {
@@ -57,6 +71,16 @@ pub fn build(
             ..Options::default()
         },
     )
+}
+
+/// [`build`]'s `pg_lcore` synthesized by `flow` (an FPGA family's cells)
+/// and compiled with the cells' simulation models: the learning design's
+/// netlist, driven by the same [`LearnSim`].
+pub fn build_netlist(hw: &HwModel, spec: &LearnSpec, dir: &Path, flow: &Flow) -> Result<Built> {
+    let (sources, ports) = write_lcore(hw, spec, dir, None)?;
+    let netlist = dir.join(format!("pg_lcore.{}.nl.v", flow.family));
+    flow.synthesize(&sources, "pg_lcore", &netlist)?;
+    flow.build_netlist(&netlist, "pg_lcore", &ports)
 }
 
 /// The words one update pass writes, per block: `(address, word)` in the
