@@ -150,7 +150,7 @@ help:
 	@echo "  bench-train  training speed, accuracy and robustness figures -> build/bench-train.md (about 3 min)"
 	@echo "  bench-ap   phase against amplitude-phase oscillators: accuracy, s/epoch, dispersion -> build/bench-ap.md (about 4 min)"
 	@echo "  bench-learn on-chip learning (twin) against host training, rounding schemes -> build/bench-learn.md"
-	@echo "  bench-learn-rtl the learning digits design in Verilator: cycles per learning step, samples/s, UART time per sample -> build/bench-learn-rtl.md"
+	@echo "  bench-learn-rtl the learning digits design in Verilator: cycles per learning step, samples/s, UART time per sample, against host-in-the-loop training -> build/bench-learn-rtl.md"
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
 	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
