@@ -1,23 +1,29 @@
 //! `pg_learn`: the update engine of on-chip learning, exactly
 //! `phasegen_sim::twin::learn::Learner::update` (docs/learning.md).
 //!
-//! It holds the shadow parameters (W and U in the core's image words, each
-//! lane `weight_bits + shadow_bits` wide, and h per oscillator), the phases
-//! of the `+β` and reference states (written through `i_ph_*`, two copies
-//! each for the two reads of a pair) and the sample's inputs (`i_x_*`, the
-//! same writes the core's input RAM takes). On `i_go` it walks the W block's
-//! words, then U's, then the oscillator constants, one lane element every
-//! four cycles:
-//! 1. the phase reads (`θ_i`, `θ_j` of both states);
+//! It keeps no copy of the parameters: while the core is idle, the core's
+//! RAMs answer its reads (`o_pr_addr`, the words on `i_pr_*` a cycle
+//! later). Each shadow is `(value << shadow_bits) + r`; the engine holds
+//! only the low parts `r` (`shadow_bits + 1` bits per lane, in one
+//! single-port memory at `{block, word}`, cleared after reset and wherever
+//! the host writes: SPRAM on the UP5K). It also holds the phases of the
+//! `+β` and reference states (written through `i_ph_*` or copied by the
+//! sequencer) and the sample's inputs (`i_x_*`, the same writes the core's
+//! input RAM takes). On `i_go` it walks the W block's words, then U's,
+//! then the oscillator words; per word it reads the core's value and the
+//! low part (and `θ_j` of both states for W), then takes four cycles per
+//! lane element:
+//! 1. the phase reads (`θ_i` of both states);
 //! 2. W: the folded differences' table indices, U and h: the phases' own;
 //!    the cosine table reads;
 //! 3. `d` (times `x_k` for U) and the product with the block's rate `m`;
 //! 4. `round_shift` by the rate's shift, the saturated add to the shadow;
 //!
-//! and writes each finished word to its shadow memory and, as the datapath
-//! value `sat(round_shift(shadow, shadow_bits))`, to the core's write port
-//! (`o_w_*`, `o_u_*`, `o_o_*`, the ports WriteWeights uses). The oscillator
-//! words keep K, ω and θ0 from a copy of their power-up values.
+//! and writes each finished word, as the datapath value
+//! `sat(round_shift(shadow, shadow_bits))`, to the core's write port
+//! (`o_w_*`, `o_u_*`, `o_o_*`, the ports WriteWeights uses) and its new
+//! low parts to their memory. An oscillator word keeps the K, ω and θ0 it
+//! was read with.
 
 use crate::arith;
 use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Mem, Module, Sig, Stmt};

@@ -381,7 +381,8 @@ pub fn generate(
         .collect(),
     );
     // the learning engine's inputs: the request's label, ReadWeights'
-    // word, the core's answers, and every write the core takes
+    // word, the core's answers and parameter reads, and where the host
+    // writes (those words' shadows become the written values)
     let l_go = lw.as_ref().map(|_| m.reg_init("l_go", 1, false, Some(0)));
     let l_label = lw.as_ref().map(|_| m.reg("l_label", sh.class_bits));
     let rw_blk = lw.as_ref().map(|_| m.reg("rw_blk", 2));
@@ -403,7 +404,7 @@ pub fn generate(
                     wblocks
                         .iter()
                         .find(|x| x.b == b)
-                        .map(|x| [x.we.e(), x.addr.e(), x.data.e()][k].clone())
+                        .map(|x| [x.we.e(), x.addr.e()][k].clone())
                         .expect("a learning design writes every block")
                 };
                 let e = match pi.name.as_str() {
@@ -421,13 +422,10 @@ pub fn generate(
                     "i_rd_phase" => rd_phase.e(),
                     "i_hw_w_we" => host(Block::W, 0),
                     "i_hw_w_addr" => host(Block::W, 1),
-                    "i_hw_w_data" => host(Block::W, 2),
                     "i_hw_u_we" => host(Block::U, 0),
                     "i_hw_u_addr" => host(Block::U, 1),
-                    "i_hw_u_data" => host(Block::U, 2),
                     "i_hw_o_we" => host(Block::Osc, 0),
                     "i_hw_o_addr" => host(Block::Osc, 1),
-                    "i_hw_o_data" => host(Block::Osc, 2),
                     "i_rw_blk" => rw_blk.as_ref().unwrap().e(),
                     "i_rw_addr" => rw_addr.as_ref().unwrap().e(),
                     other if other.starts_with("i_pr_") => {

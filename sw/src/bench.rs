@@ -335,3 +335,15 @@ fn robustness(o: &BenchOptions, digits: &Split, md: &mut String) -> Result<()> {
     writeln!(md)?;
     Ok(())
 }
+
+/// The SIMD level this machine runs the float kernels with (benchmarks
+/// print it: machines differ from run to run).
+pub fn simd_level() -> &'static str {
+    if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx512f") {
+        "AVX-512"
+    } else if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx2") {
+        "AVX2"
+    } else {
+        "baseline"
+    }
+}

@@ -53,13 +53,7 @@ const WAYS: [Way; 5] = [
 
 /// The SIMD level this machine runs the float kernels with.
 pub fn cpu_line() -> String {
-    let simd = if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx512f") {
-        "AVX-512"
-    } else if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx2") {
-        "AVX2"
-    } else {
-        "baseline"
-    };
+    let simd = crate::bench::simd_level();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!("{threads} hardware threads, {simd}")
 }

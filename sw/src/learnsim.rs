@@ -108,10 +108,9 @@ impl LearnSim {
         Ok(LearnSim { sim })
     }
 
-    /// One learning step of `pg_lcore` (the core's runs included) on the
-    /// sample with inputs `x` and label `label`: the free class and the
-    /// words written to the core.
-    pub fn learn(&mut self, x: &[u64], label: usize) -> Result<(usize, Writes)> {
+    /// The sample's inputs through `i_x_*` (the core's and the engine's
+    /// input RAMs take the same writes).
+    fn write_inputs(&mut self, x: &[u64]) -> Result<()> {
         let s = &mut self.sim;
         for (k, &v) in x.iter().enumerate() {
             s.set("i_x_we", 1)?;
@@ -120,6 +119,15 @@ impl LearnSim {
             s.tick(1);
         }
         s.set("i_x_we", 0)?;
+        Ok(())
+    }
+
+    /// One learning step of `pg_lcore` (the core's runs included) on the
+    /// sample with inputs `x` and label `label`: the free class and the
+    /// words written to the core.
+    pub fn learn(&mut self, x: &[u64], label: usize) -> Result<(usize, Writes)> {
+        self.write_inputs(x)?;
+        let s = &mut self.sim;
         s.set("i_label", label as u64)?;
         s.set("i_learn", 1)?;
         s.tick(1);
@@ -141,13 +149,8 @@ impl LearnSim {
             }
         }
         s.set("i_ph_we", 0)?;
-        for (k, &v) in x.iter().enumerate() {
-            s.set("i_x_we", 1)?;
-            s.set("i_x_addr", k as u64)?;
-            s.set("i_x_data", v)?;
-            s.tick(1);
-        }
-        s.set("i_x_we", 0)?;
+        self.write_inputs(x)?;
+        let s = &mut self.sim;
         s.set("i_go", 1)?;
         s.tick(1);
         s.set("i_go", 0)?;

@@ -790,13 +790,7 @@ fn bench_cmd(a: BenchArgs) -> Result<()> {
         bail!("--epochs, --signals, --len and --batch must be positive");
     }
     let threads = rayon::current_num_threads();
-    let simd = if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx512f") {
-        "AVX-512"
-    } else if cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx2") {
-        "AVX2"
-    } else {
-        "baseline"
-    };
+    let simd = crate::bench::simd_level();
     let mut md = String::new();
     writeln!(md, "# R²NN training speed (`phasegen r2nn bench`)\n").ok();
     writeln!(
