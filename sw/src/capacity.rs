@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// The two network shapes of the study.
+/// The network shapes of the study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     /// N oscillators, every pair coupled: layers [N-10, 10] with intralayer
@@ -35,6 +35,9 @@ pub enum Kind {
     Full,
     /// 784-N-10 on MNIST.
     Layered,
+    /// 64-N-10 on the 8x8 digits as a learning design
+    /// (`hardware.learning = "ep"`: on-chip EP, docs/learning.md).
+    Learn,
 }
 
 /// Outputs of the fully connected network (its last layer; the classes).
@@ -48,12 +51,13 @@ impl Kind {
                 n - FULL_OUTPUTS
             ),
             Kind::Layered => format!("inputs = 784\nlayers = [{n}, 10]"),
+            Kind::Learn => format!("inputs = 64\nlayers = [{n}, 10]"),
         }
     }
 
     fn data(self) -> &'static str {
         match self {
-            Kind::Full => "data/digits-8x8",
+            Kind::Full | Kind::Learn => "data/digits-8x8",
             Kind::Layered => "data/mnist-10k",
         }
     }
@@ -62,6 +66,7 @@ impl Kind {
         match self {
             Kind::Full => format!("{n} fully connected"),
             Kind::Layered => format!("784-{n}-10"),
+            Kind::Learn => format!("64-{n}-10 learning"),
         }
     }
 
@@ -69,17 +74,20 @@ impl Kind {
     pub fn min_size(self) -> usize {
         match self {
             Kind::Full => FULL_OUTPUTS + 2,
-            Kind::Layered => 1,
+            Kind::Layered | Kind::Learn => 1,
         }
     }
 
     /// The number formats of the study: the issue's goal formats (5-bit
     /// weights, 8-bit phases) for the fully connected kind, the defaults
-    /// (8-bit weights, 16-bit phases, as `configs/mnist-100.toml`) for MNIST.
+    /// (8-bit weights, 16-bit phases, as `configs/mnist-100.toml`) for MNIST,
+    /// and for the learning design (as `configs/digits-learn.toml`), whose
+    /// parameters are RAMs the engine writes.
     pub fn formats(self) -> &'static str {
         match self {
             Kind::Full => "weight_bits = 5\nphase_bits = 8\ntable_bits = 7",
             Kind::Layered => "",
+            Kind::Learn => "params = \"ram\"\nlearning = \"ep\"",
         }
     }
 }
@@ -94,11 +102,17 @@ pub const MAX_LANES: u32 = 16;
 
 /// Lanes for a board: as many as its DSPs allow (each lane is two
 /// multipliers, four with the pairs stream; the drive sequencer takes
-/// four), at most [`MAX_LANES`]; two on a part without DSPs (the HX8K
-/// builds multipliers from logic, and a second lane halves the control
-/// ROM's share per weight).
-pub fn default_lanes(board_name: &str, coupling: Coupling) -> Result<u32> {
+/// four, a learning design's update engine two more), at most
+/// [`MAX_LANES`]; two on a part without DSPs (the HX8K builds multipliers
+/// from logic, and a second lane halves the control ROM's share per
+/// weight).
+pub fn default_lanes(board_name: &str, kind: Kind, coupling: Coupling) -> Result<u32> {
     let d = dsps(board_name)?;
+    let d = if kind == Kind::Learn {
+        d.saturating_sub(2)
+    } else {
+        d
+    };
     let per_lane = match coupling {
         Coupling::Rows => 2,
         Coupling::Pairs => 4,
@@ -115,7 +129,7 @@ pub fn default_lanes(board_name: &str, coupling: Coupling) -> Result<u32> {
 pub fn default_coupling(kind: Kind) -> Coupling {
     match kind {
         Kind::Full => Coupling::Pairs,
-        Kind::Layered => Coupling::Rows,
+        Kind::Layered | Kind::Learn => Coupling::Rows,
     }
 }
 
@@ -129,6 +143,9 @@ pub fn u_memory(board_name: &str, kind: Kind) -> Result<UMemory> {
     Ok(
         if board(board_name)?.device == "up5k" && kind == Kind::Layered {
             UMemory::Ram
+        } else if kind == Kind::Learn {
+            // (U is a RAM the engine writes anyway; large ones in SPRAM)
+            UMemory::Auto
         } else {
             UMemory::Rom
         },
@@ -160,6 +177,10 @@ pub fn default_range(board_name: &str, kind: Kind, coupling: Coupling) -> Result
         ("25k", Kind::Layered) => (64, 1024),
         ("85k", Kind::Full) => (512, 2048),
         ("85k", Kind::Layered) => (320, 2048),
+        ("up5k", Kind::Learn) => (32, 512),
+        ("hx8k", Kind::Learn) => (16, 256),
+        ("25k", Kind::Learn) => (64, 1024),
+        ("85k", Kind::Learn) => (128, 4096),
         (d, _) => bail!("no capacity range for device {d}"),
     })
 }
@@ -258,7 +279,7 @@ impl Study {
             .filter(|l| !l.starts_with("lanes"))
             .map(|l| l.replace(" = ", "=").replace('"', ""))
             .collect();
-        if self.kind == Kind::Layered && !v.iter().any(|l| l.starts_with("weight_bits")) {
+        if self.kind != Kind::Full && !v.iter().any(|l| l.starts_with("weight_bits")) {
             v.insert(0, "defaults (weight_bits=8, phase_bits=16)".into());
         }
         v.join(", ")
@@ -750,7 +771,7 @@ mod tests {
         Study {
             board: board.into(),
             kind,
-            lanes: default_lanes(board, default_coupling(kind)).unwrap(),
+            lanes: default_lanes(board, kind, default_coupling(kind)).unwrap(),
             u_memory: u_memory(board, kind).unwrap(),
             coupling: default_coupling(kind),
             hardware: String::new(),
@@ -808,24 +829,30 @@ mod tests {
     #[test]
     fn lanes_follow_the_dsps() {
         let r = Coupling::Rows;
-        assert_eq!(default_lanes("icebreaker", r).unwrap(), 2);
-        assert_eq!(default_lanes("hx8k-breakout", r).unwrap(), 2);
-        assert_eq!(default_lanes("ulx3s-25f", r).unwrap(), 12);
-        assert_eq!(default_lanes("ulx3s-85f", r).unwrap(), 16);
-        assert!(default_lanes("nope", r).is_err());
+        assert_eq!(default_lanes("icebreaker", Kind::Layered, r).unwrap(), 2);
+        assert_eq!(default_lanes("hx8k-breakout", Kind::Full, r).unwrap(), 2);
+        assert_eq!(default_lanes("ulx3s-25f", Kind::Full, r).unwrap(), 12);
+        assert_eq!(default_lanes("ulx3s-85f", Kind::Full, r).unwrap(), 16);
+        assert!(default_lanes("nope", Kind::Full, r).is_err());
         // the pairs stream's lanes are four multipliers
         let p = Coupling::Pairs;
-        assert_eq!(default_lanes("icebreaker", p).unwrap(), 1);
-        assert_eq!(default_lanes("hx8k-breakout", p).unwrap(), 2);
-        assert_eq!(default_lanes("ulx3s-25f", p).unwrap(), 6);
-        assert_eq!(default_lanes("ulx3s-85f", p).unwrap(), 16);
+        assert_eq!(default_lanes("icebreaker", Kind::Full, p).unwrap(), 1);
+        assert_eq!(default_lanes("hx8k-breakout", Kind::Full, p).unwrap(), 2);
+        assert_eq!(default_lanes("ulx3s-25f", Kind::Full, p).unwrap(), 6);
+        assert_eq!(default_lanes("ulx3s-85f", Kind::Full, p).unwrap(), 16);
+        // a learning design's update engine takes two multipliers
+        let l = Kind::Learn;
+        assert_eq!(default_lanes("icebreaker", l, r).unwrap(), 1);
+        assert_eq!(default_lanes("hx8k-breakout", l, r).unwrap(), 2);
+        assert_eq!(default_lanes("ulx3s-25f", l, r).unwrap(), 11);
+        assert_eq!(default_lanes("ulx3s-85f", l, r).unwrap(), 16);
     }
 
     #[test]
     fn trial_configs_are_valid_and_fully_connected() {
         use phasegen_sim::config::Config;
         for b in ["icebreaker", "hx8k-breakout", "ulx3s-25f", "ulx3s-85f"] {
-            for (kind, n) in [(Kind::Full, 300), (Kind::Layered, 100)] {
+            for (kind, n) in [(Kind::Full, 300), (Kind::Layered, 100), (Kind::Learn, 32)] {
                 let s = study(b, kind);
                 let c = Config::parse(&s.config(n).unwrap(), "test").unwrap();
                 assert_eq!(c.target.board, b);
@@ -843,6 +870,17 @@ mod tests {
                         assert_eq!((c.hardware.weight_bits, c.hardware.phase_bits), (5, 8));
                     }
                     Kind::Layered => assert_eq!(c.network.layers, vec![n, 10]),
+                    Kind::Learn => {
+                        assert_eq!(
+                            (c.network.inputs, &c.network.layers[..]),
+                            (64, &[n, 10][..])
+                        );
+                        assert_eq!(c.hardware.learning, phasegen_sim::config::Learning::Ep);
+                        // the resource checks pass: the engine's DSPs counted
+                        let p = phasegen_sim::onn::net::Params::init(&c);
+                        let hw = phasegen_sim::twin::quant::quantize(&c, &p, 16).unwrap().0;
+                        assert!(hw.learn.is_some(), "{b}");
+                    }
                 }
             }
         }

@@ -15,7 +15,8 @@ pub struct Args {
     /// icebreaker,ulx3s-85f (an unknown name lists the known ones).
     #[arg(long, value_delimiter = ',', required = true)]
     board: Vec<String>,
-    /// Shapes of the network, comma-separated (full, layered).
+    /// Shapes of the network, comma-separated (full, layered, learn: 64-N-10
+    /// on the digits as a learning design).
     #[arg(long, value_enum, value_delimiter = ',', required = true)]
     kind: Vec<crate::capacity::Kind>,
     /// First size tried (oscillators of the full net / hidden size);
@@ -139,7 +140,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// `full` or `layered`, as `--kind` takes it.
+/// `full`, `layered` or `learn`, as `--kind` takes it.
 fn kind_name(k: crate::capacity::Kind) -> String {
     format!("{k:?}").to_lowercase()
 }
@@ -216,7 +217,7 @@ fn study_row(args: &Args, board: &str, kind: crate::capacity::Kind) -> Result<St
     };
     let lanes = match lanes {
         Some(l) => l,
-        None => cap::default_lanes(&board, coupling)?,
+        None => cap::default_lanes(&board, kind, coupling)?,
     };
     let (dlo, dhi) = cap::default_range(&board, kind, coupling)?;
     if !(1..=cap::MAX_LANES).contains(&lanes) {
