@@ -97,14 +97,15 @@ fn learn_steps(l: &mut Learner, sim: &mut LearnSim, samples: u64, tag: &str) -> 
 
 /// The engine in the core it learns in (`pg_lcore`): update passes from
 /// given states, then whole learning steps; after every sample the words
-/// written equal the twin's. Two lanes symmetric, and the digits shape
-/// (64-32-10) one-sided.
+/// written equal the twin's. Sixteen lanes symmetric (the low parts' word
+/// split over two memories, U words with padding lanes), and the digits
+/// shape (64-32-10) one-sided.
 #[test]
 fn engine_writes_the_twins_update_for_every_sample() {
     for (tag, cfg, sym) in [
         (
-            "learn-small-2lanes",
-            "name='ls'\n[network]\ninputs=16\nlayers=[8,4]\n[hardware]\nparams='ram'\nlanes=2\nweight_frac=4\nw_frac=5\nu_frac=6\n",
+            "learn-small-16lanes",
+            "name='ls'\n[network]\ninputs=16\nlayers=[16,4]\n[hardware]\nparams='ram'\nlanes=16\nweight_frac=4\nw_frac=5\nu_frac=6\n[target]\nboard='ulx3s-85f'\nclock_hz=25000000\n",
             true,
         ),
         (

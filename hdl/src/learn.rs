@@ -217,11 +217,29 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let lo_w = lu * rl;
     let lo_ab = eb + 2;
     let lo_depth = (2usize << eb) + n;
-    let lo_m = if hw.spram {
-        m.mem_styled("sh_lo", lo_w, lo_depth, "huge")
-    } else {
-        m.mem("sh_lo", lo_w, lo_depth, None)
-    };
+    // (one memory per group of lanes whose word fits 128 bits)
+    let per = (128 / rl).clamp(1, lu);
+    let parts: Vec<(u32, u32)> = (0..lu)
+        .step_by(per as usize)
+        .map(|f| (f, (f + per).min(lu)))
+        .collect();
+    let one = parts.len() == 1;
+    let lo_ms: Vec<Mem> = parts
+        .iter()
+        .enumerate()
+        .map(|(g, &(f, t))| {
+            let name = if one {
+                "sh_lo".to_string()
+            } else {
+                format!("sh_lo{g}")
+            };
+            if hw.spram {
+                m.mem_styled(&name, (t - f) * rl, lo_depth, "huge")
+            } else {
+                m.mem(&name, (t - f) * rl, lo_depth, None)
+            }
+        })
+        .collect();
 
     // ---------------- control ----------------
     let go_int = m.reg_init("go_int", 1, false, Some(0));
@@ -396,7 +414,23 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         .collect();
     let lo_word = Expr::concat(lo_new.iter().rev().map(|r| r.slice(rl - 1, 0)).collect());
     // a shadow from the core's value and the low part
-    let lo_q = m.reg("lo_q", lo_w);
+    let lo_qs: Vec<Sig> = if one {
+        vec![m.reg("lo_q", lo_w)]
+    } else {
+        parts
+            .iter()
+            .enumerate()
+            .map(|(g, &(f, t))| m.reg(&format!("lo_q{g}"), (t - f) * rl))
+            .collect()
+    };
+    let lo_q = if one {
+        lo_qs[0].clone()
+    } else {
+        m.wire(
+            "lo_q",
+            Expr::concat(lo_qs.iter().rev().map(|q| q.e()).collect()),
+        )
+    };
     let compose = |m: &mut Module, name: &str, v: Expr, k: u32| -> Expr {
         let vs = m.wire(&format!("{name}_v"), up(v).as_signed());
         let r = m.wire(
@@ -462,14 +496,21 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         "lo_data",
         Expr::mux(host_we.e().not().land(in_wr.clone()), lo_word, lit(lo_w, 0)),
     );
-    m.always(
-        &clk,
-        vec![if_else(
-            lo_we.e(),
-            vec![set_mem(&lo_m, lo_a.e(), lo_d.e())],
-            vec![set(&lo_q, Expr::MemRead(lo_m.clone(), Box::new(lo_a.e())))],
-        )],
-    );
+    for ((mem, q), &(f, t)) in lo_ms.iter().zip(&lo_qs).zip(&parts) {
+        let d = if one {
+            lo_d.e()
+        } else {
+            lo_d.slice(t * rl - 1, f * rl)
+        };
+        m.always(
+            &clk,
+            vec![if_else(
+                lo_we.e(),
+                vec![set_mem(mem, lo_a.e(), d)],
+                vec![set(q, Expr::MemRead(mem.clone(), Box::new(lo_a.e())))],
+            )],
+        );
+    }
 
     // ReadWeights: the core's word at i_rw_addr (lanes that hold no
     // parameter read 0, as the twin's image has them)
