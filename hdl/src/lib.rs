@@ -10,6 +10,7 @@ pub mod ctl_top;
 pub mod learn;
 pub mod pll;
 pub mod spi;
+pub mod store;
 pub mod top;
 pub mod uart;
 pub mod vlog;
@@ -118,9 +119,11 @@ pub fn generate_design_for(
     let top = top::generate(hw, design_id, cpb, &core, &urx, &utx);
     let mh = model_hash(hw);
     let learn = hw.learn.as_ref().map(|spec| learn::generate(hw, spec));
+    let store = phasegen_sim::twin::store::StoreLayout::of(hw).map(|_| store::generate(hw));
     let mut files: Vec<GenFile> = [&core, &urx, &utx, &top]
         .into_iter()
         .chain(learn.as_ref())
+        .chain(store.as_ref())
         .map(|m| {
             let name = format!("{}.v", m.name);
             GenFile {

@@ -21,6 +21,7 @@ use phasegen_sim::link::protocol::{
 use phasegen_sim::twin::model::HwModel;
 use phasegen_sim::twin::qformat::clog2;
 use phasegen_sim::twin::sched::Schedule;
+use phasegen_sim::twin::store::StoreLayout;
 
 /// The frame timer's limit in clock cycles. The timer restarts when a byte
 /// is received (its stop bit sampled, a fixed number of cycles after its
@@ -49,6 +50,10 @@ const E_RUN: u64 = 3;
 const E_SEND: u64 = 4;
 const E_WCOPY: u64 = 5;
 const E_LEARN: u64 = 6;
+/// (designs with a sample store) StoreSample's copy, an Epoch running
+const E_SCOPY: u64 = 7;
+const E_EPOCH: u64 = 8;
+/// Bits of the execute state: 3, or 4 with a sample store.
 const EB: u32 = 3;
 
 // transmit states
@@ -68,6 +73,7 @@ const K_PHASE: u64 = 3;
 const K_ERR: u64 = 4;
 const K_STATUS: u64 = 5;
 const K_WORDS: u64 = 6;
+const K_COUNT: u64 = 7;
 
 /// The unrolled CRC-8 step `crc8_byte(c, b)` as wires.
 pub(crate) fn crc_step(m: &mut Module, name: &str, c: &Sig, b: &Sig) -> Sig {
@@ -98,6 +104,11 @@ pub fn identity(hw: &HwModel, design_id: u32) -> Identity {
                 phasegen_sim::link::protocol::LEARNS
             } else {
                 0
+            }
+            | if StoreLayout::of(hw).is_some() {
+                phasegen_sim::link::protocol::STORES
+            } else {
+                0
             },
         steps: hw.steps as u16,
     }
@@ -119,6 +130,8 @@ pub fn generate(
     let pb = phase_bytes(sh.phase_bits) as u64;
     let hdr = (5 + tb).max(3);
     let id = identity(hw, design_id).to_bytes();
+    let stl = StoreLayout::of(hw);
+    let eb = if stl.is_some() { EB + 1 } else { EB };
 
     let mut m = Module::new("pg_top");
     m.doc("pg_top: UART protocol front end and the settle core (docs/protocol.md).");
@@ -303,6 +316,20 @@ pub fn generate(
     let lw = lmod
         .as_ref()
         .map(|lm| crate::learn::output_wires(&mut m, lm, "l_", "the learning engine's outputs"));
+    // a design with a sample store: pg_store feeds the engine an epoch
+    let smod = stl.map(|_| crate::store::generate(hw));
+    let sw_ = smod
+        .as_ref()
+        .map(|sm| crate::learn::output_wires(&mut m, sm, "s_", "the sample store's outputs"));
+    // the input RAM's write port: the host's writes, or the store's copies
+    let (x_we_in, x_addr_in, x_data_in) = match &sw_ {
+        Some(w) => (
+            x_we.e().lor(w["o_x_we"].e()),
+            Expr::mux(w["o_busy"].e(), w["o_x_addr"].e(), x_addr.e()),
+            Expr::mux(w["o_busy"].e(), w["o_x_data"].e(), x_data.e()),
+        ),
+        None => (x_we.e(), x_addr.e(), x_data.e()),
+    };
     let by_learn = |own: Expr, name: &str| -> Expr {
         match &lw {
             Some(w) => {
@@ -341,9 +368,9 @@ pub fn generate(
         vec![
             ("i_clk", clk.e()),
             ("i_rst", rst.e()),
-            ("i_x_we", x_we.e()),
-            ("i_x_addr", x_addr.e()),
-            ("i_x_data", x_data.e()),
+            ("i_x_we", x_we_in.clone()),
+            ("i_x_addr", x_addr_in.clone()),
+            ("i_x_data", x_data_in.clone()),
             ("i_start", by_learn(c_start.e(), "o_c_start")),
             ("i_init", by_learn(c_init.e(), "o_c_init")),
             ("i_steps", by_learn(c_steps.e(), "o_c_steps")),
@@ -412,11 +439,21 @@ pub fn generate(
                     "i_rst" => rst.e(),
                     "i_go" | "i_ph_we" | "i_ph_sel" => lit(1, 0),
                     "i_ph_idx" | "i_ph_val" => lit(pi.width, 0),
-                    "i_x_we" => x_we.e(),
-                    "i_x_addr" => x_addr.e(),
-                    "i_x_data" => x_data.e(),
-                    "i_learn" => l_go.as_ref().unwrap().e(),
-                    "i_label" => l_label.as_ref().unwrap().e(),
+                    "i_x_we" => x_we_in.clone(),
+                    "i_x_addr" => x_addr_in.clone(),
+                    "i_x_data" => x_data_in.clone(),
+                    "i_learn" => match &sw_ {
+                        Some(sw) => l_go.as_ref().unwrap().e().lor(sw["o_learn"].e()),
+                        None => l_go.as_ref().unwrap().e(),
+                    },
+                    "i_label" => match &sw_ {
+                        Some(sw) => Expr::mux(
+                            sw["o_busy"].e(),
+                            sw["o_label"].e(),
+                            l_label.as_ref().unwrap().e(),
+                        ),
+                        None => l_label.as_ref().unwrap().e(),
+                    },
                     "i_c_done" => done.e(),
                     "i_c_class" => class.e(),
                     "i_rd_phase" => rd_phase.e(),
@@ -465,7 +502,7 @@ pub fn generate(
     let buf = m.mem("r_buf", 8, 512, None);
     let hdr_reg = m.reg("r_hdr", 8 * hdr as u32);
     // the request being executed
-    let es = m.reg_init("e_state", EB, false, Some(E_IDLE));
+    let es = m.reg_init("e_state", eb, false, Some(E_IDLE));
     let e_cmd = m.reg("e_cmd", 8);
     let e_len = m.reg("e_len", 8);
     let e_hdr = m.reg("e_hdr", 8 * hdr as u32);
@@ -509,6 +546,66 @@ pub fn generate(
     let read_end = m.wire("read_end", off17.e().add(count8.e().zext(17)));
     let cmd_is = |c: Cmd| e_cmd.e().eq(lit(8, c as u64));
     let len_is = |v: u64| e_len.e().eq(lit(8, v));
+
+    // ---- the sample store (designs with one) ----
+    struct StoreRegs {
+        we: Sig,
+        lab: Sig,
+        idx: Sig,
+        word: Sig,
+        cur: Sig,
+        wdata: Sig,
+        go: Sig,
+        acc: Sig,
+        slot: Sig,
+    }
+    let sregs = stl.map(|l| {
+        let ib = crate::store::index_bits(&l);
+        let wb = crate::store::word_bits(&l);
+        let sb = l.ipw.trailing_zeros().max(1);
+        StoreRegs {
+            we: m.reg_init("st_we", 1, false, Some(0)),
+            lab: m.reg("st_lab", 1),
+            idx: m.reg("st_idx", ib),
+            word: m.reg("st_word", wb),
+            cur: m.reg("st_cur", wb),
+            wdata: m.reg("st_wdata", 16),
+            go: m.reg_init("st_go", 1, false, Some(0)),
+            acc: m.reg("st_acc", 16),
+            slot: m.reg("st_slot", sb),
+        }
+    });
+    if let (Some(sm), Some(sw), Some(r), Some(lwm)) = (&smod, &sw_, &sregs, &lw) {
+        let arg = |k: usize| Expr::concat(vec![hb(k), hb(k + 1)]);
+        let conns: Vec<(String, Expr)> = sm
+            .ports()
+            .iter()
+            .map(|pi| {
+                let e = match pi.name.as_str() {
+                    "i_clk" => clk.e(),
+                    "i_rst" => rst.e(),
+                    "i_we" => r.we.e(),
+                    "i_lab" => r.lab.e(),
+                    "i_idx" => r.idx.e(),
+                    "i_word" => r.word.e(),
+                    "i_wdata" => r.wdata.e(),
+                    "i_go" => r.go.e(),
+                    "i_count" => arg(0),
+                    "i_first" => arg(2),
+                    "i_stride" => arg(4),
+                    "i_l_done" => lwm["o_done"].e(),
+                    "i_l_class" => lwm["o_class"].e(),
+                    other => sw[other].e(),
+                };
+                (pi.name.clone(), e)
+            })
+            .collect();
+        m.instance(
+            sm,
+            "u_store",
+            conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
+        );
+    }
 
     // ---- response ----
     let ts = m.reg_init("t_state", TB, false, Some(T_DONE));
@@ -644,6 +741,18 @@ pub fn generate(
         let cur = m.wire("rw_cur", cur);
         (fmt, latch, byte, cur, maxb)
     });
+    // Epoch's answer: the count of right classes, high byte first
+    let err_or_count = match &sw_ {
+        Some(sw) => {
+            let c = &sw["o_correct"];
+            let byte = m.wire(
+                "count_byte",
+                Expr::mux(tcnt.e().eq(lit(8, 0)), c.slice(15, 8), c.slice(7, 0)),
+            );
+            Expr::mux(kind.e().eq(lit(3, K_COUNT)), byte.e(), err.e())
+        }
+        None => err.e(),
+    };
     let pay_byte = m.wire(
         "pay_byte",
         Expr::mux(
@@ -660,9 +769,9 @@ pub fn generate(
                         status_byte.e(),
                         match &rw {
                             Some((_, _, _, cur, _)) => {
-                                Expr::mux(kind.e().eq(lit(3, K_WORDS)), cur.e(), err.e())
+                                Expr::mux(kind.e().eq(lit(3, K_WORDS)), cur.e(), err_or_count)
                             }
-                            None => err.e(),
+                            None => err_or_count,
                         },
                     ),
                 ),
@@ -689,7 +798,7 @@ pub fn generate(
     let ph_pad = m.wire("ph_pad", rd_phase.e().zext(8 * pb as u32));
 
     let go_r = |v: u64| set(&rs, lit(RB, v));
-    let go_e = |v: u64| set(&es, lit(EB, v));
+    let go_e = |v: u64| set(&es, lit(eb, v));
     let go_t = |v: u64| set(&ts, lit(TB, v));
     // start a response
     let respond = |c: Expr, l: u64, k: u64| -> Vec<Stmt> {
@@ -740,12 +849,22 @@ pub fn generate(
     } else {
         rx_data.slice(7, xb).red_or()
     };
+    // the payload byte where the inputs start: 2 (WriteInput, Infer), 5
+    // (StoreSample)
+    let x_from = match &stl {
+        Some(_) => Expr::mux(
+            cmd.e().eq(lit(8, Cmd::StoreSample as u64)),
+            lit(8, 5),
+            lit(8, 2),
+        ),
+        None => lit(8, 2),
+    };
     let mut pay_stmts = vec![
         set_mem(&buf, Expr::concat(vec![r_bank.e(), cnt.e()]), rx_data.e()),
         set(&crc, rx_crc.e()),
         set(&cnt, cnt.e().add(lit(8, 1))),
         if_(
-            cnt.e().ge(lit(8, 2)).land(x_too_big),
+            cnt.e().ge(x_from).land(x_too_big),
             vec![set(&bad_x, lit(1, 1))],
         ),
         if_(cnt.e().add(lit(8, 1)).eq(len.e()), vec![go_r(R_CRC)]),
@@ -956,6 +1075,161 @@ pub fn generate(
             )]
         }
         None => fail(ErrCode::UnknownCmd),
+    };
+    // StoreSample and Epoch (designs with a sample store)
+    let mut scopy = Vec::new();
+    let unknown = match (&stl, &sregs) {
+        (Some(l), Some(r)) => {
+            let ipw = l.ipw as u64;
+            let lg = l.ipw.trailing_zeros();
+            let ni17 = lit(17, ni);
+            let idx16 = m.wire_partial(
+                "arg_s_index",
+                Expr::concat(vec![hb(0), hb(1)]),
+                "sample index: checked against the store's samples, low bits address it",
+            );
+            let soff = m.wire("arg_s_offset", Expr::concat(vec![hb(3), hb(4)]));
+            let send_ = m.wire(
+                "s_end",
+                soff.e().zext(17).add(e_len.e().zext(17)).sub(lit(17, 5)),
+            );
+            let aligned = |e: &Sig| -> Expr {
+                if lg == 0 {
+                    lit(1, 1)
+                } else {
+                    e.slice(lg - 1, 0).eq(lit(lg, 0))
+                }
+            };
+            let s_ok = m.wire(
+                "store_ok",
+                e_len
+                    .e()
+                    .ge(lit(8, 6))
+                    .land(idx16.e().lt(lit(16, l.cap as u64)))
+                    .land(hb(2).lt(lit(8, classes as u64)))
+                    .land(aligned(&soff))
+                    .land(send_.e().le(ni17.clone()))
+                    .land(aligned(&send_).lor(send_.e().eq(ni17)))
+                    .land(e_bad_x.e().not()),
+            );
+            let ib = r.idx.width;
+            let wb = r.word.width;
+            let first_word = if lg == 0 {
+                soff.e()
+            } else {
+                soff.slice(15, lg).zext(16)
+            };
+            let first_word = m.wire_partial(
+                "s_first_word",
+                first_word,
+                "the chunk's first word within its sample: below the words per sample",
+            );
+            let store_exec = vec![if_else(
+                s_ok.e(),
+                vec![
+                    set(&r.idx, idx16.slice(ib - 1, 0)),
+                    set(&r.cur, first_word.slice(wb - 1, 0)),
+                    set(&r.slot, lit(r.slot.width, 0)),
+                    set(&r.acc, lit(16, 0)),
+                    set(&copy_k, lit(8, 5)),
+                    set(&copy_v, lit(1, 0)),
+                    go_e(E_SCOPY),
+                ],
+                fail(ErrCode::BadArgument),
+            )];
+            let a16 = |k: usize| Expr::concat(vec![hb(k), hb(k + 1)]);
+            let e_ok = m.wire(
+                "epoch_ok",
+                len_is(6)
+                    .land(a16(0).ne(lit(16, 0)))
+                    .land(a16(0).le(lit(16, l.cap as u64)))
+                    .land(a16(2).lt(a16(0)))
+                    .land(a16(4).lt(a16(0))),
+            );
+            let epoch_exec = vec![if_else(
+                e_ok.e(),
+                vec![set(&r.go, lit(1, 1)), go_e(E_EPOCH)],
+                fail(ErrCode::BadArgument),
+            )];
+            // the copy: each input into its field of the word being
+            // packed; a word is written when full or at the chunk's end,
+            // the label after the last
+            let xb = sh.input_bits;
+            let fields: Vec<Expr> = (0..16 / xb.max(1))
+                .take(l.ipw)
+                .map(|k| k as u32)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .map(|k| {
+                    let here = if lg == 0 {
+                        lit(1, 1)
+                    } else {
+                        r.slot.e().eq(lit(r.slot.width, k as u64))
+                    };
+                    Expr::mux(here, buf_x.clone(), r.acc.slice(k * xb + xb - 1, k * xb))
+                })
+                .collect();
+            let used = l.ipw as u32 * xb;
+            let mut parts = Vec::new();
+            if used < 16 {
+                parts.push(lit(16 - used, 0));
+            }
+            parts.extend(fields);
+            let packed = m.wire("st_packed", Expr::concat(parts));
+            let full = if lg == 0 {
+                lit(1, 1)
+            } else {
+                r.slot.e().eq(lit(r.slot.width, ipw - 1))
+            };
+            let cb = sh.class_bits;
+            scopy = vec![
+                if_(
+                    copy_v.e(),
+                    vec![if_else(
+                        full.lor(copy_k.e().eq(e_len.e())),
+                        vec![
+                            set(&r.we, lit(1, 1)),
+                            set(&r.lab, lit(1, 0)),
+                            set(&r.wdata, packed.e()),
+                            set(&r.word, r.cur.e()),
+                            set(&r.cur, r.cur.e().add(lit(wb, 1))),
+                            set(&r.slot, lit(r.slot.width, 0)),
+                            set(&r.acc, lit(16, 0)),
+                        ],
+                        vec![
+                            set(&r.acc, packed.e()),
+                            set(&r.slot, r.slot.e().add(lit(r.slot.width, 1))),
+                        ],
+                    )],
+                ),
+                if_else(
+                    copy_k.e().ne(e_len.e()),
+                    vec![
+                        set(&copy_v, lit(1, 1)),
+                        set(&copy_k, copy_k.e().add(lit(8, 1))),
+                    ],
+                    vec![
+                        set(&copy_v, lit(1, 0)),
+                        if_(copy_v.e().not(), {
+                            let mut v = vec![
+                                set(&r.we, lit(1, 1)),
+                                set(&r.lab, lit(1, 1)),
+                                set(&r.wdata, e_hdr.slice(16 + cb - 1, 16).zext(16)),
+                            ];
+                            v.extend(respond_ok(Cmd::StoreSample, 0, K_NONE));
+                            v
+                        }),
+                    ],
+                ),
+            ];
+            vec![if_else(
+                cmd_is(Cmd::StoreSample),
+                store_exec,
+                vec![if_else(cmd_is(Cmd::Epoch), epoch_exec, unknown)],
+            )]
+        }
+        _ => unknown,
     };
     // Learn and ReadWeights (learning designs)
     let unknown = match (&lw, &rw) {
@@ -1292,9 +1566,16 @@ pub fn generate(
             vec![if_(w["o_done"].e(), respond_ok(Cmd::Learn, 1, K_CLASS))],
         ));
     }
+    if let Some(sw) = &sw_ {
+        e_arms.push((E_SCOPY, scopy));
+        e_arms.push((
+            E_EPOCH,
+            vec![if_(sw["o_done"].e(), respond_ok(Cmd::Epoch, 2, K_COUNT))],
+        ));
+    }
     let e_arms = e_arms
         .into_iter()
-        .map(|(s, b)| (vec![lit(EB, s)], b))
+        .map(|(s, b)| (vec![lit(eb, s)], b))
         .collect();
     let r_arms = r_arms
         .into_iter()
@@ -1397,6 +1678,11 @@ pub fn generate(
                 v.extend(counters.iter().map(|c| set(c, lit(16, 0))));
                 v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
                 v.extend(l_go.iter().map(|g| set(g, lit(1, 0))));
+                v.extend(
+                    sregs
+                        .iter()
+                        .flat_map(|r| [set(&r.we, lit(1, 0)), set(&r.go, lit(1, 0))]),
+                );
                 v
             },
             {
@@ -1408,6 +1694,11 @@ pub fn generate(
                 ];
                 v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
                 v.extend(l_go.iter().map(|g| set(g, lit(1, 0))));
+                v.extend(
+                    sregs
+                        .iter()
+                        .flat_map(|r| [set(&r.we, lit(1, 0)), set(&r.go, lit(1, 0))]),
+                );
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));
                 v.push(case(es.e(), e_arms, vec![go_e(E_IDLE)]));

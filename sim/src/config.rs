@@ -366,7 +366,21 @@ pub struct HardwareConfig {
     /// canonical form at its default, 8.
     #[serde(skip_serializing_if = "is_default_shadow")]
     pub shadow_bits: u32,
+    /// With `learning = "ep"`: training samples the device can hold in
+    /// its sample store (docs/learning.md "The training set on chip"): the
+    /// host stores them once (`StoreSample`) and each `Epoch` learns them
+    /// all with no UART traffic but its answer. 0 (the default): no
+    /// store. Left out of the canonical form when 0.
+    #[serde(skip_serializing_if = "is_zero_usize")]
+    pub store: usize,
 }
+
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
+}
+
+/// The most samples `hardware.store` may hold (Epoch's 16-bit counts).
+pub const MAX_STORE: usize = 65535;
 
 /// The default of `hardware.shadow_bits`.
 pub const DEFAULT_SHADOW_BITS: u32 = 8;
@@ -531,6 +545,7 @@ impl Default for HardwareConfig {
             interface: Interface::Uart,
             learning: Learning::None,
             shadow_bits: DEFAULT_SHADOW_BITS,
+            store: 0,
         }
     }
 }
@@ -813,6 +828,18 @@ impl Config {
             }
         }
         range("hardware.shadow_bits", h.shadow_bits, 0, 24)?;
+        if h.store > 0 && h.learning != Learning::Ep {
+            bail!(
+                "hardware.store = {} holds training samples for on-chip learning: set hardware.learning = \"ep\" or leave store out",
+                h.store
+            );
+        }
+        if h.store > MAX_STORE {
+            bail!(
+                "hardware.store = {} is more samples than Epoch can count ({MAX_STORE}): use at most {MAX_STORE}",
+                h.store
+            );
+        }
         if h.learning == Learning::Ep {
             if h.params != ParamMemory::Ram || h.coupling != Coupling::Rows {
                 bail!(

@@ -72,7 +72,18 @@ fn run_way(cfg: &Config, split: &Split, way: Way) -> Result<Vec<EpochLog>> {
             )?;
             logs
         }
-        Way::Chip(r, sb) => onchip::learn(cfg, split, sb, r, &mut |_| {}, &mut |_, _| {})?.2,
+        Way::Chip(r, sb) => {
+            onchip::learn(
+                cfg,
+                split,
+                sb,
+                r,
+                onchip::Feed::Stream,
+                &mut |_| {},
+                &mut |_, _| {},
+            )?
+            .2
+        }
     })
 }
 

@@ -222,6 +222,55 @@ impl<P: Read + Write> Device<P> {
         }
     }
 
+    /// StoreSample (a design with a sample store): sample `index`'s inputs
+    /// `x` and its label, in chunks of whole store words of `ipw` inputs
+    /// ([`phasegen_sim::twin::store::StoreLayout::ipw`]).
+    pub fn store_sample(
+        &mut self,
+        index: usize,
+        x: &[u64],
+        label: usize,
+        ipw: usize,
+    ) -> Result<()> {
+        if index > 0xffff || label > 255 {
+            bail!("sample {index} with label {label} does not fit StoreSample's fields");
+        }
+        if let Some(v) = x.iter().find(|&&v| v > 255) {
+            bail!("input value {v} does not fit a byte");
+        }
+        // 255 bytes minus index, label and offset, in whole words
+        let per = (250 / ipw.max(1)).max(1) * ipw.max(1);
+        for (c, chunk) in x.chunks(per).enumerate() {
+            let p = protocol::store_sample_payload(index, label, c * per, chunk);
+            self.transact(Cmd::StoreSample, &p, self.timeout)?;
+        }
+        Ok(())
+    }
+
+    /// Epoch (a design with a sample store): the device learns `count`
+    /// stored samples from `first` by `stride` and answers how many free
+    /// classes were right. Each sample gets the time a Learn gets.
+    pub fn epoch(&mut self, count: usize, first: usize, stride: usize) -> Result<usize> {
+        if count > 0xffff || first > 0xffff || stride > 0xffff {
+            bail!(
+                "Epoch of {count} samples from {first} by {stride} does not fit its 16-bit fields"
+            );
+        }
+        let t = self.timeout * count.max(1) as u32;
+        let p = self.transact(
+            Cmd::Epoch,
+            &protocol::epoch_payload(count, first, stride),
+            t,
+        )?;
+        match p.as_slice() {
+            [a, b] => Ok(u16::from_be_bytes([*a, *b]) as usize),
+            _ => bail!(
+                "Epoch answered {} bytes, expected the correct count's two",
+                p.len()
+            ),
+        }
+    }
+
     /// ReadWeights (a learning design): `words` words of `block` from word
     /// 0, `word_bytes` each, in frames of whole words; the block's image as
     /// the device computes with it.

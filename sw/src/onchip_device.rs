@@ -1,7 +1,9 @@
 //! A learning device over the UART (`phasegen train --backend device
 //! --onchip`): the host writes each sample's inputs, sends `Learn` with its
 //! label and counts the classes; after each epoch it reads the parameters
-//! back with `ReadWeights` (docs/learning.md, docs/protocol.md).
+//! back with `ReadWeights` (docs/learning.md, docs/protocol.md). A design
+//! with a sample store gets the training set once (`StoreSample`) and one
+//! `Epoch` per epoch.
 
 use crate::device::Device;
 use anyhow::{bail, Context, Result};
@@ -9,12 +11,15 @@ use phasegen_sim::link::onchip::LearningDevice;
 use phasegen_sim::link::protocol::Block;
 use phasegen_sim::twin::model::HwModel;
 use phasegen_sim::twin::sched::Schedule;
+use phasegen_sim::twin::store::StoreLayout;
 use std::io::{Read, Write};
 
 pub struct DeviceLearner<P: Read + Write> {
     dev: Device<P>,
     /// The design's model: sizes, formats and the parameters last read.
     hw: HwModel,
+    /// Its sample store's layout, if it has one.
+    store: Option<StoreLayout>,
 }
 
 impl<P: Read + Write> DeviceLearner<P> {
@@ -45,6 +50,14 @@ impl<P: Read + Write> DeviceLearner<P> {
                 bail!("the device has {got} {what}, this config's design {exp}: build and load the design of this config");
             }
         }
+        let store = StoreLayout::of(hw);
+        if store.is_some() != id.stores() {
+            bail!(
+                "the device {} a sample store and this config's design {}: build and load the design of this config",
+                if id.stores() { "has" } else { "has no" },
+                if store.is_some() { "has one (hardware.store)" } else { "has none" }
+            );
+        }
         // the parameters the twin starts from (the shadows follow)
         let sched = Schedule::new(hw);
         for b in Block::ALL {
@@ -54,6 +67,7 @@ impl<P: Read + Write> DeviceLearner<P> {
         Ok(DeviceLearner {
             dev,
             hw: hw.clone(),
+            store,
         })
     }
 }
@@ -66,6 +80,22 @@ impl<P: Read + Write> LearningDevice for DeviceLearner<P> {
     fn learn(&mut self, x: &[u64], label: usize) -> Result<usize> {
         self.dev.write_input(x)?;
         self.dev.learn(label)
+    }
+
+    fn store(&mut self, index: usize, x: &[u64], label: usize) -> Result<()> {
+        let l = self
+            .store
+            .context("the design has no sample store: set hardware.store")?;
+        l.check_write(index, label, self.hw.topo.classes(), 0, x.len())?;
+        self.dev.store_sample(index, x, label, l.ipw)
+    }
+
+    fn epoch(&mut self, count: usize, first: usize, stride: usize) -> Result<usize> {
+        let l = self
+            .store
+            .context("the design has no sample store: set hardware.store")?;
+        l.check_epoch(count, first, stride)?;
+        self.dev.epoch(count, first, stride)
     }
 
     fn model(&mut self) -> Result<HwModel> {

@@ -24,6 +24,7 @@ use crate::link::protocol::{
 use crate::twin::learn::Learner;
 use crate::twin::model::{HwModel, Twin};
 use crate::twin::sched::Schedule;
+use crate::twin::store::{SampleStore, StoreLayout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -71,6 +72,8 @@ pub struct DeviceModel {
     /// A learning design's engine: the shadow parameters (its `hw` is the
     /// device's parameters, as `hw` above).
     pub learner: Option<Learner>,
+    /// A design with a sample store: what it holds.
+    pub store: Option<SampleStore>,
 }
 
 fn bump(c: &mut u16) {
@@ -104,6 +107,7 @@ impl DeviceModel {
             waiting: None,
             skip: false,
             learner: hw.learn.clone().map(|spec| Learner::new(hw.clone(), spec)),
+            store: StoreLayout::of(hw).map(SampleStore::new),
         }
     }
 
@@ -235,6 +239,44 @@ impl DeviceModel {
         response(cmd as u8, payload)
     }
 
+    /// One learning step of `x` with `label`, as the engine runs it: the
+    /// parameters updated, the core left in the step's last run; the
+    /// free class.
+    fn learn_sample(&mut self, x: &[u64], label: usize) -> usize {
+        let l = self.learner.as_mut().expect("a learning design");
+        let (st, class) = l.states(x, label);
+        // the core holds the state of the step's last run
+        let s = l.spec.clone();
+        let mut t = Twin::new(&l.hw);
+        let run = |t: &mut Twin, init: bool, steps: u32, beta: i64| {
+            if init {
+                t.load_input(x);
+            }
+            t.set_nudge(beta, (beta != 0).then_some(label));
+            for _ in 0..steps {
+                t.step();
+            }
+        };
+        run(&mut t, true, s.t1, 0);
+        if s.symmetric {
+            run(&mut t, false, s.t2, s.beta);
+            run(&mut t, true, s.t1, 0);
+            run(&mut t, false, s.t2, -s.beta);
+        } else {
+            run(&mut t, false, s.t2, s.beta);
+        }
+        self.core = CoreState {
+            theta: t.theta,
+            phi: t.phi,
+            field: t.field,
+            beta: t.beta,
+            target: t.target,
+        };
+        l.update(x, &st);
+        self.hw = l.hw.clone();
+        class
+    }
+
     fn execute(&mut self) -> Vec<u8> {
         let m = &self.hw;
         let f = m.fmt;
@@ -345,40 +387,46 @@ impl DeviceModel {
             }
             Some(Cmd::Learn) if len == 1 && (p[0] as usize) < classes => {
                 let x = self.x.clone();
-                let label = p[0] as usize;
-                let l = self.learner.as_mut().expect("checked above");
-                let (st, class) = l.states(&x, label);
-                // the core holds the state of the step's last run
-                let s = l.spec.clone();
-                let mut t = Twin::new(&l.hw);
-                let run = |t: &mut Twin, init: bool, steps: u32, beta: i64| {
-                    if init {
-                        t.load_input(&x);
-                    }
-                    t.set_nudge(beta, (beta != 0).then_some(label));
-                    for _ in 0..steps {
-                        t.step();
-                    }
-                };
-                run(&mut t, true, s.t1, 0);
-                if s.symmetric {
-                    run(&mut t, false, s.t2, s.beta);
-                    run(&mut t, true, s.t1, 0);
-                    run(&mut t, false, s.t2, -s.beta);
-                } else {
-                    run(&mut t, false, s.t2, s.beta);
-                }
-                self.core = CoreState {
-                    theta: t.theta,
-                    phi: t.phi,
-                    field: t.field,
-                    beta: t.beta,
-                    target: t.target,
-                };
-                l.update(&x, &st);
-                self.hw = l.hw.clone();
+                let class = self.learn_sample(&x, p[0] as usize);
                 bump(&mut self.status.ok);
                 self.ok(Cmd::Learn, &[class as u8])
+            }
+            Some(Cmd::StoreSample | Cmd::Epoch) if self.store.is_none() => {
+                self.fail(ErrCode::UnknownCmd)
+            }
+            Some(Cmd::StoreSample)
+                if len >= 6
+                    && p[5..]
+                        .iter()
+                        .all(|&v| (v as u64) < (1u64 << f.input_bits.min(8))) =>
+            {
+                let xs: Vec<u64> = p[5..].iter().map(|&v| v as u64).collect();
+                let st = self.store.as_mut().expect("checked above");
+                if st
+                    .write(arg16(0), p[2] as usize, classes, arg16(3), &xs)
+                    .is_err()
+                {
+                    return self.fail(ErrCode::BadArgument);
+                }
+                bump(&mut self.status.ok);
+                self.ok(Cmd::StoreSample, &[])
+            }
+            Some(Cmd::Epoch) if len == 6 => {
+                let (count, first, stride) = (arg16(0), arg16(2), arg16(4));
+                let st = self.store.clone().expect("checked above");
+                if st.layout.check_epoch(count, first, stride).is_err() {
+                    return self.fail(ErrCode::BadArgument);
+                }
+                let mut correct = 0u16;
+                for k in 0..count {
+                    let i = crate::twin::store::epoch_index(first, stride, count, k);
+                    // the store's copy writes the sample into the input RAM
+                    self.x.clone_from(&st.x[i]);
+                    let x = self.x.clone();
+                    correct += (self.learn_sample(&x, st.labels[i]) == st.labels[i]) as u16;
+                }
+                bump(&mut self.status.ok);
+                self.ok(Cmd::Epoch, &correct.to_be_bytes())
             }
             Some(Cmd::ReadWeights) if len == 5 => {
                 let Some(b) = Block::from_u8(p[0]).filter(|&b| Schedule::writable(m, b)) else {

@@ -14,30 +14,98 @@ use crate::rng::Rng;
 use crate::twin::learn::{learned_params, LearnSpec, Learner, Rounding};
 use crate::twin::model::{HwModel, Twin};
 use crate::twin::quant::{beta_int, quantize};
+use crate::twin::store::{SampleStore, StoreLayout};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// A device that learns on chip: the twin ([`Learner`]) or a board.
+/// A device that learns on chip: the twin ([`TwinLearner`]) or a board.
 pub trait LearningDevice {
     fn name(&self) -> &'static str;
     /// One sample's learning step; the free phase's class.
     fn learn(&mut self, x: &[u64], label: usize) -> Result<usize>;
     /// The parameters as the device holds them now.
     fn model(&mut self) -> Result<HwModel>;
+    /// Writes sample `index` (its inputs and label) into the device's
+    /// sample store (`hardware.store`).
+    fn store(&mut self, index: usize, x: &[u64], label: usize) -> Result<()>;
+    /// Learns `count` stored samples, `(first + k · stride) mod count` for
+    /// `k = 0 .. count`; the number whose free class equalled the label.
+    fn epoch(&mut self, count: usize, first: usize, stride: usize) -> Result<usize>;
 }
 
-impl LearningDevice for Learner {
+/// The twin as a learning device: the learner and, for a design with a
+/// sample store, what the store holds.
+pub struct TwinLearner {
+    pub l: Learner,
+    pub store: Option<SampleStore>,
+}
+
+impl TwinLearner {
+    pub fn new(l: Learner) -> TwinLearner {
+        let store = (l.spec.store > 0).then(|| {
+            SampleStore::new(StoreLayout::new(
+                l.spec.store,
+                l.hw.topo.inputs,
+                l.hw.fmt.input_bits,
+            ))
+        });
+        TwinLearner { l, store }
+    }
+
+    fn the_store(&mut self) -> Result<&mut SampleStore> {
+        self.store
+            .as_mut()
+            .context("the design has no sample store: set hardware.store")
+    }
+}
+
+impl LearningDevice for TwinLearner {
     fn name(&self) -> &'static str {
         "twin"
     }
 
     fn learn(&mut self, x: &[u64], label: usize) -> Result<usize> {
-        Ok(Learner::learn(self, x, label))
+        Ok(self.l.learn(x, label))
     }
 
     fn model(&mut self) -> Result<HwModel> {
-        Ok(self.hw.clone())
+        Ok(self.l.hw.clone())
+    }
+
+    fn store(&mut self, index: usize, x: &[u64], label: usize) -> Result<()> {
+        let classes = self.l.hw.topo.classes();
+        self.the_store()?.write(index, label, classes, 0, x)
+    }
+
+    fn epoch(&mut self, count: usize, first: usize, stride: usize) -> Result<usize> {
+        let store = self
+            .store
+            .as_ref()
+            .context("the design has no sample store: set hardware.store")?;
+        store.epoch(&mut self.l, count, first, stride)
+    }
+}
+
+/// How the host feeds the samples to a learning device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// Every sample over the UART: WriteInput, then Learn.
+    Stream,
+    /// The training set written once into the sample store, then one
+    /// Epoch per epoch.
+    Store,
+}
+
+impl Feed {
+    /// The store when the design has one (`hardware.store > 0`) and the
+    /// user did not ask to stream.
+    pub fn of(cfg: &Config, stream: bool) -> Feed {
+        if cfg.hardware.store > 0 && !stream {
+            Feed::Store
+        } else {
+            Feed::Stream
+        }
     }
 }
 
@@ -81,6 +149,29 @@ pub fn evaluate(p: &Params, hw: &HwModel, data: &crate::data::Dataset, steps: u3
 /// The seed of the host's sample order.
 const ORDER_SEED: u64 = 0x4C45_4152_4E00;
 
+/// The `(first, stride)` of epoch `epoch` of `n` stored samples: a
+/// random start and a random stride coprime to `n`, so the epoch visits
+/// every sample once ([`crate::twin::store`]).
+pub fn epoch_stride(seed: u64, epoch: usize, n: usize) -> (usize, usize) {
+    if n <= 1 {
+        return (0, 0);
+    }
+    let mut r = Rng::stream(seed ^ ORDER_SEED ^ 0x5354, epoch as u64);
+    let first = r.below(n as u64) as usize;
+    let gcd = |mut a: usize, mut b: usize| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    loop {
+        let stride = 1 + r.below(n as u64 - 1) as usize;
+        if gcd(stride, n) == 1 {
+            return (first, stride);
+        }
+    }
+}
+
 /// The order the host streams epoch `epoch`'s samples in.
 pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
@@ -94,9 +185,13 @@ pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
 /// readout's topology). The log's `loss` is the free-phase cost over the
 /// training samples evaluated after the epoch (the device answers only a
 /// class while it learns); `steps_per_sample` counts the device's steps.
+/// With [`Feed::Store`] the samples are written into the device's store
+/// before the first epoch and each epoch is one Epoch request, in the
+/// order of [`epoch_stride`].
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     dev: &mut dyn LearningDevice,
+    feed: Feed,
     cfg: &Config,
     split: &Split,
     p: &Params,
@@ -117,17 +212,42 @@ pub fn train(
     let (n, _) = split_sizes(t, split.train.len())?;
     let train_set = split.train.subset(&(0..n).collect::<Vec<_>>());
     let mut hw = dev.model()?;
+    if feed == Feed::Store {
+        if n > cfg.hardware.store {
+            bail!(
+                "the training set has {n} samples, more than the sample store holds (hardware.store = {}): raise hardware.store, set train.max_train to at most {}, or stream the samples (--stream)",
+                cfg.hardware.store,
+                cfg.hardware.store
+            );
+        }
+        for i in 0..n {
+            let x = hw.inputs_of_image(train_set.image(i));
+            dev.store(i, &x, train_set.labels[i] as usize)
+                .with_context(|| format!("storing training sample {i}"))?;
+        }
+    }
     for epoch in 1..=t.epochs {
         let start = Instant::now();
         let mut correct = 0usize;
-        for (k, &i) in epoch_order(t.seed, epoch, n).iter().enumerate() {
-            let x = hw.inputs_of_image(train_set.image(i));
-            let label = train_set.labels[i] as usize;
-            let class = dev
-                .learn(&x, label)
-                .with_context(|| format!("epoch {epoch}, sample {} (training index {i})", k + 1))?;
-            correct += (class == label) as usize;
-            on_sample(epoch, k + 1);
+        match feed {
+            Feed::Stream => {
+                for (k, &i) in epoch_order(t.seed, epoch, n).iter().enumerate() {
+                    let x = hw.inputs_of_image(train_set.image(i));
+                    let label = train_set.labels[i] as usize;
+                    let class = dev.learn(&x, label).with_context(|| {
+                        format!("epoch {epoch}, sample {} (training index {i})", k + 1)
+                    })?;
+                    correct += (class == label) as usize;
+                    on_sample(epoch, k + 1);
+                }
+            }
+            Feed::Store => {
+                let (first, stride) = epoch_stride(t.seed, epoch, n);
+                correct = dev
+                    .epoch(n, first, stride)
+                    .with_context(|| format!("epoch {epoch} of the stored samples"))?;
+                on_sample(epoch, n);
+            }
         }
         let train_seconds = start.elapsed().as_secs_f64();
         hw = dev
@@ -192,6 +312,10 @@ pub fn learner(
         shadow_bits,
         rounding,
     )?;
+    let spec = LearnSpec {
+        store: cfg.hardware.store,
+        ..spec
+    };
     Ok((p, Learner::new(hw, spec)))
 }
 
@@ -206,6 +330,7 @@ pub fn steps_per_sample(spec: &LearnSpec) -> u32 {
 #[allow(clippy::too_many_arguments)]
 pub fn train_logged(
     dev: &mut dyn LearningDevice,
+    feed: Feed,
     cfg: &Config,
     split: &Split,
     p: &Params,
@@ -216,6 +341,7 @@ pub fn train_logged(
     let mut logs = Vec::new();
     let hw = train(
         dev,
+        feed,
         cfg,
         split,
         p,
@@ -248,13 +374,15 @@ pub fn learn(
     split: &Split,
     shadow_bits: u32,
     rounding: Rounding,
+    feed: Feed,
     on_epoch: &mut dyn FnMut(&EpochLog),
     on_sample: &mut dyn FnMut(usize, usize),
 ) -> Result<(Params, Learner, Vec<EpochLog>)> {
-    let (p, mut l) = learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
+    let (p, l) = learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
     let spec = l.spec.clone();
-    let (hw, logs) = train_logged(&mut l, cfg, split, &p, &spec, on_epoch, on_sample)?;
-    Ok((learned_model(cfg, split, &p, &hw)?, l, logs))
+    let mut t = TwinLearner::new(l);
+    let (hw, logs) = train_logged(&mut t, feed, cfg, split, &p, &spec, on_epoch, on_sample)?;
+    Ok((learned_model(cfg, split, &p, &hw)?, t.l, logs))
 }
 
 /// The spec's line for the user.
@@ -304,10 +432,11 @@ mod tests {
         let b = beta_int(&hw.fmt, cfg.train.beta);
         let spec =
             LearnSpec::new(&hw.fmt, b, true, 30, 10, 0.01, 0.01, 8, Rounding::Shadow).unwrap();
-        let mut l = Learner::new(hw, spec);
+        let mut l = TwinLearner::new(Learner::new(hw, spec));
         let mut logs = Vec::new();
         let out = train(
             &mut l,
+            Feed::Stream,
             &cfg,
             &s,
             &p,
@@ -318,10 +447,79 @@ mod tests {
         )
         .unwrap();
         eprintln!("untrained {acc0}, {logs:?}");
-        assert_eq!(out, l.hw);
+        assert_eq!(out, l.l.hw);
         assert!(logs[1].test_acc > acc0 + 0.3, "{acc0} -> {logs:?}");
         assert!(logs[1].loss < logs[0].loss + 0.05, "{logs:?}");
         assert_ne!(epoch_order(1, 1, 50), epoch_order(1, 2, 50));
         assert_eq!(epoch_order(1, 1, 50), epoch_order(1, 1, 50));
+    }
+
+    /// With a sample store, the host stores the training set once and
+    /// each epoch is one Epoch: the same learning steps as the samples
+    /// learned one by one in the epoch's order, every sample once.
+    #[test]
+    fn an_epoch_of_stored_samples_is_the_samples_learned_in_its_order() {
+        let s = load_dir(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/digits-8x8"
+        )))
+        .unwrap();
+        let mut cfg = Config::parse(
+            "name='oc'\n[network]\ninputs=64\nlayers=[8,10]\n[train]\nepochs=2\nmax_train=60\nlr=0.01\nlr_bias=0.01\nt1=12\nt2=4\n",
+            "t",
+        )
+        .unwrap();
+        pin_formats(&mut cfg, s.train.max_pixel).unwrap();
+        cfg.hardware.store = 59;
+        let p = Params::init(&cfg);
+        let hw = quantize(&cfg, &p, s.train.max_pixel).unwrap().0;
+        let b = beta_int(&hw.fmt, cfg.train.beta);
+        let spec = LearnSpec {
+            store: 60,
+            ..LearnSpec::new(&hw.fmt, b, true, 12, 4, 0.01, 0.01, 8, Rounding::Shadow).unwrap()
+        };
+        let l0 = Learner::new(hw.clone(), spec.clone());
+        let run = |cfg: &Config| {
+            let mut d = TwinLearner::new(l0.clone());
+            let mut logs = Vec::new();
+            let r = train(
+                &mut d,
+                Feed::Store,
+                cfg,
+                &s,
+                &p,
+                12,
+                20,
+                &mut |lg, _| logs.push(lg.clone()),
+                &mut |_, _| {},
+            );
+            r.map(|hw| (hw, logs))
+        };
+        // 60 samples do not fit 59
+        let e = run(&cfg).unwrap_err().to_string();
+        assert!(e.contains("hardware.store = 59"), "{e}");
+        cfg.hardware.store = 60;
+        let (out, logs) = run(&cfg).unwrap();
+        // by hand: the samples in each epoch's order
+        let mut l = l0.clone();
+        for (e, log) in logs.iter().enumerate() {
+            let (first, stride) = epoch_stride(cfg.train.seed, e + 1, 60);
+            let order: Vec<usize> = (0..60)
+                .map(|k| crate::twin::store::epoch_index(first, stride, 60, k))
+                .collect();
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..60).collect::<Vec<_>>(), "every sample once");
+            let correct = order
+                .iter()
+                .filter(|&&i| {
+                    let x = hw.inputs_of_image(s.train.image(i));
+                    l.learn(&x, s.train.labels[i] as usize) == s.train.labels[i] as usize
+                })
+                .count();
+            assert_eq!(log.train_acc, correct as f64 / 60.0);
+        }
+        assert_eq!(out, l.hw);
+        assert_ne!(epoch_stride(1, 1, 60), epoch_stride(1, 2, 60));
     }
 }

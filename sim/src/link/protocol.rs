@@ -76,11 +76,47 @@ pub enum Cmd {
     /// WriteWeights' byte layout (`count` times the block's word bytes, at
     /// most 255).
     ReadWeights = 0x0A,
+    /// Only on designs with a sample store (`hardware.store`, Identify's
+    /// [`STORES`] bit): `index[2], label, offset[2], x[...]` (one byte per
+    /// input, as WriteInput) `->` empty: inputs `offset..` of stored sample
+    /// `index` and its label. The chunk holds whole store words: `offset`
+    /// a multiple of the inputs per word
+    /// ([`crate::twin::store::StoreLayout::ipw`]) and its end one too, or
+    /// the last input.
+    StoreSample = 0x0B,
+    /// Only on designs with a sample store: `count[2], first[2],
+    /// stride[2]` (`1 <= count <=` the store's samples, `first` and
+    /// `stride` below `count`) `-> correct[2]`: learns stored samples
+    /// `(first + k · stride) mod count` for `k = 0 .. count`, each as a
+    /// Learn of it, and answers how many free classes equalled their
+    /// labels.
+    Epoch = 0x0C,
 }
 
 /// Identify's `blocks` bit of a design that learns on chip (Learn,
 /// ReadWeights).
 pub const LEARNS: u8 = 0x80;
+
+/// Identify's `blocks` bit of a design with a sample store (StoreSample,
+/// Epoch).
+pub const STORES: u8 = 0x40;
+
+/// The StoreSample payload: `index[2], label, offset[2]`, then the inputs.
+pub fn store_sample_payload(index: usize, label: usize, offset: usize, x: &[u64]) -> Vec<u8> {
+    let mut v = (index as u16).to_be_bytes().to_vec();
+    v.push(label as u8);
+    v.extend_from_slice(&(offset as u16).to_be_bytes());
+    v.extend(x.iter().map(|&b| b as u8));
+    v
+}
+
+/// The Epoch payload: `count[2], first[2], stride[2]`.
+pub fn epoch_payload(count: usize, first: usize, stride: usize) -> Vec<u8> {
+    [count, first, stride]
+        .iter()
+        .flat_map(|&v| (v as u16).to_be_bytes())
+        .collect()
+}
 
 pub const ERROR: u8 = 0x7F;
 
@@ -131,6 +167,8 @@ impl Cmd {
             0x08 => Some(Cmd::WriteWeights),
             0x09 => Some(Cmd::Learn),
             0x0A => Some(Cmd::ReadWeights),
+            0x0B => Some(Cmd::StoreSample),
+            0x0C => Some(Cmd::Epoch),
             _ => None,
         }
     }
@@ -303,6 +341,11 @@ impl Identity {
     /// Does the design learn on chip (Learn, ReadWeights)?
     pub fn learns(&self) -> bool {
         self.blocks & LEARNS != 0
+    }
+
+    /// Does the design hold a sample store (StoreSample, Epoch)?
+    pub fn stores(&self) -> bool {
+        self.blocks & STORES != 0
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -14,6 +14,8 @@
 //! - [`image`]: the memory images of the blocks the host can write.
 //! - [`learn`]: on-chip Equilibrium Propagation, the learning step of a
 //!   learning design (shadow parameters, the update in fabric).
+//! - [`store`]: the sample store of a learning design (the training set
+//!   on chip): its layout and the epoch it runs.
 //! - [`memory`]: the associative memory's retrievals on the twin, and its
 //!   capacity table (float beside twin).
 //!
@@ -29,4 +31,5 @@ pub mod pairs;
 pub mod qformat;
 pub mod quant;
 pub mod sched;
+pub mod store;
 pub mod stream;

@@ -142,6 +142,10 @@ pub enum Rounding {
     Stochastic,
 }
 
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
+}
+
 /// What the learning step needs besides the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LearnSpec {
@@ -155,6 +159,10 @@ pub struct LearnSpec {
     pub w: Rate,
     pub u: Rate,
     pub h: Rate,
+    /// Samples the design's sample store holds (`hardware.store`; 0: none;
+    /// left out of the serialized model then, so model hashes keep).
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub store: usize,
 }
 
 /// Significant bits of a learning-rate multiplier `m` (unsigned).
@@ -236,6 +244,7 @@ impl LearnSpec {
                 "the U rate (train.lr)",
             )?,
             h: Rate::of(lr_bias / den * sc(f.frac) / a, "the h rate (train.lr_bias)")?,
+            store: 0,
         })
     }
 }

@@ -359,6 +359,10 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
                 hw.shadow_bits,
                 crate::twin::model::Rounding::Shadow,
             )
+            .map(|s| crate::twin::model::LearnSpec {
+                store: hw.store,
+                ..s
+            })
             .context("hardware.learning = \"ep\"")?,
         );
     }

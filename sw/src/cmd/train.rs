@@ -96,6 +96,11 @@ pub struct Args {
     /// or stochastic rounding (the study's alternative, twin only).
     #[arg(long, value_enum, default_value_t = super::train_onchip::RoundingKind::Shadow)]
     rounding: super::train_onchip::RoundingKind,
+    /// With --onchip on a design with a sample store (hardware.store):
+    /// stream every sample over the UART (WriteInput, Learn) instead of
+    /// storing the training set once and sending one Epoch per epoch.
+    #[arg(long)]
+    stream: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -131,6 +136,7 @@ pub fn run(args: Args) -> Result<()> {
         onchip,
         shadow_bits,
         rounding,
+        stream,
     } = args;
     if onchip && backend == BackendKind::Float {
         bail!("--onchip runs the learning design's step: give --backend twin (its twin) or --backend device --port P (a learning design over its UART)");
@@ -249,8 +255,12 @@ pub fn run(args: Args) -> Result<()> {
         bar.set_position(p.done as u64);
         bar.set_message(format!("loss {:.4}", p.loss));
     };
+    if stream && !onchip {
+        bail!("--stream chooses how --onchip feeds a design with a sample store: give it with --onchip");
+    }
     if onchip {
         let n = n_train as u64;
+        let mut bar_epoch = 0;
         let device = match backend {
             BackendKind::Device => {
                 use phasegen_sim::config::Learning;
@@ -278,10 +288,12 @@ pub fn run(args: Args) -> Result<()> {
             &out,
             shadow_bits.unwrap_or(cfg.hardware.shadow_bits),
             rounding.rounding(),
+            phasegen_sim::link::onchip::Feed::of(&cfg, stream),
             device,
             &mut |e| on_epoch(e),
             &mut |ep, k| {
-                if k == 1 {
+                if ep != bar_epoch {
+                    bar_epoch = ep;
                     bar.reset();
                     bar.set_length(n);
                     bar.set_prefix(format!("epoch {ep}/{epochs}"));

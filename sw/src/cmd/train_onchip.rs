@@ -39,19 +39,29 @@ pub fn run<P: std::io::Read + std::io::Write>(
     out: &Path,
     shadow_bits: u32,
     rounding: Rounding,
+    feed: onchip::Feed,
     device: Option<crate::device::Device<P>>,
     on_epoch: &mut dyn FnMut(&EpochLog),
     on_sample: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<EpochLog>> {
-    let (p, mut l) = onchip::learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
+    let (p, l) = onchip::learner(cfg, split.train.max_pixel, shadow_bits, rounding)?;
     eprintln!("{}", onchip::describe(&l));
+    if feed == onchip::Feed::Store {
+        eprintln!(
+            "the training set goes into the device's sample store once (hardware.store = {}); each epoch is one Epoch request",
+            cfg.hardware.store
+        );
+    }
     let spec = l.spec.clone();
     let (learned, logs) = match device {
         Some(dev) => {
             let mut d = crate::onchip_device::DeviceLearner::new(dev, &l.hw)?;
-            onchip::train_logged(&mut d, cfg, split, &p, &spec, on_epoch, on_sample)?
+            onchip::train_logged(&mut d, feed, cfg, split, &p, &spec, on_epoch, on_sample)?
         }
-        None => onchip::train_logged(&mut l, cfg, split, &p, &spec, on_epoch, on_sample)?,
+        None => {
+            let mut t = onchip::TwinLearner::new(l);
+            onchip::train_logged(&mut t, feed, cfg, split, &p, &spec, on_epoch, on_sample)?
+        }
     };
     let params = onchip::learned_model(cfg, split, &p, &learned)?;
     ModelFile::new(cfg.clone(), params, split.train.max_pixel).save(out)?;
