@@ -11,8 +11,8 @@
 //! sequencer) and the sample's inputs (`i_x_*`, the same writes the core's
 //! input RAM takes). On `i_go` it walks the W block's words, then U's,
 //! then the oscillator words; per word it reads the core's value and the
-//! low part (and `θ_j` of both states for W), then takes four cycles per
-//! lane element:
+//! low part (and `θ_j` of both states for W), then issues its lane
+//! elements one per cycle into four stages:
 //! 1. the phase reads (`θ_i` of both states);
 //! 2. W: the folded differences' table indices, U and h: the phases' own;
 //!    the cosine table reads;
@@ -36,10 +36,9 @@ use phasegen_sim::twin::sched::Schedule;
 const S_IDLE: u64 = 0;
 const S_RD: u64 = 1;
 const S_LAT: u64 = 2;
-const S_E0: u64 = 3;
-const S_E1: u64 = 4;
-const S_E2: u64 = 5;
-const S_E3: u64 = 6;
+/// The word's lane elements, one issued per cycle through the four
+/// stages (phase reads, table reads, product, add).
+const S_PIPE: u64 = 3;
 const S_WR: u64 = 7;
 /// After reset: the low parts' memory cleared word by word.
 const S_CLR: u64 = 8;
@@ -250,6 +249,12 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let e = m.reg("e", eb);
     let cl = m.reg_init("cl", lo_ab, false, Some(0));
     let l = m.reg("l", lw);
+    // the elements in stages 2, 3 and 4: valid, lane
+    let pv: Vec<Sig> = (1..=3)
+        .map(|k| m.reg_init(&format!("v{k}"), 1, false, Some(0)))
+        .collect();
+    let pl: Vec<Sig> = (1..=3).map(|k| m.reg(&format!("l{k}"), lw)).collect();
+    let l3 = pl[2].clone();
     let first = m.reg("first", a);
     let mask = m.reg("mask", lu);
     let kw = clog2(fl as u64 + 1);
@@ -296,12 +301,12 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     for (mem, q) in pm.iter().zip(&ph_q) {
         m.mem_read(&clk, mem, q, ph_ra.e());
     }
-    // θ_j of the word (read in S_LAT, there in S_E0 of its first element)
+    // θ_j of the word (read in S_LAT, there as its first element issues)
     let qj: Vec<Sig> = ["ppj_q", "pmj_q"].iter().map(|nm| m.reg(nm, p)).collect();
     m.always(
         &clk,
         vec![if_(
-            in_state(S_E0).land(l.e().eq(lit(lw, 0))),
+            in_state(S_PIPE).land(l.e().eq(lit(lw, 0))),
             vec![set(&qj[0], ph_q[0].e()), set(&qj[1], ph_q[1].e())],
         )],
     );
@@ -365,7 +370,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         .collect();
     let cur = m.wire(
         "cur",
-        select(&l.e(), &acc.iter().map(|s| s.e()).collect::<Vec<_>>()),
+        select(&l3.e(), &acc.iter().map(|s| s.e()).collect::<Vec<_>>()),
     );
     let sum = m.wire("sum", cur.sext(iw).add(inc.e()));
     let new = arith::sat(&mut m, "new_sh", &sum, sw);
@@ -377,7 +382,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
             if lanes == 1 {
                 mask.e()
             } else {
-                mask.index(l.slice(clog2(lanes as u64) - 1, 0))
+                mask.index(l3.slice(clog2(lanes as u64) - 1, 0))
             },
         ),
     );
@@ -587,7 +592,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let upd_lane: Vec<Stmt> = (0..lu)
         .map(|k| {
             if_(
-                l.e().eq(lit(lw, k as u64)).land(valid.e()),
+                pv[2].e().land(l3.e().eq(lit(lw, k as u64))).land(valid.e()),
                 vec![set(&acc[k as usize], new.e())],
             )
         })
@@ -624,13 +629,20 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         if_(is_blk(B_U), lat_u),
         if_(is_blk(B_O), lat_o),
         set(&l, lit(lw, 0)),
-        goto(S_E0),
+        goto(S_PIPE),
     ];
-    let mut e3 = upd_lane;
-    e3.push(if_else(
-        l.e().add(lit(lw, 1)).eq(lanes_of),
+    // one element issued per cycle; the word is written when its last
+    // element leaves the last stage
+    let issuing = m.wire("issuing", in_state(S_PIPE).land(l.e().lt(lanes_of)));
+    let mut pipe = upd_lane;
+    pipe.push(if_(issuing.e(), vec![set(&l, l.e().add(lit(lw, 1)))]));
+    pipe.push(if_(
+        pv[2]
+            .e()
+            .land(pv[1].e().not())
+            .land(pv[0].e().not())
+            .land(issuing.e().not()),
         vec![goto(S_WR)],
-        vec![set(&l, l.e().add(lit(lw, 1))), goto(S_E0)],
     ));
     let start = m.wire("start", go.e().lor(go_int.e()).lor(pend.e()));
     let clr_end = lit(lo_ab, lo_depth as u64 - 1);
@@ -638,7 +650,14 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         &clk,
         vec![if_else(
             rst.e(),
-            vec![goto(S_CLR), set(&cl, lit(lo_ab, 0)), set(&pend, lit(1, 0))],
+            vec![
+                goto(S_CLR),
+                set(&cl, lit(lo_ab, 0)),
+                set(&pend, lit(1, 0)),
+                set(&pv[0], lit(1, 0)),
+                set(&pv[1], lit(1, 0)),
+                set(&pv[2], lit(1, 0)),
+            ],
             vec![
                 // a request while clearing or updating waits
                 if_(go.e().lor(go_int.e()), vec![set(&pend, lit(1, 1))]),
@@ -663,13 +682,15 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                 ),
                 if_(in_state(S_RD), vec![goto(S_LAT)]),
                 if_(in_state(S_LAT), lat),
-                if_(in_state(S_E0), vec![goto(S_E1)]),
-                if_(in_state(S_E1), vec![goto(S_E2)]),
-                if_(
-                    in_state(S_E2),
-                    vec![set(&prod, dx.e().mul(mult.e())), goto(S_E3)],
-                ),
-                if_(in_state(S_E3), e3),
+                // the stages move every cycle
+                set(&pv[0], issuing.e()),
+                set(&pl[0], l.e()),
+                set(&pv[1], pv[0].e()),
+                set(&pl[1], pl[0].e()),
+                set(&pv[2], pv[1].e()),
+                set(&pl[2], pl[1].e()),
+                set(&prod, dx.e().mul(mult.e())),
+                if_(in_state(S_PIPE), pipe),
                 if_(in_state(S_WR), wr),
             ],
         )],

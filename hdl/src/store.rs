@@ -19,6 +19,9 @@ use phasegen_sim::twin::model::HwModel;
 use phasegen_sim::twin::qformat::clog2;
 use phasegen_sim::twin::store::{StoreLayout, STORE_WORD_BITS};
 
+/// Words of one UP5K SPRAM.
+const SPRAM_WORDS: usize = 16384;
+
 // FSM states.
 const S_IDLE: u64 = 0;
 const S_LOAD: u64 = 1;
@@ -132,21 +135,68 @@ pub fn generate(hw: &HwModel) -> Module {
             r_addr.e(),
         ),
     );
-    let mem = if hw.spram {
-        m.mem_styled("st_mem", ww, depth, "huge")
+    // one memory, or on the UP5K one per SPRAM's 16384 words (Yosys maps
+    // a memory to SPRAMs only within one), the read word picked by the
+    // bank the address was in; one port: a write, else a read
+    let banks = if hw.spram {
+        depth.div_ceil(SPRAM_WORDS)
     } else {
-        m.mem("st_mem", ww, depth, None)
+        1
     };
-    let q_r = m.reg("q", ww);
-    m.mem_read(&clk, &mem, &q_r, addr.e());
+    let per = if banks > 1 { SPRAM_WORDS } else { depth };
+    let bank_bits = clog2(per as u64);
+    let mut qs = Vec::new();
+    for b in 0..banks {
+        let d_b = per.min(depth - b * per);
+        let name = if banks > 1 {
+            format!("st_mem{b}")
+        } else {
+            "st_mem".to_string()
+        };
+        let mem = if hw.spram {
+            m.mem_styled(&name, ww, d_b, "huge")
+        } else {
+            m.mem(&name, ww, d_b, None)
+        };
+        let (sel, a_b) = if banks > 1 {
+            (
+                addr.slice(aw - 1, bank_bits)
+                    .eq(lit(aw - bank_bits, b as u64)),
+                addr.slice(mem.addr_bits - 1, 0),
+            )
+        } else {
+            (lit(1, 1), addr.slice(mem.addr_bits - 1, 0))
+        };
+        let q_b = if banks > 1 {
+            m.reg(&format!("q{b}"), ww)
+        } else {
+            m.reg("q", ww)
+        };
+        m.always(
+            &clk,
+            vec![if_else(
+                we.e().land(sel),
+                vec![set_mem(&mem, a_b.clone(), w_data.e())],
+                vec![set(&q_b, Expr::MemRead(mem.clone(), Box::new(a_b)))],
+            )],
+        );
+        qs.push(q_b);
+    }
+    let q_e = if banks > 1 {
+        let bsel = m.reg("q_bank", aw - bank_bits);
+        m.always(&clk, vec![set(&bsel, addr.slice(aw - 1, bank_bits))]);
+        let mut e = qs[0].e();
+        for (b, q_b) in qs.iter().enumerate().skip(1) {
+            e = Expr::mux(bsel.e().eq(lit(aw - bank_bits, b as u64)), q_b.e(), e);
+        }
+        e
+    } else {
+        qs[0].e()
+    };
     let q = m.wire_partial(
         "q_fields",
-        q_r.e(),
+        q_e,
         "a word's input fields (and a label word's low bits) are read; the rest is padding",
-    );
-    m.always(
-        &clk,
-        vec![if_(we.e(), vec![set_mem(&mem, addr.e(), w_data.e())])],
     );
     // input jd's field of the word read for it
     let slot = |m: &mut Module| -> Expr {

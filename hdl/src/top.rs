@@ -1155,11 +1155,7 @@ pub fn generate(
             // packed; a word is written when full or at the chunk's end,
             // the label after the last
             let xb = sh.input_bits;
-            let fields: Vec<Expr> = (0..16 / xb.max(1))
-                .take(l.ipw)
-                .map(|k| k as u32)
-                .collect::<Vec<_>>()
-                .into_iter()
+            let fields: Vec<Expr> = (0..l.ipw as u32)
                 .rev()
                 .map(|k| {
                     let here = if lg == 0 {

@@ -153,98 +153,191 @@ pub fn bench_learn(o: &LearnBenchOptions) -> Result<String> {
     Ok(md)
 }
 
-/// The speed of the learning digits design (`configs/digits-learn.toml`)
-/// in RTL: its core and engine (`pg_lcore`) under Verilator learn
-/// `samples` training images; the cycles per learning step, the samples/s
-/// they give at the iCEBreaker's and the ULX3S's clocks, and the UART
-/// time of streaming one sample (WriteInput and Learn with their answers)
-/// at 115200 and 3,000,000 baud. Markdown; run from the repository root.
-pub fn bench_learn_rtl(samples: usize) -> Result<String> {
-    use phasegen_sim::link::protocol::{request, response, Cmd};
-    let split = load_dir(Path::new("data/digits-8x8"))?;
-    let mut cfg = Config::load(Path::new("configs/digits-learn.toml"))?;
+/// The learning designs the speed bench measures: the iCEBreaker's (one
+/// lane) and the ULX3S 85F's (16 lanes), both with the training set in
+/// their sample store.
+pub const RTL_BENCH_CONFIGS: [&str; 2] = [
+    "configs/digits-learn.toml",
+    "configs/digits-learn-ulx3s.toml",
+];
+
+/// One learning design's speed in RTL.
+struct RtlSpeed {
+    name: String,
+    lanes: usize,
+    clock_hz: f64,
+    /// Cycles per sample of an Epoch (store reads, learning step), from
+    /// the Epoch request's end to its answer's start.
+    cycles: f64,
+    /// The same design's step in cycles (the host loop's runs).
+    step_cycles: usize,
+    /// Steps the host loop runs per sample.
+    runs: usize,
+    /// UART bytes per sample: host-in-the-loop training, streamed on-chip
+    /// learning (WriteInput + Learn), an Epoch's two frames.
+    host_bytes: f64,
+    stream_bytes: usize,
+    epoch_bytes: usize,
+    mini_batch: usize,
+}
+
+/// An Epoch of `samples` stored digits in the Verilated `pg_top` of the
+/// learning design `config` (over its UART at the config's baud): every
+/// reply equal to the device model's; the cycles it took.
+fn rtl_epoch(config: &str, split: &Split, samples: usize) -> Result<RtlSpeed> {
+    use phasegen_sim::link::devmodel::DeviceModel;
+    use phasegen_sim::link::protocol::{self, request, response, Cmd, Decoder};
+    let mut cfg = Config::load(Path::new(config))?;
     pin_formats(&mut cfg, split.train.max_pixel)?;
-    let (_, mut l) = onchip::learner(
+    let (_, l) = onchip::learner(
         &cfg,
         split.train.max_pixel,
         cfg.hardware.shadow_bits,
         Rounding::Shadow,
     )?;
-    let dir = crate::cosim::scratch_dir("bench-learn-rtl");
-    let built = crate::learnsim::build(&l.hw, &l.spec, &dir, None)?;
-    let mut sim = crate::learnsim::LearnSim::new(&built)?;
-    let mut cycles = Vec::new();
-    for i in 0..samples.min(split.train.len()) {
-        let x = l.hw.inputs_of_image(split.train.image(i));
-        let label = split.train.labels[i] as usize;
-        let (class, w) = sim.learn(&x, label)?;
-        if class != l.learn(&x, label) {
-            anyhow::bail!("sample {i}: the RTL's class differs from the twin's");
-        }
-        cycles.push(w.cycles as f64);
+    let hw = l.hw.clone();
+    if hw.learn.as_ref().is_none_or(|s| s.store < samples) {
+        anyhow::bail!("{config}: the bench needs a learning design with a sample store of at least {samples} (hardware.store)");
     }
-    cycles.sort_by(f64::total_cmp);
-    let med = cycles[cycles.len() / 2];
-    // one streamed sample: WriteInput (all inputs) and Learn, both answers
+    let dir = crate::cosim::scratch_dir(&format!("bench-learn-rtl-{}", cfg.name));
+    let built = crate::uartsim::build_top(&cfg, &hw, &dir)?;
+    let cpb = phasegen_hdl::uart::clocks_per_bit(cfg.target.clock_hz, cfg.target.baud);
+    let mut top = crate::uartsim::TopSim::new(&built, cpb)?;
+    let id = phasegen_hdl::top::identity(&hw, phasegen_hdl::design_id(&cfg.hash_hex(), &hw));
+    let mut model = DeviceModel::new(&hw, id.to_bytes());
+    // one request to both; the cycles from its last bit to the reply
+    let mut ask = |top: &mut crate::uartsim::TopSim, cmd: Cmd, p: &[u8]| -> Result<u64> {
+        let req = request(cmd, p);
+        let want = req
+            .iter()
+            .filter_map(|&b| model.byte(b))
+            .last()
+            .context("the device model did not answer")?;
+        top.to_device.extend(&req);
+        while !top.idle() {
+            top.run(1);
+        }
+        let mut cycles = 0u64;
+        let mut dec = Decoder::default();
+        loop {
+            top.run(1);
+            cycles += 1;
+            if !top.from_device.is_empty() {
+                dec.push(&top.from_device.drain(..).collect::<Vec<u8>>());
+                if let Some(r) = dec.next_frame()? {
+                    let got = response(r.cmd, &r.payload);
+                    if got != want {
+                        anyhow::bail!("{config}: {cmd:?}: the RTL answered {got:02x?}, the device model {want:02x?}");
+                    }
+                    return Ok(cycles);
+                }
+            }
+            if cycles > 1 << 34 {
+                anyhow::bail!("{config}: no answer to {cmd:?}");
+            }
+        }
+    };
+    let ipw = phasegen_sim::twin::store::StoreLayout::of(&hw)
+        .expect("checked above")
+        .ipw;
+    for i in 0..samples {
+        let x = hw.inputs_of_image(split.train.image(i));
+        let label = split.train.labels[i] as usize;
+        let per = (250 / ipw) * ipw;
+        for (c, chunk) in x.chunks(per).enumerate() {
+            let p = protocol::store_sample_payload(i, label, c * per, chunk);
+            ask(&mut top, Cmd::StoreSample, &p)?;
+        }
+    }
+    let (first, stride) = onchip::epoch_stride(cfg.train.seed, 1, samples);
+    let epoch = protocol::epoch_payload(samples, first, stride);
+    // (the reply's first byte takes 10 bit times of the counted cycles)
+    let cycles = ask(&mut top, Cmd::Epoch, &epoch)? - 10 * cpb;
     let mut wi = vec![0u8, 0];
     wi.extend(std::iter::repeat_n(0u8, cfg.network.inputs));
-    let bytes = request(Cmd::WriteInput, &wi).len()
+    let stream_bytes = request(Cmd::WriteInput, &wi).len()
         + response(Cmd::WriteInput as u8, &[]).len()
         + request(Cmd::Learn, &[0]).len()
         + response(Cmd::Learn as u8, &[0]).len();
-    let uart_s = |baud: f64| bytes as f64 * 10.0 / baud;
-    // the host loop on the same network: its UART bytes per sample, and
-    // the device time of its runs (the core's steps, no update)
-    let hil_samples = 64;
-    let hil = host_loop_bytes(&cfg, &split, hil_samples)?;
-    let sched = phasegen_sim::twin::sched::Schedule::new(&l.hw);
+    let epoch_bytes = request(Cmd::Epoch, &epoch).len() + response(Cmd::Epoch as u8, &[0, 0]).len();
+    let sched = phasegen_sim::twin::sched::Schedule::new(&hw);
     let runs = (l.spec.t1 + l.spec.t2) as usize * if l.spec.symmetric { 2 } else { 1 };
-    let hil_cycles = (runs * sched.step_cycles()) as f64;
-    let per_sample =
-        |line_bytes: f64, cycles: f64, baud: f64, hz: f64| line_bytes * 10.0 / baud + cycles / hz;
+    Ok(RtlSpeed {
+        name: config.to_string(),
+        lanes: hw.lanes as usize,
+        clock_hz: cfg.target.clock_hz as f64,
+        cycles: cycles as f64 / samples as f64,
+        step_cycles: sched.step_cycles(),
+        runs,
+        host_bytes: host_loop_bytes(&cfg, split, 64)?,
+        stream_bytes,
+        epoch_bytes,
+        mini_batch: cfg.train.batch,
+    })
+}
+
+/// The speed of the learning digits designs ([`RTL_BENCH_CONFIGS`]) in
+/// RTL: the Verilated `pg_top` stores `samples` training images and learns
+/// them in one Epoch; its cycles per sample at the board's clock against
+/// host-in-the-loop training of the same network (its UART bytes counted
+/// on the device model, its runs' cycles from the schedule) at 115200 and
+/// 3,000,000 baud, and against streaming the samples to the learning
+/// design. Markdown; run from the repository root.
+pub fn bench_learn_rtl(samples: usize) -> Result<String> {
+    let split = load_dir(Path::new("data/digits-8x8"))?;
+    let rows: Vec<RtlSpeed> = RTL_BENCH_CONFIGS
+        .iter()
+        .map(|c| rtl_epoch(c, &split, samples.min(split.train.len())))
+        .collect::<Result<_>>()?;
     let mut md = String::new();
     writeln!(
         md,
-        "`phasegen bench-learn --rtl {samples}`: configs/digits-learn.toml (64-32-10, {} lane, t1 = {}, t2 = {}, symmetric = {}), {} training images learned by pg_core + pg_learn under Verilator, every class equal to the twin's.\n",
-        l.hw.lanes, l.spec.t1, l.spec.t2, l.spec.symmetric, cycles.len()
+        "`phasegen bench-learn --rtl {samples}`: each learning design's `pg_top` under Verilator stores {samples} training images over its UART and learns them in one Epoch; every reply equals the device model's (the twin's learning steps).\n"
     )?;
     writeln!(
         md,
-        "| | value |\n|---|---|\n| cycles per learning step (median) | {med:.0} |\n| samples/s at 12 MHz (iCEBreaker) | {:.0} |\n| samples/s at 25 MHz (ULX3S 85F) | {:.0} |\n| UART bytes per streamed sample (WriteInput + Learn, both answers) | {bytes} |\n| their time at 115200 baud | {:.2} ms |\n| their time at 3,000,000 baud | {:.3} ms |",
-        12e6 / med,
-        25e6 / med,
-        1e3 * uart_s(115_200.0),
-        1e3 * uart_s(3_000_000.0)
+        "| design | lanes | clock | cycles per sample (Epoch, RTL) | samples/s on chip | epoch of the 1437 digits |\n|---|---|---|---|---|---|"
     )?;
-    writeln!(
-        md,
-        "\nAgainst host-in-the-loop training (`phasegen train --backend device`: per sample WriteInput, the free and nudged runs, ReadPhases after each; per mini-batch of {} the parameter blocks written), counted on the device model over {hil_samples} samples: {hil:.0} UART bytes per sample; its device time {runs} steps × {} cycles. Per sample, the UART time plus the device time, each request answered before the next (as both host clients do):\n",
-        cfg.train.batch,
-        sched.step_cycles()
-    )?;
-    writeln!(
-        md,
-        "| at 12 MHz | host loop | on chip, streamed | on chip / host loop |\n|---|---|---|---|"
-    )?;
-    for baud in [115_200.0, 3_000_000.0] {
-        let h = per_sample(hil, hil_cycles, baud, 12e6);
-        let o = per_sample(bytes as f64, med, baud, 12e6);
+    for r in &rows {
+        let t = r.cycles / r.clock_hz;
         writeln!(
             md,
-            "| {baud:.0} baud | {:.2} ms ({:.0} samples/s) | {:.2} ms ({:.0} samples/s) | {:.1}× |",
-            1e3 * h,
-            1.0 / h,
-            1e3 * o,
-            1.0 / o,
-            h / o
+            "| {} | {} | {:.0} MHz | {:.0} | {:.0} | {:.2} s |",
+            r.name,
+            r.lanes,
+            r.clock_hz / 1e6,
+            r.cycles,
+            1.0 / t,
+            1437.0 * t
         )?;
     }
     writeln!(
         md,
-        "\nThe learning step alone (no UART: the bound of a training set held on chip) is {:.2} ms at 12 MHz: {:.1}× the host loop at 115200 baud.",
-        1e3 * med / 12e6,
-        per_sample(hil, hil_cycles, 115_200.0, 12e6) / (med / 12e6)
+        "\nAgainst host-in-the-loop training of the same design (`phasegen train --backend device`: per sample WriteInput, the free and nudged runs, ReadPhases after each; per mini-batch of {} the parameter blocks written), its UART bytes per sample counted on the device model over 64 samples, its device time the runs' steps times the schedule's cycles per step. Per sample, the UART time plus the device time (each request answered before the next, as both host clients do); on chip with the training set stored the UART carries only the Epoch's {} bytes per epoch; streamed, {} bytes per sample (WriteInput + Learn):\n",
+        rows[0].mini_batch, rows[0].epoch_bytes, rows[0].stream_bytes
     )?;
+    writeln!(
+        md,
+        "| design | baud | host loop | on chip, stored | stored / host loop | on chip, streamed | streamed / host loop |\n|---|---|---|---|---|---|---|"
+    )?;
+    for r in &rows {
+        for baud in [115_200.0, 3_000_000.0] {
+            let host = r.host_bytes * 10.0 / baud + (r.runs * r.step_cycles) as f64 / r.clock_hz;
+            let stored = r.cycles / r.clock_hz + r.epoch_bytes as f64 * 10.0 / baud / 1437.0;
+            let streamed = r.stream_bytes as f64 * 10.0 / baud + r.cycles / r.clock_hz;
+            writeln!(
+                md,
+                "| {} | {baud:.0} | {:.2} ms ({:.0} bytes) | {:.3} ms | **{:.1}×** | {:.2} ms | {:.1}× |",
+                r.name,
+                1e3 * host,
+                r.host_bytes,
+                1e3 * stored,
+                host / stored,
+                1e3 * streamed,
+                host / streamed
+            )?;
+        }
+    }
     Ok(md)
 }
 

@@ -74,6 +74,19 @@ impl StoreLayout {
         self.cap * self.wps + i
     }
 
+    /// A sample's inputs as the store's words (input `k` in field
+    /// `k mod ipw` of word `k / ipw`, field `f` at bits `f · input_bits`;
+    /// unused bits 0): what `pg_top` writes on StoreSample.
+    pub fn pack(&self, x: &[u64]) -> Vec<u64> {
+        x.chunks(self.ipw)
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .fold(0, |w, (f, &v)| w | v << (f as u32 * self.input_bits))
+            })
+            .collect()
+    }
+
     /// Words in the store.
     pub fn depth(&self) -> usize {
         self.cap * (self.wps + 1)
@@ -209,6 +222,8 @@ mod tests {
         // 8 bits: two a word; 1 bit: sixteen
         assert_eq!(StoreLayout::new(1, 10, 8).ipw, 2);
         assert_eq!(StoreLayout::new(1, 10, 1).ipw, 16);
+        let l = StoreLayout::new(2, 6, 4);
+        assert_eq!(l.pack(&[1, 2, 3, 4, 5, 6]), [0x4321, 0x65]);
     }
 
     #[test]
