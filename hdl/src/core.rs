@@ -242,10 +242,8 @@ pub fn generate(hw: &HwModel) -> Module {
     // a learning design: while the core is idle its parameter RAMs answer
     // the learning engine's reads (`i_pr_addr`, a word of each block one
     // cycle later on `o_pr_*`), so the engine keeps no copy of them
-    let pr_addr = hw
-        .learn
-        .is_some()
-        .then(|| m.input("i_pr_addr", ea.max(ua).max(a)));
+    let pr_addr =
+        (hw.learn.is_some() || hw.hebb.is_some()).then(|| m.input("i_pr_addr", ea.max(ua).max(a)));
 
     // ---------------- memories ----------------
     m.comment("memories: ROMs from the quantized model and the schedule, RAMs for state");

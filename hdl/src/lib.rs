@@ -7,6 +7,7 @@ pub mod axis;
 pub mod core;
 pub mod ctl;
 pub mod ctl_top;
+pub mod hebb;
 pub mod learn;
 pub mod pll;
 pub mod spi;
@@ -120,10 +121,12 @@ pub fn generate_design_for(
     let mh = model_hash(hw);
     let learn = hw.learn.as_ref().map(|spec| learn::generate(hw, spec));
     let store = phasegen_sim::twin::store::StoreLayout::of(hw).map(|_| store::generate(hw));
+    let hebb = hw.hebb.as_ref().map(|spec| hebb::generate(hw, spec));
     let mut files: Vec<GenFile> = [&core, &urx, &utx, &top]
         .into_iter()
         .chain(learn.as_ref())
         .chain(store.as_ref())
+        .chain(hebb.as_ref())
         .map(|m| {
             let name = format!("{}.v", m.name);
             GenFile {

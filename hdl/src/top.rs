@@ -53,6 +53,9 @@ const E_LEARN: u64 = 6;
 /// (designs with a sample store) StoreSample's copy, an Epoch running
 const E_SCOPY: u64 = 7;
 const E_EPOCH: u64 = 8;
+/// (Hebbian designs) Imprint's copy of the pattern, the imprint running
+const E_HCOPY: u64 = 9;
+const E_HEBB: u64 = 10;
 /// Bits of the execute state: 3, or 4 with a sample store.
 const EB: u32 = 3;
 
@@ -109,6 +112,11 @@ pub fn identity(hw: &HwModel, design_id: u32) -> Identity {
                 phasegen_sim::link::protocol::STORES
             } else {
                 0
+            }
+            | if hw.hebb.is_some() {
+                phasegen_sim::link::protocol::IMPRINTS
+            } else {
+                0
             },
         steps: hw.steps as u16,
     }
@@ -131,7 +139,11 @@ pub fn generate(
     let hdr = (5 + tb).max(3);
     let id = identity(hw, design_id).to_bytes();
     let stl = StoreLayout::of(hw);
-    let eb = if stl.is_some() { EB + 1 } else { EB };
+    let eb = if stl.is_some() || hw.hebb.is_some() {
+        EB + 1
+    } else {
+        EB
+    };
 
     let mut m = Module::new("pg_top");
     m.doc("pg_top: UART protocol front end and the settle core (docs/protocol.md).");
@@ -321,6 +333,25 @@ pub fn generate(
     let sw_ = smod
         .as_ref()
         .map(|sm| crate::learn::output_wires(&mut m, sm, "s_", "the sample store's outputs"));
+    // a Hebbian design: pg_hebb writes W while it imprints
+    let hmod = hw.hebb.as_ref().map(|spec| crate::hebb::generate(hw, spec));
+    let hw_ = hmod
+        .as_ref()
+        .map(|hm| crate::learn::output_wires(&mut m, hm, "h_", "the Hebbian engine's outputs"));
+    let by_hebb = |own: Expr, name: &str| -> Expr {
+        match &hw_ {
+            Some(w) => {
+                let v = w[name].e();
+                let v = if v.width() < own.width() {
+                    v.zext(own.width())
+                } else {
+                    v
+                };
+                Expr::mux(w["o_busy"].e(), v, own)
+            }
+            None => own,
+        }
+    };
     // the input RAM's write port: the host's writes, or the store's copies
     let (x_we_in, x_addr_in, x_data_in) = match &sw_ {
         Some(w) => (
@@ -382,13 +413,29 @@ pub fn generate(
         .chain(wblocks.iter().flat_map(|w| {
             let [we, addr, data] = port_of(w.b);
             let [lwe, laddr, ldata] = learn_port(w.b);
+            let hebb = |e: Expr, name: &str| {
+                if w.b == Block::W {
+                    by_hebb(e, name)
+                } else {
+                    e
+                }
+            };
             [
-                (we, by_learn(w.we.e(), lwe)),
-                (addr, by_learn(w.addr.e(), laddr)),
-                (data, by_learn(w.data.e(), ldata)),
+                (we, hebb(by_learn(w.we.e(), lwe), "o_w_we")),
+                (addr, hebb(by_learn(w.addr.e(), laddr), "o_w_addr")),
+                (data, hebb(by_learn(w.data.e(), ldata), "o_w_data")),
             ]
         }))
         .chain(lw.iter().map(|w| ("i_pr_addr", w["o_pr_addr"].e())))
+        .chain(hw_.iter().map(|w| {
+            let pa = core
+                .ports()
+                .iter()
+                .find(|p| p.name == "i_pr_addr")
+                .expect("a Hebbian core answers the engine's reads")
+                .width;
+            ("i_pr_addr", w["o_pr_addr"].e().zext(pa))
+        }))
         .chain([
             ("o_busy", busy.e()),
             ("o_done", done.e()),
@@ -603,6 +650,63 @@ pub fn generate(
         m.instance(
             sm,
             "u_store",
+            conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
+        );
+    }
+
+    // ---- the Hebbian engine (Hebbian designs) ----
+    struct HebbRegs {
+        go: Sig,
+        xi_we: Sig,
+        xi_addr: Sig,
+        xi_data: Sig,
+        hbit: Sig,
+        hph: Sig,
+        hi: Sig,
+        hl: Sig,
+        hacc: Sig,
+    }
+    let hregs = hw.hebb.map(|_| {
+        let lb = clog2(lanes as u64).max(1);
+        HebbRegs {
+            go: m.reg_init("h_go", 1, false, Some(0)),
+            xi_we: m.reg_init("xi_we", 1, false, Some(0)),
+            xi_addr: m.reg("xi_addr", crate::hebb::group_bits(hw)),
+            xi_data: m.reg("xi_data", lanes),
+            hbit: m.reg("h_bit", 3),
+            hph: m.reg("h_phase", 1),
+            hi: m.reg("h_osc", clog2(n + 1)),
+            hl: m.reg("h_lane", lb),
+            hacc: m.reg("h_acc", lanes),
+        }
+    });
+    if let (Some(hm), Some(hwr), Some(r)) = (&hmod, &hw_, &hregs) {
+        let pr_w = core_pr
+            .iter()
+            .find(|(nm, _)| nm == "o_pr_w")
+            .expect("a Hebbian core answers the engine's reads")
+            .1
+            .e();
+        let conns: Vec<(String, Expr)> = hm
+            .ports()
+            .iter()
+            .map(|pi| {
+                let e = match pi.name.as_str() {
+                    "i_clk" => clk.e(),
+                    "i_rst" => rst.e(),
+                    "i_go" => r.go.e(),
+                    "i_xi_we" => r.xi_we.e(),
+                    "i_xi_addr" => r.xi_addr.e(),
+                    "i_xi_data" => r.xi_data.e(),
+                    "i_pr_w" => pr_w.clone(),
+                    other => hwr[other].e(),
+                };
+                (pi.name.clone(), e)
+            })
+            .collect();
+        m.instance(
+            hm,
+            "u_hebb",
             conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
         );
     }
@@ -1227,6 +1331,84 @@ pub fn generate(
         }
         _ => unknown,
     };
+    // Imprint (Hebbian designs): the pattern's bits into the engine's
+    // group words, one a cycle after each byte's read, then the imprint
+    let mut hcopy = Vec::new();
+    let unknown = match &hregs {
+        Some(r) => {
+            let lb = r.hl.width;
+            let gb = r.xi_addr.width;
+            let ib = r.hi.width;
+            let bit = {
+                let mut e = buf_q.bit(0);
+                for k in 1..8u32 {
+                    e = Expr::mux(r.hbit.e().eq(lit(3, k as u64)), buf_q.bit(k), e);
+                }
+                m.wire("h_in", e)
+            };
+            let nxt = m.wire(
+                "h_next",
+                Expr::concat(
+                    (0..lanes)
+                        .rev()
+                        .map(|l| Expr::mux(r.hl.e().eq(lit(lb, l as u64)), bit.e(), r.hacc.bit(l)))
+                        .collect(),
+                ),
+            );
+            let last_osc = m.wire("h_last", r.hi.e().eq(lit(ib, n - 1)));
+            let full = r.hl.e().eq(lit(lb, lanes as u64 - 1)).lor(last_osc.e());
+            hcopy = vec![if_else(
+                r.hph.e().not(),
+                vec![set(&r.hph, lit(1, 1))],
+                vec![
+                    if_else(
+                        full,
+                        vec![
+                            set(&r.xi_we, lit(1, 1)),
+                            set(&r.xi_addr, r.xi_addr.e().add(lit(gb, 1))),
+                            set(&r.xi_data, nxt.e()),
+                            set(&r.hl, lit(lb, 0)),
+                            set(&r.hacc, lit(lanes, 0)),
+                        ],
+                        vec![set(&r.hacc, nxt.e()), set(&r.hl, r.hl.e().add(lit(lb, 1)))],
+                    ),
+                    if_else(
+                        last_osc.e(),
+                        vec![set(&r.go, lit(1, 1)), go_e(E_HEBB)],
+                        vec![
+                            set(&r.hi, r.hi.e().add(lit(ib, 1))),
+                            if_else(
+                                r.hbit.e().eq(lit(3, 7)),
+                                vec![
+                                    set(&r.hbit, lit(3, 0)),
+                                    set(&r.hph, lit(1, 0)),
+                                    set(&copy_k, copy_k.e().add(lit(8, 1))),
+                                ],
+                                vec![set(&r.hbit, r.hbit.e().add(lit(3, 1)))],
+                            ),
+                        ],
+                    ),
+                ],
+            )];
+            let imprint_exec = vec![if_else(
+                len_is(n.div_ceil(8)),
+                vec![
+                    set(&copy_k, lit(8, 0)),
+                    set(&r.hbit, lit(3, 0)),
+                    set(&r.hph, lit(1, 0)),
+                    set(&r.hi, lit(ib, 0)),
+                    set(&r.hl, lit(lb, 0)),
+                    // (the first word written goes to group 0)
+                    set(&r.xi_addr, lit(gb, (1u64 << gb) - 1)),
+                    set(&r.hacc, lit(lanes, 0)),
+                    go_e(E_HCOPY),
+                ],
+                fail(ErrCode::BadArgument),
+            )];
+            vec![if_else(cmd_is(Cmd::Imprint), imprint_exec, unknown)]
+        }
+        None => unknown,
+    };
     // Learn and ReadWeights (learning designs)
     let unknown = match (&lw, &rw) {
         (Some(w), Some((_, latch, byte, _, _))) => {
@@ -1562,6 +1744,13 @@ pub fn generate(
             vec![if_(w["o_done"].e(), respond_ok(Cmd::Learn, 1, K_CLASS))],
         ));
     }
+    if let Some(hwr) = &hw_ {
+        e_arms.push((E_HCOPY, hcopy));
+        e_arms.push((
+            E_HEBB,
+            vec![if_(hwr["o_done"].e(), respond_ok(Cmd::Imprint, 0, K_NONE))],
+        ));
+    }
     if let Some(sw) = &sw_ {
         e_arms.push((E_SCOPY, scopy));
         e_arms.push((
@@ -1679,6 +1868,11 @@ pub fn generate(
                         .iter()
                         .flat_map(|r| [set(&r.we, lit(1, 0)), set(&r.go, lit(1, 0))]),
                 );
+                v.extend(
+                    hregs
+                        .iter()
+                        .flat_map(|r| [set(&r.xi_we, lit(1, 0)), set(&r.go, lit(1, 0))]),
+                );
                 v
             },
             {
@@ -1694,6 +1888,11 @@ pub fn generate(
                     sregs
                         .iter()
                         .flat_map(|r| [set(&r.we, lit(1, 0)), set(&r.go, lit(1, 0))]),
+                );
+                v.extend(
+                    hregs
+                        .iter()
+                        .flat_map(|r| [set(&r.xi_we, lit(1, 0)), set(&r.go, lit(1, 0))]),
                 );
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));

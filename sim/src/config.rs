@@ -354,11 +354,13 @@ pub struct HardwareConfig {
     /// their hashes.
     #[serde(skip_serializing_if = "Interface::is_uart")]
     pub interface: Interface,
-    /// On-chip learning (docs/learning.md): `none`, or `ep` (the device
+    /// On-chip learning (docs/learning.md): `none`; `ep` (the device
     /// runs every sample's Equilibrium Propagation step itself, the update
     /// included, on `Learn`; needs `params = "ram"` and the rows coupling;
-    /// learns with train.beta, symmetric, t1, t2, lr, lr_bias). Left out of
-    /// the canonical form when `none`, so older configs keep their hashes.
+    /// learns with train.beta, symmetric, t1, t2, lr, lr_bias); or
+    /// `hebbian` (a fully connected memory imprints the patterns the host
+    /// sends, `Imprint`). Left out of the canonical form when `none`, so
+    /// older configs keep their hashes.
     #[serde(skip_serializing_if = "Learning::is_none")]
     pub learning: Learning,
     /// With `learning = "ep"`: the extra fraction bits of the shadow
@@ -379,6 +381,10 @@ fn is_zero_usize(v: &usize) -> bool {
     *v == 0
 }
 
+/// The most oscillators a Hebbian design may have: a pattern's bits fit
+/// one Imprint frame.
+pub const MAX_IMPRINT: usize = 255 * 8;
+
 /// The most samples `hardware.store` may hold (Epoch's 16-bit counts).
 pub const MAX_STORE: usize = 65535;
 
@@ -395,6 +401,9 @@ fn is_default_shadow(v: &u32) -> bool {
 pub enum Learning {
     None,
     Ep,
+    /// The fully connected memory imprints patterns on chip (`Imprint`):
+    /// `W_ij += ξ_i ξ_j / N` per pattern (sim/src/twin/hebb.rs).
+    Hebbian,
 }
 
 impl Learning {
@@ -828,6 +837,23 @@ impl Config {
             }
         }
         range("hardware.shadow_bits", h.shadow_bits, 0, 24)?;
+        if h.learning == Learning::Hebbian {
+            let osc: usize = n.layers.iter().sum();
+            if h.params != ParamMemory::Ram
+                || h.coupling != Coupling::Rows
+                || n.layers.len() != 1
+                || !n.intralayer
+            {
+                bail!(
+                    "hardware.learning = \"hebbian\" imprints patterns into a fully connected memory's W in RAM: set network.layers to one layer, network.intralayer = true, hardware.params = \"ram\" and hardware.coupling = \"rows\""
+                );
+            }
+            if osc > MAX_IMPRINT {
+                bail!(
+                    "hardware.learning = \"hebbian\": {osc} oscillators do not fit one Imprint frame (a bit each, at most {MAX_IMPRINT}); use fewer"
+                );
+            }
+        }
         if h.store > 0 && h.learning != Learning::Ep {
             bail!(
                 "hardware.store = {} holds training samples for on-chip learning: set hardware.learning = \"ep\" or leave store out",

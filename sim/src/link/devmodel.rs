@@ -391,6 +391,17 @@ impl DeviceModel {
                 bump(&mut self.status.ok);
                 self.ok(Cmd::Learn, &[class as u8])
             }
+            Some(Cmd::Imprint) => {
+                let Some(spec) = self.hw.hebb else {
+                    return self.fail(ErrCode::UnknownCmd);
+                };
+                let Ok(xi) = crate::twin::hebb::pattern_of_payload(&p, n) else {
+                    return self.fail(ErrCode::BadArgument);
+                };
+                crate::twin::hebb::imprint(&mut self.hw, &spec, &xi);
+                bump(&mut self.status.ok);
+                self.ok(Cmd::Imprint, &[])
+            }
             Some(Cmd::StoreSample | Cmd::Epoch) if self.store.is_none() => {
                 self.fail(ErrCode::UnknownCmd)
             }

@@ -91,6 +91,12 @@ pub enum Cmd {
     /// Learn of it, and answers how many free classes equalled their
     /// labels.
     Epoch = 0x0C,
+    /// Only on Hebbian designs (`hardware.learning = "hebbian"`,
+    /// Identify's [`IMPRINTS`] bit): `bits[ceil(oscillators / 8)]` (bit
+    /// `i mod 8` of byte `i / 8` set when `ξ_i = +1`) `->` empty, sent
+    /// when the pattern is imprinted: `W_ij += s ξ_i ξ_j` for every
+    /// coupled pair ([`crate::twin::hebb`]).
+    Imprint = 0x0D,
 }
 
 /// Identify's `blocks` bit of a design that learns on chip (Learn,
@@ -100,6 +106,9 @@ pub const LEARNS: u8 = 0x80;
 /// Identify's `blocks` bit of a design with a sample store (StoreSample,
 /// Epoch).
 pub const STORES: u8 = 0x40;
+
+/// Identify's `blocks` bit of a Hebbian design (Imprint).
+pub const IMPRINTS: u8 = 0x20;
 
 /// The StoreSample payload: `index[2], label, offset[2]`, then the inputs.
 pub fn store_sample_payload(index: usize, label: usize, offset: usize, x: &[u64]) -> Vec<u8> {
@@ -169,6 +178,7 @@ impl Cmd {
             0x0A => Some(Cmd::ReadWeights),
             0x0B => Some(Cmd::StoreSample),
             0x0C => Some(Cmd::Epoch),
+            0x0D => Some(Cmd::Imprint),
             _ => None,
         }
     }
@@ -346,6 +356,11 @@ impl Identity {
     /// Does the design hold a sample store (StoreSample, Epoch)?
     pub fn stores(&self) -> bool {
         self.blocks & STORES != 0
+    }
+
+    /// Does the design imprint patterns (Imprint)?
+    pub fn imprints(&self) -> bool {
+        self.blocks & IMPRINTS != 0
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

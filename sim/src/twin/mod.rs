@@ -14,6 +14,7 @@
 //! - [`image`]: the memory images of the blocks the host can write.
 //! - [`learn`]: on-chip Equilibrium Propagation, the learning step of a
 //!   learning design (shadow parameters, the update in fabric).
+//! - [`hebb`]: on-chip Hebbian imprinting of the fully connected memory.
 //! - [`store`]: the sample store of a learning design (the training set
 //!   on chip): its layout and the epoch it runs.
 //! - [`memory`]: the associative memory's retrievals on the twin, and its
@@ -23,6 +24,7 @@
 //! pairs <- sched <- image; memory uses model and quant. May use: `onn` (the topology and float
 //! parameters), `config`, `data`, `board`, `rng`.
 
+pub mod hebb;
 pub mod image;
 pub mod learn;
 pub mod memory;

@@ -319,6 +319,24 @@ pub struct HwModel {
     /// On-chip learning (`hardware.learning = "ep"`): how the design learns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learn: Option<LearnSpec>,
+    /// On-chip Hebbian imprinting (`hardware.learning = "hebbian"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hebb: Option<HebbSpec>,
+}
+
+/// How a Hebbian memory imprints a pattern (sim/src/twin/hebb.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HebbSpec {
+    /// LSBs of W per pattern and pair: `round(2^w_frac / N)`, at least 1.
+    pub step: i64,
+}
+
+impl HebbSpec {
+    /// The step of `n` oscillators at W's format: `1/N` of a unit.
+    pub fn new(f: &Formats, n: usize) -> HebbSpec {
+        let step = (2f64.powi(f.w_frac as i32) / n.max(1) as f64).round() as i64;
+        HebbSpec { step: step.max(1) }
+    }
 }
 
 fn one_lane() -> u32 {

@@ -344,7 +344,11 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
         steps,
         lanes: hw.lanes,
         learn: None,
+        hebb: None,
     };
+    if hw.learning == crate::config::Learning::Hebbian {
+        model.hebb = Some(crate::twin::model::HebbSpec::new(&fmt, model.topo.n()));
+    }
     if hw.learning == crate::config::Learning::Ep {
         let t = &cfg.train;
         model.learn = Some(
