@@ -658,27 +658,20 @@ pub fn generate(
     struct HebbRegs {
         go: Sig,
         xi_we: Sig,
-        xi_addr: Sig,
-        xi_data: Sig,
+        xi_idx: Sig,
+        xi_bit: Sig,
         hbit: Sig,
         hph: Sig,
         hi: Sig,
-        hl: Sig,
-        hacc: Sig,
     }
-    let hregs = hw.hebb.map(|_| {
-        let lb = clog2(lanes as u64).max(1);
-        HebbRegs {
-            go: m.reg_init("h_go", 1, false, Some(0)),
-            xi_we: m.reg_init("xi_we", 1, false, Some(0)),
-            xi_addr: m.reg("xi_addr", crate::hebb::group_bits(hw)),
-            xi_data: m.reg("xi_data", lanes),
-            hbit: m.reg("h_bit", 3),
-            hph: m.reg("h_phase", 1),
-            hi: m.reg("h_osc", clog2(n + 1)),
-            hl: m.reg("h_lane", lb),
-            hacc: m.reg("h_acc", lanes),
-        }
+    let hregs = hw.hebb.map(|_| HebbRegs {
+        go: m.reg_init("h_go", 1, false, Some(0)),
+        xi_we: m.reg_init("xi_we", 1, false, Some(0)),
+        xi_idx: m.reg("xi_idx", a),
+        xi_bit: m.reg("xi_bit", 1),
+        hbit: m.reg("h_bit", 3),
+        hph: m.reg("h_phase", 1),
+        hi: m.reg("h_osc", a),
     });
     if let (Some(hm), Some(hwr), Some(r)) = (&hmod, &hw_, &hregs) {
         let pr_w = core_pr
@@ -696,8 +689,8 @@ pub fn generate(
                     "i_rst" => rst.e(),
                     "i_go" => r.go.e(),
                     "i_xi_we" => r.xi_we.e(),
-                    "i_xi_addr" => r.xi_addr.e(),
-                    "i_xi_data" => r.xi_data.e(),
+                    "i_xi_idx" => r.xi_idx.e(),
+                    "i_xi_bit" => r.xi_bit.e(),
                     "i_pr_w" => pr_w.clone(),
                     other => hwr[other].e(),
                 };
@@ -1336,8 +1329,6 @@ pub fn generate(
     let mut hcopy = Vec::new();
     let unknown = match &hregs {
         Some(r) => {
-            let lb = r.hl.width;
-            let gb = r.xi_addr.width;
             let ib = r.hi.width;
             let bit = {
                 let mut e = buf_q.bit(0);
@@ -1346,32 +1337,14 @@ pub fn generate(
                 }
                 m.wire("h_in", e)
             };
-            let nxt = m.wire(
-                "h_next",
-                Expr::concat(
-                    (0..lanes)
-                        .rev()
-                        .map(|l| Expr::mux(r.hl.e().eq(lit(lb, l as u64)), bit.e(), r.hacc.bit(l)))
-                        .collect(),
-                ),
-            );
             let last_osc = m.wire("h_last", r.hi.e().eq(lit(ib, n - 1)));
-            let full = r.hl.e().eq(lit(lb, lanes as u64 - 1)).lor(last_osc.e());
             hcopy = vec![if_else(
                 r.hph.e().not(),
                 vec![set(&r.hph, lit(1, 1))],
                 vec![
-                    if_else(
-                        full,
-                        vec![
-                            set(&r.xi_we, lit(1, 1)),
-                            set(&r.xi_addr, r.xi_addr.e().add(lit(gb, 1))),
-                            set(&r.xi_data, nxt.e()),
-                            set(&r.hl, lit(lb, 0)),
-                            set(&r.hacc, lit(lanes, 0)),
-                        ],
-                        vec![set(&r.hacc, nxt.e()), set(&r.hl, r.hl.e().add(lit(lb, 1)))],
-                    ),
+                    set(&r.xi_we, lit(1, 1)),
+                    set(&r.xi_idx, r.hi.e()),
+                    set(&r.xi_bit, bit.e()),
                     if_else(
                         last_osc.e(),
                         vec![set(&r.go, lit(1, 1)), go_e(E_HEBB)],
@@ -1397,10 +1370,6 @@ pub fn generate(
                     set(&r.hbit, lit(3, 0)),
                     set(&r.hph, lit(1, 0)),
                     set(&r.hi, lit(ib, 0)),
-                    set(&r.hl, lit(lb, 0)),
-                    // (the first word written goes to group 0)
-                    set(&r.xi_addr, lit(gb, (1u64 << gb) - 1)),
-                    set(&r.hacc, lit(lanes, 0)),
                     go_e(E_HCOPY),
                 ],
                 fail(ErrCode::BadArgument),
