@@ -16,6 +16,7 @@ pub mod grid;
 pub mod hil_device;
 pub mod jobs;
 pub mod learnsim;
+pub mod memory_onchip;
 pub mod netlist;
 pub mod onchip_device;
 pub mod plot;

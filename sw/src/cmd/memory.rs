@@ -122,6 +122,74 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// The memory learns on chip: the Hebbian design of --config
+    /// (hardware.learning = "hebbian") imprints the patterns (Imprint) and
+    /// retrieves them; on its twin, or with --port on the device, checked
+    /// against the twin bit for bit. Digit patterns when the design has as
+    /// many oscillators as the data has pixels, else --patterns random
+    /// ones (docs/learning.md).
+    #[arg(long, conflicts_with_all = ["sweep", "capacity"])]
+    onchip: bool,
+    /// With --onchip: the Hebbian design's config.
+    #[arg(long, requires = "onchip")]
+    config: Option<PathBuf>,
+    /// With --onchip: the device's serial port (default: the twin only).
+    #[arg(long, requires = "onchip")]
+    port: Option<String>,
+    /// With --port: baud rate (default: the config's target.baud).
+    #[arg(long, requires = "port")]
+    baud: Option<u32>,
+    /// With --onchip: hardware steps of each retrieval.
+    #[arg(long, default_value_t = 200)]
+    run_steps: u16,
+}
+
+/// `--onchip`: the Hebbian design learns the patterns itself.
+fn onchip(a: &Args) -> Result<()> {
+    use phasegen_sim::onn::memory as mem;
+    let Some(path) = &a.config else {
+        bail!("--onchip needs --config: a Hebbian design (hardware.learning = \"hebbian\")");
+    };
+    let cfg = Config::load(path)?;
+    let n: usize = cfg.network.layers.iter().sum();
+    let split = load_dir(&a.data)?;
+    let pixels = split.test.pixels();
+    let (pats, what) = if n == pixels {
+        let p: Vec<mem::Pattern> = mem::digit_patterns(&split.test, a.patterns)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        (
+            p,
+            format!("digits 0..{} of {}", a.patterns, a.data.display()),
+        )
+    } else {
+        let mut rng = phasegen_sim::rng::Rng::new(a.seed);
+        (
+            mem::random_patterns(n, a.patterns, &mut rng),
+            format!("random, seed {}", a.seed),
+        )
+    };
+    let r = crate::memory_onchip::MemoryRun {
+        k: a.k,
+        corrupt: a.corrupt,
+        jitter: a.jitter as f32,
+        trials: a.trials,
+        steps: a.run_steps,
+        seed: a.seed,
+    };
+    if a.run_steps == 0 {
+        bail!("--run-steps 0: a retrieval needs at least one step");
+    }
+    let md = match &a.port {
+        Some(port) => {
+            let dev = crate::device::open(port, a.baud.unwrap_or(cfg.target.baud as u32))?;
+            crate::memory_onchip::run(&cfg, &pats, &what, &r, Some(dev))?
+        }
+        None => crate::memory_onchip::run::<std::fs::File>(&cfg, &pats, &what, &r, None)?,
+    };
+    print!("{md}");
+    Ok(())
 }
 
 /// `--capacity`: the table of docs/memory.md, rows on stderr as they come.
@@ -202,6 +270,9 @@ pub fn run(a: Args) -> Result<()> {
         },
     };
     o.validate()?;
+    if a.onchip {
+        return onchip(&a);
+    }
     if a.capacity {
         return capacity(&a, &o);
     }

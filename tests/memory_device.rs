@@ -1,0 +1,73 @@
+//! `phasegen memory --onchip`: a Hebbian memory design (the Verilated
+//! `pg_top` with `hardware.learning = "hebbian"`, served on a
+//! pseudo-terminal) imprints the patterns the host sends and retrieves
+//! them from corrupted starts; every retrieval's phases equal the twin's,
+//! and the report is the twin-only run's.
+
+mod common;
+
+use phasegen::cosim::scratch_dir;
+use phasegen::uartsim::{build_top, PtyServer};
+use phasegen_hdl::uart::clocks_per_bit;
+use phasegen_sim::config::Config;
+use phasegen_sim::onn::net::Params;
+use phasegen_sim::twin::quant::quantize;
+
+#[test]
+fn a_hebbian_device_learns_and_recalls_as_its_twin() {
+    let dir = scratch_dir("memory-device");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg_path = dir.join("hebb.toml");
+    std::fs::write(
+        &cfg_path,
+        "name = 'hebb24'\n[network]\ninputs = 1\nlayers = [24]\nintralayer = true\n[train]\nepochs = 0\n[hardware]\nparams = 'ram'\nlearning = 'hebbian'\nweight_frac = 6\nw_frac = 6\nlanes = 2\n[target]\nbaud = 3000000\n",
+    )
+    .unwrap();
+    let cfg = Config::load(&cfg_path).unwrap();
+    let hw = quantize(&cfg, &Params::init(&cfg), 1).unwrap().0;
+    let built = build_top(&cfg, &hw, &dir.join("gen")).unwrap();
+    let server =
+        PtyServer::start(built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
+    let args = [
+        "memory",
+        "--onchip",
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--patterns",
+        "2",
+        "--trials",
+        "3",
+        "--corrupt",
+        "0.1",
+        "--run-steps",
+        "80",
+    ];
+    let (twin, _) = common::ok(&args);
+    let mut dev_args = args.to_vec();
+    dev_args.extend(["--port", &server.path]);
+    let (dev, _) = common::ok(&dev_args);
+    eprintln!("{dev}");
+    assert!(
+        dev.contains("Device against twin: 0 of 6 retrievals differ"),
+        "{dev}"
+    );
+    // the same table (the first line says where it ran)
+    let table = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.starts_with('|'))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(table(&dev), table(&twin));
+    assert!(twin.contains("| all | 1.000 | 100% |"), "{twin}");
+    // a non-Hebbian design is refused by name
+    let plain = dir.join("plain.toml");
+    std::fs::write(
+        &plain,
+        "name = 'p'\n[network]\ninputs = 1\nlayers = [24]\nintralayer = true\n",
+    )
+    .unwrap();
+    let e = common::fails(&["memory", "--onchip", "--config", plain.to_str().unwrap()]);
+    assert!(e.contains("not a Hebbian design"), "{e}");
+    server.stop().unwrap();
+}
