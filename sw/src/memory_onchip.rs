@@ -103,8 +103,12 @@ impl<P: Read + Write> MemoryDevice<P> {
         }
         let sched = Schedule::new(hw);
         let mut d = MemoryDevice { dev, id, sched };
-        d.write(hw, Block::W)?;
-        d.write(hw, Block::Osc)?;
+        // (U cleared too: no field whatever the input RAM holds)
+        for b in Block::ALL {
+            if Schedule::writable(hw, b) {
+                d.write(hw, b)?;
+            }
+        }
         Ok(d)
     }
 
