@@ -48,21 +48,23 @@ fn both(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> (Vec<u
 
 #[test]
 fn hebbian_design_imprints_and_recalls_as_its_twin() {
-    // 16 oscillators on one lane; 20 on 3 lanes (7 groups, the last of
-    // two rows: padding lanes; 3 pattern bytes, the last partial)
-    for (tag, n, lanes, board, clock) in [
-        ("uart-hebb-16", 16usize, 1, "icebreaker", 12_000_000),
-        ("uart-hebb-20", 20, 3, "ulx3s-85f", 25_000_000),
+    // 16 oscillators on one lane; 20 in two layers (11 and 9, every pair
+    // coupled) on 3 lanes: 7 row groups, two of two rows (padding lanes),
+    // a group never spanning the layers; 3 pattern bytes, the last partial
+    for (tag, layers, lanes, board, clock) in [
+        ("uart-hebb-16", "[16]", 1, "icebreaker", 12_000_000),
+        ("uart-hebb-20", "[11, 9]", 3, "ulx3s-85f", 25_000_000),
     ] {
         let cfg = Config::parse(
             &format!(
-                "name='hb'\n[network]\ninputs=1\nlayers=[{n}]\nintralayer=true\n[hardware]\nparams='ram'\nlearning='hebbian'\nweight_frac=6\nw_frac=6\nlanes={lanes}\n[target]\nboard='{board}'\nclock_hz={clock}\nbaud=3000000\n"
+                "name='hb'\n[network]\ninputs=1\nlayers={layers}\nintralayer=true\n[hardware]\nparams='ram'\nlearning='hebbian'\nweight_frac=6\nw_frac=6\nlanes={lanes}\n[target]\nboard='{board}'\nclock_hz={clock}\nbaud=3000000\n"
             ),
             "t",
         )
         .unwrap();
         let mut hw = quantize(&cfg, &Params::init(&cfg), 16).unwrap().0;
         let spec = hw.hebb.expect("a Hebbian design");
+        let n = hw.n();
         let dir = scratch_dir(tag);
         let built = build_top(&cfg, &hw, &dir).unwrap();
         common::lint_dir(&dir, None, tag);

@@ -15,7 +15,7 @@
 //! ξ_j`), saturated: two cycles a word, all lanes at once, no multiplier.
 
 use crate::arith;
-use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Module};
+use crate::vlog::{case, if_, if_else, lit, set, set_mem, slit, Expr, Module, Sig};
 use phasegen_sim::twin::model::{HebbSpec, HwModel};
 use phasegen_sim::twin::qformat::clog2;
 use phasegen_sim::twin::sched::Schedule;
@@ -36,9 +36,10 @@ pub fn group_bits(hw: &HwModel) -> u32 {
 pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
     assert!(hw.params_in_ram, "Hebbian imprinting needs W in RAM");
     let sched = Schedule::new(hw);
-    let d = sched
-        .dense()
-        .expect("Hebbian imprinting walks a fully coupled layer's dense stream");
+    assert!(
+        phasegen_sim::twin::hebb::walks(&sched),
+        "Hebbian imprinting walks the words of a network whose every pair is coupled"
+    );
     let n = hw.n();
     let lanes = sched.lanes;
     let lu = lanes as u32;
@@ -50,6 +51,17 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
     let lb = clog2(lanes as u64).max(1);
     let nw = sched.words.len();
     let ea = clog2(nw as u64);
+    // the layers' ends: a row group never spans two layers
+    let ends: Vec<usize> = hw
+        .topo
+        .layers
+        .iter()
+        .scan(0, |acc, &l| {
+            *acc += l;
+            Some(*acc)
+        })
+        .collect();
+    let lead = sched.lead;
 
     let mut m = Module::new("pg_hebb");
     m.doc("pg_hebb: Hebbian imprinting of the fully connected memory (see docs/learning.md).");
@@ -64,6 +76,16 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
     let xi_idx = m.input("i_xi_idx", a);
     let xi_bit = m.input("i_xi_bit", 1);
     let pr_w = m.input("i_pr_w", lu * wb);
+    let nl = |v: usize| lit(fb, v as u64);
+    // the rows of the group starting at row `f`: min(L, its layer's end − f)
+    let rows_of = |m: &mut Module, name: &str, f: Expr| -> Sig {
+        let mut end = nl(*ends.last().unwrap());
+        for &e in ends.iter().rev().skip(1) {
+            end = Expr::mux(f.clone().lt(nl(e)), nl(e), end);
+        }
+        let rem = m.wire(&format!("{name}_rem"), end.sub(f));
+        m.wire(name, Expr::mux(rem.e().lt(nl(lanes)), rem.e(), nl(lanes)))
+    };
 
     // the pattern: a bit per oscillator, and packed by row group
     let xs = m.mem("xi_s", 1, n, None);
@@ -71,14 +93,18 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
     let acc = m.reg("xi_acc", lu);
     let pl = m.reg("xi_lane", lb);
     let pg = m.reg("xi_group", gb);
-    let first_bit = xi_idx.e().eq(lit(a, 0));
-    let full = pl
-        .e()
-        .eq(lit(lb, lanes as u64 - 1))
-        .lor(xi_idx.e().eq(lit(a, n as u64 - 1)));
+    let pf = m.reg("xi_first", fb);
     // (a pattern's first bit restarts the packing)
-    let cur_pl = Expr::mux(first_bit.clone(), lit(lb, 0), pl.e());
-    let cur_pg = Expr::mux(first_bit, lit(gb, 0), pg.e());
+    let first_bit = m.wire("xi_first_bit", xi_idx.e().eq(lit(a, 0)));
+    let cur_pl = Expr::mux(first_bit.e(), lit(lb, 0), pl.e());
+    let cur_pg = Expr::mux(first_bit.e(), lit(gb, 0), pg.e());
+    let cur_pf = m.wire("xi_cur_first", Expr::mux(first_bit.e(), nl(0), pf.e()));
+    let p_rows = rows_of(&mut m, "xi_rows", cur_pf.e());
+    let full = cur_pl
+        .clone()
+        .zext(fb.max(lb))
+        .add(lit(fb.max(lb), 1))
+        .eq(p_rows.e().zext(fb.max(lb)));
     let packed = m.wire(
         "xi_packed",
         Expr::concat(
@@ -88,7 +114,7 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
                     Expr::mux(
                         cur_pl.clone().eq(lit(lb, l as u64)),
                         xi_bit.e(),
-                        Expr::mux(xi_idx.e().eq(lit(a, 0)), lit(1, 0), acc.bit(l)),
+                        Expr::mux(first_bit.e(), lit(1, 0), acc.bit(l)),
                     )
                 })
                 .collect(),
@@ -105,11 +131,13 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
                     vec![
                         set_mem(&xg, cur_pg.clone(), packed.e()),
                         set(&pg, cur_pg.clone().add(lit(gb, 1))),
+                        set(&pf, cur_pf.e().add(p_rows.e())),
                         set(&pl, lit(lb, 0)),
                         set(&acc, lit(lu, 0)),
                     ],
                     vec![
                         set(&pg, cur_pg),
+                        set(&pf, cur_pf.e()),
                         set(&pl, cur_pl.add(lit(lb, 1))),
                         set(&acc, packed.e()),
                     ],
@@ -130,16 +158,9 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
     let xg_q = m.reg("xg_q", lu);
     m.mem_read(&clk, &xs, &xs_q, cj.e());
     m.mem_read(&clk, &xg, &xg_q, cg.e());
-    let nl = |v: usize| lit(fb, v as u64);
-    // rows of the group: min(L, n − first); one row skips the diagonal
-    let single = m.wire(
-        "single",
-        if lanes == 1 {
-            lit(1, 1)
-        } else {
-            cf.e().eq(nl(n - 1))
-        },
-    );
+    // one row skips the diagonal
+    let c_rows = rows_of(&mut m, "rows", cf.e());
+    let single = m.wire("single", c_rows.e().eq(nl(1)));
     let cj_f = m.wire("cj_f", cj.e().zext(fb));
     let j_last = m.wire(
         "j_last",
@@ -148,7 +169,7 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
     let lanes_new: Vec<Expr> = (0..lu)
         .map(|l| {
             let row = cf.e().add(nl(l as usize));
-            let valid = row.clone().lt(nl(n)).land(row.ne(cj_f.e()));
+            let valid = nl(l as usize).lt(c_rows.e()).land(row.ne(cj_f.e()));
             let w_l = m.wire(
                 &format!("w{l}"),
                 pr_w.slice(l * wb + wb - 1, l * wb).as_signed(),
@@ -165,12 +186,12 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
         Expr::concat(lanes_new.into_iter().rev().collect()),
     );
     let last = m.wire("last", e.e().eq(lit(ea, nw as u64 - 1)));
-    let start = d.start();
+    let first_rows = ends[0].min(lanes);
     let advance = vec![if_else(
         cj_f.e().eq(j_last.e()),
         vec![
             set(&cj, lit(a, 0)),
-            set(&cf, cf.e().add(nl(lanes))),
+            set(&cf, cf.e().add(c_rows.e())),
             set(&cg, cg.e().add(lit(gb, 1))),
         ],
         vec![if_else(
@@ -192,9 +213,9 @@ pub fn generate(hw: &HwModel, spec: &HebbSpec) -> Module {
                 go.e(),
                 vec![
                     // (the lead bubbles hold no weight: the walk starts after them)
-                    set(&e, lit(ea, d.lead as u64)),
-                    set(&cj, lit(a, start.j as u64)),
-                    set(&cf, nl(start.first)),
+                    set(&e, lit(ea, lead as u64)),
+                    set(&cj, lit(a, (first_rows == 1) as u64)),
+                    set(&cf, nl(0)),
                     set(&cg, lit(gb, 0)),
                     set(&st, lit(SB, S_RD)),
                 ],

@@ -841,11 +841,11 @@ impl Config {
             let osc: usize = n.layers.iter().sum();
             if h.params != ParamMemory::Ram
                 || h.coupling != Coupling::Rows
-                || n.layers.len() != 1
+                || n.layers.len() > 2
                 || !n.intralayer
             {
                 bail!(
-                    "hardware.learning = \"hebbian\" imprints patterns into a fully connected memory's W in RAM: set network.layers to one layer, network.intralayer = true, hardware.params = \"ram\" and hardware.coupling = \"rows\""
+                    "hardware.learning = \"hebbian\" imprints patterns into a fully connected memory's W in RAM: set network.intralayer = true with one layer (or two, every pair coupled: the last at most 256, the class byte), hardware.params = \"ram\" and hardware.coupling = \"rows\""
                 );
             }
             if osc > MAX_IMPRINT {

@@ -12,7 +12,43 @@
 //! `s · Σ_p ξ_i^p ξ_j^p` (unless it saturated).
 
 use crate::twin::model::{HebbSpec, HwModel};
+use crate::twin::sched::Schedule;
+use crate::twin::stream::Group;
 use anyhow::{bail, Result};
+
+/// The W block's words `(j, lane mask, last of its group)` as `pg_hebb`'s
+/// counters make them for a network whose every pair is coupled: `lead`
+/// bubbles (mask 0), then per row group (`first`, `rows`) its neighbours
+/// `j = 0 .. n − 1` in order, lane `l` active when `first + l` is not
+/// `j`; a group of one row skips its own `j` (the rows stream's words:
+/// [`walks`] checks it).
+pub fn walk(groups: &[Group], n: usize, lead: usize) -> Vec<(usize, u64, bool)> {
+    let mut v = vec![(0, 0, false); lead];
+    for g in groups {
+        for j in 0..n {
+            if g.rows == 1 && j == g.first {
+                continue;
+            }
+            let mask = (0..g.rows)
+                .filter(|&l| g.first + l != j)
+                .fold(0u64, |m, l| m | 1 << l);
+            let last = j == n - 1 || (g.rows == 1 && g.first == n - 1 && j == n - 2);
+            v.push((j, mask, last));
+        }
+    }
+    v
+}
+
+/// Does [`walk`] give `sched`'s words (every mask and last flag, and the
+/// neighbour of every active word)? It does when every pair is coupled.
+pub fn walks(sched: &Schedule) -> bool {
+    let n: usize = sched.groups.iter().map(|g| g.rows).sum();
+    let made = walk(&sched.groups, n, sched.lead);
+    made.len() == sched.words.len()
+        && sched.words.iter().zip(&made).all(|(w, &(j, mask, last))| {
+            w.mask == mask && w.last == last && (mask == 0 || w.j == j)
+        })
+}
 
 /// Imprints pattern `xi` (`true` for `+1`) into `hw`'s couplings.
 pub fn imprint(hw: &mut HwModel, spec: &HebbSpec, xi: &[bool]) {
@@ -105,6 +141,33 @@ mod tests {
         assert!(hw.rows[0]
             .iter()
             .all(|&(_, w)| w.abs() >= 124 && w.abs() <= 128));
+    }
+
+    #[test]
+    fn the_counters_walk_every_fully_coupled_stream() {
+        for (layers, lanes, board, clock) in [
+            ("[16]", 1, "icebreaker", 12_000_000),
+            ("[20]", 3, "ulx3s-85f", 25_000_000),
+            ("[6, 4]", 4, "ulx3s-85f", 25_000_000),
+            ("[13, 10]", 4, "ulx3s-85f", 25_000_000),
+            ("[9, 2]", 2, "icebreaker", 12_000_000),
+        ] {
+            let cfg = Config::parse(
+                &format!("name='w'\n[network]\ninputs=1\nlayers={layers}\nintralayer=true\n[hardware]\nparams='ram'\nlanes={lanes}\n[target]\nboard='{board}'\nclock_hz={clock}\n"),
+                "t",
+            )
+            .unwrap();
+            let hw = quantize(&cfg, &Params::init(&cfg), 1).unwrap().0;
+            assert!(walks(&Schedule::new(&hw)), "{layers} on {lanes} lanes");
+        }
+        // a layered network without intralayer couplings is not walked
+        let cfg = Config::parse(
+            "name='w'\n[network]\ninputs=1\nlayers=[8, 4]\n[hardware]\nparams='ram'\n",
+            "t",
+        )
+        .unwrap();
+        let hw = quantize(&cfg, &Params::init(&cfg), 1).unwrap().0;
+        assert!(!walks(&Schedule::new(&hw)));
     }
 
     #[test]
