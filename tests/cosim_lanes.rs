@@ -97,7 +97,8 @@ fn full(lanes: u32) -> Config {
 
 #[test]
 fn lanes_match_twin_and_keep_busy_on_digits() {
-    for lanes in [1, 2, 4] {
+    // (two lanes: u_in_ram_matches_twin, dense_streams_and_w_in_ram_match_twin)
+    for lanes in [1, 4] {
         let (_, r) = measure(&format!("lanes-digits-{lanes}"), &digits(lanes), 200, 50);
         let e = r.nudged_run.loop_efficiency(lanes);
         assert!(e >= 0.9, "digits, {lanes} lanes: {:.1}% busy", 100.0 * e);
@@ -106,7 +107,7 @@ fn lanes_match_twin_and_keep_busy_on_digits() {
 
 #[test]
 fn lanes_match_twin_on_deep_and_fully_connected_nets() {
-    for lanes in [1, 2, 4] {
+    for lanes in [1, 4] {
         measure(&format!("lanes-deep-{lanes}"), &deep(lanes), 150, 50);
         let (_, r) = measure(&format!("lanes-full-{lanes}"), &full(lanes), 150, 50);
         let e = r.nudged_run.loop_efficiency(lanes);
