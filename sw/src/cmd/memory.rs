@@ -130,7 +130,8 @@ pub struct Args {
     /// ones (docs/learning.md).
     #[arg(long, conflicts_with_all = ["sweep", "capacity"])]
     onchip: bool,
-    /// With --onchip: the Hebbian design's config.
+    /// With --onchip: the Hebbian design's config (default: none; --onchip
+    /// needs one).
     #[arg(long, requires = "onchip")]
     config: Option<PathBuf>,
     /// With --onchip: the device's serial port (default: the twin only).
