@@ -470,62 +470,53 @@ pub fn generate(
         m.reg("rw_addr", w)
     });
     if let (Some(lm), Some(w)) = (&lmod, &lw) {
-        let conns: Vec<(String, Expr)> = lm
-            .ports()
-            .iter()
-            .map(|pi| {
-                let host = |b: Block, k: usize| {
-                    wblocks
-                        .iter()
-                        .find(|x| x.b == b)
-                        .map(|x| [x.we.e(), x.addr.e()][k].clone())
-                        .expect("a learning design writes every block")
-                };
-                let e = match pi.name.as_str() {
-                    "i_clk" => clk.e(),
-                    "i_rst" => rst.e(),
-                    "i_go" | "i_ph_we" | "i_ph_sel" => lit(1, 0),
-                    "i_ph_idx" | "i_ph_val" => lit(pi.width, 0),
-                    "i_x_we" => x_we_in.clone(),
-                    "i_x_addr" => x_addr_in.clone(),
-                    "i_x_data" => x_data_in.clone(),
-                    "i_learn" => match &sw_ {
-                        Some(sw) => l_go.as_ref().unwrap().e().lor(sw["o_learn"].e()),
-                        None => l_go.as_ref().unwrap().e(),
-                    },
-                    "i_label" => match &sw_ {
-                        Some(sw) => Expr::mux(
-                            sw["o_busy"].e(),
-                            sw["o_label"].e(),
-                            l_label.as_ref().unwrap().e(),
-                        ),
-                        None => l_label.as_ref().unwrap().e(),
-                    },
-                    "i_c_done" => done.e(),
-                    "i_c_class" => class.e(),
-                    "i_rd_phase" => rd_phase.e(),
-                    "i_hw_w_we" => host(Block::W, 0),
-                    "i_hw_w_addr" => host(Block::W, 1),
-                    "i_hw_u_we" => host(Block::U, 0),
-                    "i_hw_u_addr" => host(Block::U, 1),
-                    "i_hw_o_we" => host(Block::Osc, 0),
-                    "i_hw_o_addr" => host(Block::Osc, 1),
-                    "i_rw_blk" => rw_blk.as_ref().unwrap().e(),
-                    "i_rw_addr" => rw_addr.as_ref().unwrap().e(),
-                    other if other.starts_with("i_pr_") => {
-                        let want = format!("o_{}", &other[2..]);
-                        core_pr.iter().find(|(n, _)| *n == want).unwrap().1.e()
-                    }
-                    other => w[other].e(),
-                };
-                (pi.name.clone(), e)
-            })
-            .collect();
-        m.instance(
-            lm,
-            "u_learn",
-            conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
-        );
+        instance_with(&mut m, lm, "u_learn", |name, width| {
+            let host = |b: Block, k: usize| {
+                wblocks
+                    .iter()
+                    .find(|x| x.b == b)
+                    .map(|x| [x.we.e(), x.addr.e()][k].clone())
+                    .expect("a learning design writes every block")
+            };
+            let e = match name {
+                "i_clk" => clk.e(),
+                "i_rst" => rst.e(),
+                "i_go" | "i_ph_we" | "i_ph_sel" => lit(1, 0),
+                "i_ph_idx" | "i_ph_val" => lit(width, 0),
+                "i_x_we" => x_we_in.clone(),
+                "i_x_addr" => x_addr_in.clone(),
+                "i_x_data" => x_data_in.clone(),
+                "i_learn" => match &sw_ {
+                    Some(sw) => l_go.as_ref().unwrap().e().lor(sw["o_learn"].e()),
+                    None => l_go.as_ref().unwrap().e(),
+                },
+                "i_label" => match &sw_ {
+                    Some(sw) => Expr::mux(
+                        sw["o_busy"].e(),
+                        sw["o_label"].e(),
+                        l_label.as_ref().unwrap().e(),
+                    ),
+                    None => l_label.as_ref().unwrap().e(),
+                },
+                "i_c_done" => done.e(),
+                "i_c_class" => class.e(),
+                "i_rd_phase" => rd_phase.e(),
+                "i_hw_w_we" => host(Block::W, 0),
+                "i_hw_w_addr" => host(Block::W, 1),
+                "i_hw_u_we" => host(Block::U, 0),
+                "i_hw_u_addr" => host(Block::U, 1),
+                "i_hw_o_we" => host(Block::Osc, 0),
+                "i_hw_o_addr" => host(Block::Osc, 1),
+                "i_rw_blk" => rw_blk.as_ref().unwrap().e(),
+                "i_rw_addr" => rw_addr.as_ref().unwrap().e(),
+                other if other.starts_with("i_pr_") => {
+                    let want = format!("o_{}", &other[2..]);
+                    core_pr.iter().find(|(n, _)| *n == want).unwrap().1.e()
+                }
+                other => w[other].e(),
+            };
+            e
+        });
     }
     m.output("o_busy", busy.e());
     if let Some(o) = &osc {
@@ -624,34 +615,22 @@ pub fn generate(
     });
     if let (Some(sm), Some(sw), Some(r), Some(lwm)) = (&smod, &sw_, &sregs, &lw) {
         let arg = |k: usize| Expr::concat(vec![hb(k), hb(k + 1)]);
-        let conns: Vec<(String, Expr)> = sm
-            .ports()
-            .iter()
-            .map(|pi| {
-                let e = match pi.name.as_str() {
-                    "i_clk" => clk.e(),
-                    "i_rst" => rst.e(),
-                    "i_we" => r.we.e(),
-                    "i_lab" => r.lab.e(),
-                    "i_idx" => r.idx.e(),
-                    "i_word" => r.word.e(),
-                    "i_wdata" => r.wdata.e(),
-                    "i_go" => r.go.e(),
-                    "i_count" => arg(0),
-                    "i_first" => arg(2),
-                    "i_stride" => arg(4),
-                    "i_l_done" => lwm["o_done"].e(),
-                    "i_l_class" => lwm["o_class"].e(),
-                    other => sw[other].e(),
-                };
-                (pi.name.clone(), e)
-            })
-            .collect();
-        m.instance(
-            sm,
-            "u_store",
-            conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
-        );
+        instance_with(&mut m, sm, "u_store", |name, _| match name {
+            "i_clk" => clk.e(),
+            "i_rst" => rst.e(),
+            "i_we" => r.we.e(),
+            "i_lab" => r.lab.e(),
+            "i_idx" => r.idx.e(),
+            "i_word" => r.word.e(),
+            "i_wdata" => r.wdata.e(),
+            "i_go" => r.go.e(),
+            "i_count" => arg(0),
+            "i_first" => arg(2),
+            "i_stride" => arg(4),
+            "i_l_done" => lwm["o_done"].e(),
+            "i_l_class" => lwm["o_class"].e(),
+            other => sw[other].e(),
+        });
     }
 
     // ---- the Hebbian engine (Hebbian designs) ----
@@ -680,28 +659,16 @@ pub fn generate(
             .expect("a Hebbian core answers the engine's reads")
             .1
             .e();
-        let conns: Vec<(String, Expr)> = hm
-            .ports()
-            .iter()
-            .map(|pi| {
-                let e = match pi.name.as_str() {
-                    "i_clk" => clk.e(),
-                    "i_rst" => rst.e(),
-                    "i_go" => r.go.e(),
-                    "i_xi_we" => r.xi_we.e(),
-                    "i_xi_idx" => r.xi_idx.e(),
-                    "i_xi_bit" => r.xi_bit.e(),
-                    "i_pr_w" => pr_w.clone(),
-                    other => hwr[other].e(),
-                };
-                (pi.name.clone(), e)
-            })
-            .collect();
-        m.instance(
-            hm,
-            "u_hebb",
-            conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
-        );
+        instance_with(&mut m, hm, "u_hebb", |name, _| match name {
+            "i_clk" => clk.e(),
+            "i_rst" => rst.e(),
+            "i_go" => r.go.e(),
+            "i_xi_we" => r.xi_we.e(),
+            "i_xi_idx" => r.xi_idx.e(),
+            "i_xi_bit" => r.xi_bit.e(),
+            "i_pr_w" => pr_w.clone(),
+            other => hwr[other].e(),
+        });
     }
 
     // ---- response ----
@@ -1871,6 +1838,21 @@ pub fn generate(
         )],
     );
     m
+}
+
+/// `md` instantiated in `m` as `name`, each port (by name and width)
+/// connected to what `conn` gives.
+fn instance_with(m: &mut Module, md: &Module, name: &str, conn: impl Fn(&str, u32) -> Expr) {
+    let conns: Vec<(String, Expr)> = md
+        .ports()
+        .iter()
+        .map(|pi| (pi.name.clone(), conn(&pi.name, pi.width)))
+        .collect();
+    m.instance(
+        md,
+        name,
+        conns.iter().map(|(n, e)| (n.as_str(), e.clone())).collect(),
+    );
 }
 
 /// `count * pb` as an 8-bit length (checked <= 255 before use).
