@@ -167,7 +167,7 @@ struct RtlSpeed {
     lanes: usize,
     clock_hz: f64,
     /// Cycles per sample of an Epoch (store reads, learning step), from
-    /// the Epoch request's end to its answer's start.
+    /// the Epoch request's end to its answer's first bit.
     cycles: f64,
     /// The same design's step in cycles (the host loop's runs).
     step_cycles: usize,
@@ -218,18 +218,21 @@ fn rtl_epoch(config: &str, split: &Split, samples: usize) -> Result<RtlSpeed> {
             top.run(1);
         }
         let mut cycles = 0u64;
+        // the cycle the reply's first byte was received (after its stop bit)
+        let mut first = None;
         let mut dec = Decoder::default();
         loop {
             top.run(1);
             cycles += 1;
             if !top.from_device.is_empty() {
+                first.get_or_insert(cycles);
                 dec.push(&top.from_device.drain(..).collect::<Vec<u8>>());
                 if let Some(r) = dec.next_frame()? {
                     let got = response(r.cmd, &r.payload);
                     if got != want {
                         anyhow::bail!("{config}: {cmd:?}: the RTL answered {got:02x?}, the device model {want:02x?}");
                     }
-                    return Ok(cycles);
+                    return Ok(first.expect("a byte arrived"));
                 }
             }
             if cycles > 1 << 34 {
@@ -251,7 +254,8 @@ fn rtl_epoch(config: &str, split: &Split, samples: usize) -> Result<RtlSpeed> {
     }
     let (first, stride) = onchip::epoch_stride(cfg.train.seed, 1, samples);
     let epoch = protocol::epoch_payload(samples, first, stride);
-    // (the reply's first byte takes 10 bit times of the counted cycles)
+    // from the request's end to the reply's first bit: the first byte
+    // arrives 10 bit times after it began
     let cycles = ask(&mut top, Cmd::Epoch, &epoch)? - 10 * cpb;
     let mut wi = vec![0u8, 0];
     wi.extend(std::iter::repeat_n(0u8, cfg.network.inputs));
