@@ -1780,6 +1780,23 @@ pub fn generate(
         t_body.push(if_(byte.e().eq(lit(8, 0)), vec![set(latch, fmt.e())]));
     }
 
+    // the one-cycle strobes (write enables, starts), low after reset and
+    // unless set this cycle
+    let pulses_low: Vec<Stmt> = wblocks
+        .iter()
+        .map(|w| set(&w.we, lit(1, 0)))
+        .chain(l_go.iter().map(|g| set(g, lit(1, 0))))
+        .chain(
+            sregs
+                .iter()
+                .flat_map(|r| [set(&r.we, lit(1, 0)), set(&r.go, lit(1, 0))]),
+        )
+        .chain(
+            hregs
+                .iter()
+                .flat_map(|r| [set(&r.xi_we, lit(1, 0)), set(&r.go, lit(1, 0))]),
+        )
+        .collect();
     m.always(
         &clk,
         vec![if_else(
@@ -1797,18 +1814,7 @@ pub fn generate(
                     set(&tmo, lit(tmo_w, 0)),
                 ];
                 v.extend(counters.iter().map(|c| set(c, lit(16, 0))));
-                v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
-                v.extend(l_go.iter().map(|g| set(g, lit(1, 0))));
-                v.extend(
-                    sregs
-                        .iter()
-                        .flat_map(|r| [set(&r.we, lit(1, 0)), set(&r.go, lit(1, 0))]),
-                );
-                v.extend(
-                    hregs
-                        .iter()
-                        .flat_map(|r| [set(&r.xi_we, lit(1, 0)), set(&r.go, lit(1, 0))]),
-                );
+                v.extend(pulses_low.clone());
                 v
             },
             {
@@ -1818,18 +1824,7 @@ pub fn generate(
                     timeout_stmt,
                     if_(rx_ferr.e(), vec![bump(&counters[5])]),
                 ];
-                v.extend(wblocks.iter().map(|w| set(&w.we, lit(1, 0))));
-                v.extend(l_go.iter().map(|g| set(g, lit(1, 0))));
-                v.extend(
-                    sregs
-                        .iter()
-                        .flat_map(|r| [set(&r.we, lit(1, 0)), set(&r.go, lit(1, 0))]),
-                );
-                v.extend(
-                    hregs
-                        .iter()
-                        .flat_map(|r| [set(&r.xi_we, lit(1, 0)), set(&r.go, lit(1, 0))]),
-                );
+                v.extend(pulses_low);
                 v.extend(t_body);
                 v.push(case(rs.e(), r_arms, vec![go_r(R_SYNC)]));
                 v.push(case(es.e(), e_arms, vec![go_e(E_IDLE)]));

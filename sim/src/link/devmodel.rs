@@ -424,8 +424,9 @@ impl DeviceModel {
             }
             Some(Cmd::Epoch) if len == 6 => {
                 let (count, first, stride) = (arg16(0), arg16(2), arg16(4));
-                let st = self.store.clone().expect("checked above");
+                let st = self.store.take().expect("checked above");
                 if st.layout.check_epoch(count, first, stride).is_err() {
+                    self.store = Some(st);
                     return self.fail(ErrCode::BadArgument);
                 }
                 let mut correct = 0u16;
@@ -436,6 +437,7 @@ impl DeviceModel {
                     let x = self.x.clone();
                     correct += (self.learn_sample(&x, st.labels[i]) == st.labels[i]) as u16;
                 }
+                self.store = Some(st);
                 bump(&mut self.status.ok);
                 self.ok(Cmd::Epoch, &correct.to_be_bytes())
             }

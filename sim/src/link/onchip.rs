@@ -149,6 +149,9 @@ pub fn evaluate(p: &Params, hw: &HwModel, data: &crate::data::Dataset, steps: u3
 /// The seed of the host's sample order.
 const ORDER_SEED: u64 = 0x4C45_4152_4E00;
 
+/// The seed of the stored epochs' orders.
+const STRIDE_SEED: u64 = ORDER_SEED ^ 0x5354;
+
 /// The `(first, stride)` of epoch `epoch` of `n` stored samples: a
 /// random start and a random stride coprime to `n`, so the epoch visits
 /// every sample once ([`crate::twin::store`]).
@@ -156,7 +159,7 @@ pub fn epoch_stride(seed: u64, epoch: usize, n: usize) -> (usize, usize) {
     if n <= 1 {
         return (0, 0);
     }
-    let mut r = Rng::stream(seed ^ ORDER_SEED ^ 0x5354, epoch as u64);
+    let mut r = Rng::stream(seed ^ STRIDE_SEED, epoch as u64);
     let first = r.below(n as u64) as usize;
     let gcd = |mut a: usize, mut b: usize| {
         while b != 0 {

@@ -151,6 +151,12 @@ fn onchip(a: &Args) -> Result<()> {
     let Some(path) = &a.config else {
         bail!("--onchip needs --config: a Hebbian design (hardware.learning = \"hebbian\")");
     };
+    if a.patterns == 0 {
+        bail!("--patterns 0: imprint at least one pattern");
+    }
+    if a.run_steps == 0 {
+        bail!("--run-steps 0: a retrieval needs at least one step");
+    }
     let cfg = Config::load(path)?;
     let n: usize = cfg.network.layers.iter().sum();
     let split = load_dir(&a.data)?;
@@ -179,9 +185,6 @@ fn onchip(a: &Args) -> Result<()> {
         steps: a.run_steps,
         seed: a.seed,
     };
-    if a.run_steps == 0 {
-        bail!("--run-steps 0: a retrieval needs at least one step");
-    }
     let md = match &a.port {
         Some(port) => {
             let dev = crate::device::open(port, a.baud.unwrap_or(cfg.target.baud as u32))?;
