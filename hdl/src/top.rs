@@ -117,6 +117,11 @@ pub fn identity(hw: &HwModel, design_id: u32) -> Identity {
                 phasegen_sim::link::protocol::IMPRINTS
             } else {
                 0
+            }
+            | if hw.learn.as_ref().is_some_and(|l| l.pattern) {
+                phasegen_sim::link::protocol::PATTERNS
+            } else {
+                0
             },
         steps: hw.steps as u16,
     }

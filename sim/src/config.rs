@@ -375,6 +375,31 @@ pub struct HardwareConfig {
     /// store. Left out of the canonical form when 0.
     #[serde(skip_serializing_if = "is_zero_usize")]
     pub store: usize,
+    /// With `learning = "ep"`: what the nudged phase pulls. `class` (the
+    /// default): the output oscillators towards the label's class
+    /// (`Learn`). `pattern`: a fully connected memory (one layer,
+    /// `network.intralayer = true`), every oscillator towards its bit of
+    /// the pattern the host sends (`LearnPattern`), the nudge a field
+    /// `β t_i`; only W is learned (docs/learning.md "EP trains the memory
+    /// on chip"). Left out of the canonical form when `class`.
+    #[serde(skip_serializing_if = "Nudge::is_class")]
+    pub nudge: Nudge,
+}
+
+/// What on-chip EP's nudged phase pulls (`hardware.nudge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Nudge {
+    /// The outputs towards the label's class.
+    Class,
+    /// Every oscillator of a memory towards its bit of a pattern.
+    Pattern,
+}
+
+impl Nudge {
+    fn is_class(&self) -> bool {
+        *self == Nudge::Class
+    }
 }
 
 fn is_zero_usize(v: &usize) -> bool {
@@ -553,6 +578,7 @@ impl Default for HardwareConfig {
             coupling: Coupling::Rows,
             interface: Interface::Uart,
             learning: Learning::None,
+            nudge: Nudge::Class,
             shadow_bits: DEFAULT_SHADOW_BITS,
             store: 0,
         }
@@ -885,6 +911,25 @@ impl Config {
             }
             if t.alpha != 0.0 || t.harmonics.iter().any(|&a| a != 0.0) {
                 bail!("hardware.learning = \"ep\" learns the coupling H(ψ) = sin ψ: train.alpha and train.harmonics must be 0");
+            }
+        }
+        if h.nudge == Nudge::Pattern {
+            let osc: usize = n.layers.iter().sum();
+            if h.learning != Learning::Ep {
+                bail!("hardware.nudge = \"pattern\" is how on-chip EP trains a memory: set hardware.learning = \"ep\" (or leave nudge out)");
+            }
+            if n.layers.len() != 1 || !n.intralayer || osc > 256 {
+                bail!(
+                    "hardware.nudge = \"pattern\" nudges every oscillator of a fully connected memory towards its pattern: set network.layers to one layer of at most 256 oscillators (every oscillator is an output, the class byte) with network.intralayer = true; this network has layers = {:?}, intralayer = {}",
+                    n.layers,
+                    n.intralayer
+                );
+            }
+            if h.store > 0 {
+                bail!(
+                    "hardware.store = {} holds labelled samples for Epoch; a memory learns from patterns (LearnPattern): leave store out with nudge = \"pattern\"",
+                    h.store
+                );
             }
         }
         let (pf, pk) = h.pin_range(&n.layers);

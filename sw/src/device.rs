@@ -222,6 +222,24 @@ impl<P: Read + Write> Device<P> {
         }
     }
 
+    /// LearnPattern (a learning memory): the device learns pattern `xi`
+    /// (`true`: `ξ_i = +1`) from the initial phases written, and answers
+    /// the free state's agreement `m = Σ ξ_i s_i`.
+    pub fn learn_pattern(&mut self, xi: &[bool]) -> Result<i64> {
+        let p = self.transact(
+            Cmd::LearnPattern,
+            &phasegen_sim::twin::hebb::pattern_payload(xi),
+            self.timeout,
+        )?;
+        match p.as_slice() {
+            [a, b] => Ok(i16::from_be_bytes([*a, *b]) as i64),
+            _ => bail!(
+                "LearnPattern answered {} bytes, expected the agreement's two",
+                p.len()
+            ),
+        }
+    }
+
     /// StoreSample (a design with a sample store): sample `index`'s inputs
     /// `x` and its label, in chunks of whole store words of `ipw` inputs
     /// ([`phasegen_sim::twin::store::StoreLayout::ipw`]).

@@ -243,16 +243,36 @@ impl DeviceModel {
     /// parameters updated, the core left in the step's last run; the
     /// free class.
     fn learn_sample(&mut self, x: &[u64], label: usize) -> usize {
-        let l = self.learner.as_mut().expect("a learning design");
+        let l = self.learner.as_ref().expect("a learning design");
         let (st, class) = l.states(x, label);
-        // the core holds the state of the step's last run
+        let classes = l.hw.topo.classes();
+        let tg: Vec<bool> = (0..classes).map(|o| o == label).collect();
+        self.finish_step(x, &st, &tg);
+        class
+    }
+
+    /// A learning memory's step towards pattern `xi` (LearnPattern); the
+    /// free state's agreement.
+    fn learn_pattern(&mut self, x: &[u64], xi: &[bool]) -> i64 {
+        let l = self.learner.as_ref().expect("a learning design");
+        let (st, m) = l.pattern_states(x, xi);
+        let tg: Vec<bool> = xi.iter().map(|&p| p == (m >= 0)).collect();
+        self.finish_step(x, &st, &tg);
+        m
+    }
+
+    /// The end of a learning step from its states `st`: the core left in
+    /// the step's last run (nudged towards the targets `tg`), the update.
+    fn finish_step(&mut self, x: &[u64], st: &crate::twin::learn::LearnStates, tg: &[bool]) {
+        let l = self.learner.as_mut().expect("a learning design");
         let s = l.spec.clone();
         let mut t = Twin::new(&l.hw);
+        let off = vec![false; tg.len()];
         let run = |t: &mut Twin, init: bool, steps: u32, beta: i64| {
             if init {
                 t.load_input(x);
             }
-            t.set_nudge(beta, (beta != 0).then_some(label));
+            t.set_nudge_targets(beta, if beta != 0 { tg } else { &off });
             for _ in 0..steps {
                 t.step();
             }
@@ -272,9 +292,8 @@ impl DeviceModel {
             beta: t.beta,
             target: t.target,
         };
-        l.update(x, &st);
+        l.update(x, st);
         self.hw = l.hw.clone();
-        class
     }
 
     fn execute(&mut self) -> Vec<u8> {
@@ -382,8 +401,24 @@ impl DeviceModel {
                 bump(&mut self.status.ok);
                 self.ok(Cmd::WriteWeights, &[])
             }
-            Some(Cmd::Learn | Cmd::ReadWeights) if self.learner.is_none() => {
+            Some(Cmd::Learn | Cmd::ReadWeights | Cmd::LearnPattern) if self.learner.is_none() => {
                 self.fail(ErrCode::UnknownCmd)
+            }
+            // a learning memory learns patterns, a classifier labels
+            Some(Cmd::Learn) if m.learn.as_ref().is_some_and(|l| l.pattern) => {
+                self.fail(ErrCode::UnknownCmd)
+            }
+            Some(Cmd::LearnPattern) if !m.learn.as_ref().is_some_and(|l| l.pattern) => {
+                self.fail(ErrCode::UnknownCmd)
+            }
+            Some(Cmd::LearnPattern) => {
+                let Ok(xi) = crate::twin::hebb::pattern_of_payload(&p, n) else {
+                    return self.fail(ErrCode::BadArgument);
+                };
+                let x = self.x.clone();
+                let a = self.learn_pattern(&x, &xi);
+                bump(&mut self.status.ok);
+                self.ok(Cmd::LearnPattern, &(a as i16).to_be_bytes())
             }
             Some(Cmd::Learn) if len == 1 && (p[0] as usize) < classes => {
                 let x = self.x.clone();

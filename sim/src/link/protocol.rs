@@ -97,6 +97,14 @@ pub enum Cmd {
     /// when the pattern is imprinted: `W_ij += s ξ_i ξ_j` for every
     /// coupled pair ([`crate::twin::hebb`]).
     Imprint = 0x0D,
+    /// Only on learning memories (`hardware.nudge = "pattern"`,
+    /// Identify's [`LEARNS`] and [`PATTERNS`] bits): `bits[ceil(oscillators
+    /// / 8)]` (as Imprint's) `-> agree[2]` (signed): the device learns the
+    /// pattern from the initial phases the host wrote (the free phase,
+    /// the nudged phase(s) towards `σ ξ`, the update of W in place;
+    /// docs/learning.md) and answers the free state's agreement
+    /// `m = Σ ξ_i s_i` ([`crate::twin::learn::agreement`]).
+    LearnPattern = 0x0E,
 }
 
 /// Identify's `blocks` bit of a design that learns on chip (Learn,
@@ -109,6 +117,10 @@ pub const STORES: u8 = 0x40;
 
 /// Identify's `blocks` bit of a Hebbian design (Imprint).
 pub const IMPRINTS: u8 = 0x20;
+
+/// Identify's `blocks` bit of a learning memory (LearnPattern instead of
+/// Learn).
+pub const PATTERNS: u8 = 0x10;
 
 /// The StoreSample payload: `index[2], label, offset[2]`, then the inputs.
 pub fn store_sample_payload(index: usize, label: usize, offset: usize, x: &[u64]) -> Vec<u8> {
@@ -179,6 +191,7 @@ impl Cmd {
             0x0B => Some(Cmd::StoreSample),
             0x0C => Some(Cmd::Epoch),
             0x0D => Some(Cmd::Imprint),
+            0x0E => Some(Cmd::LearnPattern),
             _ => None,
         }
     }
@@ -361,6 +374,11 @@ impl Identity {
     /// Does the design imprint patterns (Imprint)?
     pub fn imprints(&self) -> bool {
         self.blocks & IMPRINTS != 0
+    }
+
+    /// Is the design a learning memory (LearnPattern)?
+    pub fn learns_patterns(&self) -> bool {
+        self.blocks & PATTERNS != 0
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

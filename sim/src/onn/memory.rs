@@ -304,7 +304,7 @@ pub fn random_patterns(n: usize, p: usize, rng: &mut Rng) -> Vec<Pattern> {
 
 /// The frequency mismatch `δω_i ~ N(0, dispersion²)` of a memory, from its
 /// own stream of `seed` (apart from the trials' and the training's streams).
-fn mismatch(n: usize, dispersion: f32, seed: u64) -> Vec<f32> {
+pub fn mismatch(n: usize, dispersion: f32, seed: u64) -> Vec<f32> {
     let mut rng = Rng::stream(seed, u64::MAX);
     (0..n)
         .map(|_| (rng.normal() * dispersion as f64) as f32)

@@ -211,6 +211,10 @@ impl Learner {
                 }
             }
         }
+        if spec.pattern {
+            // a memory learns W only
+            return;
+        }
         // U, row-major over the input layer, and h
         let ni = self.hw.topo.inputs;
         for i in self.hw.topo.input_layer() {
@@ -289,10 +293,79 @@ impl Learner {
         class
     }
 
+    /// The states of a memory's step (`LearnPattern`, [`LearnSpec::pattern`])
+    /// towards `pattern` (`true`: `ξ_i = +1`), with the inputs `x` the
+    /// device holds, and the free state's agreement `m` ([`agreement`]).
+    /// The nudge is one-sided or symmetric as for a class; its targets are
+    /// `t = σ ξ` with `σ = +1` when `m ≥ 0`, else `−1`: `ξ` and `−ξ` are
+    /// the same memory, so a free state nearer `−ξ` is pulled to `−ξ`.
+    pub fn pattern_states(&self, x: &[u64], pattern: &[bool]) -> (LearnStates, i64) {
+        assert!(
+            self.spec.pattern,
+            "a pattern step needs hardware.nudge = \"pattern\""
+        );
+        let s = &self.spec;
+        let mut twin = Twin::new(&self.hw);
+        twin.load_input(x);
+        twin.set_nudge(0, None);
+        for _ in 0..s.t1 {
+            twin.step();
+        }
+        let free = twin.theta.clone();
+        let m = agreement(&free, pattern, self.hw.fmt.phase_bits);
+        let t: Vec<bool> = pattern.iter().map(|&p| p == (m >= 0)).collect();
+        let mut nudged = |b: i64| {
+            twin.theta = free.clone();
+            twin.set_nudge_targets(b, &t);
+            for _ in 0..s.t2 {
+                twin.step();
+            }
+            twin.theta.clone()
+        };
+        let plus = nudged(s.beta);
+        let minus = if s.symmetric {
+            nudged(-s.beta)
+        } else {
+            free.clone()
+        };
+        (LearnStates { free, plus, minus }, m)
+    }
+
+    /// A memory's learning step towards `pattern`: states, update of W;
+    /// returns the free state's agreement `m`.
+    pub fn learn_pattern(&mut self, x: &[u64], pattern: &[bool]) -> i64 {
+        let (st, m) = self.pattern_states(x, pattern);
+        self.update(x, &st);
+        m
+    }
+
     /// The learned parameters as a float model ([`learned_params`]).
     pub fn params(&self, init: &Params) -> Params {
         learned_params(&self.hw, init)
     }
+}
+
+/// The readout of phase `psi` (`P` bits, relative to the reference): `+1`
+/// when `cos ψ ≥ 0` by its two top bits (`ψ` in `[−π/2, π/2)`: the bits
+/// equal), else `−1`.
+pub fn readout(psi: u64, phase_bits: u32) -> i64 {
+    let (hi, lo) = (psi >> (phase_bits - 1) & 1, psi >> (phase_bits - 2) & 1);
+    if hi == lo {
+        1
+    } else {
+        -1
+    }
+}
+
+/// A state's agreement with a pattern: `m = Σ_i ξ_i s_i` over the
+/// oscillators, `s_i` the [`readout`] (`N` when the state is the pattern,
+/// `−N` when it is its negative).
+pub fn agreement(theta: &[u64], pattern: &[bool], phase_bits: u32) -> i64 {
+    theta
+        .iter()
+        .zip(pattern)
+        .map(|(&t, &p)| if p { 1 } else { -1 } * readout(t, phase_bits))
+        .sum()
 }
 
 /// The parameters `hw` holds as a float model (each integer at its

@@ -163,6 +163,14 @@ pub struct LearnSpec {
     /// left out of the serialized model then, so model hashes keep).
     #[serde(default, skip_serializing_if = "is_zero_usize")]
     pub store: usize,
+    /// `hardware.nudge = "pattern"`: a memory's step (`LearnPattern`):
+    /// every oscillator is nudged towards its bit of the pattern by the
+    /// field `β t_i` (the cost `Σ (1 − t_i cos θ_i)`), the pattern's sign
+    /// taken from the free state, and only W is learned
+    /// ([`crate::twin::learn`]). Left out of the serialized model when
+    /// false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pattern: bool,
 }
 
 /// Significant bits of a learning-rate multiplier `m` (unsigned).
@@ -245,6 +253,7 @@ impl LearnSpec {
             )?,
             h: Rate::of(lr_bias / den * sc(f.frac) / a, "the h rate (train.lr_bias)")?,
             store: 0,
+            pattern: false,
         })
     }
 }
@@ -404,6 +413,8 @@ pub struct Twin<'a> {
     pub beta: i64,
     /// Per output: `true` for target +1 (the label), `false` for -1.
     pub target: Vec<bool>,
+    /// The nudge is a memory's field (`LearnSpec::pattern`).
+    pub pattern_nudge: bool,
 }
 
 impl<'a> Twin<'a> {
@@ -416,6 +427,7 @@ impl<'a> Twin<'a> {
             field: m.h.clone(),
             beta: 0,
             target: vec![false; m.topo.classes()],
+            pattern_nudge: m.learn.as_ref().is_some_and(|l| l.pattern),
         }
     }
 
@@ -521,6 +533,14 @@ impl<'a> Twin<'a> {
         }
     }
 
+    /// A nudge at `beta` towards the targets `t` (`true`: +1), one per
+    /// output.
+    pub fn set_nudge_targets(&mut self, beta: i64, t: &[bool]) {
+        assert_eq!(t.len(), self.target.len(), "one target per output");
+        self.beta = beta;
+        self.target.copy_from_slice(t);
+    }
+
     /// The table's cos and sin of every phase: the look-ups of a step.
     pub fn lookups(&self) -> (Vec<i64>, Vec<i64>) {
         self.theta
@@ -556,13 +576,14 @@ impl<'a> Twin<'a> {
         let mut drive = -c * s_i + s * c_i - self.field[i] * s_i - m.k[i] * s2_i;
         let outs = m.topo.outputs();
         if outs.contains(&i) {
-            // nudge β (cosθ_o − t_o) sinθ_o, t_o = ±A
+            // nudge β (cosθ_o − t_o) sinθ_o, t_o = ±A; a memory's pattern
+            // nudge is the field β t_o: −β t_o sinθ_o (no cosθ_o term)
             let t = if self.target[i - outs.start] {
                 f.amp()
             } else {
                 -f.amp()
             };
-            let e = c_i - t;
+            let e = if self.pattern_nudge { 0 } else { c_i } - t;
             let g = sat(round_shift(self.beta * e, f.amp_bits - 1), d);
             drive += g * s_i;
         }

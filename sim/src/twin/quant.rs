@@ -365,6 +365,7 @@ pub fn quantize(cfg: &Config, p: &Params, max_pixel: u8) -> Result<(HwModel, Qua
             )
             .map(|s| crate::twin::model::LearnSpec {
                 store: hw.store,
+                pattern: hw.nudge == crate::config::Nudge::Pattern,
                 ..s
             })
             .context("hardware.learning = \"ep\"")?,

@@ -43,9 +43,11 @@ pub struct Args {
     /// Phase noise σ.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     noise: f64,
-    /// Standard deviation of the frequency mismatch δω (rad per unit time).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    dispersion: f64,
+    /// Standard deviation of the frequency mismatch δω (rad per unit time)
+    /// (default: 0; 0.05 with --onchip on an EP memory, whose nudge needs
+    /// the phases off exact 0 and π: docs/learning.md).
+    #[arg(long, allow_negative_numbers = true)]
+    dispersion: Option<f64>,
     /// Seed of the random draws: the frequency mismatch, the corrupted
     /// starts and the noise (and the sweep's random patterns).
     #[arg(long, default_value_t = 1)]
@@ -122,15 +124,17 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// The memory learns on chip: the Hebbian design of --config
-    /// (hardware.learning = "hebbian") imprints the patterns (Imprint) and
-    /// retrieves them; on its twin, or with --port on the device, checked
-    /// against the twin bit for bit. Digit patterns when the design has as
+    /// The memory learns on chip: the design of --config imprints the
+    /// patterns (hardware.learning = "hebbian", Imprint) or learns them by
+    /// EP (learning = "ep", nudge = "pattern": --ep-epochs, --ep-starts,
+    /// --ep-corrupt, --ep-k; β, the rate and the steps are the config's)
+    /// and retrieves them; on its twin, or with --port on the device,
+    /// checked against the twin bit for bit. Digit patterns when the design has as
     /// many oscillators as the data has pixels, else --patterns random
     /// ones (docs/learning.md).
     #[arg(long, conflicts_with_all = ["sweep", "capacity"])]
     onchip: bool,
-    /// With --onchip: the Hebbian design's config (default: none; --onchip
+    /// With --onchip: the learning memory's config (default: none; --onchip
     /// needs one).
     #[arg(long, requires = "onchip")]
     config: Option<PathBuf>,
@@ -145,11 +149,17 @@ pub struct Args {
     run_steps: u16,
 }
 
-/// `--onchip`: the Hebbian design learns the patterns itself.
+/// `--dispersion`'s default with `--onchip` on an EP memory: its free
+/// states sit at 0 or π, where the sine table is exactly 0 over a whole
+/// table step, so without a mismatch the nudge cannot move a wrong bit
+/// (docs/learning.md "EP trains the memory on chip").
+const EP_DISPERSION: f64 = 0.05;
+
+/// `--onchip`: the memory learns the patterns itself.
 fn onchip(a: &Args) -> Result<()> {
     use phasegen_sim::onn::memory as mem;
     let Some(path) = &a.config else {
-        bail!("--onchip needs --config: a Hebbian design (hardware.learning = \"hebbian\")");
+        bail!("--onchip needs --config: a learning memory (hardware.learning = \"hebbian\", or \"ep\" with hardware.nudge = \"pattern\")");
     };
     if a.patterns == 0 {
         bail!("--patterns 0: imprint at least one pattern");
@@ -183,14 +193,38 @@ fn onchip(a: &Args) -> Result<()> {
         jitter: a.jitter as f32,
         trials: a.trials,
         steps: a.run_steps,
+        dispersion: a.dispersion.unwrap_or(
+            if cfg.hardware.learning == phasegen_sim::config::Learning::Ep {
+                EP_DISPERSION
+            } else {
+                0.0
+            },
+        ) as f32,
         seed: a.seed,
     };
+    // (a learning memory: the design's train section sets β, the rate and
+    // the free and nudged steps; these set the starts)
+    let ep = crate::memory_onchip::EpRun {
+        epochs: a.ep_epochs,
+        starts: a.ep_starts,
+        corrupt: a.ep_corrupt.unwrap_or(a.corrupt),
+        k: a.ep_k.unwrap_or(a.k),
+    };
+    if !(0.0..=0.5).contains(&ep.corrupt) {
+        bail!(
+            "--ep-corrupt {} is out of range: the fraction of flipped bits must be in [0, 0.5]",
+            ep.corrupt
+        );
+    }
+    if ep.starts == 0 {
+        bail!("--ep-starts 0: learn each pattern from at least one start");
+    }
     let md = match &a.port {
         Some(port) => {
             let dev = crate::device::open(port, a.baud.unwrap_or(cfg.target.baud as u32))?;
-            crate::memory_onchip::run(&cfg, &pats, &what, &r, Some(dev))?
+            crate::memory_onchip::run(&cfg, &pats, &what, &r, &ep, Some(dev))?
         }
-        None => crate::memory_onchip::run::<std::fs::File>(&cfg, &pats, &what, &r, None)?,
+        None => crate::memory_onchip::run::<std::fs::File>(&cfg, &pats, &what, &r, &ep, None)?,
     };
     print!("{md}");
     Ok(())
@@ -259,7 +293,7 @@ pub fn run(a: Args) -> Result<()> {
         eps: a.eps,
         steps: a.steps,
         noise: a.noise,
-        dispersion: a.dispersion,
+        dispersion: a.dispersion.unwrap_or(0.0),
         seed: a.seed,
         ep: mem::EpOptions {
             epochs: a.ep_epochs,
