@@ -1,8 +1,10 @@
 //! `phasegen memory --onchip`: a Hebbian memory design (the Verilated
 //! `pg_top` with `hardware.learning = "hebbian"`, served on a
-//! pseudo-terminal) imprints the patterns the host sends and retrieves
-//! them from corrupted starts; every retrieval's phases equal the twin's,
-//! and the report is the twin-only run's.
+//! pseudo-terminal) imprints the patterns the host sends, and a learning
+//! memory (`learning = "ep"`, `nudge = "pattern"`) learns them by EP;
+//! both retrieve them from corrupted starts. Every answer, the learned W
+//! and every retrieval's phases equal the twin's, and the report is the
+//! twin-only run's.
 
 mod common;
 
@@ -68,6 +70,64 @@ fn a_hebbian_device_learns_and_recalls_as_its_twin() {
     )
     .unwrap();
     let e = common::fails(&["memory", "--onchip", "--config", plain.to_str().unwrap()]);
-    assert!(e.contains("not a Hebbian design"), "{e}");
+    assert!(e.contains("not a learning memory"), "{e}");
+    server.stop().unwrap();
+}
+
+#[test]
+fn an_ep_memory_device_learns_and_recalls_as_its_twin() {
+    let dir = scratch_dir("memory-device-ep");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg_path = dir.join("mep.toml");
+    std::fs::write(
+        &cfg_path,
+        "name = 'mep16'\n[network]\ninputs = 1\nlayers = [16]\nintralayer = true\n[train]\nepochs = 0\nbeta = 2.0\nlr = 0.02\neps = 0.125\nt1 = 40\nt2 = 24\nsymmetric = false\n[hardware]\nparams = 'ram'\nlearning = 'ep'\nnudge = 'pattern'\nweight_frac = 5\nw_frac = 6\nlanes = 2\n[target]\nboard = 'ulx3s-85f'\nclock_hz = 25000000\nbaud = 3000000\n",
+    )
+    .unwrap();
+    let cfg = Config::load(&cfg_path).unwrap();
+    let hw = quantize(&cfg, &Params::init(&cfg), 1).unwrap().0;
+    let built = build_top(&cfg, &hw, &dir.join("gen")).unwrap();
+    let server =
+        PtyServer::start(built, clocks_per_bit(cfg.target.clock_hz, cfg.target.baud)).unwrap();
+    let args = [
+        "memory",
+        "--onchip",
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--patterns",
+        "2",
+        "--ep-epochs",
+        "4",
+        "--ep-corrupt",
+        "0.15",
+        "--trials",
+        "3",
+        "--corrupt",
+        "0.1",
+        "--run-steps",
+        "80",
+    ];
+    let (twin, _) = common::ok(&args);
+    let mut dev_args = args.to_vec();
+    dev_args.extend(["--port", &server.path]);
+    let (dev, _) = common::ok(&dev_args);
+    eprintln!("{dev}");
+    assert!(
+        dev.contains("W read back from the device equals its twin's."),
+        "{dev}"
+    );
+    assert!(
+        dev.contains("Device against twin: 0 of 6 retrievals differ"),
+        "{dev}"
+    );
+    let table = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.starts_with('|'))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(table(&dev), table(&twin));
+    // the training log has an epoch row each
+    assert!(twin.contains("| 4 | "), "{twin}");
     server.stop().unwrap();
 }

@@ -1136,7 +1136,12 @@ pub fn generate(hw: &HwModel) -> Module {
     // D2: c s_i, s c_i, β e
     m.comment("drive: -c s_i + s c_i - b s_i - K s2_i + g s_i, g = sat(round_shift(beta e))");
     let amp = f.amp();
-    let e_ci = sx(&mut m, "e_ci", c_i.e(), s + 1);
+    // (a learning memory's nudge is the field β t: no cos θ term)
+    let e_ci = if hw.learn.as_ref().is_some_and(|l| l.pattern) {
+        slit(s + 1, 0)
+    } else {
+        sx(&mut m, "e_ci", c_i.e(), s + 1)
+    };
     let e_err = m.wire(
         "e_err",
         Expr::mux(

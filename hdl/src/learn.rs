@@ -120,7 +120,14 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let classes = hw.topo.classes();
     let cb = clog2(classes as u64);
     let learn = m.input("i_learn", 1);
-    let label = m.input("i_label", cb);
+    // a learning memory takes a pattern (bit o: output o towards +1), a
+    // classifier a label
+    let pattern = spec.pattern;
+    let label = if pattern {
+        m.input("i_pattern", classes as u32)
+    } else {
+        m.input("i_label", cb)
+    };
     let c_done = m.input("i_c_done", 1);
     let c_class = m.input("i_c_class", cb);
     let rd_phase = m.input("i_rd_phase", p);
@@ -618,7 +625,12 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                 if_else(
                     is_blk(B_O),
                     vec![goto(S_IDLE)],
-                    vec![set(&blk, blk.e().add(lit(2, 1))), goto(S_RD)],
+                    if pattern {
+                        // a memory learns W only
+                        vec![goto(S_IDLE)]
+                    } else {
+                        vec![set(&blk, blk.e().add(lit(2, 1))), goto(S_RD)]
+                    },
                 ),
             ],
             vec![set(&e, e_next), goto(S_RD)],
@@ -706,6 +718,9 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
         },
         Op::Class,
     ];
+    if pattern {
+        prog.push(Op::Agree);
+    }
     if spec.symmetric {
         prog.extend([
             Op::Run {
@@ -743,8 +758,12 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let pc = m.reg("pc", pcw);
     let sub = m.reg("sub", 2);
     let ci = m.reg("ci", a);
-    let label_r = m.reg("label_r", cb);
+    let label_r = m.reg("label_r", label.width);
     let class_r = m.reg("class_r", cb);
+    // (a memory) the free state's agreement with the pattern, and the
+    // nudge's targets σ ξ
+    let agw = clog2(n as u64 + 1) + 1;
+    let agree = m.reg_signed("agree", agw);
     let done_r = m.reg_init("done_r", 1, false, Some(0));
     let c_start = m.reg_init("c_start", 1, false, Some(0));
     let c_init = m.reg("c_init", 1);
@@ -752,12 +771,23 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let c_beta = m.reg_signed("c_beta", wb);
     let c_target = m.reg("c_target", classes as u32);
     let rd_addr = m.reg("rd_addr", a);
-    let one_hot = Expr::concat(
-        (0..classes)
-            .rev()
-            .map(|o| label_r.e().eq(lit(cb, o as u64)))
-            .collect(),
-    );
+    let one_hot = if pattern {
+        // σ = −1 flips every target
+        let neg = agree.bit(agw - 1);
+        Expr::concat(
+            (0..classes)
+                .rev()
+                .map(|o| label_r.bit(o as u32).xor(neg.clone()))
+                .collect(),
+        )
+    } else {
+        Expr::concat(
+            (0..classes)
+                .rev()
+                .map(|o| label_r.e().eq(lit(cb, o as u64)))
+                .collect(),
+        )
+    };
     let sub_is = |v: u64| sub.e().eq(lit(2, v));
     let next = vec![set(&pc, pc.e().add(lit(pcw, 1))), set(&sub, lit(2, 0))];
     let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = prog
@@ -811,6 +841,37 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                         ],
                     ),
                 ],
+                Op::Agree => {
+                    // the readout of θ_ci: +1 when its two top bits are equal
+                    let s_pos = rd_phase.bit(p - 1).eq(rd_phase.bit(p - 2));
+                    let up = label_r.index(ci.e()).eq(s_pos);
+                    vec![
+                        if_(sub_is(0), vec![set(&rd_addr, ci.e()), set(&sub, lit(2, 1))]),
+                        if_(sub_is(1), vec![set(&sub, lit(2, 2))]),
+                        if_(
+                            sub_is(2),
+                            vec![
+                                set(
+                                    &agree,
+                                    Expr::mux(
+                                        up,
+                                        agree.e().add(slit(agw, 1)),
+                                        agree.e().sub(slit(agw, 1)),
+                                    ),
+                                ),
+                                if_else(
+                                    ci.e().eq(lit(a, n as u64 - 1)),
+                                    {
+                                        let mut v = vec![set(&ci, lit(a, 0))];
+                                        v.extend(next.clone());
+                                        v
+                                    },
+                                    vec![set(&ci, ci.e().add(lit(a, 1))), set(&sub, lit(2, 0))],
+                                ),
+                            ],
+                        ),
+                    ]
+                }
                 Op::Update => vec![
                     if_(
                         sub_is(0),
@@ -857,6 +918,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                             set(&sub, lit(2, 0)),
                             set(&ci, lit(a, 0)),
                             set(&label_r, label.e()),
+                            set(&agree, slit(agw, 0)),
                         ],
                     )],
                 ),
@@ -875,6 +937,9 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     ] {
         m.output(nm, s_.e());
     }
+    if pattern {
+        m.output("o_agree", agree.e());
+    }
     m
 }
 
@@ -886,6 +951,9 @@ enum Op {
     Run { init: bool, steps: u32, beta: i64 },
     /// Keep the core's class (after the free phase).
     Class,
+    /// (a memory) The free state's agreement with the pattern: every
+    /// phase read, the readout compared with its bit.
+    Agree,
     /// The core's phases into the `+β` (0) or reference (1) memories.
     Copy(u64),
     /// The update pass.
@@ -931,7 +999,12 @@ pub fn with_core(core: &Module, learn: &Module) -> Module {
     let x_addr = m.input("i_x_addr", port_w(core, "i_x_addr"));
     let x_data = m.input("i_x_data", port_w(core, "i_x_data"));
     let learn_in = m.input("i_learn", 1);
-    let label = m.input("i_label", port_w(learn, "i_label"));
+    let lab_name = if learn.ports().iter().any(|p| p.name == "i_pattern") {
+        "i_pattern"
+    } else {
+        "i_label"
+    };
+    let label = m.input(lab_name, port_w(learn, lab_name));
     // an update pass alone, from phases written here
     let go = m.input("i_go", 1);
     let ph: Vec<(&str, Sig)> = ["i_ph_we", "i_ph_sel", "i_ph_idx", "i_ph_val"]
@@ -997,7 +1070,7 @@ pub fn with_core(core: &Module, learn: &Module) -> Module {
                 "i_x_addr" => x_addr.e(),
                 "i_x_data" => x_data.e(),
                 "i_learn" => learn_in.e(),
-                "i_label" => label.e(),
+                "i_label" | "i_pattern" => label.e(),
                 "i_c_done" => cw("o_done"),
                 "i_c_class" => cw("o_class"),
                 "i_rd_phase" => cw("o_rd_phase"),
@@ -1019,6 +1092,9 @@ pub fn with_core(core: &Module, learn: &Module) -> Module {
         "o_u_data", "o_o_we", "o_o_addr", "o_o_data",
     ] {
         m.output(nm, lw(nm));
+    }
+    if wires.contains_key("o_agree") {
+        m.output("o_agree", lw("o_agree"));
     }
     m
 }

@@ -463,7 +463,12 @@ pub fn generate(
     // word, the core's answers and parameter reads, and where the host
     // writes (those words' shadows become the written values)
     let l_go = lw.as_ref().map(|_| m.reg_init("l_go", 1, false, Some(0)));
-    let l_label = lw.as_ref().map(|_| m.reg("l_label", sh.class_bits));
+    // (a learning memory takes its pattern from the request's bytes)
+    let pattern = hw.learn.as_ref().is_some_and(|l| l.pattern);
+    let l_label = lw
+        .as_ref()
+        .filter(|_| !pattern)
+        .map(|_| m.reg("l_label", sh.class_bits));
     let rw_blk = lw.as_ref().map(|_| m.reg("rw_blk", 2));
     let rw_addr = lmod.as_ref().map(|lm| {
         let w = lm
@@ -474,6 +479,10 @@ pub fn generate(
             .width;
         m.reg("rw_addr", w)
     });
+    let l_pat = lw
+        .as_ref()
+        .filter(|_| pattern)
+        .map(|_| m.wire_decl("l_pattern", classes));
     if let (Some(lm), Some(w)) = (&lmod, &lw) {
         instance_with(&mut m, lm, "u_learn", |name, width| {
             let host = |b: Block, k: usize| {
@@ -503,6 +512,7 @@ pub fn generate(
                     ),
                     None => l_label.as_ref().unwrap().e(),
                 },
+                "i_pattern" => l_pat.as_ref().unwrap().e(),
                 "i_c_done" => done.e(),
                 "i_c_class" => class.e(),
                 "i_rd_phase" => rd_phase.e(),
@@ -563,6 +573,16 @@ pub fn generate(
     let steps16 = m.wire("arg_steps", Expr::concat(vec![hb(1), hb(2)]));
     let beta16 = m.wire("arg_beta", Expr::concat(vec![hb(3), hb(4)]));
     let count8 = m.wire("arg_count", hb(2));
+    if let Some(lp) = &l_pat {
+        // LearnPattern's bits: the payload's bytes, bit o of byte o / 8
+        let bytes: Vec<Expr> = (0..tb).rev().map(hb).collect();
+        let all = m.wire_partial(
+            "arg_pattern_bytes",
+            Expr::concat(bytes),
+            "pattern bytes: bits above the oscillator count are ignored",
+        );
+        m.assign(lp, all.slice(classes - 1, 0));
+    }
     let tparts: Vec<Expr> = (0..tb).rev().map(|k| hb(5 + k)).collect();
     let targ_all = m.wire_partial(
         "arg_target_bytes",
@@ -810,9 +830,10 @@ pub fn generate(
         let cur = m.wire("rw_cur", cur);
         (fmt, latch, byte, cur, maxb)
     });
-    // Epoch's answer: the count of right classes, high byte first
-    let err_or_count = match &sw_ {
-        Some(sw) => {
+    // Epoch's answer: the count of right classes, high byte first; a
+    // memory's LearnPattern: the agreement, sign-extended to 16 bits
+    let err_or_count = match (&sw_, &lw) {
+        (Some(sw), _) => {
             let c = &sw["o_correct"];
             let byte = m.wire(
                 "count_byte",
@@ -820,7 +841,16 @@ pub fn generate(
             );
             Expr::mux(kind.e().eq(lit(3, K_COUNT)), byte.e(), err.e())
         }
-        None => err.e(),
+        (None, Some(w)) if pattern => {
+            let a = m.wire("agree_s", w["o_agree"].e().as_signed());
+            let c = m.wire("agree16", a.sext(16).as_unsigned());
+            let byte = m.wire(
+                "count_byte",
+                Expr::mux(tcnt.e().eq(lit(8, 0)), c.slice(15, 8), c.slice(7, 0)),
+            );
+            Expr::mux(kind.e().eq(lit(3, K_COUNT)), byte.e(), err.e())
+        }
+        _ => err.e(),
     };
     let pay_byte = m.wire(
         "pay_byte",
@@ -1355,15 +1385,29 @@ pub fn generate(
         (Some(w), Some((_, latch, byte, _, _))) => {
             let cb = sh.class_bits;
             let lab_ok = hb(0).lt(lit(8, classes as u64));
-            let learn_exec = vec![if_else(
-                len_is(1).land(lab_ok),
-                vec![
-                    set(l_go.as_ref().unwrap(), lit(1, 1)),
-                    set(l_label.as_ref().unwrap(), e_hdr.slice(cb - 1, 0)),
-                    go_e(E_LEARN),
-                ],
-                fail(ErrCode::BadArgument),
-            )];
+            let (learn_cmd, learn_exec) = match &l_label {
+                Some(lab) => (
+                    Cmd::Learn,
+                    vec![if_else(
+                        len_is(1).land(lab_ok),
+                        vec![
+                            set(l_go.as_ref().unwrap(), lit(1, 1)),
+                            set(lab, e_hdr.slice(cb - 1, 0)),
+                            go_e(E_LEARN),
+                        ],
+                        fail(ErrCode::BadArgument),
+                    )],
+                ),
+                // a memory: the pattern's bytes are the request's
+                None => (
+                    Cmd::LearnPattern,
+                    vec![if_else(
+                        len_is(tb as u64),
+                        vec![set(l_go.as_ref().unwrap(), lit(1, 1)), go_e(E_LEARN)],
+                        fail(ErrCode::BadArgument),
+                    )],
+                ),
+            };
             let off24 = m.wire("arg_rw_offset", Expr::concat(vec![hb(1), hb(2), hb(3)]));
             let cnt8 = m.wire("arg_rw_count", hb(4));
             let end = m.wire("rw_end", off24.e().zext(25).add(cnt8.e().zext(25)));
@@ -1416,7 +1460,7 @@ pub fn generate(
             )];
             let _ = (w, latch);
             vec![if_else(
-                cmd_is(Cmd::Learn),
+                cmd_is(learn_cmd),
                 learn_exec,
                 vec![if_else(cmd_is(Cmd::ReadWeights), rw_exec, unknown)],
             )]
@@ -1682,7 +1726,14 @@ pub fn generate(
     if let Some(w) = &lw {
         e_arms.push((
             E_LEARN,
-            vec![if_(w["o_done"].e(), respond_ok(Cmd::Learn, 1, K_CLASS))],
+            vec![if_(
+                w["o_done"].e(),
+                if pattern {
+                    respond_ok(Cmd::LearnPattern, 2, K_COUNT)
+                } else {
+                    respond_ok(Cmd::Learn, 1, K_CLASS)
+                },
+            )],
         ));
     }
     if let Some(hwr) = &hw_ {

@@ -771,6 +771,12 @@ impl Module {
         s
     }
 
+    /// Drives a wire declared with [`Module::wire_decl`] (whose value
+    /// needs signals made after the instance that reads it).
+    pub fn assign(&mut self, s: &Sig, e: Expr) {
+        self.items.push(Item::Assign(s.clone(), e));
+    }
+
     /// A wire declared now and driven later (by an instance).
     pub fn wire_decl(&mut self, name: &str, width: u32) -> Sig {
         let s = self.fresh(name, width, false);

@@ -570,4 +570,120 @@ mod tests {
         assert_eq!(back.rows, l.hw.rows);
         assert_eq!((back.u, back.h), (l.hw.u.clone(), l.hw.h.clone()));
     }
+
+    /// A learning memory of `n` oscillators: W, U, h cleared, K = 1/4, a
+    /// small frequency mismatch.
+    fn memory(n: usize) -> Learner {
+        let c = Config::parse(
+            &format!("name='m'\n[network]\ninputs=1\nlayers=[{n}]\nintralayer=true\n[train]\nbeta=2.0\nlr=0.02\neps=0.125\nt1=40\nt2=80\nsymmetric=false\n[hardware]\nparams='ram'\nlearning='ep'\nnudge='pattern'\nweight_frac=5\nw_frac=6\n"),
+            "t",
+        )
+        .unwrap();
+        let mut hw = quantize(&c, &Params::init(&c), 16).unwrap().0;
+        for r in hw.rows.iter_mut() {
+            r.iter_mut().for_each(|t| t.1 = 0);
+        }
+        hw.h.iter_mut().for_each(|v| *v = 0);
+        hw.u.iter_mut().for_each(|v| *v = 0);
+        hw.k.iter_mut().for_each(|v| *v = 1 << (hw.fmt.frac - 2));
+        for (i, w) in hw.omega.iter_mut().enumerate() {
+            *w = ((i as i64 * 5) % 7 - 3) * 20;
+        }
+        let spec = hw.learn.clone().unwrap();
+        assert!(spec.pattern);
+        Learner::new(hw, spec)
+    }
+
+    /// A start: `xi` with the bits `flip` flipped, a little jitter.
+    fn start(xi: &[bool], flip: &[usize], bits: u32) -> Vec<u64> {
+        let half = 1i64 << (bits - 1);
+        xi.iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                let b = b != flip.contains(&i);
+                let j = ((i as i64 * 37) % 11 - 5) * 300;
+                wrap(if b { j } else { half + j }, bits)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readout_is_the_cosine_sign_by_quadrant() {
+        let b = 16;
+        for (psi, s) in [
+            (0u64, 1),
+            (16383, 1),
+            (16384, -1),
+            (49151, -1),
+            (49152, 1),
+            (65535, 1),
+        ] {
+            assert_eq!(readout(psi, b), s, "ψ = {psi}");
+        }
+        let xi = [true, false, true];
+        assert_eq!(agreement(&[0, 32768, 0], &xi, b), 3);
+        assert_eq!(agreement(&[32768, 0, 32768], &xi, b), -3);
+        assert_eq!(agreement(&[0, 0, 0], &xi, b), 1);
+    }
+
+    /// The nudge pulls the wrong bits of the free state to the pattern (or
+    /// to its negative when the free state is nearer that), W learns the
+    /// pattern's pairs and stays symmetric, U and h do not move.
+    #[test]
+    fn a_memory_step_pulls_towards_the_pattern_or_its_negative() {
+        let n = 12;
+        let xi: Vec<bool> = (0..n).map(|i| (i * 7) % 3 != 1).collect();
+        let bits = 16;
+        for (flip, sign) in [(vec![1, 4], 1i64), ((2..n).collect::<Vec<_>>(), -1)] {
+            let mut l = memory(n);
+            l.hw.theta0 = start(&xi, &flip, bits);
+            let (st, m) = l.pattern_states(&[0], &xi);
+            assert_eq!(m.signum(), sign, "flip {flip:?}: m = {m}");
+            assert_eq!(m, agreement(&st.free, &xi, bits));
+            // the free state keeps the wrong bits (W = 0); the nudged one
+            // is σ ξ
+            assert_eq!(
+                agreement(&st.plus, &xi, bits),
+                sign * n as i64,
+                "flip {flip:?}"
+            );
+            let (u, h) = (l.hw.u.clone(), l.hw.h.clone());
+            assert_eq!(l.learn_pattern(&[0], &xi), m);
+            assert_eq!((&l.hw.u, &l.hw.h), (&u, &h), "only W is learned");
+            // pairs of a flipped bit and a kept one move towards ξ_i ξ_j
+            let wrong: Vec<usize> = if sign > 0 {
+                flip.clone()
+            } else {
+                (0..2).collect()
+            };
+            for i in 0..n {
+                for &(j, w) in &l.hw.rows[i] {
+                    let back = l.hw.rows[j].iter().find(|t| t.0 == i).unwrap().1;
+                    assert_eq!(w, back, "W[{i}][{j}] symmetric");
+                    if wrong.contains(&i) != wrong.contains(&j) {
+                        let want = if xi[i] == xi[j] { 1 } else { -1 };
+                        assert_eq!(w.signum(), want, "W[{i}][{j}] = {w}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Without a frequency mismatch a state at exact 0 and π stays there,
+    /// nudged or not: the table's sine is 0 there (why `phasegen memory
+    /// --onchip` sets a mismatch).
+    #[test]
+    fn without_a_mismatch_the_nudge_cannot_move_a_binary_state() {
+        let n = 12;
+        let xi: Vec<bool> = (0..n).map(|i| (i * 7) % 3 != 1).collect();
+        let mut l = memory(n);
+        l.hw.omega.iter_mut().for_each(|w| *w = 0);
+        let half = 1u64 << 15;
+        l.hw.theta0 = (0..n)
+            .map(|i| if xi[i] != (i == 1) { 0 } else { half })
+            .collect();
+        let (st, m) = l.pattern_states(&[0], &xi);
+        assert_eq!((&st.free, &st.plus), (&l.hw.theta0, &l.hw.theta0));
+        assert_eq!(m, n as i64 - 2);
+    }
 }
