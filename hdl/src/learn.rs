@@ -763,7 +763,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     // (a memory) the free state's agreement with the pattern, and the
     // nudge's targets σ ξ
     let agw = clog2(n as u64 + 1) + 1;
-    let agree = m.reg_signed("agree", agw);
+    let agree = pattern.then(|| m.reg_signed("agree", agw));
     let done_r = m.reg_init("done_r", 1, false, Some(0));
     let c_start = m.reg_init("c_start", 1, false, Some(0));
     let c_init = m.reg("c_init", 1);
@@ -773,7 +773,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     let rd_addr = m.reg("rd_addr", a);
     let one_hot = if pattern {
         // σ = −1 flips every target
-        let neg = agree.bit(agw - 1);
+        let neg = agree.as_ref().unwrap().bit(agw - 1);
         Expr::concat(
             (0..classes)
                 .rev()
@@ -842,6 +842,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                     ),
                 ],
                 Op::Agree => {
+                    let agree = agree.as_ref().expect("a memory's sequence");
                     // the readout of θ_ci: +1 when its two top bits are equal
                     let s_pos = rd_phase.bit(p - 1).eq(rd_phase.bit(p - 2));
                     let up = label_r.index(ci.e()).eq(s_pos);
@@ -918,8 +919,10 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                             set(&sub, lit(2, 0)),
                             set(&ci, lit(a, 0)),
                             set(&label_r, label.e()),
-                            set(&agree, slit(agw, 0)),
-                        ],
+                        ]
+                        .into_iter()
+                        .chain(agree.iter().map(|a| set(a, slit(agw, 0))))
+                        .collect(),
                     )],
                 ),
             ],
@@ -937,8 +940,8 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
     ] {
         m.output(nm, s_.e());
     }
-    if pattern {
-        m.output("o_agree", agree.e());
+    if let Some(a) = &agree {
+        m.output("o_agree", a.e());
     }
     m
 }
