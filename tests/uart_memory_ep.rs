@@ -22,8 +22,9 @@ use phasegen_sim::twin::qformat::wrap;
 use phasegen_sim::twin::quant::quantize;
 use phasegen_sim::twin::sched::Schedule;
 
-/// The request to the RTL and to the model: the same reply.
-fn both(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> Vec<u8> {
+/// The request to the RTL and to the model: the same reply; the cycles
+/// from the request's end to the reply's end.
+fn timed(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> (Vec<u8>, u64) {
     let req = protocol::request(cmd, p);
     let want = req
         .iter()
@@ -35,16 +36,20 @@ fn both(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> Vec<u8
         top.run(1);
     }
     let mut dec = Decoder::default();
-    for _ in 0..50_000_000u64 {
+    for c in 0..50_000_000u64 {
         top.run(1);
         dec.push(&top.from_device.drain(..).collect::<Vec<u8>>());
         if let Some(r) = dec.next_frame().unwrap() {
             let got = protocol::response(r.cmd, &r.payload);
             assert_eq!(got, want, "{cmd:?} {p:02x?}");
-            return got;
+            return (got, c);
         }
     }
     panic!("no reply to {cmd:?}");
+}
+
+fn both(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> Vec<u8> {
+    timed(top, model, cmd, p).0
 }
 
 #[test]
@@ -109,6 +114,7 @@ fn learning_memory_learns_patterns_as_its_twin() {
         let half = 1u64 << (hw.fmt.phase_bits - 1);
         let mut rng = Rng::new(11);
         let mut agreements = Vec::new();
+        let mut cycles = Vec::new();
         for t in 0..7 {
             let p = t % 2;
             let mut start = pats[p].clone();
@@ -137,16 +143,20 @@ fn learning_memory_learns_patterns_as_its_twin() {
                 Block::Osc,
                 &sched.image(&h2, Block::Osc),
             );
-            let r = both(
+            let (r, c) = timed(
                 &mut top,
                 &mut model,
                 Cmd::LearnPattern,
                 &pattern_payload(&pats[p]),
             );
+            cycles.push(c);
             assert_eq!(r[1], Cmd::LearnPattern as u8, "{tag}");
             agreements.push(i16::from_be_bytes([r[3], r[4]]));
         }
-        eprintln!("{tag}: agreements {agreements:?}");
+        eprintln!(
+            "{tag}: agreements {agreements:?}; {} W words; cycles per LearnPattern (request end to reply end, the reply's 5 bytes included) {cycles:?}",
+            sched.words.len()
+        );
         assert!(
             *agreements.last().unwrap() < 0,
             "{tag}: the negative start agrees negatively"
