@@ -853,7 +853,7 @@ pub fn generate(hw: &HwModel, spec: &LearnSpec) -> Module {
                             sub_is(2),
                             vec![
                                 set(
-                                    &agree,
+                                    agree,
                                     Expr::mux(
                                         up,
                                         agree.e().add(slit(agw, 1)),
