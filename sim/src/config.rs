@@ -1282,4 +1282,29 @@ mod tests {
         assert!(ok.canonical().contains("coupling"));
         assert!(!Config::default_config().canonical().contains("coupling"));
     }
+
+    /// `nudge = "pattern"` needs on-chip EP on one fully connected layer of
+    /// at most 256 oscillators and no store; it stays out of the canonical
+    /// form when `class`.
+    #[test]
+    fn pattern_nudge_is_checked() {
+        let cfg = |net: &str, hw: &str| {
+            format!("name='x'\n[network]\ninputs=1\n{net}\n[hardware]\nparams='ram'\nnudge='pattern'\n{hw}\n")
+        };
+        let one = "layers=[12]\nintralayer=true";
+        let e = err(&cfg(one, ""));
+        assert!(e.contains("set hardware.learning = \"ep\""), "{e}");
+        for net in ["layers=[8,4]\nintralayer=true", "layers=[12]"] {
+            let e = err(&cfg(net, "learning='ep'"));
+            assert!(e.contains("one layer of at most 256"), "{net}: {e}");
+        }
+        let e = err(&cfg(one, "learning='ep'\nstore=4"));
+        assert!(e.contains("leave store out"), "{e}");
+        let e = err(&cfg(one, "learning='ep'").replace("'pattern'", "'patterns'"));
+        assert!(e.contains("patterns"), "{e}");
+        let ok = Config::parse(&cfg(one, "learning='ep'"), "t").unwrap();
+        assert_eq!(ok.hardware.nudge, Nudge::Pattern);
+        assert!(ok.canonical().contains("nudge"));
+        assert!(!Config::default_config().canonical().contains("nudge"));
+    }
 }
