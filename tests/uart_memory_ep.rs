@@ -54,21 +54,29 @@ fn both(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> Vec<u8
 
 #[test]
 fn learning_memory_learns_patterns_as_its_twin() {
-    // 12 oscillators on one lane, one-sided; 10 on two lanes, symmetric
+    // configs/memory-ep-32.toml (32 oscillators on one lane, one-sided,
+    // the iCEBreaker's; the UART at 3 Mbaud); 10 on two lanes, symmetric
     // (a padding lane; 2 pattern bytes, the last partial)
-    for (tag, n, lanes, sym, board, clock) in [
-        ("uart-mep-12", 12, 1, false, "icebreaker", 12_000_000),
-        ("uart-mep-10", 10, 2, true, "ulx3s-85f", 25_000_000),
-    ] {
-        let cfg = Config::parse(
+    let inline = |n: usize, lanes: usize, sym: bool, board: &str, clock: u64| {
+        Config::parse(
             &format!(
                 "name='mep'\n[network]\ninputs=1\nlayers=[{n}]\nintralayer=true\n[train]\nbeta=2.0\nlr=0.02\neps=0.125\nt1=24\nt2=16\nsymmetric={sym}\n[hardware]\nparams='ram'\nlearning='ep'\nnudge='pattern'\nweight_frac=5\nw_frac=6\nlanes={lanes}\n[target]\nboard='{board}'\nclock_hz={clock}\nbaud=3000000\n"
             ),
             "t",
         )
-        .unwrap();
+        .unwrap()
+    };
+    let mut shipped =
+        Config::load(&std::path::Path::new(common::ROOT).join("configs/memory-ep-32.toml"))
+            .unwrap();
+    shipped.target.baud = 3_000_000;
+    for (tag, cfg) in [
+        ("uart-mep-32", shipped),
+        ("uart-mep-10", inline(10, 2, true, "ulx3s-85f", 25_000_000)),
+    ] {
         let mut hw = quantize(&cfg, &Params::init(&cfg), 16).unwrap().0;
         assert!(hw.learn.as_ref().unwrap().pattern);
+        let n = hw.n();
         let dir = scratch_dir(tag);
         let built = build_top(&cfg, &hw, &dir).unwrap();
         common::lint_dir(&dir, None, tag);
@@ -104,7 +112,9 @@ fn learning_memory_learns_patterns_as_its_twin() {
         for b in [Block::W, Block::U] {
             write(&mut top, &mut model, b, &sched.image(&hw, b));
         }
-        both(&mut top, &mut model, Cmd::WriteInput, &[0, 0, 0]);
+        let mut wi = vec![0u8, 0];
+        wi.extend(std::iter::repeat_n(0u8, hw.topo.inputs));
+        both(&mut top, &mut model, Cmd::WriteInput, &wi);
 
         // two patterns, each from corrupted starts; the last start is
         // the first pattern's negative with two bits kept
