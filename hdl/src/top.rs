@@ -1384,12 +1384,11 @@ pub fn generate(
     let unknown = match (&lw, &rw) {
         (Some(w), Some((_, latch, byte, _, _))) => {
             let cb = sh.class_bits;
-            let lab_ok = hb(0).lt(lit(8, classes as u64));
             let (learn_cmd, learn_exec) = match &l_label {
                 Some(lab) => (
                     Cmd::Learn,
                     vec![if_else(
-                        len_is(1).land(lab_ok),
+                        len_is(1).land(hb(0).lt(lit(8, classes as u64))),
                         vec![
                             set(l_go.as_ref().unwrap(), lit(1, 1)),
                             set(lab, e_hdr.slice(cb - 1, 0)),
