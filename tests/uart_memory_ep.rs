@@ -14,7 +14,7 @@ use phasegen::uartsim::{build_top, TopSim};
 use phasegen_hdl::uart::clocks_per_bit;
 use phasegen_sim::config::Config;
 use phasegen_sim::link::devmodel::DeviceModel;
-use phasegen_sim::link::protocol::{self, Block, Cmd, Decoder, ErrCode, ERROR};
+use phasegen_sim::link::protocol::{self, Block, Cmd, ErrCode, ERROR};
 use phasegen_sim::onn::net::Params;
 use phasegen_sim::rng::Rng;
 use phasegen_sim::twin::hebb::pattern_payload;
@@ -22,31 +22,7 @@ use phasegen_sim::twin::qformat::wrap;
 use phasegen_sim::twin::quant::quantize;
 use phasegen_sim::twin::sched::Schedule;
 
-/// The request to the RTL and to the model: the same reply; the cycles
-/// from the request's end to the reply's end.
-fn timed(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> (Vec<u8>, u64) {
-    let req = protocol::request(cmd, p);
-    let want = req
-        .iter()
-        .filter_map(|&b| model.byte(b))
-        .last()
-        .expect("the model answers");
-    top.to_device.extend(&req);
-    while !top.idle() {
-        top.run(1);
-    }
-    let mut dec = Decoder::default();
-    for c in 0..50_000_000u64 {
-        top.run(1);
-        dec.push(&top.from_device.drain(..).collect::<Vec<u8>>());
-        if let Some(r) = dec.next_frame().unwrap() {
-            let got = protocol::response(r.cmd, &r.payload);
-            assert_eq!(got, want, "{cmd:?} {p:02x?}");
-            return (got, c);
-        }
-    }
-    panic!("no reply to {cmd:?}");
-}
+use common::both_timed as timed;
 
 fn both(top: &mut TopSim, model: &mut DeviceModel, cmd: Cmd, p: &[u8]) -> Vec<u8> {
     timed(top, model, cmd, p).0

@@ -126,3 +126,36 @@ pub fn lint_dir(dir: &std::path::Path, top: Option<&str>, tag: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A request to the Verilated `pg_top` and to the device model: the same
+/// reply (asserted), and the cycles from the request's end to the reply's
+/// end.
+pub fn both_timed(
+    top: &mut phasegen::uartsim::TopSim,
+    model: &mut phasegen_sim::link::devmodel::DeviceModel,
+    cmd: phasegen_sim::link::protocol::Cmd,
+    p: &[u8],
+) -> (Vec<u8>, u64) {
+    use phasegen_sim::link::protocol::{request, response, Decoder};
+    let req = request(cmd, p);
+    let want = req
+        .iter()
+        .filter_map(|&b| model.byte(b))
+        .last()
+        .expect("the model answers");
+    top.to_device.extend(&req);
+    while !top.idle() {
+        top.run(1);
+    }
+    let mut dec = Decoder::default();
+    for c in 0..50_000_000u64 {
+        top.run(1);
+        dec.push(&top.from_device.drain(..).collect::<Vec<u8>>());
+        if let Some(r) = dec.next_frame().unwrap() {
+            let got = response(r.cmd, &r.payload);
+            assert_eq!(got, want, "{cmd:?} {p:02x?}");
+            return (got, c);
+        }
+    }
+    panic!("no reply to {cmd:?}");
+}

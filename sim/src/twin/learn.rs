@@ -104,6 +104,19 @@ impl Learner {
 
     /// The states of one sample (steps 1 and 2), with the free class.
     pub fn states(&self, x: &[u64], label: usize) -> (LearnStates, usize) {
+        let classes = self.hw.topo.classes();
+        self.states_with(x, |tw| {
+            ((0..classes).map(|o| o == label).collect(), tw.class())
+        })
+    }
+
+    /// Steps 1 and 2 with the nudge's targets (one per output) and what
+    /// else the step keeps taken from the free state by `after_free`.
+    fn states_with<T>(
+        &self,
+        x: &[u64],
+        after_free: impl FnOnce(&Twin) -> (Vec<bool>, T),
+    ) -> (LearnStates, T) {
         let s = &self.spec;
         let mut twin = Twin::new(&self.hw);
         twin.load_input(x);
@@ -111,11 +124,11 @@ impl Learner {
         for _ in 0..s.t1 {
             twin.step();
         }
-        let class = twin.class();
+        let (t, kept) = after_free(&twin);
         let free = twin.theta.clone();
         let mut nudged = |b: i64| {
             twin.theta = free.clone();
-            twin.set_nudge(b, Some(label));
+            twin.set_nudge_targets(b, &t);
             for _ in 0..s.t2 {
                 twin.step();
             }
@@ -127,7 +140,7 @@ impl Learner {
         } else {
             free.clone()
         };
-        (LearnStates { free, plus, minus }, class)
+        (LearnStates { free, plus, minus }, kept)
     }
 
     /// The table's `cos(θ_i − θ_j)` at the folded difference.
@@ -304,31 +317,11 @@ impl Learner {
             self.spec.pattern,
             "a pattern step needs hardware.nudge = \"pattern\""
         );
-        let s = &self.spec;
-        let mut twin = Twin::new(&self.hw);
-        twin.load_input(x);
-        twin.set_nudge(0, None);
-        for _ in 0..s.t1 {
-            twin.step();
-        }
-        let free = twin.theta.clone();
-        let m = agreement(&free, pattern, self.hw.fmt.phase_bits);
-        let t: Vec<bool> = pattern.iter().map(|&p| p == (m >= 0)).collect();
-        let mut nudged = |b: i64| {
-            twin.theta = free.clone();
-            twin.set_nudge_targets(b, &t);
-            for _ in 0..s.t2 {
-                twin.step();
-            }
-            twin.theta.clone()
-        };
-        let plus = nudged(s.beta);
-        let minus = if s.symmetric {
-            nudged(-s.beta)
-        } else {
-            free.clone()
-        };
-        (LearnStates { free, plus, minus }, m)
+        let bits = self.hw.fmt.phase_bits;
+        self.states_with(x, |tw| {
+            let m = agreement(&tw.theta, pattern, bits);
+            (pattern.iter().map(|&p| p == (m >= 0)).collect(), m)
+        })
     }
 
     /// A memory's learning step towards `pattern`: states, update of W;
