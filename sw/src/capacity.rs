@@ -16,7 +16,7 @@
 use crate::cosim::{build_core_text, verify_sample, CoreSim, Plan};
 use anyhow::{bail, Context, Result};
 use phasegen_sim::board::board;
-use phasegen_sim::config::{Coupling, UMemory};
+use phasegen_sim::config::{Config, Coupling, UMemory, MAX_IMPRINT};
 use phasegen_sim::onn::net::ModelFile;
 use phasegen_sim::twin::model::HwModel;
 use phasegen_sim::twin::quant::{beta_int, quantize};
@@ -38,10 +38,35 @@ pub enum Kind {
     /// 64-N-10 on the 8x8 digits as a learning design
     /// (`hardware.learning = "ep"`: on-chip EP, docs/learning.md).
     Learn,
+    /// N oscillators, every pair coupled, that learn their patterns on
+    /// chip (`hardware.learning = "hebbian"`, docs/learning.md "The memory
+    /// learns on chip"), as `configs/memory-hebb-256.toml` and
+    /// `memory-hebb-448.toml`: one layer of N up to 256 (the class byte
+    /// limits the output layer), else `[N-10, 10]` with intralayer
+    /// coupling; 64 inputs.
+    Memory,
 }
 
 /// Outputs of the fully connected network (its last layer; the classes).
 pub const FULL_OUTPUTS: usize = 10;
+
+/// The largest memory built as one layer: the last layer is the output
+/// layer, whose class the device reports in one byte.
+pub const MEMORY_ONE_LAYER: usize = 256;
+
+/// Lanes of a Hebbian memory at most: W is a RAM of `lanes x weight_bits`
+/// bit words (8-bit weights), and the cosimulation (and `make bitstream`'s
+/// verify) write RAM words through ports of at most 64 bits.
+pub const MEMORY_MAX_LANES: u32 = 8;
+
+/// `hardware.w_frac` (and `weight_frac`) of an `n`-oscillator Hebbian
+/// memory: `log2 n` rounded, so that `2^w_frac / n` is within a factor
+/// of √2 of 1 and the imprint's step `s = round(2^w_frac / n)` is one
+/// LSB, `1/n` per pattern within that factor (exact when `n` is a power
+/// of two; 8 for 256 oscillators and 9 for 448, as the configs).
+pub fn memory_w_frac(n: usize) -> u32 {
+    (n.max(1) as f64).log2().round() as u32
+}
 
 impl Kind {
     pub fn network(self, n: usize) -> String {
@@ -52,12 +77,19 @@ impl Kind {
             ),
             Kind::Layered => format!("inputs = 784\nlayers = [{n}, 10]"),
             Kind::Learn => format!("inputs = 64\nlayers = [{n}, 10]"),
+            Kind::Memory if n <= MEMORY_ONE_LAYER => {
+                format!("inputs = 64\nlayers = [{n}]\nintralayer = true")
+            }
+            Kind::Memory => format!(
+                "inputs = 64\nlayers = [{}, {FULL_OUTPUTS}]\nintralayer = true",
+                n - FULL_OUTPUTS
+            ),
         }
     }
 
     fn data(self) -> &'static str {
         match self {
-            Kind::Full | Kind::Learn => "data/digits-8x8",
+            Kind::Full | Kind::Learn | Kind::Memory => "data/digits-8x8",
             Kind::Layered => "data/mnist-10k",
         }
     }
@@ -67,6 +99,8 @@ impl Kind {
             Kind::Full => format!("{n} fully connected"),
             Kind::Layered => format!("784-{n}-10"),
             Kind::Learn => format!("64-{n}-10 learning"),
+            Kind::Memory if n <= MEMORY_ONE_LAYER => format!("{n} Hebbian memory"),
+            Kind::Memory => format!("{n} Hebbian memory ({} + {FULL_OUTPUTS})", n - FULL_OUTPUTS),
         }
     }
 
@@ -75,19 +109,33 @@ impl Kind {
         match self {
             Kind::Full => FULL_OUTPUTS + 2,
             Kind::Layered | Kind::Learn => 1,
+            Kind::Memory => 2,
         }
     }
 
     /// The number formats of the study: the issue's goal formats (5-bit
     /// weights, 8-bit phases) for the fully connected kind, the defaults
     /// (8-bit weights, 16-bit phases, as `configs/mnist-100.toml`) for MNIST,
-    /// and for the learning design (as `configs/digits-learn.toml`), whose
-    /// parameters are RAMs the engine writes.
+    /// and for the learning designs (as `configs/digits-learn.toml` and
+    /// `memory-hebb-*.toml`), whose parameters are RAMs the engine writes.
     pub fn formats(self) -> &'static str {
         match self {
             Kind::Full => "weight_bits = 5\nphase_bits = 8\ntable_bits = 7",
             Kind::Layered => "",
             Kind::Learn => "params = \"ram\"\nlearning = \"ep\"",
+            Kind::Memory => "params = \"ram\"\nlearning = \"hebbian\"",
+        }
+    }
+
+    /// `[hardware]` lines that depend on the size: a Hebbian memory's
+    /// fraction bits ([`memory_w_frac`]), as `(key, value)`.
+    pub fn sized_hardware(self, n: usize) -> Vec<(&'static str, String)> {
+        match self {
+            Kind::Memory => {
+                let f = memory_w_frac(n).to_string();
+                vec![("weight_frac", f.clone()), ("w_frac", f)]
+            }
+            Kind::Full | Kind::Layered | Kind::Learn => vec![],
         }
     }
 }
@@ -105,8 +153,17 @@ pub const MAX_LANES: u32 = 16;
 /// four, a learning design's update engine two more), at most
 /// [`MAX_LANES`]; two on a part without DSPs (the HX8K builds multipliers
 /// from logic, and a second lane halves the control ROM's share per
-/// weight).
+/// weight). A Hebbian memory (whose engine needs no multiplier) takes
+/// the same, at most [`MEMORY_MAX_LANES`], and one on the UP5K: there the
+/// logic cells, not the DSPs, bound the lanes (`memory-hebb-256` needs
+/// 5054 of the 5280 at one lane, 5328 at the two the DSPs allow).
 pub fn default_lanes(board_name: &str, kind: Kind, coupling: Coupling) -> Result<u32> {
+    if kind == Kind::Memory {
+        if board(board_name)?.device == "up5k" {
+            return Ok(1);
+        }
+        return Ok(default_lanes(board_name, Kind::Full, coupling)?.min(MEMORY_MAX_LANES));
+    }
     let d = dsps(board_name)?;
     let d = if kind == Kind::Learn {
         d.saturating_sub(2)
@@ -129,7 +186,7 @@ pub fn default_lanes(board_name: &str, kind: Kind, coupling: Coupling) -> Result
 pub fn default_coupling(kind: Kind) -> Coupling {
     match kind {
         Kind::Full => Coupling::Pairs,
-        Kind::Layered | Kind::Learn => Coupling::Rows,
+        Kind::Layered | Kind::Learn | Kind::Memory => Coupling::Rows,
     }
 }
 
@@ -143,8 +200,9 @@ pub fn u_memory(board_name: &str, kind: Kind) -> Result<UMemory> {
     Ok(
         if board(board_name)?.device == "up5k" && kind == Kind::Layered {
             UMemory::Ram
-        } else if kind == Kind::Learn {
-            // (U is a RAM the engine writes anyway; large ones in SPRAM)
+        } else if kind == Kind::Learn || kind == Kind::Memory {
+            // (U is a RAM the engine writes anyway; large ones in SPRAM;
+            // the memory configs leave it at its default, auto)
             UMemory::Auto
         } else {
             UMemory::Rom
@@ -181,6 +239,12 @@ pub fn default_range(board_name: &str, kind: Kind, coupling: Coupling) -> Result
         ("hx8k", Kind::Learn) => (16, 256),
         ("25k", Kind::Learn) => (64, 1024),
         ("85k", Kind::Learn) => (128, 4096),
+        // from the configs' sizes that fit (memory-hebb-256 on one lane,
+        // -448 on eight); at most MAX_IMPRINT (one Imprint frame)
+        ("up5k", Kind::Memory) => (256, 512),
+        ("hx8k", Kind::Memory) => (64, 512),
+        ("25k", Kind::Memory) => (128, 1024),
+        ("85k", Kind::Memory) => (448, 1024),
         (d, _) => bail!("no capacity range for device {d}"),
     })
 }
@@ -260,14 +324,46 @@ impl Study {
     /// The trial config for size `n`, at the board's oscillator.
     pub fn config(&self, n: usize) -> Result<String> {
         let b = board(&self.board)?;
+        let mut hw = self.hardware_lines()?;
+        // the size's own lines, but for keys the study's lines set
+        for (k, v) in self.kind.sized_hardware(n) {
+            let given = hw
+                .lines()
+                .any(|l| l.split('=').next().is_some_and(|x| x.trim() == k));
+            if !given {
+                let _ = writeln!(hw, "{k} = {v}");
+            }
+        }
         Ok(format!(
-            "name = \"cap\"\n[network]\n{}\n[train]\ndata = \"{}\"\nepochs = 0\n[hardware]\n{}[target]\nboard = \"{}\"\nclock_hz = {}\n",
+            "name = \"cap\"\n[network]\n{}\n[train]\ndata = \"{}\"\nepochs = 0\n[hardware]\n{hw}[target]\nboard = \"{}\"\nclock_hz = {}\n",
             self.kind.network(n),
             self.kind.data(),
-            self.hardware_lines()?,
             self.board,
             b.clock_hz
         ))
+    }
+
+    /// Refuses a study whose configs are wrong before any build (else
+    /// every trial would fail as "does not fit"): the first size's config
+    /// must validate, and a Hebbian memory's largest must fit one Imprint
+    /// frame.
+    pub fn check(&self) -> Result<()> {
+        if self.kind == Kind::Memory && self.hi > MAX_IMPRINT {
+            bail!(
+                "--hi {}: a Hebbian memory has at most {MAX_IMPRINT} oscillators (one Imprint frame carries a bit of each)",
+                self.hi
+            );
+        }
+        if self.lo >= self.kind.min_size() {
+            Config::parse(&self.config(self.lo)?, "capacity trial").with_context(|| {
+                format!(
+                    "the trial config of {} on {} (check --lanes, --u-memory, --coupling and --hardware)",
+                    self.kind.describe(self.lo),
+                    self.board
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// The formats column: the `[hardware]` lines but the lanes.
@@ -281,6 +377,15 @@ impl Study {
             .collect();
         if self.kind != Kind::Full && !v.iter().any(|l| l.starts_with("weight_bits")) {
             v.insert(0, "defaults (weight_bits=8, phase_bits=16)".into());
+        }
+        if self.kind == Kind::Memory {
+            let given = |k: &str| v.iter().any(|l| l.starts_with(&format!("{k}=")));
+            match (given("weight_frac"), given("w_frac")) {
+                (false, false) => v.push("weight_frac=w_frac=log2 N rounded".into()),
+                (true, false) => v.push("w_frac=log2 N rounded".into()),
+                (false, true) => v.push("weight_frac=log2 N rounded".into()),
+                (true, true) => {}
+            }
         }
         v.join(", ")
     }
@@ -498,6 +603,7 @@ pub fn search(
 
 /// Runs the search with real builds; returns it and every trial.
 pub fn largest(s: &Study) -> Result<(Search, Vec<Trial>)> {
+    s.check()?;
     let mut all: Vec<Trial> = Vec::new();
     let r = search(s.lo, s.hi, s.kind.min_size(), s.grow, s.resolution, |n| {
         let t = trial(s, n)?;
@@ -660,6 +766,27 @@ pub fn check_cycles(dir: &Path, steps: u32) -> Result<CycleCheck> {
     })
 }
 
+/// Cycles of one pattern's imprint on a Hebbian design (docs/learning.md
+/// "The memory learns on chip"): `pg_top` copies the pattern into the
+/// engine, a cycle per payload byte read and one per oscillator, then
+/// `pg_hebb` rewrites every W word of the schedule in two cycles. Not
+/// counted: the request's bytes on the UART and the few hundred cycles to
+/// the answer. None for a design that does not imprint.
+pub fn imprint_cycles(hw: &HwModel) -> Option<usize> {
+    hw.hebb.as_ref()?;
+    let words = phasegen_sim::twin::sched::Schedule::new(hw).words.len();
+    let n = hw.n();
+    Some(2 * words + n + n.div_ceil(8))
+}
+
+/// [`imprint_cycles`] of a trial's design (`dir/model.json`).
+pub fn imprint_cycles_at(dir: &Path) -> Result<Option<usize>> {
+    let mf = ModelFile::load(&dir.join("model.json"))?;
+    let (hw, _) = quantize(&mf.config, &mf.params, mf.max_pixel)
+        .with_context(|| format!("cannot quantize {}", dir.join("model.json").display()))?;
+    Ok(imprint_cycles(&hw))
+}
+
 /// The Markdown header of [`row`].
 pub const HEADER: &str = "| board | largest that fits | smallest that does not (why) | formats | lanes | cycles/step (schedule; simulated) | Fmax (MHz) | steps/s at Fmax | steps/s at the board clock | resources |\n|---|---|---|---|---|---|---|---|---|---|\n";
 
@@ -673,12 +800,15 @@ fn si(v: f64) -> String {
     }
 }
 
-/// The Markdown row of a study's result.
+/// The Markdown row of a study's result; `imprint`: the cycles of one
+/// pattern's imprint of the largest that fits ([`imprint_cycles`]), added
+/// to the cycles and to the board clock's column.
 pub fn row(
     s: &Study,
     search: &Search,
     trials: &[Trial],
     cycles: Option<std::result::Result<&CycleCheck, &str>>,
+    imprint: Option<usize>,
 ) -> Result<String> {
     let clock_hz = board(&s.board)?.clock_hz as f64;
     let find = |n: usize| trials.iter().rev().find(|t| t.n == n);
@@ -739,9 +869,16 @@ pub fn row(
         }
         None => ("not simulated".into(), "-".into(), "-".into()),
     };
+    let (cyc, imprint_time) = match imprint {
+        Some(c) => (
+            format!("{cyc}; Imprint {c}"),
+            format!("; Imprint {:.2} ms", c as f64 / clock_hz * 1e3),
+        ),
+        None => (cyc, String::new()),
+    };
     let _ = write!(
         o,
-        "| {} | {} | {fail} | {} | {} | {cyc} | {fmax:.1} | {at_fmax} | {at_clock} at {} MHz | {} |",
+        "| {} | {} | {fail} | {} | {} | {cyc} | {fmax:.1} | {at_fmax} | {at_clock} at {} MHz{imprint_time} | {} |",
         s.board,
         s.kind.describe(best.n),
         s.formats(),
@@ -846,20 +983,33 @@ mod tests {
         assert_eq!(default_lanes("hx8k-breakout", l, r).unwrap(), 2);
         assert_eq!(default_lanes("ulx3s-25f", l, r).unwrap(), 11);
         assert_eq!(default_lanes("ulx3s-85f", l, r).unwrap(), 16);
+        // a Hebbian memory: the DSP rule, at most 64-bit W words, one lane
+        // on the UP5K (its logic cells)
+        let m = Kind::Memory;
+        assert_eq!(default_lanes("icebreaker", m, r).unwrap(), 1);
+        assert_eq!(default_lanes("hx8k-breakout", m, r).unwrap(), 2);
+        assert_eq!(default_lanes("ulx3s-25f", m, r).unwrap(), 8);
+        assert_eq!(default_lanes("ulx3s-85f", m, r).unwrap(), 8);
     }
 
     #[test]
     fn trial_configs_are_valid_and_fully_connected() {
         use phasegen_sim::config::Config;
         for b in ["icebreaker", "hx8k-breakout", "ulx3s-25f", "ulx3s-85f"] {
-            for (kind, n) in [(Kind::Full, 300), (Kind::Layered, 100), (Kind::Learn, 32)] {
+            for (kind, n) in [
+                (Kind::Full, 300),
+                (Kind::Layered, 100),
+                (Kind::Learn, 32),
+                (Kind::Memory, 300),
+            ] {
                 let s = study(b, kind);
                 let c = Config::parse(&s.config(n).unwrap(), "test").unwrap();
                 assert_eq!(c.target.board, b);
                 assert_eq!(c.hardware.lanes, s.lanes);
+                // (the memory's U, 290 x 64 x 8 bits, is over auto's limit)
                 assert_eq!(
                     c.hardware.u_in_ram(&c.network, b),
-                    b == "icebreaker" && kind == Kind::Layered
+                    b == "icebreaker" && (kind == Kind::Layered || kind == Kind::Memory)
                 );
                 let topo = phasegen_sim::onn::net::Topology::from_config(&c.network);
                 let n_osc: usize = c.network.layers.iter().sum();
@@ -881,6 +1031,11 @@ mod tests {
                         let hw = phasegen_sim::twin::quant::quantize(&c, &p, 16).unwrap().0;
                         assert!(hw.learn.is_some(), "{b}");
                     }
+                    // (memory_configs_validate_and_imprint checks the rest)
+                    Kind::Memory => {
+                        assert_eq!(n_osc, n);
+                        assert_eq!(topo.edges().len(), n * (n - 1) / 2, "every pair");
+                    }
                 }
             }
         }
@@ -897,6 +1052,157 @@ mod tests {
         let mut l = study("ulx3s-85f", Kind::Layered);
         l.coupling = Coupling::Pairs;
         assert!(l.config(64).is_err(), "pairs needs every pair coupled");
+    }
+
+    #[test]
+    fn memory_configs_validate_and_imprint() {
+        use phasegen_sim::config::{Learning, ParamMemory};
+        use phasegen_sim::onn::net::{Params, Topology};
+        use phasegen_sim::twin::sched::Schedule;
+        assert_eq!(
+            (memory_w_frac(256), memory_w_frac(448), memory_w_frac(512)),
+            (8, 9, 9)
+        );
+        for b in ["icebreaker", "hx8k-breakout", "ulx3s-25f", "ulx3s-85f"] {
+            let s = study(b, Kind::Memory);
+            let (lo, hi) = (s.lo, s.hi);
+            assert!(lo <= hi && hi <= MAX_IMPRINT, "{b}");
+            s.check().unwrap();
+            // one layer up to 256, [N-10, 10] above; both ends of the range
+            for n in [40, 256, 257, 448, lo, hi] {
+                let text = s.config(n).unwrap();
+                let c = Config::parse(&text, "test").unwrap();
+                assert_eq!(c.target.board, b);
+                assert_eq!(c.hardware.lanes, s.lanes);
+                assert_eq!(c.hardware.learning, Learning::Hebbian);
+                assert_eq!(c.hardware.params, ParamMemory::Ram);
+                assert_eq!(c.hardware.coupling, Coupling::Rows);
+                assert_eq!(c.train.epochs, 0);
+                assert_eq!(c.network.inputs, 64);
+                if n <= MEMORY_ONE_LAYER {
+                    assert_eq!(c.network.layers, vec![n]);
+                } else {
+                    assert_eq!(c.network.layers, vec![n - 10, 10]);
+                }
+                let topo = Topology::from_config(&c.network);
+                assert_eq!(topo.edges().len(), n * (n - 1) / 2, "every pair");
+                let f = memory_w_frac(n);
+                assert_eq!((c.hardware.weight_frac, c.hardware.w_frac), (f, f));
+                if n > 256 {
+                    continue; // (quantizing is the slow part; 40 and 256 cover it)
+                }
+                // the design the flow generates: one LSB a pattern, the
+                // engine's counters walk the schedule's words
+                let p = Params::init(&c);
+                let hw = phasegen_sim::twin::quant::quantize(&c, &p, 16).unwrap().0;
+                assert_eq!(hw.hebb.as_ref().map(|h| h.step), Some(1), "{b} {n}");
+                assert!(phasegen_sim::twin::hebb::walks(&Schedule::new(&hw)));
+                let words = Schedule::new(&hw).words.len();
+                assert_eq!(imprint_cycles(&hw), Some(2 * words + n + n.div_ceil(8)));
+            }
+        }
+        // memory-hebb-256: one lane, 65,280 W words, about 130,800 cycles
+        // a pattern (docs/learning.md)
+        let s = study("icebreaker", Kind::Memory);
+        let c = Config::parse(&s.config(256).unwrap(), "test").unwrap();
+        let hw = phasegen_sim::twin::quant::quantize(&c, &Params::init(&c), 16)
+            .unwrap()
+            .0;
+        assert_eq!(Schedule::new(&hw).words.len(), 65_280);
+        assert_eq!(imprint_cycles(&hw), Some(130_848));
+        // a design that does not imprint has no such figure
+        let l = study("icebreaker", Kind::Learn);
+        let c = Config::parse(&l.config(8).unwrap(), "test").unwrap();
+        let hw = phasegen_sim::twin::quant::quantize(&c, &Params::init(&c), 16)
+            .unwrap()
+            .0;
+        assert_eq!(imprint_cycles(&hw), None);
+        assert_eq!(
+            s.formats(),
+            "defaults (weight_bits=8, phase_bits=16), params=ram, learning=hebbian, u_memory=auto, weight_frac=w_frac=log2 N rounded"
+        );
+        assert_eq!(s.kind.describe(256), "256 Hebbian memory");
+        assert_eq!(s.kind.describe(448), "448 Hebbian memory (438 + 10)");
+    }
+
+    #[test]
+    fn bad_memory_studies_are_named() {
+        // the pairs stream is not what the Hebbian engine walks
+        let mut s = study("ulx3s-85f", Kind::Memory);
+        s.coupling = Coupling::Pairs;
+        let e = format!("{:#}", s.check().unwrap_err());
+        assert!(e.contains("pairs"), "{e}");
+        // more oscillators than one Imprint frame carries
+        let mut s = study("ulx3s-85f", Kind::Memory);
+        s.hi = MAX_IMPRINT + 1;
+        let e = format!("{:#}", s.check().unwrap_err());
+        assert!(e.contains(&format!("--hi {}", MAX_IMPRINT + 1)), "{e}");
+        assert!(Config::parse(&s.config(MAX_IMPRINT + 1).unwrap(), "t").is_err());
+        // a key the study already sets, named by the config's error
+        let mut s = study("icebreaker", Kind::Memory);
+        s.hardware = "params = \"rom\"".into();
+        let e = format!("{:#}", s.check().unwrap_err());
+        assert!(e.contains("256 Hebbian memory on icebreaker"), "{e}");
+        // a given fraction replaces the size's
+        let mut s = study("icebreaker", Kind::Memory);
+        s.hardware = "w_frac = 10".into();
+        let t = s.config(300).unwrap();
+        assert!(
+            t.contains("w_frac = 10\n") && t.contains("weight_frac = 8\n"),
+            "{t}"
+        );
+        assert!(!t.contains("w_frac = 8"), "{t}");
+        Config::parse(&t, "t").unwrap();
+        assert!(s
+            .formats()
+            .ends_with("w_frac=10, weight_frac=log2 N rounded"));
+        // the lanes' bound is the config's
+        let mut s = study("ulx3s-85f", Kind::Memory);
+        s.lanes = 17;
+        assert!(format!("{:#}", s.check().unwrap_err()).contains("hardware.lanes"));
+    }
+
+    #[test]
+    fn memory_rows_give_the_imprint_time() {
+        let s = study("ulx3s-85f", Kind::Memory);
+        let t = |n, fits| Trial {
+            n,
+            fits,
+            note: if fits {
+                String::new()
+            } else {
+                "ERROR: no BELs".into()
+            },
+            fmax_mhz: fits.then_some(47.5),
+            resources: vec![("DP16KD".into(), 183, 208)],
+            secs: 1.0,
+            dir: PathBuf::new(),
+        };
+        let search = Search {
+            best: Some(448),
+            fail: Some(512),
+            tried: vec![(448, true), (512, false)],
+        };
+        let c = CycleCheck {
+            schedule: 25_536,
+            steps: 10,
+            intervals: vec![25_536; 9],
+            build_secs: 0.0,
+            sim_secs: 0.0,
+        };
+        let trials = [t(448, true), t(512, false)];
+        let r = row(&s, &search, &trials, Some(Ok(&c)), Some(51_576)).unwrap();
+        assert!(
+            r.contains("| 448 Hebbian memory (438 + 10) | 512 Hebbian memory (502 + 10) (ERROR: no BELs) |"),
+            "{r}"
+        );
+        assert!(
+            r.contains("| 25536; all 9 simulated steps 25536; Imprint 51576 | 47.5 | 1.9 k | 979 at 25 MHz; Imprint 2.06 ms | DP16KD 183/208 |"),
+            "{r}"
+        );
+        // without a simulation the imprint is still given
+        let r = row(&s, &search, &trials, None, Some(51_576)).unwrap();
+        assert!(r.contains("| not simulated; Imprint 51576 |"), "{r}");
     }
 
     fn c_pairs(s: &Study) -> bool {
@@ -966,7 +1272,7 @@ mod tests {
             build_secs: 0.0,
             sim_secs: 0.0,
         };
-        let r = row(&s, &search, &trials, Some(Ok(&c))).unwrap();
+        let r = row(&s, &search, &trials, Some(Ok(&c)), None).unwrap();
         assert!(
             r.contains("| 784-144-10 | 784-192-10 (ERROR: no BELs) |"),
             "{r}"
@@ -984,10 +1290,10 @@ mod tests {
             ..c
         };
         assert!(!bad.agrees());
-        assert!(row(&s, &search, &trials, Some(Ok(&bad)))
+        assert!(row(&s, &search, &trials, Some(Ok(&bad)), None)
             .unwrap()
             .contains("MISMATCH 1000..1001"));
-        assert!(row(&s, &search, &trials, Some(Err("no verilator")))
+        assert!(row(&s, &search, &trials, Some(Err("no verilator")), None)
             .unwrap()
             .contains("(simulation failed: no verilator) | 24.8 | - |"));
         let none = Search {
@@ -995,7 +1301,14 @@ mod tests {
             fail: Some(48),
             tried: vec![(96, false), (48, false)],
         };
-        let r = row(&s, &none, &[t(96, false, "x"), t(48, false, "y")], None).unwrap();
+        let r = row(
+            &s,
+            &none,
+            &[t(96, false, "x"), t(48, false, "y")],
+            None,
+            None,
+        )
+        .unwrap();
         assert!(
             r.contains("none (784-48-10 smallest tried) | 784-48-10 (y)"),
             "{r}"

@@ -16,11 +16,13 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', required = true)]
     board: Vec<String>,
     /// Shapes of the network, comma-separated (full, layered, learn: 64-N-10
-    /// on the digits as a learning design).
+    /// on the digits as a learning design, memory: N fully connected
+    /// oscillators that learn patterns on chip, Hebbian).
     #[arg(long, value_enum, value_delimiter = ',', required = true)]
     kind: Vec<crate::capacity::Kind>,
-    /// First size tried (oscillators of the full net / hidden size);
-    /// default: per board and kind, near the block RAM's limit.
+    /// First size tried (oscillators of the full net or the memory /
+    /// hidden size); default: per board and kind, near the block RAM's
+    /// limit.
     #[arg(long)]
     lo: Option<usize>,
     /// Largest size tried (default: per board and kind).
@@ -33,7 +35,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.1)]
     resolution: f64,
     /// Multiply-accumulate lanes (default: as many as the part's DSPs
-    /// allow, at most 16; 2 on the HX8K).
+    /// allow, at most 16; 2 on the HX8K; for memory at most 8, and 1 on
+    /// the UP5K, whose logic cells hold one).
     #[arg(long)]
     lanes: Option<u32>,
     /// Where the input weights live: rom, ram or auto (default: ram for
@@ -140,7 +143,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// `full`, `layered` or `learn`, as `--kind` takes it.
+/// `full`, `layered`, `learn` or `memory`, as `--kind` takes it.
 fn kind_name(k: crate::capacity::Kind) -> String {
     format!("{k:?}").to_lowercase()
 }
@@ -276,11 +279,26 @@ fn study_row(args: &Args, board: &str, kind: crate::capacity::Kind) -> Result<St
         },
         _ => None,
     };
+    // a Hebbian memory's time per stored pattern
+    let imprint = match best {
+        Some(t) if kind == cap::Kind::Memory => match cap::imprint_cycles_at(&t.dir) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!(
+                    "  WARNING: no imprint cycles for {}: {e:#}",
+                    t.dir.display()
+                );
+                None
+            }
+        },
+        _ => None,
+    };
     let row = cap::row(
         &s,
         &search,
         &trials,
         cycles.as_ref().map(|c| c.as_ref().map_err(|e| e.as_str())),
+        imprint,
     )?;
     // the trials, for build/capacity/<board>/<kind>-trials.md
     let mut log = format!(
