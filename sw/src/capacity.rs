@@ -40,19 +40,16 @@ pub enum Kind {
     Learn,
     /// N oscillators, every pair coupled, that learn their patterns on
     /// chip (`hardware.learning = "hebbian"`, docs/learning.md "The memory
-    /// learns on chip"), as `configs/memory-hebb-256.toml` and
-    /// `memory-hebb-448.toml`: one layer of N up to 256 (the class byte
-    /// limits the output layer), else `[N-10, 10]` with intralayer
-    /// coupling; 64 inputs.
+    /// learns on chip"), as `configs/memory-hebb-448.toml`: layers
+    /// `[N-10, 10]` with intralayer coupling, 64 inputs. (One layer, as
+    /// `memory-hebb-256.toml`, is the output layer: at most 256, the class
+    /// byte, and its class readout over 256 oscillators took 5098 logic
+    /// cells of the UP5K where `[246, 10]`-like shapes take about 3850.)
     Memory,
 }
 
 /// Outputs of the fully connected network (its last layer; the classes).
 pub const FULL_OUTPUTS: usize = 10;
-
-/// The largest memory built as one layer: the last layer is the output
-/// layer, whose class the device reports in one byte.
-pub const MEMORY_ONE_LAYER: usize = 256;
 
 /// Lanes of a Hebbian memory at most: W is a RAM of `lanes x weight_bits`
 /// bit words (8-bit weights), and the cosimulation (and `make bitstream`'s
@@ -71,16 +68,9 @@ pub fn memory_w_frac(n: usize) -> u32 {
 impl Kind {
     pub fn network(self, n: usize) -> String {
         match self {
-            Kind::Full => format!(
-                "inputs = 64\nlayers = [{}, {FULL_OUTPUTS}]\nintralayer = true",
-                n - FULL_OUTPUTS
-            ),
             Kind::Layered => format!("inputs = 784\nlayers = [{n}, 10]"),
             Kind::Learn => format!("inputs = 64\nlayers = [{n}, 10]"),
-            Kind::Memory if n <= MEMORY_ONE_LAYER => {
-                format!("inputs = 64\nlayers = [{n}]\nintralayer = true")
-            }
-            Kind::Memory => format!(
+            Kind::Full | Kind::Memory => format!(
                 "inputs = 64\nlayers = [{}, {FULL_OUTPUTS}]\nintralayer = true",
                 n - FULL_OUTPUTS
             ),
@@ -99,7 +89,6 @@ impl Kind {
             Kind::Full => format!("{n} fully connected"),
             Kind::Layered => format!("784-{n}-10"),
             Kind::Learn => format!("64-{n}-10 learning"),
-            Kind::Memory if n <= MEMORY_ONE_LAYER => format!("{n} Hebbian memory"),
             Kind::Memory => format!("{n} Hebbian memory ({} + {FULL_OUTPUTS})", n - FULL_OUTPUTS),
         }
     }
@@ -107,9 +96,8 @@ impl Kind {
     /// Smallest size the shape allows.
     pub fn min_size(self) -> usize {
         match self {
-            Kind::Full => FULL_OUTPUTS + 2,
+            Kind::Full | Kind::Memory => FULL_OUTPUTS + 2,
             Kind::Layered | Kind::Learn => 1,
-            Kind::Memory => 2,
         }
     }
 
@@ -154,14 +142,12 @@ pub const MAX_LANES: u32 = 16;
 /// [`MAX_LANES`]; two on a part without DSPs (the HX8K builds multipliers
 /// from logic, and a second lane halves the control ROM's share per
 /// weight). A Hebbian memory (whose engine needs no multiplier) takes
-/// the same, at most [`MEMORY_MAX_LANES`], and one on the UP5K: there the
-/// logic cells, not the DSPs, bound the lanes (`memory-hebb-256` needs
-/// 5054 of the 5280 at one lane, 5328 at the two the DSPs allow).
+/// the same, at most [`MEMORY_MAX_LANES`]: two on the UP5K, where its
+/// `[N-10, 10]` shape places at two lanes (4102 of the 5280 logic cells
+/// at 288 oscillators; `memory-hebb-256`'s single output layer of 256
+/// needs 5328 at two, so that config has one).
 pub fn default_lanes(board_name: &str, kind: Kind, coupling: Coupling) -> Result<u32> {
     if kind == Kind::Memory {
-        if board(board_name)?.device == "up5k" {
-            return Ok(1);
-        }
         return Ok(default_lanes(board_name, Kind::Full, coupling)?.min(MEMORY_MAX_LANES));
     }
     let d = dsps(board_name)?;
@@ -239,9 +225,9 @@ pub fn default_range(board_name: &str, kind: Kind, coupling: Coupling) -> Result
         ("hx8k", Kind::Learn) => (16, 256),
         ("25k", Kind::Learn) => (64, 1024),
         ("85k", Kind::Learn) => (128, 4096),
-        // from the configs' sizes that fit (memory-hebb-256 on one lane,
-        // -448 on eight); at most MAX_IMPRINT (one Imprint frame)
-        ("up5k", Kind::Memory) => (256, 512),
+        // sizes that fit (288 as [278, 10] on two lanes; the 448 of
+        // memory-hebb-448 on eight); at most MAX_IMPRINT (one Imprint frame)
+        ("up5k", Kind::Memory) => (288, 512),
         ("hx8k", Kind::Memory) => (64, 512),
         ("25k", Kind::Memory) => (128, 1024),
         ("85k", Kind::Memory) => (448, 1024),
@@ -983,10 +969,9 @@ mod tests {
         assert_eq!(default_lanes("hx8k-breakout", l, r).unwrap(), 2);
         assert_eq!(default_lanes("ulx3s-25f", l, r).unwrap(), 11);
         assert_eq!(default_lanes("ulx3s-85f", l, r).unwrap(), 16);
-        // a Hebbian memory: the DSP rule, at most 64-bit W words, one lane
-        // on the UP5K (its logic cells)
+        // a Hebbian memory: the DSP rule, at most 64-bit W words
         let m = Kind::Memory;
-        assert_eq!(default_lanes("icebreaker", m, r).unwrap(), 1);
+        assert_eq!(default_lanes("icebreaker", m, r).unwrap(), 2);
         assert_eq!(default_lanes("hx8k-breakout", m, r).unwrap(), 2);
         assert_eq!(default_lanes("ulx3s-25f", m, r).unwrap(), 8);
         assert_eq!(default_lanes("ulx3s-85f", m, r).unwrap(), 8);
@@ -1068,8 +1053,8 @@ mod tests {
             let (lo, hi) = (s.lo, s.hi);
             assert!(lo <= hi && hi <= MAX_IMPRINT, "{b}");
             s.check().unwrap();
-            // one layer up to 256, [N-10, 10] above; both ends of the range
-            for n in [40, 256, 257, 448, lo, hi] {
+            // [N-10, 10] at every size; both ends of the range
+            for n in [40, 256, 300, 448, lo, hi] {
                 let text = s.config(n).unwrap();
                 let c = Config::parse(&text, "test").unwrap();
                 assert_eq!(c.target.board, b);
@@ -1079,11 +1064,8 @@ mod tests {
                 assert_eq!(c.hardware.coupling, Coupling::Rows);
                 assert_eq!(c.train.epochs, 0);
                 assert_eq!(c.network.inputs, 64);
-                if n <= MEMORY_ONE_LAYER {
-                    assert_eq!(c.network.layers, vec![n]);
-                } else {
-                    assert_eq!(c.network.layers, vec![n - 10, 10]);
-                }
+                assert_eq!(c.network.layers, vec![n - 10, 10]);
+                assert!(c.network.intralayer);
                 let topo = Topology::from_config(&c.network);
                 assert_eq!(topo.edges().len(), n * (n - 1) / 2, "every pair");
                 let f = memory_w_frac(n);
@@ -1101,15 +1083,17 @@ mod tests {
                 assert_eq!(imprint_cycles(&hw), Some(2 * words + n + n.div_ceil(8)));
             }
         }
-        // memory-hebb-256: one lane, 65,280 W words, about 130,800 cycles
-        // a pattern (docs/learning.md)
-        let s = study("icebreaker", Kind::Memory);
+        // 256 oscillators on one lane: 65,280 W words, as memory-hebb-256's
+        // one layer, about 130,800 cycles a pattern (docs/learning.md)
+        let mut s = study("icebreaker", Kind::Memory);
+        s.lanes = 1;
         let c = Config::parse(&s.config(256).unwrap(), "test").unwrap();
         let hw = phasegen_sim::twin::quant::quantize(&c, &Params::init(&c), 16)
             .unwrap()
             .0;
         assert_eq!(Schedule::new(&hw).words.len(), 65_280);
         assert_eq!(imprint_cycles(&hw), Some(130_848));
+        s.lanes = 2;
         // a design that does not imprint has no such figure
         let l = study("icebreaker", Kind::Learn);
         let c = Config::parse(&l.config(8).unwrap(), "test").unwrap();
@@ -1121,7 +1105,7 @@ mod tests {
             s.formats(),
             "defaults (weight_bits=8, phase_bits=16), params=ram, learning=hebbian, u_memory=auto, weight_frac=w_frac=log2 N rounded"
         );
-        assert_eq!(s.kind.describe(256), "256 Hebbian memory");
+        assert_eq!(s.kind.describe(256), "256 Hebbian memory (246 + 10)");
         assert_eq!(s.kind.describe(448), "448 Hebbian memory (438 + 10)");
     }
 
@@ -1142,7 +1126,10 @@ mod tests {
         let mut s = study("icebreaker", Kind::Memory);
         s.hardware = "params = \"rom\"".into();
         let e = format!("{:#}", s.check().unwrap_err());
-        assert!(e.contains("256 Hebbian memory on icebreaker"), "{e}");
+        assert!(
+            e.contains("288 Hebbian memory (278 + 10) on icebreaker"),
+            "{e}"
+        );
         // a given fraction replaces the size's
         let mut s = study("icebreaker", Kind::Memory);
         s.hardware = "w_frac = 10".into();

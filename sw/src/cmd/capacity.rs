@@ -35,8 +35,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.1)]
     resolution: f64,
     /// Multiply-accumulate lanes (default: as many as the part's DSPs
-    /// allow, at most 16; 2 on the HX8K; for memory at most 8, and 1 on
-    /// the UP5K, whose logic cells hold one).
+    /// allow, at most 16; 2 on the HX8K; at most 8 for memory, whose RAM
+    /// words the simulation writes through 64-bit ports).
     #[arg(long)]
     lanes: Option<u32>,
     /// Where the input weights live: rom, ram or auto (default: ram for
