@@ -153,7 +153,7 @@ help:
 	@echo "  bench-learn-rtl the learning digits design in Verilator: cycles per learning step, samples/s, UART time per sample, against host-in-the-loop training -> build/bench-learn-rtl.md"
 	@echo "  bench-sim  Verilator cycles/s of small and large cores and a netlist -> build/bench-sim.md (about 4 min cold)"
 	@echo "  fuzz       100,000 fuzzed frames into the simulated device against the reference model"
-	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min)"
+	@echo "  capacity   largest full and layered networks per board with timing met -> docs/capacity.md (about 45 min; CAPACITY_KINDS='full layered learn memory' adds the learning designs, hours more)"
 	@echo "  memory-capacity  associative memory: patterns vs recall, EP/Hebbian/pinv, float and twin -> build/memory-capacity.md (MEMORY_SIZES; N = 1024 takes hours)"
 	@echo "  bench-r2nn   R²NN training speed against the authors' code -> build/bench-r2nn.md (about 1 min)"
 	@echo "  r2nn       the three R²NN task models -> build/r2nn/{tactile,bearing,vowels}.json (docs/r2nn.md)"
@@ -222,6 +222,9 @@ fuzz: | setup
 # build/capacity/<board>/<kind>.row (delete it to measure again), so boards
 # can be run one at a time (`make capacity CAPACITY_BOARDS=icebreaker`), a
 # failed row is run again alone, and docs/capacity.md has every row there.
+# The learning designs' kinds (learn: on-chip EP; memory: the Hebbian
+# memory) are not in the default: their ECP5 trials take 10-20 minutes
+# each; CAPACITY_KINDS='full layered memory' adds a kind to the table.
 CAPACITY_BOARDS ?= icebreaker hx8k-breakout ulx3s-25f ulx3s-85f
 CAPACITY_KINDS  ?= full layered
 CAPACITY_NICE   ?= nice -n 10
