@@ -714,6 +714,10 @@ pub fn check_cycles(dir: &Path, steps: u32) -> Result<CycleCheck> {
         .with_context(|| format!("cannot read {}", core.display()))?;
     let sim_dir = dir.join("sim");
     let text = roms_to_files(&text, &sim_dir)?;
+    // (roms_to_files makes the folder only when it moves a ROM, and the
+    // trial's build has moved them all already)
+    std::fs::create_dir_all(&sim_dir)
+        .with_context(|| format!("cannot create {}", sim_dir.display()))?;
     // the generator's own hex files (large ROMs) go beside the copy
     for e in std::fs::read_dir(dir.join("gen"))? {
         let p = e?.path();
