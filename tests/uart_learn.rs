@@ -145,6 +145,9 @@ fn learning_design_answers_as_its_model_over_the_uart() {
                 "{cmd:?} {p:?}"
             );
         }
+        // a classifier does not learn patterns (a memory's LearnPattern)
+        let r = both(&mut top, &mut model, Cmd::LearnPattern, &[0xff]);
+        assert_eq!((r[1], r[3]), (ERROR, ErrCode::UnknownCmd as u8));
 
         // the sample store: seven samples stored in two chunks each (the
         // label with both), then epochs over them; each reply, and every
